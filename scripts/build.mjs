@@ -1,0 +1,34 @@
+// Builds dist/: the client and testing entry points as ESM and CommonJS, the CLI, and type declarations.
+// Each part of the package adds its entry here; runtime dependencies stay external.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, mkdirSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})];
+
+/** Library entry points: name -> source. Built as dist/<name>.mjs and dist/<name>.cjs. */
+export const LIBRARY_ENTRIES = {
+  index: 'src/index.ts',
+};
+
+rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist');
+
+const common = { bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
+for (const [name, entry] of Object.entries(LIBRARY_ENTRIES)) {
+  await build({ ...common, entryPoints: [entry], platform: 'neutral', mainFields: ['module', 'main'], format: 'esm', outfile: `dist/${name}.mjs` });
+  await build({ ...common, entryPoints: [entry], platform: 'neutral', mainFields: ['module', 'main'], format: 'cjs', outfile: `dist/${name}.cjs` });
+}
+await build({
+  ...common,
+  entryPoints: ['src/cli/bin.ts'],
+  platform: 'node',
+  format: 'cjs',
+  outfile: 'dist/cli.cjs',
+  banner: { js: '#!/usr/bin/env node' },
+  define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
+});
+
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+console.log('built dist/');

@@ -1,0 +1,13 @@
+/** One sub-command of the `loop-room-state` CLI. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Resolves to the process exit code. Output goes through `io` so tests can capture it. */
+  run(argv: readonly string[], io: CommandIO): Promise<number>;
+}
+
+export interface CommandIO {
+  out(text: string): void;
+  err(text: string): void;
+}

@@ -1,0 +1,19 @@
+// The client's door: everything `import ... from 'loop-room-state'` gives. Browser-safe: no Node-only module.
+export {
+  ROOM_STATES,
+  ROOM_EVENTS,
+  ROOM_COUNTERS,
+  COUNTING,
+  isRoomEventType,
+  isRoomState,
+  type RoomState,
+  type RoomEventType,
+  type RoomEvent,
+  type RoomCounters,
+  type RoomCounter,
+  type RoomAnomaly,
+  type AnomalyReason,
+} from '../machines/domain';
+export { roomSessionMachine, type RoomSessionMachine } from '../machines/roomSession';
+export { statusReport, type StatusReport } from './report';
+export { stepRoom, walkRoom, initialRoomSnapshot, type RoomStep, type RoomSnapshot } from './model/step';

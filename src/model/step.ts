@@ -1,0 +1,83 @@
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import { isRoomEventType, type RoomAnomaly, type RoomCounters, type RoomEventType, type RoomState } from '../../machines/domain';
+import { roomSessionMachine } from '../../machines/roomSession';
+import { statusReport, type StatusReport } from '../report';
+
+export type RoomSnapshot = SnapshotFrom<typeof roomSessionMachine>;
+
+/** What one event did: accepted (one report) or rejected (one anomaly), and the settled state after it. */
+export interface RoomStep {
+  event: string;
+  accepted: boolean;
+  state: RoomState;
+  counters: RoomCounters;
+  /** Present exactly when the event was accepted. */
+  report?: StatusReport;
+  /** Present exactly when the event was rejected. */
+  anomaly?: RoomAnomaly;
+}
+
+export function initialRoomSnapshot(): RoomSnapshot {
+  return initialTransition(roomSessionMachine)[0];
+}
+
+export function countersOf(snapshot: RoomSnapshot): RoomCounters {
+  const { connections, sendStreams, recvStreams } = snapshot.context;
+  return { connections, sendStreams, recvStreams };
+}
+
+/**
+ * Describe the effect of `event` from `before` to `after` (two snapshots of the same machine).
+ * An event is accepted exactly when it changed the counters (spec 4.1: every accepted event counts).
+ */
+export function describeStep(eventType: string, before: RoomSnapshot, after: RoomSnapshot, anomaly?: RoomAnomaly): RoomStep {
+  const state = after.value as RoomState;
+  const counters = countersOf(after);
+  const accepted = isRoomEventType(eventType) && !sameCounters(countersOf(before), counters);
+  if (accepted) return { event: eventType, accepted, state, counters, report: statusReport(eventType as RoomEventType, state, counters) };
+  return {
+    event: eventType,
+    accepted: false,
+    state,
+    counters,
+    anomaly: anomaly ?? { type: 'anomaly', reason: isRoomEventType(eventType) ? 'counter-underflow' : 'unknown-event', event: eventType },
+  };
+}
+
+/** The pure step: the machine's `transition()` on one event. Never throws, whatever `event` is. */
+export function stepRoom(snapshot: RoomSnapshot, event: unknown): { snapshot: RoomSnapshot; step: RoomStep } {
+  const type = eventTypeOf(event);
+  if (type === undefined) {
+    const shown = describeUnknown(event);
+    return { snapshot, step: describeStep(shown, snapshot, snapshot, { type: 'anomaly', reason: 'unknown-event', event: shown }) };
+  }
+  const [next, actions] = transition(roomSessionMachine, snapshot, { type } as { type: RoomEventType });
+  const emitted = actions.find((a) => (a.type as string) === 'xstate.emit') as { params?: { event?: RoomAnomaly } } | undefined;
+  return { snapshot: next, step: describeStep(type, snapshot, next, emitted?.params?.event) };
+}
+
+/** Run a whole event sequence from `init`. */
+export function walkRoom(events: readonly unknown[]): RoomStep[] {
+  let snapshot = initialRoomSnapshot();
+  return events.map((event) => {
+    const r = stepRoom(snapshot, event);
+    snapshot = r.snapshot;
+    return r.step;
+  });
+}
+
+/** An event's type when it is a usable string, else undefined (XState itself throws on non-string types). */
+export function eventTypeOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const type = (event as { type?: unknown }).type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+function describeUnknown(event: unknown): string {
+  if (typeof event === 'object' && event !== null && 'type' in event) return String((event as { type: unknown }).type);
+  return typeof event === 'string' ? event : typeof event;
+}
+
+export function sameCounters(a: RoomCounters, b: RoomCounters): boolean {
+  return a.connections === b.connections && a.sendStreams === b.sendStreams && a.recvStreams === b.recvStreams;
+}
