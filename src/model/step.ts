@@ -66,11 +66,17 @@ export function walkRoom(events: readonly unknown[]): RoomStep[] {
   });
 }
 
-/** An event's type when it is a usable string, else undefined (XState itself throws on non-string types). */
+/**
+ * XState acts on these types itself before the machine sees them (`xstate.init` is ignored, `xstate.stop`
+ * stops the actor), so they are rejected here as unknown events instead of being passed on.
+ */
+export const XSTATE_RESERVED_EVENTS: readonly string[] = ['xstate.init', 'xstate.stop'];
+
+/** An event's type when the machine can be given it, else undefined (XState throws on non-string types). */
 export function eventTypeOf(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const type = (event as { type?: unknown }).type;
-  return typeof type === 'string' ? type : undefined;
+  return typeof type === 'string' && !XSTATE_RESERVED_EVENTS.includes(type) ? type : undefined;
 }
 
 function describeUnknown(event: unknown): string {
