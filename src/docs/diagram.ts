@@ -54,6 +54,8 @@ const EDGE_STYLE: Record<EdgeOrigin, string> = {
 };
 
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+// Event and guard on two lines keeps the drawing narrow.
+const dotLabel = (e: DiagramEdge) => quote(edgeLabel(e)).replace(' [', '\\n[');
 
 /** Graphviz DOT. Node ids are `state-<name>`, edge ids `edge-...`, so a page can find them in the rendered SVG. */
 export function toDot(): string {
@@ -68,7 +70,8 @@ export function toDot(): string {
     ...ROOM_STATES.map((s) => `  ${quote(s)} [id=${quote(`state-${s}`)}, class=${quote('state')}];`),
     `  start -> ${quote(initial)};`,
     ...diagramEdges().map(
-      (e) => `  ${quote(e.from)} -> ${quote(e.to)} [id=${quote(e.id)}, class=${quote(`edge ${e.origin}`)}, label=${quote(edgeLabel(e))}, ${EDGE_STYLE[e.origin]}];`,
+      (e) =>
+        `  ${quote(e.from)} -> ${quote(e.to)} [id=${quote(e.id)}, class=${quote(`edge ${e.origin}`)}, label=${dotLabel(e)}, ${EDGE_STYLE[e.origin]}];`,
     ),
     '}',
   ];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toMermaid } from '../../src/docs/diagram';
 import { renderDocs } from '../../src/docs/render';
 
 describe('generated docs', () => {
@@ -10,6 +11,11 @@ describe('generated docs', () => {
       const committed = readFileSync(join(__dirname, '..', '..', path), 'utf8');
       expect({ path, content: committed }).toEqual({ path, content });
     }
+  });
+
+  it('the README shows the generated Mermaid diagram', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    expect(readme).toContain('```mermaid\n' + toMermaid() + '```');
   });
 
   it('the table has a row per candidate of every state x event, and the diagram draws every state', async () => {
