@@ -17,3 +17,19 @@ export {
 export { roomSessionMachine, type RoomSessionMachine } from '../machines/roomSession';
 export { statusReport, type StatusReport } from './report';
 export { stepRoom, walkRoom, initialRoomSnapshot, type RoomStep, type RoomSnapshot } from './model/step';
+export {
+  createRoomSession,
+  type RoomSession,
+  type RoomSessionEvents,
+  type ReportDelivered,
+  type LeaveResult,
+  type RoomSessionStats,
+  type ReportingState,
+} from './service/roomSession';
+export type { RoomSessionOptions, RoomAuth } from './service/options';
+export type { RoomSessionError, RoomSessionErrorKind } from './transport/errors';
+export type { RetryPolicy } from './transport/retry';
+export type { HawkCredentials } from './transport/hawk';
+export type { FetchLike } from './transport/attempt';
+export type { Subscription } from './service/listeners';
+export { attachOpenTok, type OpenTokEmitter, type OpenTokSources, type RoomEventSink } from './adapters/openTok';

@@ -1,0 +1,100 @@
+// One HTTP attempt of one request, classified. Never throws: every failure becomes an outcome.
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export const CONTENT_TYPE = 'application/json; charset=utf-8';
+
+export type AttemptOutcome =
+  | { kind: 'delivered'; status: number }
+  /** Worth another attempt: network error, timeout, 408, 429, 5xx. */
+  | { kind: 'retry'; status?: number; errno?: number; retryAfter: string | null; message: string }
+  /** This request is refused for good (400 and other 4xx); later ones may pass. */
+  | { kind: 'drop'; status: number; errno?: number; message: string }
+  /** The server will refuse everything from now on (401, 403, 404, 410), or the client cannot sign. */
+  | { kind: 'stop'; status?: number; errno?: number; message: string; serverDate?: string | null };
+
+export interface AttemptRequest {
+  fetch: FetchLike;
+  url: string;
+  body: string;
+  authorization: (body: string) => Promise<string>;
+  timeoutMs: number;
+  /** Aborted when the session stops: the attempt ends at once. */
+  cancel: AbortSignal;
+}
+
+const STOP_STATUSES = new Set([401, 403, 404, 410]);
+
+export function classifyStatus(status: number): AttemptOutcome['kind'] {
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  if (STOP_STATUSES.has(status)) return 'stop';
+  return 'drop';
+}
+
+export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
+  let authorization: string;
+  try {
+    authorization = await req.authorization(req.body);
+  } catch (err) {
+    // A client that cannot sign will not be able to later either.
+    return { kind: 'stop', message: `could not compute the Authorization header: ${errorName(err)}` };
+  }
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, req.timeoutMs);
+  const onCancel = () => controller.abort();
+  req.cancel.addEventListener('abort', onCancel);
+  try {
+    const res = await req.fetch(req.url, {
+      method: 'POST',
+      headers: { 'Content-Type': CONTENT_TYPE, Authorization: authorization },
+      body: req.body,
+      signal: controller.signal,
+      // Credentials are explicit; never let a browser attach cookies to a cross-origin room server.
+      credentials: 'omit',
+    });
+    const kind = classifyStatus(res.status);
+    if (kind === 'delivered') {
+      await res.body?.cancel().catch(() => {});
+      return { kind, status: res.status };
+    }
+    const { errno, error } = await readErrorBody(res);
+    const message = `HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`;
+    if (kind === 'retry') return { kind, status: res.status, errno, retryAfter: res.headers.get('Retry-After'), message };
+    if (kind === 'stop') return { kind, status: res.status, errno, message, serverDate: res.headers.get('Date') };
+    return { kind, status: res.status, errno, message };
+  } catch (err) {
+    if (timedOut) return { kind: 'retry', retryAfter: null, message: `no answer within ${req.timeoutMs} ms` };
+    if (req.cancel.aborted) return { kind: 'retry', retryAfter: null, message: 'cancelled' };
+    return { kind: 'retry', retryAfter: null, message: `network error: ${errorName(err)}` };
+  } finally {
+    clearTimeout(timer);
+    req.cancel.removeEventListener('abort', onCancel);
+  }
+}
+
+/** The reference server's error body {code, errno, error}; anything else yields nothing. */
+async function readErrorBody(res: Response): Promise<{ errno?: number; error?: string }> {
+  try {
+    const text = await res.text();
+    const parsed = JSON.parse(text) as { errno?: unknown; error?: unknown };
+    return {
+      errno: typeof parsed.errno === 'number' ? parsed.errno : undefined,
+      error: typeof parsed.error === 'string' ? parsed.error.slice(0, 200) : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** A short description of a thrown value: its name, message and cause code (fetch hides the cause). */
+function errorName(err: unknown): string {
+  if (!(err instanceof Error)) return String(err).slice(0, 200);
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : '';
+  return `${err.name}: ${err.message}${code}`.slice(0, 300);
+}

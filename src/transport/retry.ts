@@ -1,0 +1,51 @@
+// Retry bounds and the wait before each retry: exponential backoff with full jitter, or the server's Retry-After.
+
+export interface RetryPolicy {
+  /** Attempts per request, the first included (>= 1). */
+  attempts: number;
+  /** The backoff ceiling before retry n (1-based) is min(maxDelayMs, baseDelayMs * 2^(n-1)); the wait is uniform in [0, ceiling]. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is cut to this (a server must not park the client for ever). */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  attempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 4000,
+  maxRetryAfterMs: 30000,
+});
+
+/** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads retries of many clients. */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Retry-After (RFC 9110 10.2.3): delay-seconds or an HTTP-date. Returns milliseconds, capped at
+ * `maxMs`, or undefined when absent or unreadable (then the backoff applies).
+ */
+export function parseRetryAfter(value: string | null, maxMs: number, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, maxMs);
+  // An HTTP-date always names its month; without that guard Date.parse reads "-1" as a year.
+  if (!/[A-Za-z]{3}/.test(text)) return undefined;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(Math.max(0, date - now), maxMs);
+}
+
+/** Validate user-supplied retry options over the defaults; returns an error message for bad ones. */
+export function retryPolicyFrom(given: unknown): RetryPolicy | string {
+  if (given === undefined) return { ...DEFAULT_RETRY };
+  if (typeof given !== 'object' || given === null) return 'retry must be an object { attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs }';
+  const policy = { ...DEFAULT_RETRY, ...(given as Partial<RetryPolicy>) };
+  if (!Number.isInteger(policy.attempts) || policy.attempts < 1 || policy.attempts > 100) return 'retry.attempts must be an integer from 1 to 100';
+  for (const k of ['baseDelayMs', 'maxDelayMs', 'maxRetryAfterMs'] as const) {
+    if (typeof policy[k] !== 'number' || !Number.isFinite(policy[k]) || policy[k] < 0) return `retry.${k} must be a finite number >= 0`;
+  }
+  return policy;
+}
