@@ -5,11 +5,11 @@ import type { ActorLogic } from 'xstate';
 import { getAdjacencyMap } from 'xstate/graph';
 import { COUNTING, ROOM_EVENTS, ZERO_COUNTERS, isRoomEventType, type RoomCounters, type RoomEvent, type RoomState } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
-import { UNKNOWN_EVENT } from '../model/explore';
-import { sameCounters, type RoomSnapshot } from '../model/step';
+import { countersOf, sameCounters, type RoomSnapshot } from '../model/step';
 import { asRoomState, firedCandidates } from './items';
 
-export { UNKNOWN_EVENT };
+/** An event type no implementation knows, explored so the wildcard rejection is reached too. */
+export const UNKNOWN_EVENT = 'Session.unknownEvent';
 
 export interface GraphNode {
   key: string;
@@ -42,11 +42,6 @@ export const EXPLORED_EVENTS: readonly string[] = [...ROOM_EVENTS, UNKNOWN_EVENT
 
 export const nodeKey = (state: string, c: RoomCounters): string => `${state}/${c.connections},${c.sendStreams},${c.recvStreams}`;
 
-const countersOfSnapshot = (s: RoomSnapshot): RoomCounters => ({
-  connections: s.context.connections,
-  sendStreams: s.context.sendStreams,
-  recvStreams: s.context.recvStreams,
-});
 
 /** Would `event` push a counter above `maxCount`? Such events are not followed. */
 function exceedsBound(counters: RoomCounters, event: string, maxCount: number): boolean {
@@ -73,21 +68,21 @@ export function exploreGraph(maxCount: number = DEFAULT_MAX_COUNT, events: reado
   // xstate/graph's ActorLogic type has no slot for emitted events (the anomaly), hence the widening.
   const logic = roomSessionMachine as unknown as ActorLogic<RoomSnapshot, RoomEvent, unknown>;
   const adjacency = getAdjacencyMap(logic, {
-    serializeState: (snapshot) => nodeKey(String(snapshot.value), countersOfSnapshot(snapshot)),
-    events: (snapshot) => eventObjects.filter((e) => !exceedsBound(countersOfSnapshot(snapshot), e.type, maxCount)),
+    serializeState: (snapshot) => nodeKey(String(snapshot.value), countersOf(snapshot)),
+    events: (snapshot) => eventObjects.filter((e) => !exceedsBound(countersOf(snapshot), e.type, maxCount)),
   });
   const nodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
   const out = new Map<string, GraphEdge[]>();
   for (const [key, value] of Object.entries(adjacency)) {
-    nodes.set(key, { key, state: asRoomState(value.state.value), counters: countersOfSnapshot(value.state) });
+    nodes.set(key, { key, state: asRoomState(value.state.value), counters: countersOf(value.state) });
   }
   for (const [from, value] of Object.entries(adjacency)) {
     const state = asRoomState(value.state.value);
-    const before = countersOfSnapshot(value.state);
+    const before = countersOf(value.state);
     const list: GraphEdge[] = [];
     for (const { event, state: next } of Object.values(value.transitions) as Array<{ event: RoomEvent; state: RoomSnapshot }>) {
-      const after = countersOfSnapshot(next);
+      const after = countersOf(next);
       const to = nodeKey(String(next.value), after);
       const items = firedCandidates(state, before, event.type, after).map((c) => c.id);
       list.push({ from, to, event: event.type, accepted: isRoomEventType(event.type) && !sameCounters(before, after), items });

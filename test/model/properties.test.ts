@@ -3,7 +3,7 @@ import { createActor } from 'xstate';
 import { COUNTING, ROOM_COUNTERS, ROOM_EVENTS, type RoomAnomaly, type RoomCounters } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
 import { walkRoom } from '../../src/model/step';
-import { invariantHolds, oracleWalk, type State } from './specOracle';
+import { invariantHolds, oracleWalk, type State } from '../support/specOracle';
 
 // Known events most of the time, plus misspellings from the seed and arbitrary strings.
 const eventType = fc.oneof(
