@@ -1,6 +1,7 @@
 // Builds dist/: the client and testing entry points as ESM and CommonJS, the CLI, and type declarations.
 // Each part of the package adds its entry here; runtime dependencies stay external.
 import { build } from 'esbuild';
+import { buildVisualizer } from './build-visualizer.mjs';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, mkdirSync } from 'node:fs';
 
@@ -10,6 +11,9 @@ const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.pee
 /** Library entry points: name -> source. Built as dist/<name>.mjs and dist/<name>.cjs. */
 export const LIBRARY_ENTRIES = {
   index: 'src/index.ts',
+  inspect: 'src/visualizer/inspector.ts',
+  'inspect-node': 'src/visualizer/inspector.node.ts',
+  testing: 'src/testing.ts',
 };
 
 rmSync('dist', { recursive: true, force: true });
@@ -30,5 +34,6 @@ await build({
   define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
 });
 
+await buildVisualizer('dist/visualizer.html');
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 console.log('built dist/');

@@ -58,3 +58,24 @@ echo 'TypeScript types (ESM and CommonJS): ok'
 npx --no-install loop-room-state --help | grep -q simulate
 npx --no-install loop-room-state simulate | grep -q '"state":"sendrecv"'
 echo 'CLI from the tarball: ok'
+
+# The testing entry and generate-tests (issue 4): CommonJS, ESM, types, the schema export, the CLI.
+node -e "const t = require('loop-room-state/testing'); if (t.coverageOf(t.generateTestCases()).totals.percent !== 100) throw new Error('testing entry misbehaves'); require.resolve('loop-room-state/test-vectors.schema.json'); console.log('testing entry (CommonJS): ok')"
+node --input-type=module -e "import { generateTestCases } from 'loop-room-state/testing'; if (generateTestCases({ maxCount: 3 }).length < 1) throw new Error('testing entry misbehaves (ESM)'); console.log('testing entry (ESM): ok')"
+cat > testing.mts <<'TS'
+import { generateTestCases, coverageOf, type TestCase } from 'loop-room-state/testing';
+const cases: TestCase[] = generateTestCases({ maxCount: 3, coverage: 'transitions' });
+export const percent: number = coverageOf(cases).totals.percent;
+TS
+npx tsc --noEmit --strict --module node16 --moduleResolution node16 --skipLibCheck testing.mts
+npx --no-install loop-room-state generate-tests --max-count 3 --report report.txt > vectors.json
+node -e "const v = JSON.parse(require('fs').readFileSync('vectors.json', 'utf8')); if (!v.length || !v[0].steps.length) throw new Error('generate-tests printed no vectors')"
+grep -q '(100% of reachable)' report.txt
+echo 'testing entry types and generate-tests from the tarball: ok'
+
+# The visualizer (issue 5): the single page, the inspector entry both ways, the command.
+grep -qx dist/visualizer.html "$work/files.txt" || { echo 'missing from tarball: dist/visualizer.html'; exit 1; }
+node -e "const { createVisualizerInspector } = require('loop-room-state/inspect'); if (typeof createVisualizerInspector !== 'function') throw new Error('inspect entry (CommonJS) misbehaves'); console.log('inspect entry (CommonJS): ok')"
+node --input-type=module -e "import { createVisualizerInspector } from 'loop-room-state/inspect'; if (typeof createVisualizerInspector !== 'function') throw new Error('inspect entry (ESM) misbehaves'); console.log('inspect entry (ESM): ok')"
+npx --no-install loop-room-state visualize --help | grep -q -- '--port'
+echo 'visualizer from the tarball: ok'

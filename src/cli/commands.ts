@@ -1,5 +1,7 @@
 import type { Command } from './command';
 import { simulate } from './simulate';
+import { generateTests } from './generateTests';
+import { visualize } from './visualize';
 
 /** The sub-commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [simulate];
+export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize];

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startVisualizerServer } from '../visualizer/server';
+import { UsageError, parseArgs } from './args';
+import type { Command } from './command';
+
+export const DEFAULT_PORT = 7357;
+
+export const visualize: Command = {
+  name: 'visualize',
+  summary: 'serve the offline visualizer on 127.0.0.1 (explore, follow live sessions, replay files)',
+  usage: [
+    `loop-room-state visualize [--port N] [--host 127.0.0.1]`,
+    '',
+    `  --port  port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
+    '  --host  address to bind (default 127.0.0.1; anything else exposes the page and the live relay to the network)',
+    '',
+    'Live: pass createVisualizerInspector({ url }) from loop-room-state/inspect as `inspect` to createActor or',
+    'createRoomSession, with the URL this prints. Runs until interrupted (Ctrl-C).',
+  ].join('\n'),
+  async run(argv, io) {
+    const { flags, positional } = parseArgs(argv, { port: 'value', host: 'value' });
+    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
+    const port = flags.port === undefined ? DEFAULT_PORT : Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
+    const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+    // The CLI is bundled to dist/cli.cjs; the page is built next to it as dist/visualizer.html.
+    const htmlPath = join(__dirname, 'visualizer.html');
+    if (!existsSync(htmlPath)) throw new Error(`${htmlPath} is missing: run 'npm run build' first`);
+    let server;
+    try {
+      server = await startVisualizerServer({ html: readFileSync(htmlPath, 'utf8'), host, port, log: (line) => io.err(line) });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: pass --port with another port (0 picks a free one)`);
+      throw err;
+    }
+    io.out(`Visualizer: ${server.url}`);
+    io.out(`Live inspectors connect to ${server.url.replace(/^http/, 'ws')}inspect  (Ctrl-C stops)`);
+    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') io.err(`warning: listening on ${host}, not only on this machine`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    io.out('Visualizer stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,54 @@
+// Export the diagram as it is shown (current state highlighted) as SVG or PNG, without any network.
+const EXPORT_STYLE = `
+  [data-active="true"] path, [data-active="true"] polygon { fill: #fde9a9; stroke: #b9770e; stroke-width: 3px; }
+  [data-taken="true"] path { stroke-width: 3px; }
+`;
+
+export function svgText(svg: SVGSVGElement): string {
+  const copy = svg.cloneNode(true) as SVGSVGElement;
+  const box = svg.viewBox.baseVal;
+  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  copy.setAttribute('width', String(Math.ceil(box.width)));
+  copy.setAttribute('height', String(Math.ceil(box.height)));
+  const style = document.createElementNS('http://www.w3.org/2000/svg', 'style');
+  style.textContent = EXPORT_STYLE;
+  copy.insertBefore(style, copy.firstChild);
+  return new XMLSerializer().serializeToString(copy);
+}
+
+export function downloadSvg(svg: SVGSVGElement, name: string): void {
+  download(new Blob([svgText(svg)], { type: 'image/svg+xml' }), name);
+}
+
+export async function downloadPng(svg: SVGSVGElement, name: string, scale = 2): Promise<void> {
+  const box = svg.viewBox.baseVal;
+  const url = URL.createObjectURL(new Blob([svgText(svg)], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.ceil(box.width * scale);
+    canvas.height = Math.ceil(box.height * scale);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('this browser gives no 2D canvas');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+    if (!blob) throw new Error('the canvas could not be encoded as PNG');
+    download(blob, name);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function download(blob: Blob, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}

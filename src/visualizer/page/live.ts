@@ -1,0 +1,81 @@
+// The page's side of live mode: watch the server's sessions over WebSocket, reconnecting while the page wants them.
+import { WATCH_PATH, applyMessage, checkInspectorMessage, checkSessions, type LiveSession } from '../protocol';
+
+export interface LiveHandlers {
+  onStatus(text: string, connected: boolean): void;
+  onSessions(sessions: ReadonlyMap<string, LiveSession>, changed: string | undefined): void;
+}
+
+export interface LiveClient {
+  url: string;
+  close(): void;
+}
+
+/** `ws://host:port/watch` from a server address the user typed (http or ws, with or without the path). */
+export function watchUrl(input: string): string {
+  const u = new URL(input);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error('the live server address must start with ws://, wss://, http:// or https://');
+  if (u.pathname === '/' || u.pathname === '') u.pathname = WATCH_PATH;
+  return u.toString();
+}
+
+export function connectLive(url: string, h: LiveHandlers): LiveClient {
+  const sessions = new Map<string, LiveSession>();
+  let socket: WebSocket | undefined;
+  let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let delay = 500;
+
+  const open = () => {
+    h.onStatus(`connecting to ${url}`, false);
+    const s = new WebSocket(url);
+    socket = s;
+    s.onopen = () => {
+      delay = 500;
+      h.onStatus(`connected to ${url}`, true);
+    };
+    s.onmessage = (ev) => {
+      let m: unknown;
+      try {
+        m = JSON.parse(String(ev.data));
+      } catch {
+        return h.onStatus('the server sent a message that is not JSON; ignored it', true);
+      }
+      const o = m as { type?: unknown; sessions?: unknown; session?: unknown };
+      if (o.type === 'sessions') {
+        const list = checkSessions(o.sessions);
+        if ('error' in list) return h.onStatus(`the server sent a bad session list (${list.error}); ignored it`, true);
+        sessions.clear();
+        for (const x of list) sessions.set(x.session, x);
+        return h.onSessions(sessions, undefined);
+      }
+      if (o.type === 'overflow' && typeof o.session === 'string') {
+        const s = sessions.get(o.session);
+        if (s) s.overflow = true;
+        return h.onSessions(sessions, o.session);
+      }
+      const msg = checkInspectorMessage(m);
+      if ('error' in msg) return h.onStatus(`the server sent a bad message (${msg.error}); ignored it`, true);
+      applyMessage(sessions, msg);
+      h.onSessions(sessions, msg.session);
+    };
+    s.onclose = () => {
+      if (stopped) return;
+      h.onStatus(`disconnected from ${url}; retrying in ${Math.round(delay / 1000)} s`, false);
+      retry = setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10_000);
+    };
+  };
+  open();
+  return {
+    url,
+    close() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      socket?.close();
+      h.onStatus('not connected', false);
+    },
+  };
+}

@@ -1,0 +1,284 @@
+// The visualizer in a real browser (Debian's Chromium, headless), against the page served by the visualizer
+// server and against the single file opened from disk: same scenarios, same contract.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { createActor } from 'xstate';
+import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
+import { roomSessionMachine } from '../../machines/roomSession';
+import { WORKED_EXAMPLE } from '../../src/model/workedExample';
+import { createVisualizerInspector, type SocketConstructor } from '../../src/visualizer/inspector';
+import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
+import { ROOT, buildInto, diagramReady, launchChromium, shown, textIs } from './browser';
+
+let dir: string;
+let server: VisualizerServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = buildInto();
+  server = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const reportOf = (r: (typeof WORKED_EXAMPLE)[number]) =>
+  JSON.stringify({ action: 'status', event: r.event, state: r.state, connections: r.connections, sendStreams: r.sendStreams, recvStreams: r.recvStreams });
+
+const TARGETS: Array<[string, () => string]> = [
+  ['served by `visualize`', () => server.url],
+  ['opened from disk', () => pathToFileURL(join(dir, 'visualizer.html')).href],
+];
+
+describe.each(TARGETS)('the page %s', (_name, base) => {
+  let context: BrowserContext;
+  let page: Page;
+  let requests: string[];
+
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    requests = [];
+    context.on('request', (r) => requests.push(r.url()));
+    page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base());
+    await diagramReady(page);
+    expect(errors).toEqual([]);
+  });
+  afterEach(() => context.close());
+
+  it('draws all seven states from the machine, each tagged, `init` active, and fetches nothing', async () => {
+    const states = await page.$$eval('svg [data-state]', (els) => els.map((e) => e.getAttribute('data-state')));
+    expect(states.sort()).toEqual([...ROOM_STATES].sort());
+    expect((await shown(page)).active).toEqual(['init']);
+    // Every edge label is event [guard] or an eventless settling; the exceptional edges are there.
+    const edges = await page.$$eval('svg [data-edge]', (els) => els.map((e) => [e.getAttribute('data-edge'), e.querySelector('text')?.textContent]));
+    expect(edges.filter(([k]) => k === 'settling').map(([, t]) => t).sort()).toEqual([
+      '[hasRecvStreams] (eventless)',
+      '[hasSendAndRecvStreams] (eventless)',
+      '[hasSendStreams] (eventless)',
+    ]);
+    expect(edges.filter(([k]) => k === 'exceptional')).toHaveLength(4);
+    expect(await page.locator('[data-testid="side-table"] tr[data-kind="reject"]').count()).toBe(4);
+    expect(requests).toEqual([page.url()]);
+  });
+
+  it("plays the spec's worked example: state, counters and the report body after each step", async () => {
+    for (const [i, row] of WORKED_EXAMPLE.entries()) {
+      await page.click(`button[data-event="${row.event}"]`);
+      const now = await shown(page);
+      expect({ state: now.state, connections: now.connections, sendStreams: now.sendStreams, recvStreams: now.recvStreams }).toEqual({
+        state: row.state,
+        connections: row.connections,
+        sendStreams: row.sendStreams,
+        recvStreams: row.recvStreams,
+      });
+      expect(now.active).toEqual([row.state]);
+      expect(now.log.map((l) => l.report)).toEqual(WORKED_EXAMPLE.slice(0, i + 1).map(reportOf));
+      await textIs(page, '[data-testid="announcer"]', `now ${row.state}`, true);
+    }
+    expect(requests).toEqual([page.url().split('#')[0]]);
+  });
+
+  it('marks the events the current state would reject, with the reason; clicking one changes nothing', async () => {
+    expect((await shown(page)).rejected.sort()).toEqual(['Publisher.streamDestroyed', 'Session.connectionDestroyed', 'Session.streamDestroyed']);
+    const button = page.locator('button[data-event="Session.streamDestroyed"]');
+    await expect(button.getAttribute('title')).resolves.toBe(
+      'Session.streamDestroyed would be rejected: counter-underflow: recvStreams is 0, so Session.streamDestroyed would take it below zero',
+    );
+    const before = await shown(page);
+    const url = page.url();
+    // aria-disabled keeps it focusable and clickable (Playwright would wait for it to be enabled: force the real click).
+    await button.click({ force: true });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    expect(await shown(page)).toEqual(before);
+    expect(page.url()).toBe(url);
+    await textIs(page, '[data-testid="announcer"]', 'would be rejected: counter-underflow', true);
+    // After a connection and a received stream, the destroyed stream is accepted and the others still count or reject.
+    await page.click('button[data-event="Session.connectionCreated"]');
+    await page.click('button[data-event="Session.streamCreated"]');
+    expect((await shown(page)).rejected.sort()).toEqual(['Publisher.streamDestroyed']);
+  });
+
+  it('keeps the sequence in the URL fragment: a shared link restores the scenario, rejected steps included', async () => {
+    for (const e of ['Session.connectionCreated', 'Publisher.streamCreated', 'Session.connectionCreated']) await page.click(`button[data-event="${e}"]`);
+    const link = page.url();
+    expect(new URL(link).hash).toBe('#events=Session.connectionCreated,Publisher.streamCreated,Session.connectionCreated');
+    const other = await context.newPage();
+    await other.goto(link);
+    await diagramReady(other);
+    expect(await shown(other)).toEqual(await shown(page));
+    expect((await shown(other)).state).toBe('sending');
+    // A hand-edited link: a rejected and an unknown event are shown as rejected steps, not dropped.
+    await other.goto(`${link.split('#')[0]}#events=Session.streamDestroyed,Bogus,Session.connectionCreated`);
+    await other.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 3);
+    const restored = await shown(other);
+    expect(restored.log.map((l) => l.accepted)).toEqual([false, false, true]);
+    expect(restored.state).toBe('waiting');
+    // Editing the fragment of an open page (hashchange) restores that scenario too.
+    await other.evaluate(() => (location.hash = '#events=Session.connectionCreated,Session.streamCreated,Session.connectionCreated'));
+    await textIs(other, '[data-testid="current-state"]', 'receiving');
+    expect(await shown(other)).toMatchObject({ connections: 2, recvStreams: 1, active: ['receiving'] });
+  });
+
+  it('undoes and resets, and is operable from the keyboard', async () => {
+    await page.focus('button[data-event="Session.connectionCreated"]');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Space'); // focus stays on the same event button across re-renders
+    expect((await shown(page)).state).toBe('starting');
+    await page.click('[data-testid="undo"]');
+    expect(await shown(page)).toMatchObject({ state: 'waiting', connections: 1 });
+    expect((await shown(page)).log).toHaveLength(1);
+    await page.keyboard.press('Tab'); // from Undo to Reset
+    await page.keyboard.press('Enter');
+    expect(await shown(page)).toMatchObject({ state: 'init', connections: 0, log: [] });
+    expect(new URL(page.url()).hash).toBe('');
+    await textIs(page, '[data-testid="announcer"]', 'Reset: init', true);
+  });
+
+  it('replays a file of status reports and a test-vector file, flagging where the file disagrees with the model', async () => {
+    const reports = WORKED_EXAMPLE.map((r) => JSON.parse(reportOf(r)));
+    reports[3] = { ...reports[3], state: 'receiving' }; // wrong on purpose
+    await page.setInputFiles('[data-testid="replay-file"]', { name: 'reports.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(reports)) });
+    await textIs(page, '[data-testid="mode"]', 'replay'); // the file is read asynchronously
+    for (let i = 0; i < 4; i++) await page.click('[data-testid="replay-next"]');
+    const at4 = await shown(page);
+    expect(at4.state).toBe('sendrecv'); // the model decides; the file's claim is flagged
+    expect(at4.log[3].mismatch).toEqual(['Disagrees with the model: source says state receiving, model says sendrecv']);
+    expect(at4.log.slice(0, 3).every((l) => l.mismatch.length === 0)).toBe(true);
+    await expect(page.textContent('[data-testid="replay-position"]')).resolves.toBe('4 / 8');
+    await page.click('[data-testid="replay-last"]');
+    expect((await shown(page)).state).toBe('init');
+
+    const vectors = [
+      { id: 'tour-1', description: 'a rejected decrement', steps: [{ event: 'Publisher.streamDestroyed', accepted: false, state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }] },
+      { id: 'tour-2', description: 'two joins', steps: [{ event: 'Session.connectionCreated', accepted: true, state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 }, { event: 'Session.connectionCreated', accepted: true, state: 'starting', connections: 2, sendStreams: 0, recvStreams: 0 }] },
+    ];
+    await page.setInputFiles('[data-testid="replay-file"]', { name: 'vectors.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectors)) });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="replay-track"] option').length === 2);
+    await page.selectOption('[data-testid="replay-track"]', '1');
+    await page.click('[data-testid="replay-last"]');
+    expect(await shown(page)).toMatchObject({ state: 'starting', connections: 2 });
+    expect((await shown(page)).log.every((l) => l.mismatch.length === 0)).toBe(true);
+    // An event button forks into explore mode from what is shown.
+    await page.click('button[data-event="Publisher.streamCreated"]');
+    expect(await shown(page)).toMatchObject({ state: 'sending', sendStreams: 1 });
+    await expect(page.textContent('[data-testid="mode"]')).resolves.toBe('explore');
+
+    await page.setInputFiles('[data-testid="replay-file"]', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('[{"action":"status"}]') });
+    await textIs(page, '[data-testid="replay-error"]', 'bad.json: report 0: "event" must be an event type string');
+    expect((await shown(page)).state).toBe('sending'); // a bad file changes nothing else
+  });
+
+  it('exports the diagram as SVG and PNG', async () => {
+    await page.click('button[data-event="Session.connectionCreated"]');
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-svg"]')]);
+    expect(svg.suggestedFilename()).toBe('room-session-waiting.svg');
+    const svgText = readFileSync(await svg.path(), 'utf8');
+    expect(svgText).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svgText).toContain('data-state="waiting" data-active="true"');
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-png"]')]);
+    expect(png.suggestedFilename()).toBe('room-session-waiting.png');
+    const bytes = readFileSync(await png.path());
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.readUInt32BE(16)).toBeGreaterThan(1000); // width at 2x
+  });
+
+  it('follows a live session driven from Node', async () => {
+    if (!page.url().startsWith('http')) {
+      // From disk the page is told where the server is (the address `visualize` prints).
+      await page.fill('[data-testid="live-url"]', server.url);
+      await page.click('[data-testid="live-connect"]');
+    }
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'));
+    const label = `desk-${Math.random().toString(36).slice(2, 8)}`;
+    const inspector = createVisualizerInspector({ url: server.url, label, WebSocket: WebSocket as unknown as SocketConstructor });
+    const actor = createActor(roomSessionMachine, { inspect: inspector });
+    actor.on('anomaly', () => {});
+    actor.start();
+    actor.send({ type: 'Session.connectionCreated' });
+    const item = page.locator('[data-testid="live-sessions"] li', { hasText: label });
+    await item.waitFor();
+    await item.locator('button[data-follow]').click();
+    await expect(page.textContent('[data-testid="mode"]')).resolves.toBe('live');
+    await page.waitForFunction(() => document.querySelector('[data-testid="current-state"]')?.textContent === 'waiting');
+    for (const e of WORKED_EXAMPLE.slice(1, 4)) actor.send({ type: e.event });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 4);
+    const now = await shown(page);
+    expect(now).toMatchObject({ state: 'sendrecv', connections: 2, sendStreams: 1, recvStreams: 1, active: ['sendrecv'] });
+    expect(now.log.map((l) => l.report)).toEqual(WORKED_EXAMPLE.slice(0, 4).map(reportOf));
+    actor.send({ type: 'Publisher.streamDestroyed' });
+    actor.send({ type: 'Publisher.streamDestroyed' }); // rejected: shown as such
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 6);
+    expect((await shown(page)).log.slice(4).map((l) => l.accepted)).toEqual([true, false]);
+    // A second session on the same inspector is listed too; following it switches the view.
+    const other = createActor(roomSessionMachine, { inspect: inspector }).start();
+    other.send({ type: 'Session.connectionCreated' });
+    const items = page.locator('[data-testid="live-sessions"] li', { hasText: label });
+    await expect(items.count()).resolves.toBeGreaterThanOrEqual(1);
+    await page.waitForFunction((l) => Array.from(document.querySelectorAll('[data-testid="live-sessions"] li')).filter((li) => li.textContent?.includes(l)).length === 2, label);
+    await items.nth(1).locator('button[data-follow]').click();
+    await textIs(page, '[data-testid="current-state"]', 'waiting');
+    expect((await shown(page)).log).toHaveLength(1);
+    await items.nth(0).locator('button[data-follow]').click();
+    await textIs(page, '[data-testid="current-state"]', 'receiving');
+    expect((await shown(page)).log).toHaveLength(6);
+    await expect(items.nth(0).getAttribute('data-following')).resolves.toBe('true');
+    other.stop();
+    actor.stop();
+    await inspector.close();
+    await item.first().filter({ hasText: 'ended' }).waitFor();
+    // No HTTP request besides the page itself; the live data came over the WebSocket.
+    expect(requests.every((u) => u.split('#')[0] === page.url().split('#')[0])).toBe(true);
+  });
+});
+
+it('from disk with #live=<server>, connects by itself and keeps up with a burst of 2000 events', async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${pathToFileURL(join(dir, 'visualizer.html')).href}#live=${encodeURIComponent(server.url)}`);
+    await diagramReady(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'));
+    const inspector = createVisualizerInspector({ url: server.url, label: 'burst', WebSocket: WebSocket as unknown as SocketConstructor });
+    const actor = createActor(roomSessionMachine, { inspect: inspector });
+    actor.on('anomaly', () => {});
+    actor.start();
+    const item = page.locator('[data-testid="live-sessions"] li', { hasText: 'burst' });
+    await item.locator('button[data-follow]').click();
+    const cycle = ['Session.connectionCreated', 'Session.connectionCreated', 'Publisher.streamCreated', 'Session.streamCreated', 'Session.streamDestroyed', 'Publisher.streamDestroyed', 'Session.connectionDestroyed', 'Session.connectionDestroyed'] as const;
+    for (let i = 0; i < 2000; i++) actor.send({ type: cycle[i % cycle.length] });
+    await page.waitForFunction(() => document.querySelector('[data-testid="log-entry"]:last-child')?.getAttribute('data-step') === '2000');
+    expect(await shown(page)).toMatchObject({ state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 });
+    // The log keeps the newest 500 and says how many it does not show.
+    await expect(page.textContent('[data-testid="log-truncated"]')).resolves.toBe('(1500 earlier steps not shown)');
+    actor.stop();
+    await inspector.close();
+  } finally {
+    await page.close();
+  }
+});
+
+it('writes a screenshot of a mid-call scenario under test-results/ for review', async () => {
+  // A server of its own, so the picture does not depend on what the other tests left behind.
+  const fresh = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const events = WORKED_EXAMPLE.slice(0, 4).map((r) => r.event);
+  await page.goto(`${fresh.url}#events=${events.join(',')}`);
+  await diagramReady(page);
+  expect((await shown(page)).state).toBe('sendrecv');
+  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+  const file = join(ROOT, 'test-results', 'visualizer.png');
+  await page.screenshot({ path: file, fullPage: false });
+  expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
+  expect(ROOM_EVENTS.length).toBe(await page.locator('button[data-event]').count());
+  await page.close();
+  await fresh.close();
+});
