@@ -37,6 +37,8 @@ export function roomSessionMarkdown(): string {
     'Guards read the counters before the event changes them (so `isLastSendStream` is the diagram\'s "send count = 0" after the event).',
     '"root (rule 4.1)" rows are the machine-level rule every state inherits: the event only counts, or is rejected if it would take a counter below zero.',
     'An eventless row fires after any transition into that state, in the same macrostep: one event, one settled state, one report.',
+    '"can fire" comes from exploring every reachable (state, counters) up to 3 of each counter (where the exploration saturates):',
+    'a candidate that is never tried, or whose guard the state\'s 4.2 invariant never lets hold, is written but can never fire.',
     '',
     transitionTableMarkdown().trimEnd(),
     '',
