@@ -1,6 +1,6 @@
 // The machine's transition candidates, read from its definition (not restated by hand):
 // the docs, the visualizer and the test generator all describe the machine through this.
-import { ROOM_EVENTS, ROOM_STATES, COUNTING, type RoomCounter, type RoomCounters, type RoomEventType, type RoomState, type AnomalyReason } from '../../machines/domain';
+import { ROOM_EVENTS, ROOM_STATES, COUNTING, isRoomEventType, type RoomCounter, type RoomCounters, type RoomEventType, type RoomState, type AnomalyReason } from '../../machines/domain';
 import { COUNTING_ACTIONS, REJECTING_ACTIONS, roomSessionMachine } from '../../machines/roomSession';
 
 /** `'*'` is the wildcard (unknown event types); `'always'` the eventless settling. */
@@ -92,7 +92,7 @@ export function guardHolds(guard: string | undefined, counters: RoomCounters, ev
 
 /** Which candidate fires for `event` in `state` with these counters (the first whose guard holds). */
 export function firingCandidate(state: RoomState, counters: RoomCounters, event: string): Candidate {
-  const key: RoomEventType | '*' = (ROOM_EVENTS as readonly string[]).includes(event) ? (event as RoomEventType) : '*';
+  const key: RoomEventType | '*' = isRoomEventType(event) ? event : '*';
   const found = candidatesOf(state, key).find((c) => guardHolds(c.guard, counters, key));
   if (!found) throw new Error(`machine is not total: nothing fires for ${event} in ${state}`);
   return found;

@@ -67,16 +67,16 @@ export function walkRoom(events: readonly unknown[]): RoomStep[] {
 }
 
 /**
- * XState acts on these types itself before the machine sees them (`xstate.init` is ignored, `xstate.stop`
- * stops the actor), so they are rejected here as unknown events instead of being passed on.
+ * XState reserves the `xstate.` prefix and acts on some such types itself before the machine sees them
+ * (`xstate.init` is ignored, `xstate.stop` stops the actor), so they are rejected as unknown events here.
  */
-export const XSTATE_RESERVED_EVENTS: readonly string[] = ['xstate.init', 'xstate.stop'];
+export const XSTATE_RESERVED_PREFIX = 'xstate.';
 
 /** An event's type when the machine can be given it, else undefined (XState throws on non-string types). */
 export function eventTypeOf(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const type = (event as { type?: unknown }).type;
-  return typeof type === 'string' && !XSTATE_RESERVED_EVENTS.includes(type) ? type : undefined;
+  return typeof type === 'string' && !type.startsWith(XSTATE_RESERVED_PREFIX) ? type : undefined;
 }
 
 function describeUnknown(event: unknown): string {

@@ -116,7 +116,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     const type = eventTypeOf(event);
     // The live actor cannot take these: XState needs a string type, and acts on its reserved
     // `xstate.*` types itself (`xstate.stop` would stop it). The pure step gives the machine's answer.
-    if (type === undefined || type.startsWith('xstate.')) {
+    if (type === undefined) {
       const { anomaly } = stepRoom(actor.getSnapshot(), event).step;
       if (anomaly) listeners.emit('anomaly', anomaly);
       return;
