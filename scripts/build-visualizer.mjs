@@ -1,12 +1,27 @@
-// Builds the visualizer as one self-contained HTML file: the page's script (with XState, the model and
-// Graphviz's wasm) and its CSS inlined, so it works opened from disk with no network at all.
+// Builds the visualizer as one self-contained HTML file: the page's script (XState and the model), its CSS and the
+// diagram laid out at build time from the machine (Graphviz runs here, in Node, not in the page), so it works opened
+// from disk with no network at all and draws as soon as it is parsed.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const page = join(root, 'src/visualizer/page');
+
+/** The diagram's SVG, laid out by Graphviz from the machine (src/visualizer/page/layout.ts, bundled for Node). */
+export async function diagramSvg() {
+  const dir = mkdtempSync(join(tmpdir(), 'loop-layout-'));
+  try {
+    const outfile = join(dir, 'layout.cjs');
+    await build({ entryPoints: [join(page, 'layout.ts')], absWorkingDir: root, bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'warning' });
+    return await createRequire(import.meta.url)(outfile).pageSvg();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Write the single-file visualizer to `outFile`; returns its size in bytes. */
 export async function buildVisualizer(outFile) {
@@ -19,21 +34,23 @@ export async function buildVisualizer(outFile) {
     platform: 'browser',
     target: 'es2022',
     minify: true,
-    legalComments: 'eof', // keeps Viz.js's notice for the Graphviz and Expat object code it carries
+    legalComments: 'eof',
     charset: 'ascii',
     logLevel: 'warning',
-    // @viz-js/viz reads import.meta.url only to find a wasm file it never needs (the wasm is embedded).
-    define: { 'import.meta.url': '"about:blank"' },
   });
   const script = result.outputFiles[0].text;
-  // esbuild escapes `</script`; a `<script` (after the `<!--` that Graphviz's strings hold) would switch the
-  // HTML parser into its double-escaped state and swallow the closing tag, so refuse both.
+  // esbuild escapes `</script`; refuse any `<script` too (inside `<!--` it would swallow the closing tag).
   if (/<\/?script/i.test(script)) throw new Error('build-visualizer: the bundled script contains a sequence unsafe inside <script>');
+  if (/WebAssembly\.(instantiate|compile)/.test(script)) throw new Error('build-visualizer: Graphviz leaked into the page script (only layout.ts may import it)');
+  const svg = await diagramSvg();
   const css = readFileSync(join(page, 'style.css'), 'utf8');
   const template = readFileSync(join(page, 'index.html'), 'utf8');
-  if (!template.includes('/*STYLE*/') || !template.includes('/*SCRIPT*/')) throw new Error('build-visualizer: index.html lost its placeholders');
+  for (const p of ['/*STYLE*/', '/*SCRIPT*/', '<!--DIAGRAM-->']) if (!template.includes(p)) throw new Error(`build-visualizer: index.html lost its ${p} placeholder`);
   // Function replacers: `$` in the script must not be read as a replacement pattern.
-  const html = template.replace('/*STYLE*/', () => css).replace('/*SCRIPT*/', () => script);
+  const html = template
+    .replace('/*STYLE*/', () => css)
+    .replace('<!--DIAGRAM-->', () => svg)
+    .replace('/*SCRIPT*/', () => script);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, html);
   return Buffer.byteLength(html);

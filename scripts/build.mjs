@@ -20,9 +20,23 @@ rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist');
 
 const common = { bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
+const library = { ...common, platform: 'neutral', mainFields: ['module', 'main'] };
+// ESM: one build with code splitting, so what the entries share is one copy (dist/chunks/) and what is
+// loaded by import() (the Hawk signer and its hashing) stays in a chunk of its own: an app's bundler
+// then ships it only to pages that use it.
+await build({
+  ...library,
+  entryPoints: LIBRARY_ENTRIES,
+  format: 'esm',
+  splitting: true,
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+});
+// CommonJS has no code splitting: each entry is one file, import() inlined.
 for (const [name, entry] of Object.entries(LIBRARY_ENTRIES)) {
-  await build({ ...common, entryPoints: [entry], platform: 'neutral', mainFields: ['module', 'main'], format: 'esm', outfile: `dist/${name}.mjs` });
-  await build({ ...common, entryPoints: [entry], platform: 'neutral', mainFields: ['module', 'main'], format: 'cjs', outfile: `dist/${name}.cjs` });
+  await build({ ...library, entryPoints: [entry], format: 'cjs', outfile: `dist/${name}.cjs` });
 }
 await build({
   ...common,

@@ -6,8 +6,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# Pack as a fresh clone would: the tracked and new files without dist/, so `prepack` must build it
+# (installed node_modules linked, not copied).
+clone="$work/clone"
+mkdir "$clone"
 cd "$root"
-tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+  | tar --null -T - -cf - | tar -xf - -C "$clone"
+ln -s "$root/node_modules" "$clone/node_modules"
+[ ! -e "$clone/dist" ] || { echo "the clone already has dist/"; exit 1; }
+tarball=$(cd "$clone" && npm pack --silent --pack-destination "$work" | tail -n 1)
+[ -f "$clone/dist/index.mjs" ] || { echo "npm pack did not build dist/ (prepack)"; exit 1; }
 echo "packed $tarball ($(du -k "$work/$tarball" | cut -f1) KiB)"
 tar -tzf "$work/$tarball" | sed 's/^package\///' | sort > "$work/files.txt"
 for f in dist/index.mjs dist/index.cjs dist/cli.cjs dist/types/src/index.d.ts README.md; do
@@ -17,7 +26,16 @@ if grep -E '^(test|machines|src|node_modules)/' "$work/files.txt"; then echo "so
 
 mkdir "$work/consumer" && cd "$work/consumer"
 npm init -y >/dev/null
-npm install --silent --no-audit --no-fund "$work/$tarball" "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")"
+# What the README says to install: the package and its peer xstate. The optional peers (ws, the server's
+# libraries) must not come along.
+npm install --silent --no-audit --no-fund "$work/$tarball" "xstate@$(node -p "require('$root/node_modules/xstate/package.json').version")" \
+  "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")"
+for optional in ws hawk better-sqlite3 prom-client pg; do
+  [ ! -e "node_modules/$optional" ] || { echo "optional peer $optional was installed with the package"; exit 1; }
+done
+[ "$(node -p "require('xstate/package.json').version")" = "$(node -p "require('$root/node_modules/xstate/package.json').version")" ] || { echo 'xstate is not the one installed'; exit 1; }
+[ "$(find node_modules -name package.json -path '*/xstate/package.json' | wc -l)" = 1 ] || { echo 'more than one copy of xstate'; exit 1; }
+echo 'install (package + xstate, no optional peers): ok'
 
 node -e "
 const { roomSessionMachine, ROOM_STATES, ROOM_EVENTS, walkRoom } = require('loop-room-state');
@@ -25,7 +43,7 @@ const { createActor } = require('xstate');
 const a = createActor(roomSessionMachine).start();
 a.send({ type: 'Session.connectionCreated' });
 if (a.getSnapshot().value !== 'waiting' || ROOM_STATES.length !== 7 || ROOM_EVENTS.length !== 6) throw new Error('CommonJS import misbehaves');
-if (walkRoom([{ type: 'Session.connectionCreated' }])[0].report.state !== 'waiting') throw new Error('walkRoom misbehaves');
+if (walkRoom([{ type: 'Session.connectionCreated' }, 'Session.connectionCreated'])[1].report.state !== 'starting') throw new Error('walkRoom misbehaves');
 console.log('CommonJS require: ok');
 "
 node --input-type=module -e "
@@ -40,12 +58,16 @@ console.log('ESM import: ok');
 
 # Types, for an ESM and a CommonJS consumer.
 cat > esm.mts <<'TS'
-import { roomSessionMachine, type RoomState, type RoomCounters, type RoomEventType } from 'loop-room-state';
+import { roomSessionMachine, walkRoom, type RoomState, type RoomCounters, type RoomEventType } from 'loop-room-state';
 import { createActor } from 'xstate';
 const s: RoomState = createActor(roomSessionMachine).start().getSnapshot().value;
 const c: RoomCounters = { connections: 0, sendStreams: 0, recvStreams: 0 };
 const e: RoomEventType = 'Publisher.streamCreated';
-export { s, c, e };
+// Event types alone are events; a misspelt one does not compile.
+const steps = walkRoom(['Session.connectionCreated', { type: 'Publisher.streamCreated' }]);
+// @ts-expect-error misspelt event type
+walkRoom(['Session.conectionCreated']);
+export { s, c, e, steps };
 TS
 cat > cjs.cts <<'TS'
 import lrs = require('loop-room-state');
@@ -79,3 +101,18 @@ node -e "const { createVisualizerInspector } = require('loop-room-state/inspect'
 node --input-type=module -e "import { createVisualizerInspector } from 'loop-room-state/inspect'; if (typeof createVisualizerInspector !== 'function') throw new Error('inspect entry (ESM) misbehaves'); console.log('inspect entry (ESM): ok')"
 npx --no-install loop-room-state visualize --help | grep -q -- '--port'
 echo 'visualizer from the tarball: ok'
+
+# Without ws: the Node inspector entry still loads, and connecting says which package to install.
+for flavour in "const { createVisualizerInspector } = require('loop-room-state/inspect');" "import { createVisualizerInspector } from 'loop-room-state/inspect';"; do
+  input=commonjs; [[ $flavour == import* ]] && input=module
+  message=$(node --input-type=$input -e "$flavour
+const messages = [];
+const inspector = createVisualizerInspector({ url: 'ws://127.0.0.1:9', onError: (e) => messages.push(e.message) });
+inspector.next({ type: '@xstate.snapshot', actorRef: {}, event: { type: 'xstate.init' }, snapshot: { value: 'init', status: 'active', context: { connections: 0, sendStreams: 0, recvStreams: 0 } } });
+inspector.close().then(() => setTimeout(() => console.log(messages.join('|')), 50));")
+  [[ $message == *"'ws' is not installed"*"npm install ws"* && $message != *"|"* ]] || { echo "Node inspector without ws ($input): unclear message: $message"; exit 1; }
+done
+echo "Node inspector without ws: one clear message (CommonJS and ESM): ok"
+if out=$(npx --no-install loop-room-state visualize --port 0 2>&1); then echo "visualize ran without ws: $out"; exit 1; fi
+[[ $out == *"npm install ws"* ]] || { echo "visualize without ws: unclear message: $out"; exit 1; }
+echo "visualize without ws: clear message: ok"

@@ -16,7 +16,7 @@ export {
 } from '../machines/domain';
 export { roomSessionMachine, type RoomSessionMachine } from '../machines/roomSession';
 export { statusReport, type StatusReport } from './report';
-export { stepRoom, walkRoom, initialRoomSnapshot, type RoomStep, type RoomSnapshot } from './model/step';
+export { stepRoom, walkRoom, initialRoomSnapshot, type RoomStep, type RoomSnapshot, type RoomEventInput, type CheckedEvent } from './model/step';
 export {
   createRoomSession,
   type RoomSession,
@@ -33,3 +33,17 @@ export type { HawkCredentials } from './transport/hawk';
 export type { FetchLike } from './transport/attempt';
 export type { Subscription } from './service/listeners';
 export { attachOpenTok, type OpenTokEmitter, type OpenTokSources, type RoomEventSink } from './adapters/openTok';
+export {
+  registerHawkSession,
+  deriveHawkCredentials,
+  createRoom,
+  joinRoom,
+  RoomsApiError,
+  type HawkSession,
+  type CreateRoomOptions,
+  type CreatedRoom,
+  type JoinRoomOptions,
+  type JoinedRoom,
+  type RoomsAuth,
+  type RoomsClientOptions,
+} from './rooms';

@@ -2,6 +2,9 @@ import type { Command } from './command';
 import { simulate } from './simulate';
 import { generateTests } from './generateTests';
 import { visualize } from './visualize';
+import { serve } from './serve';
+import { exportReports } from './export';
+import { simulateTraffic } from './simulateTraffic';
 
 /** The sub-commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize];
+export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize, serve, exportReports, simulateTraffic];

@@ -30,11 +30,10 @@ export const generateTests: Command = {
   async run(argv, io) {
     // A bare `--report` (last, or before another option) means stderr.
     const args = argv.map((a, i) => (a === '--report' && (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) ? '--report=-' : a));
-    const { flags, positional } = parseArgs(args, {
+    const { flags } = parseArgs(args, {
       coverage: 'value', 'max-count': 'value', seed: 'value', walks: 'value', length: 'value',
       format: 'value', out: 'value', report: 'value', 'import-from': 'value',
     });
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
     const format = flags.format ?? 'json';
     if (format !== 'json' && format !== 'jest') throw new UsageError(`--format must be json or jest, got '${String(format)}'`);
     const coverage = flags.coverage ?? 'transitions';
@@ -52,7 +51,7 @@ export const generateTests: Command = {
     try {
       cases = generateTestCases(options);
     } catch (err) {
-      if (err instanceof RangeError) throw new UsageError(err.message);
+      if (err instanceof RangeError) throw new UsageError(asFlags(err.message));
       throw err;
     }
     const shown = ['coverage', 'max-count', 'seed', 'walks', 'length', 'format'].filter((k) => flags[k] !== undefined);
@@ -71,6 +70,13 @@ export const generateTests: Command = {
     return 0;
   },
 };
+
+// The library names its options (maxCount); the command line knows them as flags (--max-count).
+const FLAG_OF: Record<string, string> = { maxCount: '--max-count', walkLength: '--length', walks: '--walks', seed: '--seed', coverage: '--coverage' };
+
+export function asFlags(message: string): string {
+  return message.replace(/\b(maxCount|walkLength|walks|seed|coverage)\b/g, (name) => FLAG_OF[name]);
+}
 
 function intFlag(flags: Record<string, string | true>, name: string, fallback: number): number {
   const raw = flags[name];

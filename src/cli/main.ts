@@ -1,4 +1,4 @@
-import { UsageError } from './args';
+import { UsageError, closest } from './args';
 import type { CommandIO } from './command';
 import { COMMANDS } from './commands';
 
@@ -30,7 +30,8 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`loop-room-state: unknown command '${name}'\n\n${helpText()}`);
+    const hint = closest(name, COMMANDS.map((c) => c.name));
+    io.err(`loop-room-state: unknown command '${name}'${hint ? `; did you mean '${hint}'?` : ''}\n\n${helpText()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

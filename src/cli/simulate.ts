@@ -1,6 +1,7 @@
+import { ROOM_EVENTS, isRoomEventType } from '../../machines/domain';
 import { walkRoom, type RoomStep } from '../model/step';
 import { WORKED_EXAMPLE } from '../model/workedExample';
-import { parseArgs } from './args';
+import { closest, parseArgs } from './args';
 import type { Command } from './command';
 
 export const simulate: Command = {
@@ -18,7 +19,12 @@ export const simulate: Command = {
       typeof flags.events === 'string'
         ? flags.events.split(',').map((e) => e.trim()).filter((e) => e.length > 0)
         : [...WORKED_EXAMPLE.map((row) => row.event)];
-    const steps = walkRoom(events.map((type) => ({ type })));
+    // Unknown names are still walked (the machine rejects them, and the table says so); a hint goes to stderr.
+    for (const name of new Set(events.filter((e) => !isRoomEventType(e)))) {
+      const hint = closest(name, ROOM_EVENTS);
+      io.err(`simulate: unknown event '${name}'; ${hint ? `did you mean '${hint}'?` : `the events are ${ROOM_EVENTS.join(', ')}`}`);
+    }
+    const steps = walkRoom(events);
     if (flags.json) {
       io.out(JSON.stringify(steps, null, 2));
       return 0;

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startVisualizerServer } from '../visualizer/server';
 import { UsageError, parseArgs } from './args';
 import type { Command } from './command';
 
@@ -19,14 +18,14 @@ export const visualize: Command = {
     'createRoomSession, with the URL this prints. Runs until interrupted (Ctrl-C).',
   ].join('\n'),
   async run(argv, io) {
-    const { flags, positional } = parseArgs(argv, { port: 'value', host: 'value' });
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
+    const { flags } = parseArgs(argv, { port: 'value', host: 'value' });
     const port = flags.port === undefined ? DEFAULT_PORT : Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
     const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
     // The CLI is bundled to dist/cli.cjs; the page is built next to it as dist/visualizer.html.
     const htmlPath = join(__dirname, 'visualizer.html');
     if (!existsSync(htmlPath)) throw new Error(`${htmlPath} is missing: run 'npm run build' first`);
+    const { startVisualizerServer } = await loadVisualizerServer();
     let server;
     try {
       server = await startVisualizerServer({ html: readFileSync(htmlPath, 'utf8'), host, port, log: (line) => io.err(line) });
@@ -52,3 +51,15 @@ export const visualize: Command = {
     return 0;
   },
 };
+
+/** The server needs `ws`, an optional peer dependency: loaded only by this command, so the others run without it. */
+async function loadVisualizerServer(): Promise<typeof import('../visualizer/server')> {
+  try {
+    return await import('../visualizer/server');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && /\bws\b/.test(String((err as Error).message)))
+      throw new Error("the visualizer server needs the optional peer dependency 'ws': run `npm install ws`");
+    throw err;
+  }
+}

@@ -1,5 +1,5 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { isRoomEventType, type RoomAnomaly, type RoomCounters, type RoomEventType, type RoomState } from '../../machines/domain';
+import { isRoomEventType, type RoomAnomaly, type RoomCounters, type RoomEvent, type RoomEventType, type RoomState } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
 import { statusReport, type StatusReport } from '../report';
 
@@ -44,22 +44,48 @@ export function describeStep(eventType: string, before: RoomSnapshot, after: Roo
   };
 }
 
+/**
+ * What may be passed where an event goes in: an event object or its type alone (`'Session.streamCreated'`
+ * is shorthand for `{ type: 'Session.streamCreated' }`). A literal type is checked when compiling, so a
+ * misspelt name fails to compile; a value typed `unknown` or `string` is checked at run time instead
+ * (rejected as `unknown-event` when it is not one of the six).
+ */
+export type RoomEventInput<E = unknown> = unknown extends E
+  ? E
+  : E extends string
+    ? string extends E
+      ? E
+      : RoomEventType
+    : E extends { readonly type: infer T }
+      ? string extends T
+        ? E
+        : [T] extends [RoomEventType]
+          ? E
+          : RoomEvent
+      : RoomEventType | RoomEvent;
+
+/** `event` itself when it passes RoomEventInput, else what it should have been (so the compiler's message names the six). */
+export type CheckedEvent<E> = [E] extends [RoomEventInput<E>] ? E : RoomEventInput<E>;
+
 /** The pure step: the machine's `transition()` on one event. Never throws, whatever `event` is. */
-export function stepRoom(snapshot: RoomSnapshot, event: unknown): { snapshot: RoomSnapshot; step: RoomStep } {
+export function stepRoom<const E>(snapshot: RoomSnapshot, event: CheckedEvent<E>): { snapshot: RoomSnapshot; step: RoomStep } {
   const type = eventTypeOf(event);
-  if (type === undefined) {
-    const shown = describeUnknown(event);
-    return { snapshot, step: describeStep(shown, snapshot, snapshot, { type: 'anomaly', reason: 'unknown-event', event: shown }) };
-  }
+  if (type === undefined) return { snapshot, step: rejectUnknown(snapshot, event) };
   const [next, actions] = transition(roomSessionMachine, snapshot, { type } as { type: RoomEventType });
   const emitted = actions.find((a) => (a.type as string) === 'xstate.emit') as { params?: { event?: RoomAnomaly } } | undefined;
   return { snapshot: next, step: describeStep(type, snapshot, next, emitted?.params?.event) };
 }
 
-/** Run a whole event sequence from `init`. */
-export function walkRoom(events: readonly unknown[]): RoomStep[] {
+/** The step for an event the machine cannot be given (see eventTypeOf): rejected, `unknown-event`, nothing changes. */
+export function rejectUnknown(snapshot: RoomSnapshot, event: unknown): RoomStep {
+  const shown = describeUnknown(event);
+  return describeStep(shown, snapshot, snapshot, { type: 'anomaly', reason: 'unknown-event', event: shown });
+}
+
+/** Run a whole event sequence from `init`; each event an object or its type alone. */
+export function walkRoom<const E extends readonly unknown[]>(events: { readonly [K in keyof E]: CheckedEvent<E[K]> }): RoomStep[] {
   let snapshot = initialRoomSnapshot();
-  return events.map((event) => {
+  return (events as readonly unknown[]).map((event) => {
     const r = stepRoom(snapshot, event);
     snapshot = r.snapshot;
     return r.step;
@@ -72,10 +98,12 @@ export function walkRoom(events: readonly unknown[]): RoomStep[] {
  */
 export const XSTATE_RESERVED_PREFIX = 'xstate.';
 
-/** An event's type when the machine can be given it, else undefined (XState throws on non-string types). */
+/**
+ * An event's type when the machine can be given it, else undefined (XState throws on non-string types).
+ * A string is an event type given alone.
+ */
 export function eventTypeOf(event: unknown): string | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
-  const type = (event as { type?: unknown }).type;
+  const type = typeof event === 'string' ? event : typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
   return typeof type === 'string' && !type.startsWith(XSTATE_RESERVED_PREFIX) ? type : undefined;
 }
 

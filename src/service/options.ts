@@ -1,6 +1,6 @@
 // The options of createRoomSession, checked up front: a bad option is a clear TypeError at creation,
 // never a failure later on the network path. Messages never echo a token or key.
-import { checkHawkCredentials, type HawkCredentials } from '../transport/hawk';
+import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
 import type { FetchLike } from '../transport/attempt';
 import { retryPolicyFrom, type RetryPolicy } from '../transport/retry';
 
@@ -26,6 +26,15 @@ export interface RoomSessionOptions {
   maxQueue?: number;
   /** Passed to XState's createActor: an inspector such as @statelyai/inspect's `inspector.inspect`. */
   inspect?: unknown;
+  /**
+   * Seconds until the participation expires, as the join answered (`expires`). When given, the session
+   * sends {"action":"refresh"} every `expires`/3, taking each refresh answer's `expires` as the new one.
+   */
+  expires?: number;
+  /** Refresh this often instead (milliseconds); with neither option the session never refreshes. */
+  refreshEveryMs?: number;
+  /** Call `leaveOnPageHide()` at once (browser pages only). */
+  leaveOnPageHide?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -36,6 +45,9 @@ export interface ResolvedOptions {
   retry: RetryPolicy;
   maxQueue: number;
   inspect?: unknown;
+  expires?: number;
+  refreshEveryMs?: number;
+  leaveOnPageHide: boolean;
   secrets: string[];
 }
 
@@ -45,6 +57,10 @@ export const DEFAULT_MAX_QUEUE = 100;
 export function resolveOptions(options: unknown): ResolvedOptions {
   const fail = (message: string): never => {
     throw new TypeError(`createRoomSession: ${message}`);
+  };
+  /** An optional number option: finite, and > 0 unless `anySign`. */
+  const checkNumber = (value: unknown, name: string, anySign = false) => {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || (!anySign && value <= 0))) fail(`${name} must be a finite number${anySign ? '' : ' > 0'}`);
   };
   if (typeof options !== 'object' || options === null) return fail('options must be an object');
   const o = options as Record<string, unknown>;
@@ -67,8 +83,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   } else if (auth!.type === 'hawk') {
     const problem = checkHawkCredentials(auth!.credentials);
     if (problem) fail(problem);
-    const offset = auth!.localtimeOffsetMsec;
-    if (offset !== undefined && (typeof offset !== 'number' || !Number.isFinite(offset))) fail('auth.localtimeOffsetMsec must be a finite number');
+    checkNumber(auth!.localtimeOffsetMsec, 'auth.localtimeOffsetMsec', true);
     const c = auth!.credentials as HawkCredentials;
     secrets.push(c.id, c.key);
   } else {
@@ -76,10 +91,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.fetch !== undefined && typeof o.fetch !== 'function') fail('fetch must be a function');
   if (o.fetch === undefined && typeof globalThis.fetch !== 'function') fail('no global fetch: pass the fetch option');
+  for (const k of ['timeoutMs', 'expires', 'refreshEveryMs'] as const) checkNumber(o[k], k);
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) fail('timeoutMs must be a finite number > 0');
   const maxQueue = o.maxQueue ?? DEFAULT_MAX_QUEUE;
   if (!Number.isInteger(maxQueue) || (maxQueue as number) < 1) fail('maxQueue must be an integer >= 1');
+  if (o.leaveOnPageHide !== undefined && typeof o.leaveOnPageHide !== 'boolean') fail('leaveOnPageHide must be a boolean');
   const retry = retryPolicyFrom(o.retry);
   if (typeof retry === 'string') fail(retry);
   const fetchFn = (o.fetch as FetchLike | undefined) ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
@@ -91,6 +107,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     retry: retry as RetryPolicy,
     maxQueue: maxQueue as number,
     inspect: o.inspect,
+    expires: o.expires as number | undefined,
+    refreshEveryMs: o.refreshEveryMs as number | undefined,
+    leaveOnPageHide: o.leaveOnPageHide === true,
     secrets,
   };
 }

@@ -5,7 +5,8 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 export const CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export type AttemptOutcome =
-  | { kind: 'delivered'; status: number }
+  /** `answer`: the JSON body of the answer, when it had one (a refresh answers `{expires}`). */
+  | { kind: 'delivered'; status: number; answer?: unknown }
   /** Worth another attempt: network error, timeout, 408, 429, 5xx. */
   | { kind: 'retry'; status?: number; errno?: number; retryAfter: string | null; message: string }
   /** This request is refused for good (400 and other 4xx); later ones may pass. */
@@ -59,6 +60,10 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
     });
     const kind = classifyStatus(res.status);
     if (kind === 'delivered') {
+      if (/json/i.test(res.headers.get('Content-Type') ?? '')) {
+        const answer = await res.json().catch(() => undefined);
+        return { kind, status: res.status, answer };
+      }
       await res.body?.cancel().catch(() => {});
       return { kind, status: res.status };
     }

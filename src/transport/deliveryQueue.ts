@@ -1,6 +1,7 @@
 // The delivery queue: one request in flight, strict order, bounded retries, bounded length.
+// Closures rather than a class: the browser bundle minifies local names, not property names.
 import { attempt, type AttemptOutcome, type FetchLike } from './attempt';
-import type { RoomSessionError } from './errors';
+import type { RoomRequest, RoomSessionError } from './errors';
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from './retry';
 
 export interface DeliveryQueueOptions {
@@ -18,14 +19,8 @@ export interface DeliveryQueueOptions {
   random?: () => number;
 }
 
-export type DeliveryResult = { ok: true; status: number; attempts: number } | { ok: false; error: RoomSessionError };
-
-interface Item {
-  body: object;
-  request: 'status' | 'leave';
-  settle: (result: DeliveryResult) => void;
-  done: Promise<DeliveryResult>;
-}
+/** `answer`: the parsed JSON body of a 2xx answer that had one (refresh answers `{expires}`). */
+export type DeliveryResult = { ok: true; status: number; attempts: number; answer?: unknown } | { ok: false; error: RoomSessionError };
 
 export interface QueueStats {
   waiting: number;
@@ -35,154 +30,155 @@ export interface QueueStats {
   stopped: boolean;
 }
 
-export class DeliveryQueue {
-  private readonly waiting: Item[] = [];
-  private inFlight: Item | undefined;
-  private pumping = false;
-  private stopped = false;
-  /** Set after a request exhausted its retries: later ones get one attempt until one gets through. */
-  private unreachable = false;
-  private overflowed = 0;
-  private delivered = 0;
-  private droppedCount = 0;
-  private readonly cancel = new AbortController();
-  private wake: (() => void) | undefined;
-
-  constructor(private readonly o: DeliveryQueueOptions) {}
-
+export interface DeliveryQueue {
   /** Queue a request. Resolves when it is delivered or definitively failed; never rejects. */
-  enqueue(body: object, request: 'status' | 'leave' = 'status'): Promise<DeliveryResult> {
-    let settle!: (r: DeliveryResult) => void;
-    const done = new Promise<DeliveryResult>((r) => (settle = r));
-    const item: Item = { body, request, settle, done };
-    if (this.stopped) {
-      item.settle({ ok: false, error: this.error('stopped', 'reporting has stopped; request not sent', item) });
-      return done;
-    }
-    // Drop the oldest waiting status report: each report names the whole state after its event, so
-    // the newest ones keep the server's view right. A leave is never dropped for room.
-    if (request === 'status' && this.waiting.length >= this.o.maxQueue) {
-      const index = this.waiting.findIndex((i) => i.request === 'status');
-      if (index >= 0) {
-        const [old] = this.waiting.splice(index, 1);
-        this.droppedCount++;
-        old.settle({ ok: false, error: this.error('overflow', 'queue full: oldest waiting report dropped', old) });
-        if (this.overflowed++ === 0) void Promise.resolve().then(() => this.reportOverflow());
-      }
-    }
-    this.waiting.push(item);
-    void this.pump();
-    return done;
-  }
-
+  enqueue(body: object, request?: RoomRequest): Promise<DeliveryResult>;
   /** Resolves when everything queued so far is delivered or definitively failed. */
-  async flush(): Promise<void> {
-    await Promise.all([this.inFlight, ...this.waiting].filter((i): i is Item => i !== undefined).map((i) => i.done));
-  }
-
+  flush(): Promise<void>;
   /** Stop sending: abort the request in flight and discard the waiting ones (reported once, with the count). */
-  stop(reason: string, kind: 'stopped' | 'dropped' = 'stopped', cause?: AttemptOutcome): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.cancel.abort();
-    this.wake?.();
-    const discarded = [...(this.inFlight ? [this.inFlight] : []), ...this.waiting.splice(0)];
-    this.droppedCount += discarded.length;
-    const status = cause && 'status' in cause ? cause.status : undefined;
-    const errno = cause && 'errno' in cause ? cause.errno : undefined;
-    const error: RoomSessionError = { type: 'error', kind, message: reason, status, errno, dropped: discarded.length };
-    for (const d of discarded) d.settle({ ok: false, error: { ...error, request: d.request, body: d.body } });
+  stop(reason: string, kind?: 'stopped' | 'dropped', cause?: AttemptOutcome): void;
+  stats(): QueueStats;
+}
+
+interface Item {
+  body: object;
+  request: RoomRequest;
+  settle: (result: DeliveryResult) => void;
+  done: Promise<DeliveryResult>;
+}
+
+export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
+  const waiting: Item[] = [];
+  let inFlight: Item | undefined;
+  let pumping = false;
+  let stopped = false;
+  /** Set after a request exhausted its retries: later ones get one attempt until one gets through. */
+  let unreachable = false;
+  let overflowed = 0;
+  let delivered = 0;
+  let dropped = 0;
+  const cancel = new AbortController();
+  let wake: (() => void) | undefined;
+
+  const error = (kind: RoomSessionError['kind'], message: string, item: Item, more?: Partial<RoomSessionError>): RoomSessionError => ({
+    type: 'error',
+    kind,
+    message,
+    request: item.request,
+    body: item.body,
+    ...more,
+  });
+
+  const giveUp = (item: Item, message: string, more: Partial<RoomSessionError>): DeliveryResult => {
+    const e = error('dropped', `${item.request} ${message}`, item, more);
+    dropped++;
+    o.onError(e);
+    return { ok: false, error: e };
+  };
+
+  const stop: DeliveryQueue['stop'] = (reason, kind = 'stopped', cause) => {
+    if (stopped) return;
+    stopped = true;
+    cancel.abort();
+    wake?.();
+    const discarded = [...(inFlight ? [inFlight] : []), ...waiting.splice(0)];
+    dropped += discarded.length;
+    const e: RoomSessionError = { type: 'error', kind, message: reason, status: cause && 'status' in cause ? cause.status : undefined, errno: cause && 'errno' in cause ? cause.errno : undefined, dropped: discarded.length };
+    for (const d of discarded) d.settle({ ok: false, error: { ...e, request: d.request, body: d.body } });
     // A stop the caller asked for with nothing pending is not an error.
-    if (kind === 'stopped' || discarded.length > 0) this.o.onError(error);
-  }
+    if (kind === 'stopped' || discarded.length > 0) o.onError(e);
+  };
 
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
-  stats(): QueueStats {
-    return { waiting: this.waiting.length, inFlight: this.inFlight !== undefined, delivered: this.delivered, dropped: this.droppedCount, stopped: this.stopped };
-  }
-
-  private reportOverflow(): void {
-    const dropped = this.overflowed;
-    this.overflowed = 0;
-    this.o.onError({ type: 'error', kind: 'overflow', message: `queue full (maxQueue ${this.o.maxQueue}): ${dropped} oldest waiting report(s) dropped`, dropped });
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (!this.stopped && this.waiting.length > 0) {
-        const item = this.waiting.shift()!;
-        this.inFlight = item;
-        const result = await this.deliver(item);
-        this.inFlight = undefined;
-        if (result) item.settle(result);
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout((wake = () => (clearTimeout(timer), resolve())), ms);
+    });
 
   /** Deliver one item with retries; undefined when stop() already settled it. */
-  private async deliver(item: Item): Promise<DeliveryResult | undefined> {
+  const deliver = async (item: Item): Promise<DeliveryResult | undefined> => {
     const body = JSON.stringify(item.body);
-    const attempts = this.unreachable ? 1 : this.o.retry.attempts;
+    const attempts = unreachable ? 1 : o.retry.attempts;
     let last: AttemptOutcome | undefined;
     let reauthorized = false;
     for (let n = 1; n <= attempts; n++) {
-      last = await attempt({ fetch: this.o.fetch, url: this.o.url, body, authorization: this.o.authorization, timeoutMs: this.o.timeoutMs, cancel: this.cancel.signal });
-      if (this.stopped) return undefined;
+      last = await attempt({ fetch: o.fetch, url: o.url, body, authorization: o.authorization, timeoutMs: o.timeoutMs, cancel: cancel.signal });
+      if (stopped) return undefined;
       if (last.kind === 'delivered') {
-        this.unreachable = false;
-        this.delivered++;
-        this.o.onDelivered(item.body, n, last.status);
-        return { ok: true, status: last.status, attempts: n };
+        unreachable = false;
+        delivered++;
+        o.onDelivered(item.body, n, last.status);
+        return { ok: true, status: last.status, attempts: n, ...('answer' in last ? { answer: last.answer } : {}) };
       }
-      if (last.kind === 'drop') {
-        const error = { ...this.error('dropped', `${item.request} refused: ${last.message}`, item), status: last.status, errno: last.errno, attempts: n };
-        this.droppedCount++;
-        this.o.onError(error);
-        return { ok: false, error };
-      }
-      if (last.kind === 'stop' && last.status === 401 && !reauthorized && this.o.reauthorize?.(last)) {
-        // One more try, not counted against the retry bound: it is a fresh signature, not a repeat.
-        reauthorized = true;
-        n--;
-        continue;
-      }
+      if (last.kind === 'drop') return giveUp(item, `refused: ${last.message}`, { status: last.status, errno: last.errno, attempts: n });
       if (last.kind === 'stop') {
-        this.stop(`reporting stopped: ${last.message}`, 'stopped', last);
+        // After a 401, one more try when signing afresh may pass; not counted: it is a new signature, not a repeat.
+        if (last.status === 401 && !reauthorized && o.reauthorize?.(last)) {
+          reauthorized = true;
+          n--;
+          continue;
+        }
+        stop(`reporting stopped: ${last.message}`, 'stopped', last);
         return undefined;
       }
       if (n < attempts) {
-        const wait = parseRetryAfter(last.retryAfter, this.o.retry.maxRetryAfterMs) ?? backoffDelay(n, this.o.retry, this.o.random);
-        await this.sleep(wait);
-        if (this.stopped) return undefined;
+        await sleep(parseRetryAfter(last.retryAfter, o.retry.maxRetryAfterMs) ?? backoffDelay(n, o.retry, o.random));
+        if (stopped) return undefined;
       }
     }
-    this.unreachable = true;
+    unreachable = true;
     const retry = last as Extract<AttemptOutcome, { kind: 'retry' }>;
-    const error = { ...this.error('dropped', `${item.request} given up after ${attempts} attempt(s): ${retry.message}`, item), status: retry.status, errno: retry.errno, attempts };
-    this.droppedCount++;
-    this.o.onError(error);
-    return { ok: false, error };
-  }
+    return giveUp(item, `given up after ${attempts} attempt(s): ${retry.message}`, { status: retry.status, errno: retry.errno, attempts });
+  };
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
+  const pump = async () => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (!stopped && waiting.length > 0) {
+        const item = (inFlight = waiting.shift()!);
+        const result = await deliver(item);
+        inFlight = undefined;
+        if (result) item.settle(result);
       }
-      this.wake = done;
-    });
-  }
+    } finally {
+      pumping = false;
+    }
+  };
 
-  private error(kind: RoomSessionError['kind'], message: string, item: Item): RoomSessionError {
-    return { type: 'error', kind, message, request: item.request, body: item.body };
-  }
+  const reportOverflow = () => {
+    const n = overflowed;
+    overflowed = 0;
+    o.onError({ type: 'error', kind: 'overflow', message: `queue full (maxQueue ${o.maxQueue}): ${n} oldest waiting report(s) dropped`, dropped: n });
+  };
+
+  return {
+    enqueue(body, request = 'status') {
+      let settle!: (r: DeliveryResult) => void;
+      const done = new Promise<DeliveryResult>((r) => (settle = r));
+      const item: Item = { body, request, settle, done };
+      if (stopped) {
+        settle({ ok: false, error: error('stopped', 'reporting has stopped; request not sent', item) });
+        return done;
+      }
+      // Drop the oldest waiting status report: each report names the whole state after its event, so
+      // the newest ones keep the server's view right. A leave or refresh is never dropped for room.
+      if (request === 'status' && waiting.length >= o.maxQueue) {
+        const index = waiting.findIndex((i) => i.request === 'status');
+        if (index >= 0) {
+          const [old] = waiting.splice(index, 1);
+          dropped++;
+          old.settle({ ok: false, error: error('overflow', 'queue full: oldest waiting report dropped', old) });
+          if (overflowed++ === 0) void Promise.resolve().then(reportOverflow);
+        }
+      }
+      waiting.push(item);
+      void pump();
+      return done;
+    },
+    async flush() {
+      await Promise.all([inFlight, ...waiting].filter((i): i is Item => i !== undefined).map((i) => i.done));
+    },
+    stop,
+    stats: () => ({ waiting: waiting.length, inFlight: inFlight !== undefined, delivered, dropped, stopped }),
+  };
 }

@@ -23,10 +23,12 @@ export interface VisualizerInspectorOptions {
   label?: string;
   /** A WebSocket constructor; default: `globalThis.WebSocket`. */
   WebSocket?: SocketConstructor;
-  /** Told when the connection fails or messages had to be dropped; default: `console.warn`. */
+  /** Told when the connection fails, drops (it then reconnects) or messages had to be dropped; default: `console.warn`. */
   onError?: (err: Error) => void;
-  /** Messages kept while the socket connects (default 10000); beyond that they are dropped and `onError` is told. */
+  /** Messages kept for (re)sending (default 10000): each session's history, sent again after a reconnect. Beyond it, later ones are dropped and `onError` is told. */
   maxQueue?: number;
+  /** Reconnect delays after a drop: the first, doubling up to the maximum (ms). Default 250 and 5000. */
+  retry?: { initialDelay?: number; maxDelay?: number };
 }
 
 export interface VisualizerInspector extends Observer<InspectionEvent> {
@@ -37,6 +39,8 @@ export interface VisualizerInspector extends Observer<InspectionEvent> {
 
 const OPEN = 1;
 const CLOSED = 3;
+/** The server closes with 1008 when it refuses a message: retrying would only be refused again. */
+const POLICY_VIOLATION = 1008;
 
 export function createVisualizerInspector(options: VisualizerInspectorOptions): VisualizerInspector {
   const url = inspectUrl(options.url);
@@ -46,13 +50,20 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
     throw new TypeError("createVisualizerInspector: no WebSocket available: pass { WebSocket } (in Node 20: import WebSocket from 'ws')");
   const report = options.onError ?? ((err: Error) => console.warn(err.message));
   const maxQueue = options.maxQueue ?? 10_000;
+  const firstDelay = options.retry?.initialDelay ?? 250;
+  const maxDelay = options.retry?.maxDelay ?? 5_000;
   const instance = randomId();
   const ids = new WeakMap<object, string>();
   let count = 0;
-  const queue: string[] = [];
+  // Every message sent, session by session, so a relay that restarts gets each session's whole history again.
+  const history = new Map<string, string[]>();
+  let kept = 0;
   let dropped = 0;
   let failed = false;
   let socket: SocketLike | undefined;
+  let delay = firstDelay;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let outage = false; // told onError about the current outage already
   let closed: Promise<void> | undefined;
   let resolveClosed: (() => void) | undefined;
 
@@ -62,17 +73,38 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
     report(new Error(`visualizer inspector: ${why} (${shown}); live events are no longer sent`));
   };
 
+  const reconnect = (why: string) => {
+    if (!outage) report(new Error(`visualizer inspector: ${why} (${shown}); reconnecting`));
+    outage = true;
+    retry = setTimeout(() => {
+      retry = undefined;
+      socket = connect();
+    }, delay);
+    // Node: a pending retry must not keep the process alive.
+    (retry as { unref?: () => void }).unref?.();
+    delay = Math.min(delay * 2, maxDelay);
+  };
+
   const connect = (): SocketLike => {
     const s = new Ctor(url);
+    let opened = false;
     s.onopen = () => {
-      for (const m of queue.splice(0)) s.send(m);
+      opened = true;
+      delay = firstDelay;
+      outage = false;
+      for (const [session, list] of [...history]) {
+        for (const m of list) s.send(m);
+        if (list[list.length - 1]?.startsWith('{"type":"stop"')) forget(session);
+      }
       if (closed) s.close(1000, 'done');
     };
-    s.onerror = () => fail('connection failed');
+    s.onerror = () => {};
     s.onclose = (ev) => {
       const code = (ev as { code?: number } | undefined)?.code;
-      if (!closed && code !== 1000) fail(`connection closed${code ? ` (code ${code})` : ''}`);
-      resolveClosed?.();
+      if (socket === s) socket = undefined;
+      if (closed) return resolveClosed?.();
+      if (code === POLICY_VIOLATION) return fail('the server refused a message (code 1008)');
+      reconnect(opened ? `connection lost${code ? ` (code ${code})` : ''}` : 'cannot connect');
     };
     return s;
   };
@@ -80,10 +112,26 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
   const send = (m: InspectorMessage) => {
     if (failed || closed) return;
     const text = JSON.stringify(m);
-    socket ??= connect();
-    if (socket.readyState === OPEN) return socket.send(text);
-    if (queue.length < maxQueue) return void queue.push(text);
-    if (dropped++ === 0) report(new Error(`visualizer inspector: more than ${maxQueue} events queued while connecting to ${shown}; dropping the rest`));
+    if (!socket && !retry) socket = connect();
+    const open = socket?.readyState === OPEN;
+    if (kept >= maxQueue) {
+      if (dropped++ === 0)
+        report(new Error(`visualizer inspector: more than ${maxQueue} events kept for ${shown}; later ones are ${open ? 'sent but not kept for a reconnect' : 'dropped'}`));
+      if (open) socket?.send(text);
+      return;
+    }
+    if (open) socket?.send(text);
+    // An ended session that the relay has been sent in full needs no history; otherwise keep it for (re)sending.
+    if (open && m.type === 'stop') return forget(m.session);
+    kept++;
+    const list = history.get(m.session) ?? [];
+    list.push(text);
+    history.set(m.session, list);
+  };
+
+  const forget = (session: string) => {
+    kept -= history.get(session)?.length ?? 0;
+    history.delete(session);
   };
 
   const sessionOf = (actorRef: object): string => {
@@ -110,9 +158,11 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
     close() {
       if (closed) return closed;
       closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+      if (retry) clearTimeout(retry);
+      retry = undefined;
       if (!socket || socket.readyState === CLOSED) resolveClosed?.();
       else if (socket.readyState === OPEN) socket.close(1000, 'done');
-      // still connecting: onopen flushes the queue, then closes
+      // still connecting: onopen sends what is kept, then closes
       return closed;
     },
   };

@@ -94,13 +94,35 @@ export interface EventOption {
   anomaly?: 'counter-underflow' | 'unknown-event';
 }
 
+/** Each of the six events stepped once from `snapshot` (a dry run), kept per snapshot: buttons and edges share it. */
+const dryRuns = new WeakMap<RoomSnapshot, ReadonlyArray<{ event: RoomEventType; step: RoomStep }>>();
+function dryRun(snapshot: RoomSnapshot): ReadonlyArray<{ event: RoomEventType; step: RoomStep }> {
+  let runs = dryRuns.get(snapshot);
+  if (!runs) dryRuns.set(snapshot, (runs = ROOM_EVENTS.map((event) => ({ event, step: stepRoom(snapshot, { type: event }).step }))));
+  return runs;
+}
+
 export function eventOptions(snapshot: RoomSnapshot): EventOption[] {
   const counters = countersOf(snapshot);
-  return ROOM_EVENTS.map((event) => {
-    const { step } = stepRoom(snapshot, { type: event });
+  return dryRun(snapshot).map(({ event, step }) => {
     if (step.accepted) return { event, accepted: true, next: step.state };
     return { event, accepted: false, next: step.state, anomaly: step.anomaly?.reason, reason: rejectionReason(event, counters) };
   });
+}
+
+/**
+ * The candidates the current snapshot would take now: for each of the six events that would be accepted, the
+ * candidate that fires and the settling step after it (a dry run of the pure step, as for the event buttons).
+ */
+export function availableCandidates(snapshot: RoomSnapshot): Map<string, RoomEventType> {
+  const from = snapshot.value as RoomState;
+  const before = countersOf(snapshot);
+  const out = new Map<string, RoomEventType>();
+  for (const { event, step } of dryRun(snapshot)) {
+    if (!step.accepted) continue;
+    for (const id of takenBy(from, before, event, step.counters)) if (!out.has(id)) out.set(id, event);
+  }
+  return out;
 }
 
 /** The words for a rejection; the model is the judge (this only explains what `stepRoom` decided). */

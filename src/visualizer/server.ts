@@ -1,6 +1,6 @@
 // The visualizer's local server (Node only): serves the single-file page and relays live sessions from
 // inspectors (`/inspect`) to pages (`/watch`) over WebSocket. Binds to 127.0.0.1 unless told otherwise.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -14,6 +14,8 @@ export interface VisualizerServerOptions {
   port?: number;
   /** Told about refused connections and messages (never their contents). */
   log?: (line: string) => void;
+  /** Attach to this already listening server instead of creating one: see attachVisualizer. */
+  server?: Server;
 }
 
 export interface VisualizerServer {
@@ -22,6 +24,8 @@ export interface VisualizerServer {
   port: number;
   /** The live sessions as the server holds them (a copy). */
   sessions(): LiveSession[];
+  /** Serves the page (for a server that routes other paths elsewhere; see attachVisualizer). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
 }
 
@@ -55,14 +59,16 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
     }
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = options.server ?? createServer();
+  const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (!hostAllowed(req)) return plain(res, 421, 'unexpected Host header\n');
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'only GET and HEAD\n', { Allow: 'GET, HEAD' });
     if (path !== '/' && path !== '/index.html' && path !== '/visualizer.html') return plain(res, 404, 'not found: the visualizer is at /\n');
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': html.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     res.end(req.method === 'HEAD' ? undefined : html);
-  });
+  };
+  if (!options.server) server.on('request', handleRequest);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
@@ -101,7 +107,8 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
       const m = parseInspectorMessage(data.toString());
       if ('error' in m) return refuse(m.error);
       if (m.type !== 'start' && !mine.has(m.session)) return refuse('session was not started on this connection');
-      if (m.type === 'start' && sessions.has(m.session) && !mine.has(m.session)) return refuse('session id belongs to another connection');
+      // A session whose connection ended may be started again (its inspector reconnected); a live owner's may not.
+      if (m.type === 'start' && !mine.has(m.session) && [...owners.values()].some((o) => o !== mine && o.has(m.session))) return refuse('session id belongs to another connection');
       const outcome = applyMessage(sessions, m);
       if (outcome === 'too-many-sessions') return refuse(`more than ${LIMITS.maxSessions} live sessions`);
       if (m.type === 'start') mine.add(m.session);
@@ -128,7 +135,7 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
     ws.on('error', end);
   }
 
-  await new Promise<void>((resolve, reject) => {
+  if (!options.server) await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
@@ -142,10 +149,12 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
     url: `http://${shownHost}:${port}/`,
     port,
     sessions: () => structuredClone([...sessions.values()]),
+    handle: handleRequest,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
         wss.close();
+        if (options.server) return resolve(); // the owner of an attached server closes it
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -155,4 +164,12 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
   res.end(text);
+}
+
+/**
+ * The page and the live relay on an existing, listening node:http server (the room server's: one port for all):
+ * WebSocket upgrades to /inspect and /watch are taken here; the caller routes page requests to `handle`.
+ */
+export function attachVisualizer(server: Server, options: Omit<VisualizerServerOptions, 'server' | 'port'>): Promise<VisualizerServer> {
+  return startVisualizerServer({ ...options, server });
 }

@@ -44,7 +44,8 @@ describe('options', () => {
 describe('malformed events never throw; each is one anomaly', () => {
   it.each<[string, unknown, string]>([
     ['null', null, 'object'],
-    ['a string', 'Session.connectionCreated', 'Session.connectionCreated'],
+    ['an unknown name alone', 'Session.StreamDestroyed', 'Session.StreamDestroyed'],
+    ["XState's reserved xstate.stop alone", 'xstate.stop', 'xstate.stop'],
     ['a number', 42, 'number'],
     ['a numeric type', { type: 7 }, '7'],
     ['an unknown type', { type: 'Session.StreamDestroyed' }, 'Session.StreamDestroyed'],
@@ -161,4 +162,31 @@ it('stats() tells where reporting stands', async () => {
   expect(rec.session.stats()).toEqual({ waiting: 0, inFlight: false, delivered: 2, dropped: 0, stopped: false, reporting: 'left' });
   rec.session.stop();
   expect(rec.session.stats().reporting).toBe('left');
+});
+
+describe('event types given alone', () => {
+  it('session.send(type) reports exactly as session.send({ type }); reserved and unknown names are anomalies', async () => {
+    const own = await startRoomServer();
+    const rec = recordedSession(own, 'basic');
+    const unknownInput: unknown = 'xstate.stop';
+    rec.session.send('Session.connectionCreated');
+    rec.session.send({ type: 'Publisher.streamCreated' });
+    rec.session.send(unknownInput);
+    rec.session.send('Bogus' as string);
+    rec.session.send('Session.connectionCreated');
+    await rec.session.flush();
+    expect(rec.reports.map((r) => [r.body.event, r.body.state])).toEqual([
+      ['Session.connectionCreated', 'waiting'],
+      ['Publisher.streamCreated', 'waiting'],
+      ['Session.connectionCreated', 'sending'],
+    ]);
+    expect(rec.anomalies.map((a) => [a.reason, a.event])).toEqual([
+      ['unknown-event', 'xstate.stop'],
+      ['unknown-event', 'Bogus'],
+    ]);
+    expect(rec.session.getSnapshot().status).toBe('active');
+    expect(own.statusBodies()).toEqual(rec.reports.map((r) => r.body));
+    rec.session.stop();
+    await own.close();
+  });
 });

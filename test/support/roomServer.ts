@@ -5,7 +5,7 @@
  *
  * API (kept stable: other suites drive it too)
  *
- *   const server = await startRoomServer({ faults?, roomToken?, sessionToken?, hawk?, port?, pages? });
+ *   const server = await startRoomServer({ faults?, roomToken?, sessionToken?, hawk?, port?, pages?, expires? });
  *   server.serverUrl      'http://127.0.0.1:PORT/v1'  -> createRoomSession({ serverUrl })
  *   server.url            same as serverUrl
  *   server.roomToken      the one room this server knows (others answer 404, errno 105)
@@ -16,6 +16,7 @@
  *   server.statusBodies() the bodies of delivered status reports, in order
  *   server.waitFor(pred, timeoutMs?)   resolves once pred(server) holds (polls; rejects on timeout)
  *   server.setFaults(f)   replace the fault rules at run time
+ *   server.setExpires(s)  what later refreshes answer as `expires` (seconds)
  *   server.down()         close the listener and every open socket (the server "crashes")
  *   server.up()           listen again on the same port (received is kept)
  *   server.close()        shut down for good
@@ -23,6 +24,8 @@
  * Authorization: Basic `base64(sessionToken + ":")`, or Hawk checked by the `hawk` library's own
  * `server.authenticate` with payload verification and a nonce-replay check (a real verifier).
  * Bad or missing auth: 401 errno 110 with `WWW-Authenticate: Basic,Hawk`.
+ * Refresh answers 200 `{expires}` (option `expires`, default 300 s; `setExpires` changes it), and 410
+ * errno 111 once that participant has left.
  * Body checks as the reference server: missing action 400/108, unknown action 400/107, missing field
  * 400/107 "'x' field is missing in body.", bad counter 400/107 "Invalid x number.", a status after
  * that participant left 400/203. Deviations the reference server tolerated (extra fields, wrong
@@ -76,6 +79,8 @@ export interface RoomServerOptions {
   port?: number;
   /** Static files served on GET, by path (not recorded in `received`). */
   pages?: Record<string, { type: string; body: string }>;
+  /** What a refresh answers as `expires`, in seconds (default 300, as loop-server). */
+  expires?: number;
 }
 
 export interface ReceivedRequest {
@@ -114,6 +119,8 @@ export interface RoomServer {
   statusBodies(): unknown[];
   waitFor(predicate: (server: RoomServer) => boolean, timeoutMs?: number): Promise<void>;
   setFaults(faults: FaultRule[] | FaultFn | undefined): void;
+  /** Change what later refreshes answer as `expires` (seconds). */
+  setExpires(seconds: number): void;
   down(): Promise<void>;
   up(): Promise<void>;
   close(): Promise<void>;
@@ -130,6 +137,7 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
   const sessionToken = options.sessionToken ?? token(24);
   const hawk: HawkCredentials = options.hawk ?? { id: token(16), key: token(32), algorithm: 'sha256' };
   const received: ReceivedRequest[] = [];
+  let refreshExpires = options.expires ?? 300;
   const seenNonces = new Set<string>();
   const left = new Set<string>(); // participants (by auth identity) that have left
   const sockets = new Set<Socket>();
@@ -226,6 +234,13 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
       left.add(identity);
       return answer(request, res, 204);
     }
+    if (fields.action === 'refresh') {
+      const extra = Object.keys(fields).filter((k) => k !== 'action');
+      if (extra.length) request.problems.push(`refresh: unexpected fields ${extra.join(',')}`);
+      // An ended participation cannot be refreshed (room-server spec: 410 errno 111).
+      if (left.has(identity)) return answer(request, res, 410, 111, 'Participation has expired.');
+      return answer(request, res, 200, undefined, undefined, {}, { expires: refreshExpires });
+    }
     if (fields.action !== 'status') return answer(request, res, 400, 107, `action ${fields.action} is not served by this test server`);
     for (const f of STATUS_FIELDS) if (fields[f] === undefined) return answer(request, res, 400, 107, `'${f}' field is missing in body.`);
     for (const f of COUNTER_FIELDS) {
@@ -270,14 +285,14 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
     return null;
   };
 
-  const answer = (request: ReceivedRequest, res: ServerResponse, status: number, errno?: number, error?: string, headers: Record<string, string> = {}) => {
+  const answer = (request: ReceivedRequest, res: ServerResponse, status: number, errno?: number, error?: string, headers: Record<string, string> = {}, json?: object) => {
     request.outcome = status;
     if (status === 204) {
       res.writeHead(204, headers).end();
       return;
     }
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
-    res.end(JSON.stringify({ code: status, errno, error }));
+    res.end(JSON.stringify(json ?? { code: status, errno, error }));
   };
 
   const server: Server = createServer((req, res) => {
@@ -324,6 +339,9 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
       }
     },
     setFaults,
+    setExpires: (seconds) => {
+      refreshExpires = seconds;
+    },
     down,
     up: async () => {
       if (!server.listening) await listen(port);

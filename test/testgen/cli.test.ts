@@ -60,7 +60,7 @@ describe('loop-room-state generate-tests', () => {
 
   it.each([
     [['--max-count', 'two'], /--max-count must be an integer, got 'two'/],
-    [['--max-count', '99'], /maxCount must be an integer from 0 to 10/],
+    [['--max-count', '99'], /--max-count must be an integer from 0 to 10/],
     [['--format', 'xml'], /--format must be json or jest/],
     [['--coverage', 'paths'], /--coverage must be states or transitions/],
     [['--walks', '3'], /--walks and --length need --seed/],

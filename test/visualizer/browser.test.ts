@@ -1,17 +1,17 @@
 // The visualizer in a real browser (Debian's Chromium, headless), against the page served by the visualizer
 // server and against the single file opened from disk: same scenarios, same contract.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { createActor } from 'xstate';
-import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
+import { ROOM_STATES } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createVisualizerInspector, type SocketConstructor } from '../../src/visualizer/inspector';
 import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { ROOT, buildInto, diagramReady, launchChromium, shown, textIs } from './browser';
+import { buildInto, diagramReady, launchChromium, shown, textIs } from './browser';
 
 let dir: string;
 let server: VisualizerServer;
@@ -39,33 +39,42 @@ const TARGETS: Array<[string, () => string]> = [
 describe.each(TARGETS)('the page %s', (_name, base) => {
   let context: BrowserContext;
   let page: Page;
-  let requests: string[];
+  let requests: string[] = [];
 
-  beforeEach(async () => {
+  const errors: string[] = [];
+  // One context and page per target, reused: each test starts from a fresh load of the page (no fragment).
+  beforeAll(async () => {
     context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    requests = [];
     context.on('request', (r) => requests.push(r.url()));
     page = await context.newPage();
-    const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+  });
+  afterAll(() => context.close());
+  beforeEach(async () => {
+    await page.goto('about:blank');
+    requests = [];
     await page.goto(base());
     await diagramReady(page);
+  });
+  afterEach(async () => {
+    for (const other of context.pages()) if (other !== page) await other.close();
     expect(errors).toEqual([]);
   });
-  afterEach(() => context.close());
 
   it('draws all seven states from the machine, each tagged, `init` active, and fetches nothing', async () => {
     const states = await page.$$eval('svg [data-state]', (els) => els.map((e) => e.getAttribute('data-state')));
     expect(states.sort()).toEqual([...ROOM_STATES].sort());
     expect((await shown(page)).active).toEqual(['init']);
-    // Every edge label is event [guard] or an eventless settling; the exceptional edges are there.
-    const edges = await page.$$eval('svg [data-edge]', (els) => els.map((e) => [e.getAttribute('data-edge'), e.querySelector('text')?.textContent]));
-    expect(edges.filter(([k]) => k === 'settling').map(([, t]) => t).sort()).toEqual([
-      '[hasRecvStreams] (eventless)',
-      '[hasSendAndRecvStreams] (eventless)',
-      '[hasSendStreams] (eventless)',
+    // The eventless settling edges carry their guards; the exceptional edges are there.
+    const edges = await page.$$eval('svg [data-edge]', (els) => els.map((e) => [e.getAttribute('data-edge'), e.getAttribute('data-guard'), e.querySelector('text')?.textContent]));
+    expect(edges.filter(([k]) => k === 'settling').map(([, g, t]) => `${t} ${g}`).sort()).toEqual([
+      'eventless hasRecvStreams',
+      'eventless hasSendAndRecvStreams',
+      'eventless hasSendStreams',
     ]);
     expect(edges.filter(([k]) => k === 'exceptional')).toHaveLength(4);
+    // The table below the first screen is filled right after the first paint.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="side-table"] tbody tr').length > 0);
     expect(await page.locator('[data-testid="side-table"] tr[data-kind="reject"]').count()).toBe(4);
     expect(requests).toEqual([page.url()]);
   });
@@ -184,7 +193,9 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     expect(svg.suggestedFilename()).toBe('room-session-waiting.svg');
     const svgText = readFileSync(await svg.path(), 'utf8');
     expect(svgText).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    expect(svgText).toContain('data-state="waiting" data-active="true"');
+    expect(svgText).toMatch(/<g[^>]*data-state="waiting"[^>]*data-active="true"/);
+    expect(svgText).toMatch(/viewBox="0 0 [\d.]+ [\d.]+"/);
+    expect(svgText).not.toContain('tabindex');
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-png"]')]);
     expect(png.suggestedFilename()).toBe('room-session-waiting.png');
     const bytes = readFileSync(await png.path());
@@ -266,19 +277,40 @@ it('from disk with #live=<server>, connects by itself and keeps up with a burst 
   }
 });
 
-it('writes a screenshot of a mid-call scenario under test-results/ for review', async () => {
-  // A server of its own, so the picture does not depend on what the other tests left behind.
-  const fresh = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-  const events = WORKED_EXAMPLE.slice(0, 4).map((r) => r.event);
-  await page.goto(`${fresh.url}#events=${events.join(',')}`);
-  await diagramReady(page);
-  expect((await shown(page)).state).toBe('sendrecv');
-  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-  const file = join(ROOT, 'test-results', 'visualizer.png');
-  await page.screenshot({ path: file, fullPage: false });
-  expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
-  expect(ROOM_EVENTS.length).toBe(await page.locator('button[data-event]').count());
-  await page.close();
-  await fresh.close();
+it('keeps following a session when the relay restarts on the same port: the page says it is reconnecting, the inspector resends', async () => {
+  const first = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
+  const port = first.port;
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const inspector = createVisualizerInspector({ url: first.url, label: 'restart', WebSocket: WebSocket as unknown as SocketConstructor, onError: (e) => errors.push(e.message), retry: { initialDelay: 50, maxDelay: 400 } });
+  const actor = createActor(roomSessionMachine, { inspect: inspector });
+  let second: VisualizerServer | undefined;
+  try {
+    await page.goto(first.url);
+    await diagramReady(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'));
+    actor.start();
+    for (const e of WORKED_EXAMPLE.slice(0, 2)) actor.send({ type: e.event });
+    const item = page.locator('[data-testid="live-sessions"] li', { hasText: 'restart' });
+    await item.locator('button[data-follow]').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 2);
+
+    await first.close();
+    await textIs(page, '[data-testid="live-status"]', 'reconnecting', true);
+    // Events while the relay is down are kept and sent once it is back.
+    actor.send({ type: WORKED_EXAMPLE[2].event });
+    second = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port });
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'), undefined, { timeout: 15_000 });
+    actor.send({ type: WORKED_EXAMPLE[3].event });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 4, undefined, { timeout: 15_000 });
+    expect(await shown(page)).toMatchObject({ state: 'sendrecv', connections: 2, sendStreams: 1, recvStreams: 1, active: ['sendrecv'] });
+    expect((await shown(page)).log.map((l) => l.report)).toEqual(WORKED_EXAMPLE.slice(0, 4).map(reportOf));
+    expect(second.sessions()[0].steps).toHaveLength(4);
+    expect(errors).toEqual([`visualizer inspector: connection lost (code 1006) (ws://127.0.0.1:${port}); reconnecting`]);
+  } finally {
+    actor.stop();
+    await inspector.close();
+    await page.close();
+    await second?.close();
+  }
 });

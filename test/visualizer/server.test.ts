@@ -210,22 +210,57 @@ describe('inspector', () => {
     expect(() => createVisualizerInspector({ url: 'ftp://x', WebSocket: WebSocket as unknown as SocketConstructor })).toThrow(TypeError);
   });
 
-  it('reports a failed connection once through onError, without credentials, and never throws into the actor', async () => {
+  it('reports an unreachable relay once through onError, without credentials, keeps retrying with backoff, and never throws into the actor', async () => {
     const closedPort = server.port;
     await server.close();
     const errors: string[] = [];
+    let attempts = 0;
+    class Counting extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        attempts++;
+      }
+    }
     const inspector = createVisualizerInspector({
       url: `ws://user:pw@127.0.0.1:${closedPort}/inspect?key=k`,
-      WebSocket: WebSocket as unknown as SocketConstructor,
+      WebSocket: Counting as unknown as SocketConstructor,
       onError: (e) => errors.push(e.message),
+      retry: { initialDelay: 20, maxDelay: 80 },
     });
     const actor = createActor(roomSessionMachine, { inspect: inspector }).start();
     actor.send({ type: 'Session.connectionCreated' });
-    await until(() => errors.length > 0);
+    await until(() => attempts >= 4);
     actor.send({ type: 'Session.connectionCreated' });
     expect(actor.getSnapshot().value).toBe('starting');
-    expect(errors).toEqual([`visualizer inspector: connection failed (ws://127.0.0.1:${closedPort}); live events are no longer sent`]);
+    expect(errors).toEqual([`visualizer inspector: cannot connect (ws://127.0.0.1:${closedPort}); reconnecting`]);
+    // Once the relay is back on that port, the session arrives whole: start and both steps.
+    server = await startVisualizerServer({ html: HTML, port: closedPort });
+    await until(() => server.sessions()[0]?.steps.length === 2);
+    expect(server.sessions()[0].steps.map((st) => st.state)).toEqual(['waiting', 'starting']);
     actor.stop();
-    server = await startVisualizerServer({ html: HTML, port: 0 }); // for afterEach
+    await inspector.close();
+    const after = attempts;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(attempts).toBe(after); // closed: no more retries
+  });
+
+  it('a session whose connection dropped may be started again by its inspector; one a live connection owns may not', async () => {
+    const start = JSON.stringify({ type: 'start', session: 's1', label: 'l', state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 });
+    const a = new WebSocket(wsUrl('/inspect'));
+    await new Promise((r) => a.once('open', r));
+    a.send(start);
+    await until(() => server.sessions().length === 1);
+    const b = new WebSocket(wsUrl('/inspect'));
+    await new Promise((r) => b.once('open', r));
+    const refused = new Promise<number>((r) => b.once('close', (code) => r(code)));
+    b.send(start);
+    expect(await refused).toBe(1008);
+    a.close();
+    await until(() => server.sessions()[0].stopped);
+    const c = new WebSocket(wsUrl('/inspect'));
+    await new Promise((r) => c.once('open', r));
+    c.send(start);
+    await until(() => !server.sessions()[0].stopped);
+    c.close();
   });
 });

@@ -4,24 +4,31 @@ const EXPORT_STYLE = `
   [data-taken="true"] path { stroke-width: 3px; }
 `;
 
+/** The chart as a standalone SVG file at its laid-out size (not as zoomed on screen), current state highlighted. */
 export function svgText(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
-  const box = svg.viewBox.baseVal;
+  const { width, height } = size(svg);
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  copy.setAttribute('width', String(Math.ceil(box.width)));
-  copy.setAttribute('height', String(Math.ceil(box.height)));
+  copy.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  copy.setAttribute('width', String(Math.ceil(width)));
+  copy.setAttribute('height', String(Math.ceil(height)));
+  copy.querySelector('.viewport')?.removeAttribute('transform');
+  for (const e of Array.from(copy.querySelectorAll('[tabindex]'))) e.removeAttribute('tabindex');
+  for (const a of ['tabindex', 'role', 'aria-labelledby', 'aria-describedby', 'data-width', 'data-height']) copy.removeAttribute(a);
   const style = document.createElementNS('http://www.w3.org/2000/svg', 'style');
   style.textContent = EXPORT_STYLE;
   copy.insertBefore(style, copy.firstChild);
   return new XMLSerializer().serializeToString(copy);
 }
 
+const size = (svg: SVGSVGElement) => ({ width: Number(svg.dataset.width), height: Number(svg.dataset.height) });
+
 export function downloadSvg(svg: SVGSVGElement, name: string): void {
   download(new Blob([svgText(svg)], { type: 'image/svg+xml' }), name);
 }
 
 export async function downloadPng(svg: SVGSVGElement, name: string, scale = 2): Promise<void> {
-  const box = svg.viewBox.baseVal;
+  const box = size(svg);
   const url = URL.createObjectURL(new Blob([svgText(svg)], { type: 'image/svg+xml' }));
   try {
     const img = new Image();

@@ -28,12 +28,14 @@ export function connectLive(url: string, h: LiveHandlers): LiveClient {
   let retry: ReturnType<typeof setTimeout> | undefined;
   let delay = 500;
 
+  let everOpen = false;
   const open = () => {
-    h.onStatus(`connecting to ${url}`, false);
+    h.onStatus(everOpen ? `reconnecting to ${url}…` : `connecting to ${url}`, false);
     const s = new WebSocket(url);
     socket = s;
     s.onopen = () => {
       delay = 500;
+      everOpen = true;
       h.onStatus(`connected to ${url}`, true);
     };
     s.onmessage = (ev) => {
@@ -63,7 +65,8 @@ export function connectLive(url: string, h: LiveHandlers): LiveClient {
     };
     s.onclose = () => {
       if (stopped) return;
-      h.onStatus(`disconnected from ${url}; retrying in ${Math.round(delay / 1000)} s`, false);
+      // Say so plainly: the sessions shown are what arrived before the drop until the relay answers again.
+      h.onStatus(`${everOpen ? 'connection lost' : 'cannot reach the server'}: reconnecting to ${url} in ${Math.max(1, Math.round(delay / 1000))} s`, false);
       retry = setTimeout(open, delay);
       delay = Math.min(delay * 2, 10_000);
     };

@@ -3,12 +3,15 @@
 import { ROOM_COUNTERS, type RoomState } from '../../../machines/domain';
 import { liveTrack, type LiveSession } from '../protocol';
 import { parseReplay, ReplayError, type ReplayTrack } from '../replay';
-import { decodeFragment, encodeFragment, walkScenario, type Observed, type ScenarioView } from '../scenario';
-import { highlight, renderDiagram } from './diagram';
+import { availableCandidates, decodeFragment, encodeFragment, walkScenario, type Observed, type ScenarioView } from '../scenario';
+import { edgeDetails, stateDetails } from './details';
+import { EDGES, highlight, prepareDiagram } from './diagram';
 import { downloadPng, downloadSvg } from './export';
 import { $, announce, el } from './dom';
 import { connectLive, watchUrl, type LiveClient } from './live';
 import { renderEvents, renderLog, renderSessionList, renderSideTable, stepAnnouncement } from './view';
+import { setupZoom } from './zoom';
+import { mountTraffic } from './traffic';
 
 type Mode = 'explore' | 'live' | 'replay';
 
@@ -22,7 +25,12 @@ const app = {
   sessions: new Map<string, LiveSession>() as ReadonlyMap<string, LiveSession>,
   following: undefined as string | undefined,
   svg: undefined as SVGSVGElement | undefined,
+  viewport: undefined as SVGGElement | undefined,
   view: undefined as ScenarioView | undefined,
+  /** Candidate id -> event, for what the current snapshot would take now. */
+  available: new Map<string, string>() as ReadonlyMap<string, string>,
+  /** What the details panel shows: an edge id or a state, re-rendered on every step. */
+  details: undefined as { kind: 'edge' | 'state'; id: string } | undefined,
 };
 
 /** The scenario the page shows now: the explore sequence, the replay track up to its position, or the followed session. */
@@ -57,8 +65,54 @@ function render(): void {
   renderLog($('#log'), view);
   renderMode();
   const last = view.steps[view.steps.length - 1];
-  if (app.svg) highlight(app.svg, view.state as RoomState, last?.taken ?? []);
+  app.available = availableCandidates(view.snapshot);
+  if (app.svg) highlight(app.svg, view.state as RoomState, last?.taken ?? [], app.available);
+  renderDetails();
   if (app.mode === 'explore') writeFragment(app.explore);
+}
+
+/** Show (and return the words of) the details of what `app.details` names; the panel's hint when nothing is chosen. */
+function renderDetails(): string {
+  const box = $('[data-testid="details"]');
+  const d = app.details;
+  // Underline what the panel describes.
+  for (const g of Array.from(document.querySelectorAll('#diagram [data-selected]'))) g.removeAttribute('data-selected');
+  if (d) document.querySelector(d.kind === 'edge' ? `#diagram g#${CSS.escape(d.id)}` : `#diagram [data-state="${CSS.escape(d.id)}"]`)?.setAttribute('data-selected', 'true');
+  const view = app.view as ScenarioView;
+  if (d?.kind === 'edge') {
+    const e = EDGES.get(d.id);
+    if (e) return edgeDetails(box, e, view, app.available.has(e.candidate.id));
+  }
+  if (d?.kind === 'state') return stateDetails(box, d.id as RoomState, view);
+  return '';
+}
+
+/** An edge or state of the diagram was clicked or activated from the keyboard. */
+function activate(target: Element): void {
+  const edge = target.closest<SVGGElement>('[data-edge]');
+  if (edge) {
+    const e = EDGES.get(edge.id);
+    if (!e) return;
+    const send = e.event !== undefined && app.available.has(e.candidate.id);
+    if (send) sendEvent(e.event as string);
+    app.details = { kind: 'edge', id: e.id };
+    const words = renderDetails();
+    if (!send) announce(words);
+    return;
+  }
+  const state = target.closest<SVGGElement>('[data-state]');
+  if (state) {
+    app.details = { kind: 'state', id: state.dataset.state as string };
+    announce(renderDetails());
+  }
+}
+
+/** Send one event in explore mode (from a button or an edge): the model decides what it does. */
+function sendEvent(event: string): void {
+  forkToExplore();
+  app.explore = [...app.explore, event];
+  render();
+  announce(stepAnnouncement(app.view as ScenarioView));
 }
 
 function renderMode(): void {
@@ -118,10 +172,7 @@ function wire(): void {
     if (!b) return;
     const event = b.dataset.event as string;
     if (b.getAttribute('aria-disabled') === 'true') return announce(b.title);
-    forkToExplore();
-    app.explore = [...app.explore, event];
-    render();
-    announce(stepAnnouncement(app.view as ScenarioView));
+    sendEvent(event);
   });
   $('#undo').addEventListener('click', () => {
     forkToExplore();
@@ -151,9 +202,13 @@ function wire(): void {
     render();
   });
   window.addEventListener('hashchange', readFragment);
-  $('#zoom').addEventListener('click', (ev) => {
-    const actual = $('#diagram').classList.toggle('actual');
-    (ev.currentTarget as HTMLElement).setAttribute('aria-pressed', String(actual));
+  $('#diagram').addEventListener('click', (ev) => activate(ev.target as Element));
+  $('#diagram').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    const t = ev.target as Element;
+    if (!t.closest('[data-edge], [data-state]')) return;
+    ev.preventDefault();
+    activate(t);
   });
 
   $('#export-svg').addEventListener('click', () => {
@@ -168,6 +223,25 @@ function wire(): void {
   $<HTMLInputElement>('#replay-file').addEventListener('change', async (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
     if (file) await loadReplay(file.name, await file.text());
+  });
+  // A file dropped anywhere on the page is replayed too.
+  const dropping = (on: boolean) => document.body.toggleAttribute('data-dropping', on);
+  document.addEventListener('dragover', (ev) => {
+    if (!ev.dataTransfer?.types.includes('Files')) return;
+    ev.preventDefault();
+    ev.dataTransfer.dropEffect = 'copy';
+    dropping(true);
+  });
+  document.addEventListener('dragleave', (ev) => {
+    if (ev.relatedTarget === null) dropping(false);
+  });
+  document.addEventListener('drop', async (ev) => {
+    dropping(false);
+    if (ev.target === $('#replay-file')) return; // the file input takes it itself (its change event)
+    const file = ev.dataTransfer?.files?.[0];
+    if (!file) return;
+    ev.preventDefault();
+    await loadReplay(file.name, await file.text());
   });
   $<HTMLSelectElement>('#replay-track').addEventListener('change', (ev) => {
     app.track = Number((ev.target as HTMLSelectElement).value);
@@ -259,27 +333,41 @@ function scheduleLive(followed: boolean): void {
   });
 }
 
-async function drawDiagram(): Promise<void> {
+/** Tag the diagram the build inlined (before the first render, which highlights it). */
+function prepare(): void {
   const box = $('#diagram');
   try {
-    app.svg = await renderDiagram();
-    box.replaceChildren(app.svg);
-    box.setAttribute('aria-busy', 'false');
-    render();
-    document.body.dataset.diagram = 'ready';
-    performance.mark('diagram-drawn');
+    const svg = box.querySelector<SVGSVGElement>(':scope > svg');
+    if (!svg) throw new Error('the page was built without its diagram');
+    app.viewport = prepareDiagram(svg);
+    app.svg = svg;
   } catch (err) {
+    app.svg = undefined;
     box.replaceChildren(el('p', { role: 'alert', class: 'error' }, `The diagram could not be drawn: ${err instanceof Error ? err.message : String(err)}`));
     document.body.dataset.diagram = 'error';
   }
 }
 
+/** Fit the highlighted diagram to its box and wire the zoom controls: the diagram is drawn. */
+function fitDiagram(): void {
+  if (!app.svg || !app.viewport) return;
+  const zoom = setupZoom($('#diagram'), app.svg, app.viewport);
+  $('[data-testid="zoom-in"]').addEventListener('click', zoom.zoomIn);
+  $('[data-testid="zoom-out"]').addEventListener('click', zoom.zoomOut);
+  $('[data-testid="zoom-fit"]').addEventListener('click', zoom.fit);
+  document.body.dataset.diagram = 'ready';
+  performance.mark('diagram-drawn');
+}
+
 function start(): void {
   wire();
-  renderSideTable($('#side-table'));
+  // The table is below the first screen: fill it after the first paint.
+  requestAnimationFrame(() => setTimeout(() => renderSideTable($('#side-table'))));
   app.explore = decodeFragment(location.hash);
   lastFragment = location.hash;
+  prepare();
   render();
+  fitDiagram();
   const params = new URLSearchParams(location.hash.slice(1));
   const query = new URLSearchParams(location.search);
   const liveParam = params.get('live') ?? query.get('live');
@@ -289,7 +377,7 @@ function start(): void {
   } catch (err) {
     $('[data-testid="live-status"]').textContent = `cannot connect: ${err instanceof Error ? err.message : String(err)}`;
   }
-  void drawDiagram();
 }
 
 start();
+mountTraffic({ svg: () => app.svg, loadReplay });

@@ -9,7 +9,8 @@ import { sideTableRows } from './tables';
 const LOG_LIMIT = 500;
 
 export function renderEvents(box: HTMLElement, view: ScenarioView): void {
-  const focused = (document.activeElement as HTMLElement | null)?.dataset?.event;
+  const active = document.activeElement as HTMLElement | null;
+  const focused = active && box.contains(active) ? active.dataset.event : undefined;
   box.replaceChildren(
     ...eventOptions(view.snapshot).map((o) => {
       const why = o.accepted ? (o.next === view.state ? 'counts only' : `→ ${o.next}`) : `rejected: ${o.reason}`;
@@ -40,8 +41,11 @@ export function renderLog(log: HTMLElement, view: ScenarioView): void {
     return li;
   });
   log.replaceChildren(...items);
+  const empty = document.getElementById('log-empty');
+  if (empty) empty.hidden = view.steps.length > 0;
   if (view.steps.length > shown.length) log.prepend(el('li', { class: 'why', 'data-testid': 'log-truncated' }, `(${view.steps.length - shown.length} earlier steps not shown)`));
-  log.scrollTop = log.scrollHeight; // the newest step in view, without scrolling the page
+  // The newest step in view, without scrolling the page; after layout, so a redraw never forces one.
+  if (view.steps.length > 0) requestAnimationFrame(() => (log.scrollTop = log.scrollHeight));
 }
 
 export function renderSessionList(list: HTMLElement, sessions: ReadonlyMap<string, LiveSession>, following: string | undefined): void {

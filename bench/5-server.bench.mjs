@@ -1,0 +1,203 @@
+// The room server under load. Servers run in child processes (`loop-room-state serve` on a fresh SQLite
+// file, synchronous=FULL, and a bare node:http server answering 204 as the baseline); this process is the
+// load generator: many simulated participants walking the model over keep-alive HTTP. Figures are ratios to
+// the bare server measured in the same run. Also: the conformance check's own cost per report.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
+import { ROOM_EVENTS, createRoom, initialRoomSnapshot, joinRoom, registerHawkSession, stepRoom } from '../dist/index.mjs';
+import { fmt, printTable, timeSync } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const Hawk = require('hawk');
+const ROOT = new URL('..', import.meta.url).pathname;
+const PARTICIPANTS = Number(process.env.BENCH_PARTICIPANTS ?? 64);
+const WARMUP_MS = 500;
+const MEASURE_MS = Number(process.env.BENCH_SERVER_MS ?? 3000);
+
+/** Report bodies of a correct client: a seeded walk of the model (accepted events only). */
+function walk(seed, count) {
+  let x = seed >>> 0 || 1;
+  const rand = () => ((x = (x * 1103515245 + 12345) >>> 0), x / 2 ** 32);
+  let snap = initialRoomSnapshot();
+  const out = [];
+  while (out.length < count) {
+    const { snapshot, step } = stepRoom(snap, { type: ROOM_EVENTS[Math.floor(rand() * ROOM_EVENTS.length)] });
+    snap = snapshot;
+    if (step.report) out.push(JSON.stringify(step.report));
+  }
+  return out;
+}
+
+function spawnChild(args, pattern) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.stderr.on('data', (d) => { if (process.env.BENCH_SERVER_STDERR) process.stderr.write(d); });
+    child.on('exit', (code) => reject(new Error(`child exited (${code}): ${out}`)));
+  });
+}
+
+const BARE = `
+const http = require('node:http');
+const s = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(204).end()); });
+s.keepAliveTimeout = 65000;
+s.listen(0, '127.0.0.1', () => console.log('Room server: http://127.0.0.1:' + s.address().port + '/v1'));
+`;
+
+function post(agent, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Participants report as fast as answers come (closed loop; rate = null), or each at its share of `rate`
+ * reports/s. Returns reports/s and latency percentiles over the measuring window.
+ */
+async function load(target, rate) {
+  const agent = new Agent({ keepAlive: true, maxSockets: PARTICIPANTS });
+  const latencies = [];
+  let done = 0;
+  let failed = 0;
+  const start = performance.now();
+  const measureFrom = start + WARMUP_MS;
+  const end = measureFrom + MEASURE_MS;
+  const interval = rate ? (PARTICIPANTS / rate) * 1000 : 0;
+  await Promise.all(
+    target.participants.map(async (p, i) => {
+      let next = start + (interval * i) / PARTICIPANTS;
+      for (let k = 0; ; k++) {
+        if (interval) {
+          const wait = next - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          next += interval;
+        }
+        const t0 = performance.now();
+        if (t0 >= end) return;
+        const body = p.bodies[k % p.bodies.length];
+        const status = await post(agent, p.url, p.headers(body), body);
+        const t1 = performance.now();
+        if (status !== 204) failed++;
+        if (t0 >= measureFrom && t1 <= end) {
+          done++;
+          latencies.push(t1 - t0);
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
+  return { rps: done / (MEASURE_MS / 1000), p50: q(0.5), p99: q(0.99), failed };
+}
+
+export default async function run() {
+  // (a) The conformance check's own cost per report: the machine's transition() against the memoized lookup.
+  // (Built from the source with xstate bundled in: the server's modules are not a package entry.)
+  const compiled = await build({ entryPoints: [join(ROOT, 'src/server/conformance.ts')], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'silent' });
+  const dir = mkdtempSync(join(tmpdir(), 'loop-room-bench-'));
+  const modPath = join(dir, 'conformance.mjs');
+  writeFileSync(modPath, compiled.outputFiles[0].text);
+  const { askMachine, machineAnswer, checkReport } = await import(modPath);
+  const reports = walk(1, 4096).map((b) => JSON.parse(b));
+  const befores = [];
+  let snap = { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 };
+  for (const r of reports) {
+    befores.push(snap);
+    snap = { state: r.state, connections: r.connections, sendStreams: r.sendStreams, recvStreams: r.recvStreams };
+  }
+  const mask = reports.length - 1;
+  const machine = timeSync((i) => askMachine(befores[i & mask], reports[i & mask].event), { n: 4000, trials: 5 });
+  const memo = timeSync((i) => checkReport(befores[i & mask], reports[i & mask], machineAnswer), { n: 40000, trials: 7 });
+  printTable('Conformance check per report (walk of 4096 reports), ratio to the machine\'s transition()', [
+    { what: 'XState transition() from the stored snapshot (baseline)', 'ns/report': fmt(machine, 0), ratio: '1.00' },
+    { what: 'checkReport with the memoized lookup', 'ns/report': fmt(memo, 0), ratio: fmt(memo / machine, 4) },
+  ]);
+
+  // (b) Throughput and latency over HTTP.
+  const bare = await spawnChild(['-e', BARE], /Room server: (http:\S+\/v1)/);
+  const serve = (name, ...extra) =>
+    spawnChild([...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli.cjs'), 'serve', '--port', '0', '--db', join(dir, `${name}.db`), '--max-room-size', '1000', ...extra], /Room server: (http:\S+\/v1)/);
+  const server = await serve('full');
+  try {
+    const bodies = [...Array(PARTICIPANTS).keys()].map((i) => walk(i + 1, 2000));
+    const JSON_TYPE = 'application/json; charset=utf-8';
+    const targets = { bare: { participants: bodies.map((b) => ({ url: `${bare.url}/rooms/x`, bodies: b, headers: () => ({ 'Content-Type': JSON_TYPE, Authorization: 'Basic YmVuY2g6' }) })) } };
+    // Participants of one room server: standalone (Basic) ones and desktop (Hawk) ones, all joined.
+    const participants = async (serverUrl) => {
+      const owner = await registerHawkSession(serverUrl);
+      const room = (await createRoom({ serverUrl, credentials: owner.credentials, roomName: 'bench', roomOwner: 'o', maxSize: 1000 })).roomToken;
+      const url = `${serverUrl}/rooms/${room}`;
+      const basic = [];
+      const hawk = [];
+      for (const [i, b] of bodies.entries()) {
+        const g = await joinRoom({ serverUrl, roomToken: room, displayName: `b${i}`, clientMaxSize: 10_000 });
+        const basicHeader = `Basic ${Buffer.from(`${g.sessionToken}:`).toString('base64')}`;
+        basic.push({ url, bodies: b, headers: () => ({ 'Content-Type': JSON_TYPE, Authorization: basicHeader }) });
+        const h = await registerHawkSession(serverUrl);
+        await joinRoom({ serverUrl, roomToken: room, displayName: `h${i}`, clientMaxSize: 10_000, auth: { type: 'hawk', credentials: h.credentials } });
+        const credentials = { id: h.credentials.id, key: h.credentials.key, algorithm: 'sha256' };
+        const signOne = (body) => ({ 'Content-Type': JSON_TYPE, Authorization: Hawk.client.header(url, 'POST', { credentials, payload: body, contentType: 'application/json' }).header });
+        // Hawk headers are signed just before each run (fresh ts, one nonce each), so the generator's own
+        // signing does not slow it in the run; the server still verifies every MAC, payload hash and nonce.
+        const p = { url, bodies: b, signed: [], headers: (body) => p.signed.shift() ?? signOne(body), sign: (count) => (p.signed = b.slice(0, count).map(signOne)) };
+        hawk.push(p);
+      }
+      return { basic, hawk };
+    };
+    const full = await participants(server.url);
+    Object.assign(targets, { basic: { participants: full.basic }, hawk: { participants: full.hawk } });
+    const rows = [];
+    const results = {};
+    for (const [name, label] of [
+      ['bare', 'bare node:http 204 (baseline)'],
+      ['basic', 'room server, Basic, SQLite synchronous=FULL'],
+      ['hawk', 'room server, Hawk, SQLite synchronous=FULL'],
+    ]) {
+      const sign = () => targets[name].participants.forEach((p) => p.sign?.(Math.ceil((12_000 * (WARMUP_MS + MEASURE_MS)) / 1000 / PARTICIPANTS)));
+      sign();
+      const max = await load(targets[name], null);
+      sign();
+      const half = await load(targets[name], max.rps / 2);
+      results[name] = { max, half };
+      rows.push({
+        target: label,
+        'max reports/s': fmt(max.rps, 0),
+        ratio: fmt(max.rps / (results.bare?.max.rps ?? max.rps)),
+        'p50 ms (max)': fmt(max.p50),
+        'p99 ms (max)': fmt(max.p99),
+        'p50 ms (half rate)': fmt(half.p50),
+        'p99 ms (half rate)': fmt(half.p99),
+        'non-204': String(max.failed + half.failed),
+      });
+    }
+    printTable(`Status reports over keep-alive HTTP: ${PARTICIPANTS} participants walking the model, load from a separate process; ratio to the bare server, same run`, rows);
+    if (process.env.BENCH_SERVER_METRICS) {
+      const m = await (await fetch(`${server.url.replace(/\/v1$/, '')}/metrics`)).text();
+      console.log(m.split('\n').filter((l) => l.startsWith('loop_room_store_commit_seconds')).join('\n'));
+    }
+    console.log('\nGoals: Basic >= 0.5 and Hawk >= 0.35 of the baseline\'s throughput; p99 <= 25 ms at half the maximum rate.');
+  } finally {
+    bare.child.kill('SIGTERM');
+    server.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,118 @@
+// What a browser app pays to ship the client: esbuild (minified, browser platform, ES2022) bundles of the
+// built package, gzipped (level 9). Sizes are deterministic, so they are printed as bytes, with the ratio
+// to xstate's own `createActor` as the same-run baseline; and what carries the weight, from esbuild's metafile.
+import { build } from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { fmt, printTable } from './harness.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const GOAL_KB = 16;
+
+const kb = (bytes) => fmt(bytes / 1000, 1);
+
+/**
+ * Bundle `contents` (an ES module importing the package) as an app would; with `splitting`, chunks loaded
+ * by dynamic import() are counted apart from what loads at start.
+ */
+export async function bundleSize(contents, { from = ROOT, splitting = false } = {}) {
+  const outdir = mkdtempSync(join(tmpdir(), 'lrs-bundle-'));
+  try {
+    const result = await build({
+      stdin: { contents, resolveDir: from, loader: 'ts', sourcefile: 'app.ts' },
+      bundle: true,
+      minify: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      splitting,
+      outdir,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const gz = (file) => gzipSync(file.contents, { level: 9 }).length;
+    const meta = (file) => Object.entries(result.metafile.outputs).find(([key]) => resolve(key) === file.path)?.[1];
+    const js = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+    const entry = js.find((f) => meta(f)?.entryPoint);
+    // Loaded at start: the entry and the chunks it imports statically (shared with lazy chunks or not).
+    const atStart = new Set([entry]);
+    for (const f of atStart) {
+      for (const i of meta(f).imports) if (i.kind === 'import-statement') atStart.add(js.find((g) => resolve(g.path) === resolve(i.path)));
+    }
+    const sum = (files, size) => files.reduce((n, f) => n + size(f), 0);
+    const start = [...atStart];
+    const lazy = js.filter((f) => !atStart.has(f));
+    /** Minified bytes per source file, in the files loaded at start or in the lazy ones. */
+    const bytesBy = (files) => {
+      const by = {};
+      for (const f of files) for (const [input, { bytesInOutput }] of Object.entries(meta(f).inputs)) by[input] = (by[input] ?? 0) + bytesInOutput;
+      return by;
+    };
+    return { start: sum(start, gz), lazy: sum(lazy, gz), minified: sum(start, (f) => f.contents.length), lazyMinified: sum(lazy, (f) => f.contents.length), inputs: bytesBy(start), lazyInputs: bytesBy(lazy) };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Group metafile inputs into what a reader can act on. */
+function owner(input) {
+  if (input.includes('node_modules/xstate/')) return 'xstate (interpreter, setup, actions)';
+  if (input.startsWith('machines/')) return 'the machine and its vocabulary (machines/)';
+  if (input.includes('node_modules/@noble/hashes/')) return 'Hawk hashing: SHA-256, SHA-1, HMAC (@noble/hashes)';
+  if (/src\/transport\/hawk\w*\.ts$/.test(input)) return 'Hawk signer, credential check (src/transport/hawk*)';
+  if (/src\/transport\//.test(input)) return 'delivery: queue, attempt, retry, Basic (src/transport)';
+  if (/src\/service\/options\.ts$/.test(input)) return 'option checks (src/service/options)';
+  if (/src\/service\//.test(input)) return 'session: actor, refresh, page hide, listeners (src/service)';
+  if (/src\/adapters\//.test(input)) return 'OpenTok adapter (src/adapters)';
+  if (/src\/(model|report)/.test(input)) return 'step description, report body (src/model, src/report)';
+  return input;
+}
+
+export default async function () {
+  const pkg = join(ROOT, 'dist/index.mjs');
+  const client = `export { createRoomSession, attachOpenTok, roomSessionMachine } from ${JSON.stringify(pkg)};`;
+  // [what, contents, bundle options, which part counts]
+  const cases = [
+    ['xstate createActor alone (baseline)', `export { createActor } from 'xstate';`, {}, 'all'],
+    ['machine only: roomSessionMachine', `export { roomSessionMachine } from ${JSON.stringify(pkg)};`, {}, 'all'],
+    ['full client, one file (no code splitting)', client, {}, 'all'],
+    ['full client, Basic: what loads at start (code splitting)', client, { splitting: true }, 'start'],
+    ['full client, Hawk loaded: start + the signer chunk (code splitting)', client, { splitting: true }, 'all'],
+    // The same from the sources: what the built package gives once nothing in dist/index.mjs imports the
+    // signer statically (today the rooms API does, which keeps its chunk in the start of every app).
+    ['full client, Basic, bundled from the sources (code splitting)', `export { createRoomSession, attachOpenTok, roomSessionMachine } from './src/index';`, { splitting: true }, 'start'],
+  ];
+  const rows = [];
+  for (const [what, contents, options, part] of cases) {
+    const s = await bundleSize(contents, options);
+    const [min, gz] = part === 'start' ? [s.minified, s.start] : [s.minified + s.lazyMinified, s.start + s.lazy];
+    rows.push({ what, min, gz });
+  }
+  const base = rows[0].gz;
+  printTable(`Browser bundle of the built package (esbuild --minify --platform=browser, gzip -9, each file gzipped apart); goal: full client <= ${GOAL_KB} kB`, [
+    ...rows.map(({ what, min, gz }) => ({ what, 'minified kB': kb(min), 'gzipped kB': kb(gz), 'ratio to createActor': fmt(gz / base) })),
+  ]);
+
+  // Where the weight is: the same full client bundled from the sources with code splitting, by owner
+  // (minified bytes before gzip), at start and in the chunk loaded by Hawk sessions.
+  const full = await bundleSize(`export { createRoomSession, attachOpenTok, roomSessionMachine } from './src/index';`, { splitting: true });
+  const groups = new Map();
+  for (const [which, inputs] of [['start', full.inputs], ['lazy', full.lazyInputs]]) {
+    for (const [input, bytes] of Object.entries(inputs)) {
+      const g = groups.get(owner(input)) ?? { start: 0, lazy: 0 };
+      g[which] += bytes;
+      groups.set(owner(input), g);
+    }
+  }
+  const total = [...groups.values()].reduce((n, g) => n + g.start + g.lazy, 0);
+  printTable('What carries the weight in the full client (esbuild metafile of a code-split bundle of the sources: minified bytes per part)', [
+    ...[...groups]
+      .filter(([, g]) => g.start + g.lazy > 0)
+      .sort((a, b) => b[1].start + b[1].lazy - (a[1].start + a[1].lazy))
+      .map(([part, g]) => ({ part, 'at start kB': kb(g.start), 'Hawk chunk kB': kb(g.lazy), share: `${fmt((100 * (g.start + g.lazy)) / total, 0)}%` })),
+  ]);
+}

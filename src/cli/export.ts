@@ -1,0 +1,46 @@
+import { UsageError, parseArgs } from './args';
+import type { Command } from './command';
+
+export const exportReports: Command = {
+  name: 'export',
+  summary: "print the room server's stored status reports, one JSON object per line, oldest first",
+  usage: [
+    'loop-room-state export [--db PATH | --store URL] [--room TOKEN] [--since ISO-TIME]',
+    '',
+    '  --db     SQLite file (default ./loop-room-state.db)',
+    '  --store  sqlite:PATH or postgres://...',
+    '  --room   only this room\'s reports',
+    '  --since  only reports received at or after this time (e.g. 2026-01-31T00:00:00Z)',
+    '',
+    'Each line: {"room","session","seq","receivedAt","report":{...},"verdict","expected"?}. No tokens, keys or addresses.',
+  ].join('\n'),
+  async run(argv, io) {
+    const { flags } = parseArgs(argv, { db: 'value', store: 'value', room: 'value', since: 'value' });
+    let since: number | undefined;
+    if (flags.since !== undefined) {
+      since = typeof flags.since === 'string' && /^\d{4}-\d{2}-\d{2}/.test(flags.since) ? Date.parse(flags.since) : NaN;
+      if (Number.isNaN(since)) throw new UsageError('--since must be an ISO time such as 2026-01-31T12:00:00Z');
+    }
+    const room = typeof flags.room === 'string' ? flags.room : undefined;
+    const { chooseStore } = await import('../server/store/open');
+    const { exportShape } = await import('../server/server');
+    const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined });
+    const { existsSync } = await import('node:fs');
+    if (flags.store === undefined && !existsSync(typeof flags.db === 'string' ? flags.db : './loop-room-state.db')) throw new Error('no such database file (pass --db PATH)');
+    // `export | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+    let closed = false;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') closed = true;
+    });
+    await chosen.store.open();
+    try {
+      for await (const r of chosen.store.exportReports({ ...(room ? { room } : {}), ...(since !== undefined ? { since } : {}) })) {
+        if (closed) break;
+        io.out(JSON.stringify(exportShape(r)));
+      }
+    } finally {
+      await chosen.store.close();
+    }
+    return 0;
+  },
+};

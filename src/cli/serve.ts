@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError, parseArgs } from './args';
+import type { Command } from './command';
+
+export const DEFAULT_SERVE_PORT = 5000;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the room server: the API under /v1, /metrics and the visualizer at / on one port (SQLite by default)',
+  usage: [
+    'loop-room-state serve [--port N] [--host H] [--db PATH | --store URL] [--strict] [--admin-token T] [--retain-days N]',
+    '                      [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL] [--cors-origin ORIGINS]',
+    '',
+    `  --port             port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)`,
+    '  --host             address to bind (default 127.0.0.1; another address needs an admin token)',
+    '  --db               SQLite file (default ./loop-room-state.db), WAL, synchronous=FULL',
+    '  --store            sqlite:PATH or postgres://user@host/db (several server processes on one database)',
+    '  --strict           refuse non-conformant status reports (400 errno 107) instead of storing them with their verdict',
+    '  --admin-token      Bearer token for /metrics, /v1/stats and /v1/sessions/:id/reports',
+    '                     (or the environment variable LOOP_ROOM_STATE_ADMIN_TOKEN, which keeps it out of ps)',
+    '  --retain-days      delete reports and ended sessions older than this (default 90; 0 keeps everything)',
+    '  --participant-ttl  seconds a participant stays without a request (default 300)',
+    '  --max-room-size    largest maxSize a room may ask for (default 5)',
+    '  --web-app-url      rooms\' roomUrl is this URL followed by the room token (default http://localhost:3000/)',
+    '  --cors-origin      comma-separated web origins whose pages may call the API from a browser (default none)',
+    '',
+    'Runs until interrupted (Ctrl-C, SIGTERM); answers in flight are finished first.',
+  ].join('\n'),
+  async run(argv, io) {
+    const { flags } = parseArgs(argv, {
+      port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value',
+      'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value',
+    });
+    const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
+    const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+    const adminToken = typeof flags['admin-token'] === 'string' ? flags['admin-token'] : process.env.LOOP_ROOM_STATE_ADMIN_TOKEN || undefined;
+    if (!LOOPBACK.has(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
+    const retainDays = int(flags, 'retain-days', 90, 0, 100_000);
+    const ttl = num(flags, 'participant-ttl', 300, 0.05, 86_400);
+    const maxRoomSize = int(flags, 'max-room-size', 5, 2, 10_000);
+    const webAppUrl = typeof flags['web-app-url'] === 'string' ? flags['web-app-url'] : undefined;
+    if (webAppUrl !== undefined && !/^https?:\/\//.test(webAppUrl)) throw new UsageError('--web-app-url must be an http(s) URL');
+    const corsOrigins = typeof flags['cors-origin'] === 'string' ? flags['cors-origin'].split(',').map((o) => o.trim()).filter(Boolean) : [];
+    for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
+
+    // Node-only libraries, loaded here so that the other commands run without them.
+    const { chooseStore } = await import('../server/store/open');
+    const { listenRoomServer } = await import('../server/server');
+    const log = (line: string) => io.err(line);
+    const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
+    await chosen.store.open();
+    let visualizer: import('../visualizer/server').VisualizerServer | undefined;
+    let server;
+    try {
+      server = await listenRoomServer({
+        store: chosen.store,
+        host,
+        port,
+        strict: flags.strict === true,
+        adminToken,
+        retainDays,
+        participantTtlMs: Math.round(ttl * 1000),
+        maxRoomSize,
+        ...(webAppUrl ? { webAppUrl } : {}),
+        corsOrigins,
+        log,
+        fallback: (req, res) => {
+          if (visualizer) return visualizer.handle(req, res);
+          res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ code: 404, errno: 999, error: 'Not found.' }));
+        },
+      });
+    } catch (err) {
+      await chosen.store.close();
+      if ((err as { code?: string }).code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: pass --port with another port (0 picks a free one)`);
+      throw err;
+    }
+    // The CLI is bundled to dist/cli.cjs; the visualizer page is built next to it.
+    const htmlPath = join(__dirname, 'visualizer.html');
+    if (existsSync(htmlPath)) {
+      const { attachVisualizer } = await import('../visualizer/server');
+      visualizer = await attachVisualizer(server.http, { html: readFileSync(htmlPath, 'utf8'), host, log });
+    } else {
+      io.err(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
+    }
+    await server.room.sweep();
+    io.out(`Room server: ${server.serverUrl}  (store: ${chosen.describe}${flags.strict ? ', strict' : ''})`);
+    io.out(`Metrics: ${server.origin}/metrics${adminToken ? ' (admin token required)' : ''}`);
+    if (visualizer) io.out(`Visualizer: ${server.origin}/  (Ctrl-C stops)`);
+    if (!LOOPBACK.has(host)) io.err(`warning: listening on ${host}, not only on this machine`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await visualizer?.close();
+    await server.close();
+    await chosen.store.close();
+    io.out('Room server stopped');
+    return 0;
+  },
+};
+
+const str = (v: string | true | undefined) => (typeof v === 'string' ? v : undefined);
+
+function num(flags: Record<string, string | true>, name: string, fallback: number, min: number, max: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
+  return n;
+}
+
+function int(flags: Record<string, string | true>, name: string, fallback: number, min: number, max: number): number {
+  const n = num(flags, name, fallback, min, max);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,65 @@
+// Creating and joining rooms (server spec section 1): what a client needs before it can report.
+import { roomsRequest, type RoomsAuth, type RoomsClientOptions } from './request';
+import type { HawkCredentials } from '../transport/hawk';
+
+export interface CreateRoomOptions extends RoomsClientOptions {
+  serverUrl: string;
+  /** The owner's Hawk credentials (from registerHawkSession). */
+  credentials: HawkCredentials;
+  roomName: string;
+  roomOwner: string;
+  /** 2 up to the server's maximum (default 5). */
+  maxSize?: number;
+  /** Hours until the room expires (the server's default when absent). */
+  expiresIn?: number;
+}
+
+export interface CreatedRoom {
+  roomToken: string;
+  roomUrl: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
+  const res = await roomsRequest({
+    ...o,
+    method: 'POST',
+    path: '/rooms',
+    auth: { type: 'hawk', credentials: o.credentials },
+    body: { roomName: o.roomName, roomOwner: o.roomOwner, maxSize: o.maxSize ?? 5, ...(o.expiresIn !== undefined ? { expiresIn: o.expiresIn } : {}) },
+    expect: [201],
+  });
+  return (await res.json()) as CreatedRoom;
+}
+
+export interface JoinRoomOptions extends RoomsClientOptions {
+  serverUrl: string;
+  roomToken: string;
+  displayName: string;
+  /** How many participants this client can handle (default 2). */
+  clientMaxSize?: number;
+  /** Hawk for a desktop user; none for a standalone (web) join; Basic to rejoin as the same participant. */
+  auth?: RoomsAuth;
+}
+
+export interface JoinedRoom {
+  /** Basic user for this session's requests (standalone); keep it secret. */
+  sessionToken: string;
+  /** Seconds until the participation expires unless refreshed (any report also refreshes it). */
+  expires: number;
+  roomConnectionId: string;
+}
+
+export async function joinRoom(o: JoinRoomOptions): Promise<JoinedRoom> {
+  if (typeof o.roomToken !== 'string' || !/^[\w-]+$/.test(o.roomToken)) throw new TypeError('roomToken must be a non-empty string of letters, digits, "_" or "-"');
+  const res = await roomsRequest({
+    ...o,
+    method: 'POST',
+    path: `/rooms/${o.roomToken}`,
+    body: { action: 'join', displayName: o.displayName, clientMaxSize: o.clientMaxSize ?? 2 },
+    expect: [200],
+  });
+  const j = (await res.json()) as JoinedRoom;
+  return { sessionToken: j.sessionToken, expires: j.expires, roomConnectionId: j.roomConnectionId };
+}

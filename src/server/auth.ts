@@ -1,0 +1,126 @@
+// Who is asking: HTTP Basic (a room sessionToken as the user, empty password) or Hawk (checked by the hawk
+// package's server side with the payload hash and a nonce cache). Failures are 401 errno 110; nothing about
+// the credentials themselves goes into an answer or a log.
+import type { IncomingMessage } from 'node:http';
+import { AUTH_SCHEMES, ApiError, errors } from './errors';
+import type { HawkServerModule } from './peers';
+import { Hmacs } from './secrets';
+import { StoreUnavailableError, type RoomStore, type SessionRecord } from './store/types';
+
+export type Caller =
+  | { scheme: 'none' }
+  | { scheme: 'basic'; tokenHmac: string; session: SessionRecord }
+  | { scheme: 'hawk'; idHmac: string; credentials: { key: string; algorithm: string }; artifacts: Record<string, unknown> };
+
+/** Nonces seen within the timestamp window (per process), so a captured Hawk request cannot be replayed. */
+export class NonceCache {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxEntries = 1_000_000,
+  ) {}
+
+  /** False when this nonce was seen within the window. */
+  claim(key: string, now: number): boolean {
+    if (this.seen.size >= this.maxEntries / 2) this.sweep(now);
+    const at = this.seen.get(key);
+    if (at !== undefined && now - at <= this.windowMs) return false;
+    if (this.seen.size >= this.maxEntries) this.seen.delete(this.seen.keys().next().value as string);
+    this.seen.set(key, now);
+    return true;
+  }
+
+  private sweep(now: number): void {
+    for (const [k, at] of this.seen) {
+      if (now - at <= this.windowMs) break; // insertion order is time order
+      this.seen.delete(k);
+    }
+  }
+}
+
+export interface AuthOptions {
+  store: RoomStore;
+  hmacs: Hmacs;
+  hawk: () => HawkServerModule;
+  /** Hawk timestamp window, each way (default 60 s). */
+  skewSec: number;
+  nonces: NonceCache;
+}
+
+export class Authenticator {
+  constructor(private readonly o: AuthOptions) {}
+
+  /** The caller, or a 401 ApiError; a store failure propagates as StoreUnavailableError. */
+  async authenticate(req: IncomingMessage, body: string): Promise<Caller> {
+    const header = req.headers.authorization;
+    if (header === undefined) return { scheme: 'none' };
+    const space = header.indexOf(' ');
+    const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+    if (scheme === 'basic') return this.basic(header.slice(space + 1).trim());
+    if (scheme === 'hawk') return this.hawk(req, header, body);
+    throw errors.unauthorized();
+  }
+
+  private async basic(encoded: string): Promise<Caller> {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw errors.unauthorized();
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const token = colon === -1 ? decoded : decoded.slice(0, colon);
+    const password = colon === -1 ? '' : decoded.slice(colon + 1);
+    if (token === '' || password !== '' || token.length > 256) throw errors.unauthorized();
+    const tokenHmac = this.o.hmacs.token(token);
+    const session = await this.o.store.sessionByToken(tokenHmac);
+    if (!session) throw errors.unauthorized();
+    return { scheme: 'basic', tokenHmac, session };
+  }
+
+  private async hawk(req: IncomingMessage, authorization: string, body: string): Promise<Caller> {
+    const host = parseHost(req.headers.host);
+    if (!host || authorization.length > 1024) throw errors.unauthorized();
+    let idHmac = '';
+    try {
+      const { credentials, artifacts } = await this.o.hawk().server.authenticate(
+        { method: req.method ?? 'GET', url: req.url ?? '/', host: host.name, port: host.port, authorization, contentType: req.headers['content-type'] ?? '' } as never,
+        async (id) => {
+          idHmac = this.o.hmacs.hawkId(id);
+          const s = await this.o.store.getHawkSession(idHmac);
+          return s ? { key: s.key, algorithm: 'sha256' } : null;
+        },
+        {
+          // A body must be covered by the hash; a hash sent without a body must be the empty payload's.
+          ...(body.length > 0 || /\bhash="/.test(authorization) ? { payload: body } : {}),
+          timestampSkewSec: this.o.skewSec,
+          nonceFunc: (key, nonce, ts) => {
+            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, Date.now())) throw new Error('replayed nonce');
+            void key;
+          },
+        },
+      );
+      return { scheme: 'hawk', idHmac, credentials, artifacts };
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      if (err instanceof ApiError) throw err;
+      const www = (err as { output?: { headers?: Record<string, string> } }).output?.headers?.['WWW-Authenticate'];
+      // A stale timestamp: the client may correct its clock from ts/tsm (and from the Date header).
+      if (typeof www === 'string' && www.includes('tsm=')) throw errors.unauthorized(`Basic,${www}`);
+      throw errors.unauthorized(AUTH_SCHEMES);
+    }
+  }
+
+  /** The Server-Authorization header for an answer to a Hawk request. */
+  serverAuthorization(caller: Caller, payload: string, contentType: string): string | undefined {
+    if (caller.scheme !== 'hawk') return undefined;
+    try {
+      return this.o.hawk().server.header(caller.credentials, caller.artifacts, payload ? { payload, contentType } : {});
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function parseHost(header: string | undefined): { name: string; port: number } | undefined {
+  if (!header) return undefined;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(header.trim());
+  if (!m) return undefined;
+  return { name: m[1], port: m[2] ? Number(m[2]) : 80 };
+}

@@ -1,0 +1,45 @@
+// Request bodies, read with a size limit: a declared length over the limit is refused before a byte is
+// read, and a body that grows past it while streaming is refused at once (the rest is never read).
+import type { IncomingMessage } from 'node:http';
+import { errors, type ApiError } from './errors';
+
+export const MAX_BODY_BYTES = 8 * 1024;
+
+/** The body as UTF-8 text, or the 413 to answer; rejects only when the client went away. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | ApiError> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.resolve(errors.tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.pause();
+        resolve(errors.tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onAborted = () => onError(new Error('client aborted'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}

@@ -1,0 +1,52 @@
+// The API's error answers: {"code", "errno", "error"} (server spec section 1), one class per refusal.
+
+export const ERRNO = {
+  invalidToken: 105,
+  badJson: 106,
+  invalidParameters: 107,
+  missingParameters: 108,
+  invalidAuth: 110,
+  expired: 111,
+  tooLarge: 113,
+  clientMaxSize: 121,
+  backend: 201,
+  roomFull: 202,
+  notInRoom: 203,
+  notFound: 999,
+} as const;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errno: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  body(): string {
+    return JSON.stringify({ code: this.status, errno: this.errno, error: this.message });
+  }
+}
+
+export const AUTH_SCHEMES = 'Basic,Hawk';
+
+export const errors = {
+  notFound: () => new ApiError(404, ERRNO.notFound, 'Not found.'),
+  methodNotAllowed: (allow: string) => new ApiError(405, ERRNO.notFound, 'Method not allowed.', { Allow: allow }),
+  tooLarge: (limit: number) => new ApiError(413, ERRNO.tooLarge, `Request body larger than ${limit} bytes.`),
+  roomNotFound: () => new ApiError(404, ERRNO.invalidToken, 'Token not found.'),
+  unauthorized: (wwwAuthenticate = AUTH_SCHEMES) => new ApiError(401, ERRNO.invalidAuth, 'Unauthorized.', { 'WWW-Authenticate': wwwAuthenticate }),
+  notOwner: () => new ApiError(403, ERRNO.invalidAuth, "Authenticated user is not the room's owner."),
+  badJson: (why: string) => new ApiError(400, ERRNO.badJson, why),
+  missing: (name: string) => new ApiError(400, ERRNO.missingParameters, `Missing: ${name}`),
+  invalid: (message: string) => new ApiError(400, ERRNO.invalidParameters, message),
+  clientMaxSize: () => new ApiError(400, ERRNO.clientMaxSize, 'Too many participants in the room for you to handle.'),
+  roomFull: () => new ApiError(400, ERRNO.roomFull, 'The room is full.'),
+  notInRoom: () => new ApiError(400, ERRNO.notInRoom, "Can't update status for a room you aren't in."),
+  expired: () => new ApiError(410, ERRNO.expired, 'Participation has expired.'),
+  unavailable: (retryAfterSeconds: number) =>
+    new ApiError(503, ERRNO.backend, 'Service unavailable: the store cannot take this now.', { 'Retry-After': String(retryAfterSeconds) }),
+};

@@ -1,0 +1,29 @@
+// The server keeps HMACs of tokens and ids, never the values (server spec section 1, Secrets).
+import { createHmac, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+
+export class Hmacs {
+  constructor(private readonly secret: string) {}
+
+  /** HMAC of a Basic sessionToken. */
+  token(sessionToken: string): string {
+    return this.mac('session-token', sessionToken);
+  }
+
+  /** HMAC of a Hawk id. */
+  hawkId(id: string): string {
+    return this.mac('hawk-id', id);
+  }
+
+  private mac(domain: string, value: string): string {
+    return createHmac('sha256', this.secret).update(`${domain}\0${value}`).digest('hex');
+  }
+}
+
+export const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
+export const randomBase64Url = (bytes: number) => randomBytes(bytes).toString('base64url');
+
+/** Constant-time string equality (through hashes, so lengths do not leak either). */
+export function sameSecret(a: string, b: string): boolean {
+  const h = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(h(a), h(b));
+}

@@ -1,0 +1,42 @@
+// Which store a command line names: `--db PATH` (SQLite, the default ./loop-room-state.db) or
+// `--store URL` (sqlite:PATH, or postgres://... for several server processes on one database).
+import { createPostgresStore } from './postgres';
+import { SqliteStore } from './sqlite';
+import type { RoomStore } from './types';
+
+export const DEFAULT_DB = './loop-room-state.db';
+
+export interface StoreSpec {
+  db?: string;
+  store?: string;
+}
+
+/** A store that can be opened; describe() names it without any secret (no password). */
+export interface ChosenStore {
+  store: RoomStore;
+  describe: string;
+}
+
+export function chooseStore(spec: StoreSpec, log?: (line: string) => void): ChosenStore {
+  if (spec.db !== undefined && spec.store !== undefined) throw new Error('pass --db PATH or --store URL, not both');
+  const url = spec.store;
+  if (url === undefined || url.startsWith('sqlite:')) {
+    const path = url === undefined ? (spec.db ?? DEFAULT_DB) : url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./rooms.db');
+    return { store: new SqliteStore({ path, log }), describe: `SQLite ${path}` };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return { store: openPostgres(url, log), describe: 'PostgreSQL' };
+  }
+  throw new Error(`--store must be sqlite:PATH or postgres://...; got a URL with scheme '${url.split(':')[0]}'`);
+}
+
+/** Replaces the PostgreSQL store factory (kept for tests that build their own CLI entry). */
+let postgresFactory: ((url: string, log?: (line: string) => void) => RoomStore) | undefined;
+export function registerPostgresStore(factory: (url: string, log?: (line: string) => void) => RoomStore): void {
+  postgresFactory = factory;
+}
+
+function openPostgres(url: string, log?: (line: string) => void): RoomStore {
+  return postgresFactory ? postgresFactory(url, log) : createPostgresStore(url, { log });
+}

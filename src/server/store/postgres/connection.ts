@@ -1,0 +1,106 @@
+// node-postgres, loaded when a postgres:// store is opened, and what its failures mean to the server.
+import type { Pool, PoolConfig } from 'pg';
+import { MissingPeerError } from '../../peers';
+import { StoreUnavailableError } from '../types';
+
+type PgModule = typeof import('pg');
+
+export function loadPg(): PgModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('pg') as PgModule;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`'pg'`)) throw new MissingPeerError('pg');
+    throw err;
+  }
+}
+
+export interface PoolSettings {
+  /** Connections for reads and joins (default 10); the report batches have their own. */
+  poolSize: number;
+  /** Milliseconds to wait for a connection (default 5000) before the store counts as unavailable. */
+  connectTimeoutMs: number;
+}
+
+/**
+ * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N`) and are taken out
+ * before node-postgres sees the rest; everything else (sslmode, application_name...) is node-postgres's.
+ */
+export function parseStoreUrl(url: string): { connectionString: string; settings: PoolSettings } {
+  const u = new URL(url);
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error(`not a PostgreSQL URL (postgres://...): ${u.protocol}`);
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = u.searchParams.get(name);
+    u.searchParams.delete(name);
+    if (raw === null) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} in the store URL must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  const poolSize = int('pool_size', 10, 1, 1000);
+  const connectTimeoutMs = int('connect_timeout_ms', 5000, 100, 600_000);
+  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs } };
+}
+
+/** A URL fit for a message: no password, no query. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+/** A pool of `size` connections (default: the URL's pool_size). */
+export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number): Pool {
+  const { connectionString, settings } = parseStoreUrl(url);
+  // int8 (BIGINT, count(*)) as a number: epoch milliseconds and counts stay far below 2^53.
+  const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
+  const config: PoolConfig = {
+    connectionString,
+    max: size ?? settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    types,
+  };
+  const pool = new pg.Pool(config);
+  // An idle connection that dies (PostgreSQL restarted) is reported here; unhandled it would end the process.
+  pool.on('error', (err) => log(`postgres: idle connection lost (${describe(err)})`));
+  return pool;
+}
+
+/** SQLSTATE classes that mean our SQL or data is wrong: a programming error, not an outage. */
+const PROGRAMMING_CLASSES = new Set(['0A', '21', '22', '23', '26', '2B', '34', '3D', '3F', '42', '44', 'P0']);
+
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/** Whether the error says the database cannot serve now (connection, shutdown, disk, resources). */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    if (code === '3D000') return true; // database does not exist (dropped, or not made yet)
+    return !PROGRAMMING_CLASSES.has(code.slice(0, 2));
+  }
+  // Socket errors (ECONNREFUSED, ECONNRESET...) and node-postgres's own connection messages carry no SQLSTATE.
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  const message = String((err as { message?: unknown })?.message ?? '');
+  return /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed|not queryable|Connection ended|socket/i.test(message);
+}
+
+export function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  return `${code}${typeof e?.message === 'string' ? e.message : String(err)}`.slice(0, 300);
+}
+
+/** Rethrows a database error as the store contract says: outages become StoreUnavailableError. */
+export function toStoreError(err: unknown, what: string): Error {
+  if (err instanceof StoreUnavailableError) return err;
+  if (isUnavailable(err)) return new StoreUnavailableError(`PostgreSQL store unavailable (${what}): ${describe(err)}`, err);
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,77 @@
+// The SQLite schema, one version at a time. Never edit a released version: add the next one.
+import type { Migration } from './types';
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'rooms, sessions, reports',
+    statements: [
+      'CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)',
+      `CREATE TABLE hawk_sessions (
+        id_hmac TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE rooms (
+        token TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        owner_hmac TEXT NOT NULL,
+        max_size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      )`,
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        room TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        participant_hmac TEXT NOT NULL,
+        token_hmac TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        owner INTEGER NOT NULL,
+        joined_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        end_reason TEXT,
+        end_state TEXT,
+        state TEXT NOT NULL,
+        connections INTEGER NOT NULL,
+        send_streams INTEGER NOT NULL,
+        recv_streams INTEGER NOT NULL,
+        first_reached TEXT NOT NULL,
+        report_count INTEGER NOT NULL,
+        non_conformant INTEGER NOT NULL
+      )`,
+      'CREATE INDEX sessions_open ON sessions (room, participant_hmac) WHERE ended_at IS NULL',
+      'CREATE INDEX sessions_joined ON sessions (joined_at)',
+      'CREATE INDEX sessions_ended ON sessions (ended_at)',
+      `CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        session TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        room TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        from_state TEXT NOT NULL,
+        event TEXT NOT NULL,
+        state TEXT NOT NULL,
+        connections INTEGER NOT NULL,
+        send_streams INTEGER NOT NULL,
+        recv_streams INTEGER NOT NULL,
+        verdict TEXT NOT NULL,
+        expected TEXT,
+        UNIQUE (session, seq)
+      )`,
+      'CREATE INDEX reports_received ON reports (received_at)',
+      'CREATE INDEX reports_room ON reports (room, id)',
+      `CREATE TABLE report_totals (
+        from_state TEXT NOT NULL,
+        event TEXT NOT NULL,
+        state TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (from_state, event, state, verdict)
+      ) WITHOUT ROWID`,
+    ],
+  },
+];

@@ -1,0 +1,237 @@
+/*
+ * The room server's store contract. Every piece of durable state lives behind `RoomStore`, so that
+ * several stateless server processes can share one database (SQLite for one process, PostgreSQL for many).
+ *
+ * Contract (keep stable; a change must stay compatible and be noted here):
+ * - Every method is async. A store that cannot do its job (file read-only, lock held, disk full,
+ *   connection lost) rejects with `StoreUnavailableError`; nothing of that call may be half-written.
+ *   Any other rejection is a programming error.
+ * - A write resolves only once it is durable (committed and synced). Concurrent writes may share one
+ *   commit (group commit); each call's writes must still be all-or-nothing on their own (a savepoint
+ *   per call in SQLite, a transaction per call or savepoint in PostgreSQL).
+ * - `updateSession` and `joinRoom` are units of work: the store reads the current rows, calls the
+ *   caller's synchronous, pure `decide` function with them, and applies what it returns, all in one
+ *   atomic step. Calls on the same session (updateSession) or room (joinRoom) are serialized: the second
+ *   call's `decide` sees the first call's result (SQLite: one writer; PostgreSQL: SELECT ... FOR UPDATE on
+ *   the session/room row). `decide` may be called again on a retry; it must not have side effects.
+ * - Times are epoch milliseconds. Secrets are never stored in clear except the Hawk key (needed to verify
+ *   MACs): Basic session tokens and Hawk ids are stored as HMACs computed by the server (`*Hmac` fields).
+ * - Schema changes are versioned migrations (`Migration`), applied in order at `open()`, each once,
+ *   recorded in a table of applied versions. A store refuses a database whose version is newer than it knows.
+ * - `reportTotals` keys are label values already bounded by the server (known names or 'other').
+ */
+import type { RoomCounters, RoomState } from '../../../machines/domain';
+
+export type Verdict = 'conformant' | 'rejected-event' | 'wrong-state' | 'wrong-counters' | 'unknown-event' | 'unknown-state';
+export const VERDICTS: readonly Verdict[] = ['conformant', 'rejected-event', 'wrong-state', 'wrong-counters', 'unknown-event', 'unknown-state'];
+
+export type EndReason = 'left' | 'expired' | 'rejoined' | 'deleted';
+export const END_REASONS: readonly EndReason[] = ['left', 'expired', 'rejoined', 'deleted'];
+
+export type ParticipantKind = 'hawk' | 'basic';
+
+/** Thrown (rejected) by a store that cannot serve; the server answers 503 errno 201 with Retry-After. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** One schema version: statements run in one transaction, then `version` is recorded. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+export interface HawkSessionRecord {
+  /** HMAC of the Hawk id (the id itself is derived from the session token, a secret). */
+  idHmac: string;
+  /** The Hawk key (hex), kept to verify MACs. */
+  key: string;
+  createdAt: number;
+}
+
+export interface RoomRecord {
+  token: string;
+  name: string;
+  owner: string;
+  /** HMAC of the owner's Hawk id. */
+  ownerHmac: string;
+  maxSize: number;
+  createdAt: number;
+  expiresAt: number;
+  /** Set once the owner deleted it; a deleted room answers as unknown. */
+  deletedAt?: number;
+}
+
+export interface ModelSnapshot extends RoomCounters {
+  state: RoomState;
+}
+
+export interface SessionRecord {
+  /** Public id (also the roomConnectionId). */
+  id: string;
+  room: string;
+  kind: ParticipantKind;
+  /** Who the participant is: HMAC of the Hawk id, or of the session token for a standalone join. */
+  participantHmac: string;
+  /** HMAC of the sessionToken this join answered (Basic credentials of this session). */
+  tokenHmac: string;
+  /** Present while the session is open; removed when it ends. */
+  displayName?: string;
+  owner: boolean;
+  joinedAt: number;
+  /** Participation expiry (extended by every authenticated request of the participant). */
+  expiresAt: number;
+  endedAt?: number;
+  endReason?: EndReason;
+  /** State when it ended (set with endedAt). */
+  endState?: RoomState;
+  snapshot: ModelSnapshot;
+  /** First time (ms) the session reached each state, by its reports. */
+  firstReached: Partial<Record<RoomState, number>>;
+  /** Reports stored so far (also the last report's seq). */
+  reportCount: number;
+  nonConformantCount: number;
+}
+
+export interface StatusFields {
+  event: string;
+  state: string;
+  connections: number;
+  sendStreams: number;
+  recvStreams: number;
+}
+
+export interface NewReport {
+  receivedAt: number;
+  /** The session's state before this report (metrics' `from`). */
+  fromState: RoomState;
+  fields: StatusFields;
+  verdict: Verdict;
+  /** The machine's answer, when it differs from the report. */
+  expected?: ModelSnapshot;
+  /** Bounded label values for the running totals. */
+  labels: { from: string; event: string; state: string; verdict: Verdict };
+}
+
+export interface StoredReport {
+  room: string;
+  session: string;
+  seq: number;
+  receivedAt: number;
+  fromState: RoomState;
+  fields: StatusFields;
+  verdict: Verdict;
+  expected?: ModelSnapshot;
+}
+
+/** What `decide` asks of `updateSession`. */
+export type SessionDecision<T> =
+  | { kind: 'refuse'; value: T }
+  | {
+      kind: 'apply';
+      value: T;
+      /** Fields to change on the session row. */
+      changes?: Partial<Pick<SessionRecord, 'expiresAt' | 'snapshot' | 'firstReached' | 'nonConformantCount' | 'endedAt' | 'endReason' | 'endState'>>;
+      /** A report to append (seq = reportCount + 1; reportCount grows by one). */
+      report?: NewReport;
+    };
+
+export interface JoinContext {
+  room: RoomRecord;
+  /** Open sessions of the room, expired ones included (decide ends them). */
+  open: SessionRecord[];
+}
+
+export type JoinDecision<T> =
+  | { kind: 'refuse'; value: T }
+  | { kind: 'apply'; value: T; end: Array<{ id: string; reason: EndReason; at: number }>; create: SessionRecord };
+
+export interface ExportFilter {
+  room?: string;
+  /** Reports received at or after this time. */
+  since?: number;
+}
+
+export interface StatsQuery {
+  since?: number;
+  until?: number;
+}
+
+export interface Stats {
+  since: string | null;
+  until: string | null;
+  sessions: { started: number; ended: number; open: number };
+  /** Sessions (started in the window) that reached each state at least once. */
+  funnel: Record<RoomState, number>;
+  transitions: Array<{ from: string; to: string; event: string; count: number }>;
+  ended: Array<{ state: string; reason: EndReason; count: number }>;
+  timeToMedia: { count: number; p50: number | null; p90: number | null; p99: number | null };
+  nonConformance: Array<{ verdict: Verdict; from: string; event: string; expected: ModelSnapshot | null; reported: Omit<StatusFields, 'event'>; count: number; exampleSession: string }>;
+}
+
+export interface MetricsData {
+  /** Running totals of stored reports, by bounded labels (survive retention). */
+  reportTotals: Array<{ from: string; event: string; state: string; verdict: Verdict; count: number }>;
+  openSessions: Array<{ state: RoomState; count: number }>;
+  endedSessions: Array<{ state: string; reason: EndReason; count: number }>;
+  /** Join to first `sendrecv`, cumulative counts at each bound of `buckets` (seconds), plus +Inf as count. */
+  timeToMedia: { buckets: Array<{ le: number; count: number }>; count: number; sum: number };
+}
+
+export interface RoomStore {
+  /** Apply pending migrations; open connections. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Schema version now in effect. */
+  schemaVersion(): Promise<number>;
+  /**
+   * The server secret (HMAC key of tokens and ids) shared by every process on this database: the stored
+   * one, or `candidate` stored first if there is none yet (first writer wins). Table `settings`, name 'secret'.
+   */
+  serverSecret(candidate: string): Promise<string>;
+
+  createHawkSession(record: HawkSessionRecord): Promise<void>;
+  getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined>;
+
+  createRoom(room: RoomRecord): Promise<void>;
+  /** The room, whatever its expiry or deletion (the server decides what those mean). */
+  getRoom(token: string): Promise<RoomRecord | undefined>;
+  /** Mark deleted and end every open session with reason 'deleted'. */
+  deleteRoom(token: string, at: number): Promise<void>;
+
+  /** Open sessions of a room (expired ones included). */
+  openSessions(room: string): Promise<SessionRecord[]>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** The session (open or ended, until retention) whose sessionToken has this HMAC. */
+  sessionByToken(tokenHmac: string): Promise<SessionRecord | undefined>;
+  /** The open session of this participant in this room, if any. */
+  openSessionOf(room: string, participantHmac: string): Promise<SessionRecord | undefined>;
+
+  /** Unit of work on one room's participants (serialized per room). */
+  joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined>;
+  /** Unit of work on one session (serialized per session). Resolves undefined for an unknown session. */
+  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined>;
+  /** End open sessions whose expiry passed (reason 'expired'); resolves how many. */
+  expireSessions(now: number): Promise<number>;
+
+  sessionReports(id: string): Promise<StoredReport[]>;
+  exportReports(filter: ExportFilter): AsyncIterable<StoredReport>;
+  stats(query: StatsQuery): Promise<Stats>;
+  metricsData(timeToMediaBuckets: readonly number[]): Promise<MetricsData>;
+
+  /** Optional: durations (seconds) of the commits since the last call, for loop_room_store_commit_seconds. */
+  takeCommitTimes?(): number[];
+
+  /** Delete reports received before `before`, sessions ended before it, rooms and Hawk sessions that expired or were created before it. */
+  retain(before: number): Promise<{ reports: number; sessions: number }>;
+}
+
+/** Options every store factory takes. */
+export interface StoreOptions {
+  /** Told about store failures (never their data). */
+  log?: (line: string) => void;
+}

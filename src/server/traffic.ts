@@ -1,0 +1,265 @@
+// The traffic view's endpoints, under the API's base path and with /v1/stats's admin-token rule:
+//   GET /v1/traffic?window=hour|day|all          the figures the page draws (stats + open sessions by state + histogram)
+//   GET /v1/traffic/stream?window=...            the same as server-sent events: one now, then one on every change
+//   GET /v1/traffic/sessions/:id                 one session's reports (with the state before each), for replay
+// Figures come from the store only (so they agree across server processes); the stream polls the store while
+// anyone listens (every POLL_MS, slower when a read takes long) and sends only when the figures changed.
+// CORS answers the page opened from disk (Origin "null") and pages on this machine; the Bearer token travels in a
+// header (fetch), never in a URL, so it reaches no log.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ROOM_STATES, type RoomState } from '../../machines/domain';
+import { TIME_TO_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../visualizer/trafficWire';
+import { ApiError, errors } from './errors';
+import { StoreUnavailableError, type RoomStore } from './store/types';
+
+/** How often the stream reads the store while someone listens. */
+export const POLL_MS = 500;
+const HEARTBEAT_MS = 15_000;
+
+export interface TrafficRequest {
+  store: RoomStore;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The path after the base path: '/traffic', '/traffic/stream', '/traffic/sessions/<id>'. */
+  rest: string;
+  query: URLSearchParams;
+  /** Throws the server's 401 when the admin token is required and missing or wrong. */
+  admin: () => void;
+  now?: () => number;
+}
+
+/** The figures of one window, read from the store now. */
+export async function trafficSnapshot(store: RoomStore, window: TrafficWindow, now = Date.now(), cache?: MediaCache): Promise<TrafficSnapshot> {
+  const span = WINDOW_MS[window];
+  const since = span === undefined ? undefined : now - span;
+  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData(TIME_TO_MEDIA_BUCKETS)]);
+  const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
+  for (const o of metrics.openSessions) if (o.state in open) open[o.state] += o.count;
+  let cumulative: number[];
+  let total: number;
+  if (since === undefined) {
+    cumulative = metrics.timeToMedia.buckets.map((b) => b.count);
+    total = metrics.timeToMedia.count;
+  } else {
+    const media = await windowTimesToMedia(store, since, now, cache);
+    cumulative = TIME_TO_MEDIA_BUCKETS.map((le) => media.filter((x) => x <= le).length);
+    total = media.length;
+  }
+  const histogram = [...TIME_TO_MEDIA_BUCKETS.map((le, i) => ({ le, count: cumulative[i] - (i > 0 ? cumulative[i - 1] : 0) })), { le: null, count: total - (cumulative[cumulative.length - 1] ?? 0) }];
+  return {
+    window,
+    at: new Date(now).toISOString(),
+    since: stats.since,
+    sessions: stats.sessions,
+    funnel: stats.funnel,
+    open,
+    transitions: stats.transitions,
+    ended: stats.ended,
+    timeToMedia: { ...stats.timeToMedia, histogram },
+    nonConformance: stats.nonConformance.map((n) => ({ ...n, expected: n.expected ? { ...n.expected } : null, reported: { ...n.reported } })),
+  };
+}
+
+/** What a stream remembers between reads of a window: each session's time to media never changes once known. */
+export interface MediaCache {
+  /** Reports received from this time on are still to be read. */
+  readFrom?: number;
+  bySession: Map<string, { joinedAt: number; seconds: number }>;
+}
+
+/** Reports may be stamped a little before they are committed (group commit): each read goes back this far. */
+const OVERLAP_MS = 5_000;
+
+/**
+ * Join to first sendrecv (seconds) of the sessions joined at or after `since`, as /v1/stats counts them. The store
+ * has no query for it, so it is read from the window's reports and their sessions; with a cache (the stream's),
+ * only the reports since the last read are read again.
+ */
+async function windowTimesToMedia(store: RoomStore, since: number, now: number, cache: MediaCache = { bySession: new Map() }): Promise<number[]> {
+  const from = cache.readFrom === undefined ? since : Math.max(since, cache.readFrom - OVERLAP_MS);
+  const reached = new Set<string>();
+  for await (const r of store.exportReports({ since: from })) if (r.fields.state === 'sendrecv' && !cache.bySession.has(r.session)) reached.add(r.session);
+  for (const id of reached) {
+    const s = await store.getSession(id);
+    const media = s?.firstReached.sendrecv;
+    if (s && media !== undefined) cache.bySession.set(id, { joinedAt: s.joinedAt, seconds: (media - s.joinedAt) / 1000 });
+  }
+  cache.readFrom = now;
+  const out: number[] = [];
+  for (const [id, m] of cache.bySession) {
+    if (m.joinedAt < since) cache.bySession.delete(id); // the window only moves on
+    else out.push(m.seconds);
+  }
+  return out;
+}
+
+/** Handles a request under /traffic; resolves once answered (the stream: once opened). */
+export async function handleTraffic(t: TrafficRequest): Promise<void> {
+  const { req, res } = t;
+  const cors = corsHeaders(req);
+  const method = req.method ?? 'GET';
+  try {
+    const sessionMatch = /^\/traffic\/sessions\/([^/]+)$/.exec(t.rest);
+    if (t.rest !== '/traffic' && t.rest !== '/traffic/stream' && !sessionMatch) throw errors.notFound();
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Allow-Headers': 'Authorization', 'Access-Control-Max-Age': '600' });
+      return void res.end();
+    }
+    if (method !== 'GET') throw errors.methodNotAllowed('GET, OPTIONS');
+    t.admin();
+    if (sessionMatch) return json(res, cors, await sessionReports(t.store, sessionMatch[1]));
+    const window = windowParam(t.query);
+    if (t.rest === '/traffic') return json(res, cors, await trafficSnapshot(t.store, window, (t.now ?? Date.now)()));
+    return stream(t, window, cors);
+  } catch (err) {
+    // A store that cannot serve (or a bug) is a 503 the page retries; the error says nothing of the request.
+    const e = err instanceof ApiError ? err : errors.unavailable(1);
+    if (res.headersSent) return void res.end();
+    res.writeHead(e.status, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...e.headers });
+    res.end(e.body());
+  }
+}
+
+async function sessionReports(store: RoomStore, raw: string): Promise<SessionReports> {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw errors.notFound();
+  }
+  const session = await store.getSession(id);
+  if (!session) throw errors.notFound();
+  const reports = await store.sessionReports(session.id);
+  return {
+    session: session.id,
+    room: session.room,
+    reports: reports.map((r) => ({
+      seq: r.seq,
+      from: r.fromState,
+      receivedAt: new Date(r.receivedAt).toISOString(),
+      report: { action: 'status', ...r.fields },
+      verdict: r.verdict,
+      ...(r.expected ? { expected: r.expected } : {}),
+    })),
+  };
+}
+
+function windowParam(q: URLSearchParams): TrafficWindow {
+  const w = q.get('window') ?? 'all';
+  if (!(TRAFFIC_WINDOWS as readonly string[]).includes(w)) throw errors.invalid(`Invalid window: one of ${TRAFFIC_WINDOWS.join(', ')}.`);
+  return w as TrafficWindow;
+}
+
+function json(res: ServerResponse, cors: Record<string, string>, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Let the page read the answers when it was opened from disk (Origin "null"), or from this machine or this host. */
+function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (origin === undefined) return {};
+  let allowed = origin === 'null';
+  if (!allowed) {
+    try {
+      const u = new URL(origin);
+      allowed = LOOPBACK.has(u.hostname) || u.host === req.headers.host;
+    } catch {
+      allowed = false;
+    }
+  }
+  return allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
+}
+
+// ---- the stream: one poller per store and window, shared by every listener ----------------------------------
+
+interface Listener {
+  send(text: string): void;
+}
+
+interface Poller {
+  listeners: Set<Listener>;
+  /** The last event sent, and its figures without the read time (to tell a change). */
+  last?: string;
+  lastFigures?: string;
+  /** The poll loop runs (a read in flight or the next one scheduled). */
+  running: boolean;
+  media: MediaCache;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const pollers = new WeakMap<RoomStore, Map<TrafficWindow, Poller>>();
+
+function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, string>): void {
+  const { res } = t;
+  res.writeHead(200, { ...cors, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res.write(`retry: 1000\n\n`);
+  res.socket?.setTimeout(0);
+  let byWindow = pollers.get(t.store);
+  if (!byWindow) pollers.set(t.store, (byWindow = new Map()));
+  let poller = byWindow.get(window);
+  if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false, media: { bySession: new Map() } }));
+  const p = poller;
+  const listener: Listener = { send: (text) => res.write(text) };
+  p.listeners.add(listener);
+  // The newcomer gets the current figures at once (the last ones, or a fresh read).
+  if (p.last) listener.send(p.last);
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  const leave = () => {
+    clearInterval(heartbeat);
+    p.listeners.delete(listener);
+    if (p.listeners.size === 0) {
+      if (p.timer) clearTimeout(p.timer);
+      p.timer = undefined;
+      p.running = false;
+      if (byWindow!.get(window) === p) byWindow!.delete(window);
+    }
+  };
+  // The response's close: the client went away or the server is closing (the request's own 'close' may come early).
+  res.on('close', leave);
+  res.on('error', leave);
+  if (!p.running) {
+    p.running = true;
+    poll(t.store, window, p, t.now ?? Date.now, true);
+  }
+}
+
+function poll(store: RoomStore, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
+  const started = Date.now();
+  trafficSnapshot(store, window, now(), p.media)
+    .then((snap) => {
+      const { at: _at, since: _since, ...figures } = snap;
+      const text = `event: traffic\ndata: ${JSON.stringify(snap)}\n\n`;
+      const changed = JSON.stringify(figures) !== p.lastFigures;
+      if (changed || force) {
+        p.lastFigures = JSON.stringify(figures);
+        p.last = text;
+        for (const l of p.listeners) l.send(text);
+      }
+    })
+    .catch((err: unknown) => {
+      const why = err instanceof StoreUnavailableError ? 'the store is unavailable' : 'the figures could not be read';
+      for (const l of p.listeners) l.send(`event: trouble\ndata: ${JSON.stringify({ error: why })}\n\n`);
+    })
+    .finally(() => {
+      if (p.listeners.size === 0 || !p.running) {
+        p.running = false;
+        return;
+      }
+      // Never more than half the time reading: a slow store is polled less often.
+      const took = Date.now() - started;
+      p.timer = setTimeout(() => poll(store, window, p, now, false), Math.max(POLL_MS, 2 * took));
+      p.timer.unref();
+    });
+}
+
+/** Listeners of the store's traffic streams now, over all windows (for tests and operators). */
+export function activeStreams(store: RoomStore): number {
+  let n = 0;
+  for (const p of pollers.get(store)?.values() ?? []) n += p.listeners.size;
+  return n;
+}

@@ -1,0 +1,78 @@
+// Request bodies: JSON objects, their actions and parameters (server spec section 1, room-session.md section 1).
+import { errors } from './errors';
+import type { StatusFields } from './store/types';
+
+export const ACTIONS = ['join', 'refresh', 'status', 'leave'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-?8"?\s*)?$/i;
+
+/** The body as a JSON object, or 400 errno 106. */
+export function jsonObject(contentType: string | undefined, body: string): Record<string, unknown> {
+  if (contentType === undefined || !JSON_TYPE.test(contentType.trim())) throw errors.badJson('Content-Type must be application/json.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw errors.badJson('Body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw errors.badJson('Body is not a JSON object.');
+  return parsed as Record<string, unknown>;
+}
+
+export function actionOf(o: Record<string, unknown>): Action {
+  if (!('action' in o)) throw errors.missing('action');
+  if (!(ACTIONS as readonly unknown[]).includes(o.action)) throw errors.invalid('Invalid action.');
+  return o.action as Action;
+}
+
+/** A string of 1..max characters; missing is errno 108, wrong errno 107. */
+export function requiredString(o: Record<string, unknown>, name: string, max: number): string {
+  if (!(name in o) || o[name] === undefined || o[name] === null) throw errors.missing(name);
+  const v = o[name];
+  if (typeof v !== 'string' || v.length < 1 || v.length > max) throw errors.invalid(`Invalid ${name}: a string of 1 to ${max} characters.`);
+  return v;
+}
+
+export function requiredInteger(o: Record<string, unknown>, name: string, min: number, max: number): number {
+  if (!(name in o) || o[name] === undefined || o[name] === null) throw errors.missing(name);
+  return integer(o, name, min, max);
+}
+
+export function optionalNumber(o: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
+  if (!(name in o) || o[name] === undefined || o[name] === null) return undefined;
+  const v = o[name];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw errors.invalid(`Invalid ${name}: a number from ${min} to ${max}.`);
+  return v;
+}
+
+function integer(o: Record<string, unknown>, name: string, min: number, max: number): number {
+  const v = o[name];
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw errors.invalid(`Invalid ${name}: an integer from ${min} to ${max}.`);
+  return v as number;
+}
+
+const STATUS_FIELDS = ['event', 'state', 'connections', 'sendStreams', 'recvStreams'] as const;
+const COUNTERS = ['connections', 'sendStreams', 'recvStreams'] as const;
+export const MAX_NAME_LENGTH = 64;
+export const MAX_COUNTER = 10_000;
+
+/** The status report's fields, checked in the reference server's order; every refusal is errno 107. */
+export function statusFields(o: Record<string, unknown>): StatusFields {
+  for (const f of STATUS_FIELDS) if (!(f in o) || o[f] === undefined) throw errors.invalid(`'${f}' field is missing in body.`);
+  for (const f of ['event', 'state'] as const) {
+    const v = o[f];
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NAME_LENGTH) throw errors.invalid(`Invalid ${f}: a string of 1 to ${MAX_NAME_LENGTH} characters.`);
+  }
+  for (const f of COUNTERS) {
+    const v = o[f];
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > MAX_COUNTER) throw errors.invalid(`Invalid ${f} number.`);
+  }
+  return {
+    event: o.event as string,
+    state: o.state as string,
+    connections: o.connections as number,
+    sendStreams: o.sendStreams as number,
+    recvStreams: o.recvStreams as number,
+  };
+}

@@ -1,0 +1,364 @@
+// Traffic mode: what real sessions did, drawn on the statechart (counts on edges, open and reached counts on states)
+// with the funnel, ended sessions, time to media and non-conformance beside it, live from the room server.
+// Served by `serve` it connects to its own origin; opened from disk it asks for the server's address and admin token.
+import type { RoomState } from '../../../machines/domain';
+import { flaggedStep, replayText, seconds, trafficView, type TrafficView } from '../traffic';
+import { TRAFFIC_WINDOWS, WINDOW_LABEL, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
+import { $, announce, el } from './dom';
+import { TRAFFIC_CSS } from './trafficStyle';
+import { fetchSessionReports, openTrafficStream, type LinkState, type TrafficSource } from './trafficStream';
+
+export interface TrafficHooks {
+  /** The diagram's SVG once drawn. */
+  svg(): SVGSVGElement | undefined;
+  /** The page's replay mode: load a replay file's text. */
+  loadReplay(name: string, text: string): Promise<void>;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+const t = {
+  on: false,
+  source: undefined as TrafficSource | undefined,
+  window: 'all' as TrafficWindow,
+  stream: undefined as { close(): void } | undefined,
+  snapshot: undefined as TrafficSnapshot | undefined,
+  view: undefined as TrafficView | undefined,
+  /** What the page's mode line said before traffic mode, put back when leaving it. */
+  modeBefore: 'explore',
+  /** The replayed session's flagged step, re-marked whenever the page redraws its log. */
+  flag: undefined as { step: number; text: string } | undefined,
+};
+
+export function mountTraffic(hooks: TrafficHooks): void {
+  const style = document.createElement('style');
+  style.textContent = TRAFFIC_CSS;
+  document.head.append(style);
+
+  const button = el('button', { type: 'button', 'data-testid': 'mode-traffic', 'aria-pressed': 'false', id: 'mode-traffic' }, 'Traffic');
+  button.title = 'Show what real sessions did on the statechart (needs the room server)';
+  $('header .mode').after(el('p', { class: 'toolbar traffic-switch' }, button));
+
+  const panel = buildPanel();
+  $('aside.side').prepend(panel);
+
+  button.addEventListener('click', () => (t.on ? leave() : enter(hooks)));
+  $<HTMLSelectElement>('#traffic-window').addEventListener('change', (ev) => {
+    t.window = (ev.target as HTMLSelectElement).value as TrafficWindow;
+    if (t.source) connect(hooks, t.source);
+  });
+  $('#traffic-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const url = $<HTMLInputElement>('#traffic-url').value.trim();
+    const token = $<HTMLInputElement>('#traffic-token').value;
+    try {
+      connect(hooks, { base: apiBase(url), ...(token ? { token } : {}) });
+    } catch (err) {
+      linkState('refused', err instanceof Error ? err.message : String(err));
+    }
+  });
+  $('#nonconformance-body').addEventListener('click', (ev) => {
+    const row = (ev.target as Element).closest<HTMLTableRowElement>('tr[data-session]');
+    if (row) void drillDown(hooks, row);
+  });
+  // In traffic mode a click or Enter on the diagram tells its counts instead of sending an event.
+  const diagram = $('#diagram');
+  const tell = (ev: Event) => {
+    if (!t.on || !t.view) return;
+    if (ev instanceof KeyboardEvent && ev.key !== 'Enter' && ev.key !== ' ') return;
+    const target = (ev.target as Element).closest('[data-edge], [data-state]');
+    if (!target) return;
+    ev.stopPropagation();
+    ev.preventDefault();
+    announce(target.getAttribute('aria-label') ?? '');
+    $('#traffic-picked').textContent = target.getAttribute('aria-label') ?? '';
+  };
+  diagram.addEventListener('click', tell, true);
+  diagram.addEventListener('keydown', tell, true);
+  // The page redraws its step log on every replay step: keep the drill-down's flag on the right step.
+  new MutationObserver(markFlag).observe($('#log'), { childList: true });
+  $('#replay-file').addEventListener('change', () => (t.flag = undefined));
+  document.addEventListener('drop', () => (t.flag = undefined), true);
+}
+
+function buildPanel(): HTMLElement {
+  const windows = el('select', { id: 'traffic-window', 'data-testid': 'traffic-window' }, ...TRAFFIC_WINDOWS.map((w) => el('option', { value: w }, WINDOW_LABEL[w])));
+  (windows as HTMLSelectElement).value = t.window;
+  return el(
+    'section',
+    { class: 'traffic', id: 'traffic', 'data-testid': 'traffic', 'aria-labelledby': 'traffic-title', hidden: '' },
+    el('h2', { id: 'traffic-title' }, 'Traffic'),
+    el('p', { class: 'row' }, el('span', { 'data-testid': 'traffic-live', id: 'traffic-live', 'data-live': 'false', role: 'status' }, 'not connected')),
+    el('p', { class: 'why', id: 'traffic-detail', 'data-testid': 'traffic-detail' }),
+    el(
+      'form',
+      { id: 'traffic-form', 'data-testid': 'traffic-connect', class: 'traffic-form', hidden: '' },
+      el('label', { for: 'traffic-url' }, 'Room server'),
+      el('input', { id: 'traffic-url', 'data-testid': 'traffic-url', type: 'url', placeholder: 'http://127.0.0.1:5000/v1', autocomplete: 'url' }),
+      el('label', { for: 'traffic-token' }, 'Admin token (if the server has one)'),
+      el('input', { id: 'traffic-token', 'data-testid': 'traffic-token', type: 'password', autocomplete: 'off' }),
+      el('button', { type: 'submit', 'data-testid': 'traffic-go' }, 'Connect'),
+    ),
+    el('p', { class: 'row' }, el('label', { for: 'traffic-window' }, 'Time window'), windows),
+    el('p', { 'data-testid': 'traffic-totals', id: 'traffic-totals' }),
+    el('p', { class: 'why', id: 'traffic-picked' }),
+    el('h3', { id: 'funnel-title' }, 'Funnel: sessions that reached each state'),
+    table('funnel', 'funnel-title', ['state', 'sessions', 'share of started']),
+    el('h3', { id: 'ended-title' }, 'Where sessions ended'),
+    table('traffic-ended', 'ended-title', ['state', 'reason', 'sessions']),
+    el('h3', { id: 'ttm-title' }, 'Time to media (join to first sendrecv)'),
+    el('p', { 'data-testid': 'time-to-media', id: 'time-to-media' }),
+    el('ol', { class: 'histogram', id: 'ttm-histogram', 'data-testid': 'ttm-histogram', 'aria-labelledby': 'ttm-title' }),
+    el('h3', { id: 'nc-title' }, 'Non-conformance'),
+    el('p', { class: 'why' }, 'Choose a row to replay its example session; the wrong step is flagged.'),
+    table('nonconformance', 'nc-title', ['verdict', 'from, event', 'expected', 'reported', 'count']),
+    el('p', { class: 'why', id: 'traffic-offdiagram', 'data-testid': 'traffic-offdiagram' }),
+    el('p', { id: 'traffic-drilldown', 'data-testid': 'traffic-drilldown', role: 'status' }),
+  );
+}
+
+function table(testid: string, labelledby: string, heads: string[]): HTMLElement {
+  const bodyId = testid === 'funnel' ? 'funnel-body' : testid === 'nonconformance' ? 'nonconformance-body' : `${testid}-body`;
+  return el(
+    'div',
+    { class: 'scroll' },
+    el(
+      'table',
+      { 'data-testid': testid, 'aria-labelledby': labelledby },
+      el('thead', {}, el('tr', {}, ...heads.map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', { id: bodyId }),
+    ),
+  );
+}
+
+/** The API's base from what the user typed: the server's origin or its /v1 address. */
+export function apiBase(input: string): string {
+  const u = new URL(input);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('the room server address must start with http:// or https://');
+  const path = u.pathname.replace(/\/+$/, '');
+  return `${u.origin}${path === '' ? '/v1' : path}`;
+}
+
+function enter(hooks: TrafficHooks): void {
+  t.on = true;
+  document.body.setAttribute('data-traffic', 'true');
+  $('#mode-traffic').setAttribute('aria-pressed', 'true');
+  $('#traffic').hidden = false;
+  t.modeBefore = $('[data-testid="mode"]').textContent ?? 'explore';
+  $('[data-testid="mode"]').textContent = 'traffic';
+  if (t.view) paint(hooks);
+  if (!t.source) {
+    // Served by `serve`: its own origin, no configuration. From disk: ask.
+    if (location.protocol === 'http:' || location.protocol === 'https:') connect(hooks, { base: `${location.origin}/v1` });
+    else {
+      $('#traffic-form').hidden = false;
+      linkState('closed', 'opened from disk: give the room server\'s address (and its admin token, if it has one)');
+      $('#traffic-url').focus();
+    }
+  }
+  announce('Traffic mode: counts of real sessions on the statechart');
+}
+
+function leave(): void {
+  t.on = false;
+  document.body.removeAttribute('data-traffic');
+  $('#mode-traffic').setAttribute('aria-pressed', 'false');
+  $('[data-testid="mode"]').textContent = t.modeBefore;
+  unpaint();
+  announce('Left traffic mode');
+}
+
+function connect(hooks: TrafficHooks, source: TrafficSource): void {
+  t.stream?.close();
+  t.source = source;
+  $<HTMLInputElement>('#traffic-url').value = source.base;
+  t.stream = openTrafficStream(source, t.window, {
+    onState: (state, detail) => {
+      linkState(state, detail);
+      if (state === 'refused') $('#traffic-form').hidden = false;
+    },
+    onSnapshot: (s) => {
+      t.snapshot = s;
+      t.view = trafficView(s);
+      render();
+      if (t.on) paint(hooks);
+    },
+  });
+}
+
+function linkState(state: LinkState, detail: string): void {
+  const live = $('#traffic-live');
+  live.dataset.live = String(state === 'live');
+  live.dataset.state = state;
+  live.textContent = state === 'live' ? 'live' : state === 'reconnecting' ? 'reconnecting…' : state === 'connecting' ? 'connecting…' : 'not connected';
+  $('#traffic-detail').textContent = detail;
+}
+
+function render(): void {
+  const v = t.view as TrafficView;
+  const s = t.snapshot as TrafficSnapshot;
+  $('#traffic-totals').textContent = `${WINDOW_LABEL[s.window]}: ${v.sessions.started} sessions started, ${v.sessions.ended} ended; ${v.sessions.open} open now`;
+  $('#funnel-body').replaceChildren(
+    ...v.funnel.map((f) =>
+      el(
+        'tr',
+        { 'data-funnel-state': f.state, 'data-count': String(f.count) },
+        el('th', { scope: 'row' }, f.state),
+        el('td', { class: 'num' }, String(f.count)),
+        el('td', {}, bar(f.share ?? 0), f.share === null ? '–' : `${Math.round(f.share * 100)} %`),
+      ),
+    ),
+  );
+  $('#traffic-ended-body').replaceChildren(
+    ...(v.ended.length === 0
+      ? [el('tr', {}, el('td', { colspan: '3', class: 'why' }, 'No session ended in this window.'))]
+      : v.ended.map((e) =>
+          el('tr', { 'data-state': e.state, 'data-reason': e.reason, 'data-count': String(e.count) }, el('td', {}, e.state), el('td', {}, e.reason), el('td', { class: 'num' }, String(e.count))),
+        )),
+  );
+  const m = v.timeToMedia;
+  const ttm = $('#time-to-media');
+  ttm.textContent = m.count === 0 ? 'No session reached sendrecv in this window.' : `p50 ${seconds(m.p50)} · p90 ${seconds(m.p90)} · p99 ${seconds(m.p99)} (${m.count} sessions)`;
+  ttm.dataset.count = String(m.count);
+  const most = Math.max(1, ...m.histogram.map((b) => b.count));
+  $('#ttm-histogram').replaceChildren(
+    ...m.histogram.map((b, i) => {
+      const lo = i === 0 ? 0 : m.histogram[i - 1].le;
+      const label = b.le === null ? `over ${lo} s` : `${lo}–${b.le} s`;
+      return el('li', { 'data-le': b.le === null ? 'inf' : String(b.le), 'data-count': String(b.count) }, el('span', { class: 'label' }, label), bar(b.count / most), el('span', { class: 'num' }, String(b.count)));
+    }),
+  );
+  $('#nonconformance-body').replaceChildren(
+    ...(v.nonConformance.length === 0
+      ? [el('tr', {}, el('td', { colspan: '5', class: 'why' }, 'Every report in this window was conformant.'))]
+      : v.nonConformance.map((n) =>
+          el(
+            'tr',
+            { 'data-verdict': n.verdict, 'data-count': String(n.count), 'data-session': n.exampleSession, 'data-key': n.key },
+            el('td', {}, el('button', { type: 'button', 'data-testid': 'nonconformance-replay', title: `Replay example session ${n.exampleSession}` }, n.verdict)),
+            el('td', {}, `${n.from}, ${n.event}`),
+            el('td', { 'data-testid': 'nc-expected' }, n.expectedText),
+            el('td', { 'data-testid': 'nc-reported' }, n.reportedText),
+            el('td', { class: 'num' }, String(n.count)),
+          ),
+        )),
+  );
+  const off = v.offDiagram.reduce((a, x) => a + x.count, 0);
+  $('#traffic-offdiagram').textContent = `${v.counterOnly} counter-only steps (not drawn)${off > 0 ? `; ${off} reported transitions no machine path explains (not drawn: see non-conformance)` : ''}.`;
+}
+
+function bar(share: number): HTMLElement {
+  const b = el('span', { class: 'bar', 'aria-hidden': 'true' });
+  b.style.width = `${Math.max(0, Math.min(1, share)) * 4}rem`;
+  return b;
+}
+
+/** Put the counts on the diagram: every edge's data-count, width and label; every state's open and reached counts. */
+function paint(hooks: TrafficHooks): void {
+  const svg = hooks.svg();
+  const v = t.view;
+  if (!svg || !v) return;
+  for (const e of v.edges) {
+    const g = svg.querySelector<SVGGElement>(`g#${CSS.escape(e.id)}[data-edge]`);
+    if (!g) continue;
+    g.setAttribute('data-count', String(e.count));
+    g.style.setProperty('--traffic-w', `${e.width}px`);
+    const name = (g.getAttribute('aria-label') ?? '').replace(/ · \d+ transitions?$/, '').replace(/, available now$/, '');
+    g.setAttribute('aria-label', `${name} · ${e.count} transition${e.count === 1 ? '' : 's'}`);
+    label(g, 'traffic-count', `×${e.count}`, 'below-text');
+  }
+  for (const s of v.states) {
+    const g = svg.querySelector<SVGGElement>(`g[data-state="${s.state}"]`);
+    if (!g) continue;
+    g.setAttribute('data-sessions', String(s.sessions));
+    g.setAttribute('data-reached', String(s.reached));
+    const base = `state ${s.state}`;
+    g.setAttribute('aria-label', `${base} · ${s.sessions} open now · ${s.reached} reached it`);
+    label(g, 'traffic-state', `${s.sessions} open · ${s.reached} reached`, 'below-box');
+  }
+}
+
+/**
+ * One added text per element (made once, updated after), in a layer of its own beside the graph's elements: inside a
+ * focusable state or edge it would change what that element's accessible name must contain.
+ */
+function label(g: SVGGElement, cls: string, text: string, where: 'below-text' | 'below-box'): void {
+  const graph = g.parentNode as SVGGElement;
+  let layer = graph.querySelector<SVGGElement>(':scope > g.traffic-labels');
+  if (!layer) {
+    layer = document.createElementNS(SVG_NS, 'g') as SVGGElement;
+    layer.setAttribute('class', 'traffic-labels');
+    layer.setAttribute('aria-hidden', 'true');
+    graph.append(layer);
+  }
+  let node = layer.querySelector<SVGTextElement>(`text[data-for="${CSS.escape(g.id)}"]`);
+  if (!node) {
+    node = document.createElementNS(SVG_NS, 'text') as SVGTextElement;
+    node.setAttribute('class', cls);
+    node.setAttribute('data-for', g.id);
+    node.setAttribute('text-anchor', 'middle');
+    const texts = Array.from(g.querySelectorAll<SVGTextElement>('text'));
+    const last = texts[texts.length - 1];
+    if (where === 'below-text' && last) {
+      node.setAttribute('x', last.getAttribute('x') ?? '0');
+      node.setAttribute('y', String(Number(last.getAttribute('y') ?? 0) + 18));
+    } else {
+      const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
+      if (box) {
+        node.setAttribute('x', String(box.x + box.width / 2));
+        node.setAttribute('y', String(box.y + box.height + 15));
+      }
+    }
+    layer.append(node);
+  }
+  node.textContent = text;
+}
+
+function unpaint(): void {
+  const svg = document.querySelector('#diagram > svg');
+  if (!svg) return;
+  for (const n of Array.from(svg.querySelectorAll('g.traffic-labels'))) n.remove();
+  for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-count]'))) {
+    g.removeAttribute('data-count');
+    g.style.removeProperty('--traffic-w');
+    g.setAttribute('aria-label', (g.getAttribute('aria-label') ?? '').replace(/ · \d+ transitions?$/, ''));
+  }
+  for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-sessions]'))) {
+    g.removeAttribute('data-sessions');
+    g.removeAttribute('data-reached');
+    g.setAttribute('aria-label', `state ${g.getAttribute('data-state') as RoomState}`);
+  }
+}
+
+/** A non-conformance row was chosen: replay its example session, at the step the row stands for, flagged. */
+async function drillDown(hooks: TrafficHooks, row: HTMLTableRowElement): Promise<void> {
+  const src = t.source;
+  const n = t.view?.nonConformance.find((x) => x.key === row.dataset.key);
+  if (!src || !n) return;
+  const out = $('#traffic-drilldown');
+  let reports;
+  try {
+    reports = await fetchSessionReports(src, n.exampleSession);
+  } catch (err) {
+    out.textContent = `Could not load session ${n.exampleSession}: ${err instanceof Error ? err.message : String(err)}`;
+    return;
+  }
+  const step = flaggedStep(reports.reports, n);
+  leave();
+  await hooks.loadReplay(`session ${reports.session}`, replayText(reports.reports));
+  t.flag = step === undefined ? undefined : { step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` };
+  // Step the page's replay to the flagged report (the user steps on from there).
+  $('#replay-first').click();
+  for (let i = 0; i < (step ?? 0); i++) $('#replay-next').click();
+  markFlag();
+  out.textContent = `Replaying session ${reports.session} (${reports.reports.length} reports)${step ? `: step ${step} is the ${n.verdict} report` : ''}.`;
+  announce(out.textContent);
+}
+
+function markFlag(): void {
+  if (!t.flag) return;
+  const li = document.querySelector<HTMLLIElement>(`#log li[data-step="${t.flag.step}"]`);
+  if (!li || li.hasAttribute('data-flagged')) return;
+  li.setAttribute('data-flagged', 'true');
+  li.append(el('div', { 'data-testid': 'flagged-step', class: 'mismatch' }, t.flag.text));
+}

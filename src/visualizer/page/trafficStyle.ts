@@ -1,0 +1,35 @@
+// Traffic mode's CSS, added to the page when the mode is mounted; it uses the page's colour variables (light and dark).
+export const TRAFFIC_CSS = `
+.traffic-switch { margin: .25rem 0; }
+#mode-traffic[aria-pressed="true"] { background: var(--accent); color: var(--bg); font-weight: 600; }
+.traffic { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .1rem .7rem .6rem; margin-bottom: .6rem; font-size: .85rem; }
+.traffic h3 { margin: .8rem 0 .3rem; font-size: .9rem; }
+.traffic p { margin: .3rem 0; }
+.traffic table { width: 100%; }
+.traffic td.num, .traffic .histogram .num { text-align: right; font-variant-numeric: tabular-nums; }
+.traffic .bar { display: inline-block; height: .7rem; min-width: 1px; margin-right: .4rem; vertical-align: middle; background: var(--accent); border-radius: 2px; }
+.traffic-form:not([hidden]) { display: grid; grid-template-columns: minmax(0, 1fr); gap: .25rem; margin: .4rem 0; }
+.traffic-form input { width: 100%; }
+[data-testid="traffic-live"] { font-weight: 600; }
+/* The dot is drawn, not typed: green and pulsing while live, hollow otherwise; the word says the same. */
+[data-testid="traffic-live"]::before { content: ""; display: inline-block; width: .7rem; height: .7rem; margin-right: .4rem; border-radius: 50%; border: 2px solid var(--muted); vertical-align: -.05rem; }
+[data-testid="traffic-live"][data-live="true"]::before { background: var(--avail-glow); border-color: var(--avail-glow); animation: traffic-pulse 2s ease-in-out infinite; }
+[data-testid="traffic-live"][data-state="refused"] { color: var(--bad); }
+[data-testid="traffic-live"][data-state="refused"]::before { border-color: var(--bad); }
+@keyframes traffic-pulse { 50% { opacity: .35; } }
+@media (prefers-reduced-motion: reduce) { [data-testid="traffic-live"][data-live="true"]::before { animation: none; } }
+.histogram { list-style: none; padding: 0; margin: .2rem 0; display: grid; gap: .15rem; }
+.histogram li { display: grid; grid-template-columns: 6.5rem 4.4rem auto; align-items: center; gap: .3rem; }
+[data-testid="nonconformance"] button { font-size: .8rem; min-height: 1.6rem; padding: .1rem .4rem; }
+[data-testid="nonconformance"] tr[data-session] { cursor: pointer; }
+body[data-traffic] #diagram [data-edge] path { stroke-width: var(--traffic-w, 1.5px); }
+body[data-traffic] #diagram [data-edge]:hover path, body[data-traffic] #diagram [data-edge]:focus path { stroke-width: calc(var(--traffic-w, 1.5px) + 2px); }
+/* Explore's highlights (current state, what it could take now) say nothing about traffic: drawn plain here. */
+body[data-traffic] #diagram [data-available="true"] { filter: none; }
+body[data-traffic] #diagram [data-available="true"] text { font-weight: normal; stroke: var(--bg); stroke-width: 3px; }
+body[data-traffic] #diagram [data-active="true"] path { fill: var(--node); stroke: var(--node-line); stroke-width: 1px; }
+body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
+#diagram text.traffic-count { font: bold 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+#diagram text.traffic-state { font: 14px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+#log li[data-flagged="true"] { outline: 3px solid var(--bad); }
+`;

@@ -1,0 +1,76 @@
+// The traffic view's model: the server's figures turned into what the page draws (edge counts and widths, state
+// counts, funnel, ended sessions, time to media, non-conformance), and the replay of a non-conformance example.
+// Pure: no DOM, so it is tested in Node and the page only paints it.
+import { ROOM_STATES, type RoomState } from '../../machines/domain';
+import { countEdges, type Transition } from './trafficEdges';
+import type { NonConformanceRow, SessionReport, TrafficSnapshot } from './trafficWire';
+
+export interface TrafficView {
+  edges: Array<{ id: string; count: number; width: number }>;
+  states: Array<{ state: RoomState; sessions: number; reached: number }>;
+  funnel: Array<{ state: RoomState; count: number; share: number | null }>;
+  counterOnly: number;
+  offDiagram: Transition[];
+  ended: TrafficSnapshot['ended'];
+  timeToMedia: TrafficSnapshot['timeToMedia'];
+  nonConformance: Array<NonConformanceRow & { key: string; expectedText: string; reportedText: string }>;
+  sessions: TrafficSnapshot['sessions'];
+}
+
+/** Stroke width of an edge used `count` times when the busiest edge is used `max` times: 1.5 px unused, up to 9 px. */
+export function edgeWidth(count: number, max: number): number {
+  if (count <= 0 || max <= 0) return 1.5;
+  return Math.round((2.5 + 6.5 * (Math.log1p(count) / Math.log1p(max))) * 10) / 10;
+}
+
+export function trafficView(s: TrafficSnapshot): TrafficView {
+  const counts = countEdges(s.transitions);
+  const max = Math.max(0, ...counts.edges.values());
+  const started = s.sessions.started;
+  return {
+    edges: [...counts.edges].map(([id, count]) => ({ id, count, width: edgeWidth(count, max) })),
+    states: ROOM_STATES.map((state) => ({ state, sessions: s.open[state], reached: s.funnel[state] })),
+    funnel: ROOM_STATES.map((state) => ({ state, count: s.funnel[state], share: started > 0 ? s.funnel[state] / started : null })),
+    counterOnly: counts.counterOnly,
+    offDiagram: counts.offDiagram,
+    ended: s.ended,
+    timeToMedia: s.timeToMedia,
+    nonConformance: s.nonConformance.map((n) => ({
+      ...n,
+      key: nonConformanceKey(n),
+      expectedText: n.expected ? snapshotText(n.expected) : '(no answer: unknown name or rejected)',
+      reportedText: snapshotText(n.reported),
+    })),
+    sessions: s.sessions,
+  };
+}
+
+export const snapshotText = (x: { state: string; connections: number; sendStreams: number; recvStreams: number }) =>
+  `${x.state} (${x.connections}, ${x.sendStreams}, ${x.recvStreams})`;
+
+export function nonConformanceKey(n: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'reported'>): string {
+  const r = n.reported;
+  return [n.verdict, n.from, n.event, r.state, r.connections, r.sendStreams, r.recvStreams].join('|');
+}
+
+/** Seconds, for people: "0.84 s", "12 s", "3 min 5 s"; "–" when there is no figure. */
+export function seconds(x: number | null): string {
+  if (x === null) return '–';
+  if (x < 10) return `${x.toFixed(2)} s`;
+  if (x < 120) return `${Math.round(x)} s`;
+  return `${Math.floor(x / 60)} min ${Math.round(x % 60)} s`;
+}
+
+/**
+ * The step (1-based, = the report's seq) of `reports` that a non-conformance row stands for: the first report with
+ * the row's verdict, the row's state before it (`from`), event, and reported state and counters.
+ */
+export function flaggedStep(reports: readonly SessionReport[], row: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'reported'>): number | undefined {
+  const want = nonConformanceKey(row);
+  return reports.find((r) => nonConformanceKey({ verdict: r.verdict, from: r.from, event: r.report.event, reported: r.report }) === want)?.seq;
+}
+
+/** A session's reports as a replay file (an array of status-report bodies) the page's replay mode reads. */
+export function replayText(reports: readonly SessionReport[]): string {
+  return JSON.stringify(reports.map((r) => r.report));
+}

@@ -1,0 +1,141 @@
+// The traffic view's edge counts: transitions as the server counts them, (from, event, to), put on the drawn edges
+// by the machine, must equal the edges the model itself says each step took (walkScenario's `taken`).
+import fc from 'fast-check';
+import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
+import { diagramEdges } from '../../src/docs/diagram';
+import { walkScenario } from '../../src/visualizer/scenario';
+import { countEdges, transitionKey, transitionPaths, type Transition } from '../../src/visualizer/trafficEdges';
+import { edgeWidth, flaggedStep, trafficView } from '../../src/visualizer/traffic';
+import { checkTrafficSnapshot, type SessionReport, type TrafficSnapshot } from '../../src/visualizer/trafficWire';
+
+const EDGES = diagramEdges();
+const edgeOfCandidate = new Map(EDGES.map((e) => [e.candidate.id, e.id]));
+
+/** What a server would count for these sessions: one (from, event, to) per accepted event. */
+function serverTransitions(sessions: string[][]): Transition[] {
+  const counts = new Map<string, Transition>();
+  for (const events of sessions) {
+    for (const s of walkScenario(events).steps) {
+      if (!s.accepted) continue;
+      const k = transitionKey(s.from, s.event, s.state);
+      const t = counts.get(k) ?? { from: s.from, event: s.event, to: s.state, count: 0 };
+      t.count++;
+      counts.set(k, t);
+    }
+  }
+  return [...counts.values()];
+}
+
+/** The edges each step took by the model's own walk. */
+function walkedEdgeCounts(sessions: string[][]): Map<string, number> {
+  const out = new Map(EDGES.map((e) => [e.id, 0]));
+  for (const events of sessions) for (const s of walkScenario(events).steps) for (const c of s.taken) {
+    const id = edgeOfCandidate.get(c);
+    if (id) out.set(id, (out.get(id) ?? 0) + 1);
+  }
+  return out;
+}
+
+const eventArb = fc.constantFrom(...ROOM_EVENTS);
+const sessionsArb = fc.array(fc.array(eventArb, { maxLength: 30 }), { minLength: 1, maxLength: 8 });
+
+describe('transition paths read from the machine', () => {
+  it('are the same at every bound from 3 up (no (from, event, to) takes two paths)', () => {
+    const at = (b: number) => JSON.stringify([...transitionPaths(b)].sort());
+    expect(at(3)).toBe(at(4));
+    expect(at(4)).toBe(at(6));
+  });
+
+  it('settling through starting counts both edges it took: waiting -> starting on the event, then the eventless step', () => {
+    const paths = transitionPaths();
+    const path = paths.get(transitionKey('waiting', 'Session.connectionCreated', 'sending')) ?? [];
+    const edges = path.map((id) => EDGES.find((e) => e.id === id)!);
+    expect(edges.map((e) => [e.from, e.to, e.event ?? 'eventless'])).toEqual([
+      ['waiting', 'starting', 'Session.connectionCreated'],
+      ['starting', 'sending', 'eventless'],
+    ]);
+    // A counter-only step is drawn nowhere; a transition the machine cannot make is off the diagram.
+    expect(paths.get(transitionKey('sending', 'Publisher.streamCreated', 'sending'))).toEqual([]);
+    expect(paths.has(transitionKey('sending', 'Session.streamCreated', 'receiving'))).toBe(false);
+  });
+
+  it('every drawn edge is on some path (each can be counted)', () => {
+    const used = new Set([...transitionPaths().values()].flat());
+    expect(EDGES.filter((e) => !used.has(e.id)).map((e) => e.id)).toEqual([]);
+  });
+
+  it('property: edge counts from aggregated (from, event, to) equal the edges the model walked, for random sessions', () => {
+    fc.assert(
+      fc.property(sessionsArb, (sessions) => {
+        const counted = countEdges(serverTransitions(sessions));
+        expect(Object.fromEntries(counted.edges)).toEqual(Object.fromEntries(walkedEdgeCounts(sessions)));
+        expect(counted.offDiagram).toEqual([]);
+        const accepted = sessions.flatMap((e) => walkScenario(e).steps.filter((s) => s.accepted));
+        expect(counted.counterOnly).toBe(accepted.filter((s) => s.from === s.state).length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a transition no machine path explains is kept aside, not drawn', () => {
+    const off = { from: 'sending', event: 'Session.streamCreated', to: 'receiving', count: 2 };
+    const unknown = { from: 'init', event: 'Session.Nope', to: 'init', count: 1 };
+    const c = countEdges([off, unknown]);
+    expect(c.offDiagram).toEqual([off, unknown]);
+    expect([...c.edges.values()].every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('the view model', () => {
+  const snapshot = (transitions: Transition[]): TrafficSnapshot => ({
+    window: 'all',
+    at: new Date(0).toISOString(),
+    since: null,
+    sessions: { started: 4, ended: 1, open: 3 },
+    funnel: Object.fromEntries(ROOM_STATES.map((s, i) => [s, 4 - Math.min(i, 4)])) as TrafficSnapshot['funnel'],
+    open: Object.fromEntries(ROOM_STATES.map((s) => [s, s === 'sendrecv' ? 3 : 0])) as TrafficSnapshot['open'],
+    transitions,
+    ended: [{ state: 'cleanup', reason: 'left', count: 1 }],
+    timeToMedia: { count: 2, p50: 1, p90: 2, p99: 2, histogram: [{ le: 1, count: 1 }, { le: null, count: 1 }] },
+    nonConformance: [],
+  });
+
+  it('widths grow with use and never shrink below the unused width', () => {
+    fc.assert(
+      fc.property(fc.nat(1000), fc.nat(1000), fc.integer({ min: 1, max: 1000 }), (a, b, max) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(edgeWidth(Math.min(lo, max), max)).toBeLessThanOrEqual(edgeWidth(Math.min(hi, max), max));
+        expect(edgeWidth(lo, max)).toBeGreaterThanOrEqual(1.5);
+      }),
+    );
+    expect(edgeWidth(0, 10)).toBeLessThan(edgeWidth(1, 10));
+  });
+
+  it('states carry open sessions and reached counts; the funnel has one row per state', () => {
+    const v = trafficView(snapshot(serverTransitions([['Session.connectionCreated']])));
+    expect(v.states.find((s) => s.state === 'sendrecv')).toEqual({ state: 'sendrecv', sessions: 3, reached: 0 });
+    expect(v.funnel.map((f) => f.state)).toEqual([...ROOM_STATES]);
+    expect(v.funnel[0]).toEqual({ state: 'init', count: 4, share: 1 });
+    expect(v.edges.find((e) => e.count === 1)).toBeDefined();
+    expect(checkTrafficSnapshot(snapshot([]))).not.toHaveProperty('error');
+    expect(checkTrafficSnapshot({ ...snapshot([]), funnel: {} })).toEqual({ error: 'funnel' });
+  });
+
+  it('the flagged step of a non-conformance row is the first report matching it', () => {
+    const r = (seq: number, from: string, event: string, state: string, c: number, s: number, v: string): SessionReport => ({
+      seq,
+      from,
+      receivedAt: new Date(seq).toISOString(),
+      report: { action: 'status', event, state, connections: c, sendStreams: s, recvStreams: 0 },
+      verdict: v,
+    });
+    const reports = [
+      r(1, 'init', 'Session.connectionCreated', 'waiting', 1, 0, 'conformant'),
+      r(2, 'waiting', 'Session.connectionCreated', 'sending', 2, 1, 'wrong-counters'),
+      r(3, 'sending', 'Session.connectionCreated', 'sending', 3, 1, 'conformant'),
+    ];
+    const row = { verdict: 'wrong-counters', from: 'waiting', event: 'Session.connectionCreated', reported: { state: 'sending', connections: 2, sendStreams: 1, recvStreams: 0 } };
+    expect(flaggedStep(reports, row)).toBe(2);
+    expect(flaggedStep(reports, { ...row, from: 'init' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,100 @@
+// Shared by the traffic suites: a real room server as `serve` runs it (API, and the built page at / on one port,
+// a temp SQLite file, port 0), sessions fed through the package's own client, and what they should produce,
+// computed from what was sent by walking the model (not from the server's answers).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
+import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
+import { diagramEdges } from '../../src/docs/diagram';
+import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
+import type { RoomStore } from '../../src/server/store/types';
+import { walkScenario } from '../../src/visualizer/scenario';
+import { attachVisualizer } from '../../src/visualizer/server';
+import { freshSqlite, type StoreFactory } from '../server/stores';
+
+export interface TrafficServer extends ListeningRoomServer {
+  store: RoomStore;
+  stop(): Promise<void>;
+}
+
+/** `serve`, in process: the room server with the visualizer page (built into `dir`) on the same port. */
+export async function startServe(options: { dir?: string; adminToken?: string; store?: StoreFactory } = {}): Promise<TrafficServer> {
+  const fresh = await (options.store ?? freshSqlite)();
+  let visualizer: Awaited<ReturnType<typeof attachVisualizer>> | undefined;
+  const server = await listenRoomServer({
+    store: fresh.store,
+    port: 0,
+    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    fallback: (req, res) => {
+      if (visualizer) return visualizer.handle(req, res);
+      res.writeHead(404).end();
+    },
+  });
+  if (options.dir) visualizer = await attachVisualizer(server.http, { html: readFileSync(join(options.dir, 'visualizer.html'), 'utf8') });
+  return {
+    ...server,
+    store: fresh.store,
+    stop: async () => {
+      await visualizer?.close();
+      await server.close();
+      await fresh.cleanup();
+    },
+  };
+}
+
+/** A clean session walking `events`, or a broken one whose last status report carries a misspelt state. */
+export function plan(name: string, events: RoomEventType[], options: { misspeltLast?: boolean; leave?: boolean } = {}): SessionPlan {
+  return { name, events, leave: options.leave ?? true, ...(options.misspeltLast ? { fault: { kind: 'misspelt-state' as const, at: events.length - 1 } } : {}) };
+}
+
+export async function feed(serverUrl: string, plans: SessionPlan[]): Promise<TrafficRun> {
+  const run = await runTraffic(serverUrl, plans, 2);
+  if (run.failures.length > 0) throw new Error(run.failures.join('\n'));
+  return run;
+}
+
+const EDGE_OF_CANDIDATE = new Map(diagramEdges().map((e) => [e.candidate.id, e.id]));
+
+export interface Expected {
+  edges: Record<string, number>;
+  funnel: Record<string, number>;
+  open: Record<string, number>;
+  /** Sessions that left, by the state they ended in. */
+  ended: Record<string, number>;
+  nonConformance: Array<{ verdict: string; from: string; event: string; reported: string; count: number }>;
+}
+
+/**
+ * What the traffic view must show for these plans: edges each step took by the model's own walk; the states each
+ * session's reports reached (and init, where every session starts); open sessions by their last known state; the misspelt reports as unknown-state rows.
+ * A misspelt last report names no state, so its step is on no edge and reaches nothing.
+ */
+export function expected(plans: readonly SessionPlan[]): Expected {
+  const edges = Object.fromEntries(diagramEdges().map((e) => [e.id, 0]));
+  const funnel = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
+  const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
+  const ended: Record<string, number> = {};
+  const rows = new Map<string, Expected['nonConformance'][number]>();
+  for (const p of plans) {
+    const steps = walkScenario(p.events).steps;
+    const broken = p.fault?.kind === 'misspelt-state';
+    const counted = broken ? steps.slice(0, -1) : steps;
+    for (const s of counted) for (const c of s.taken) edges[EDGE_OF_CANDIDATE.get(c) ?? 'none']++;
+    // Every session is at init from its join; the rest by its reports.
+    for (const state of new Set(['init', ...counted.map((s) => s.state)])) funnel[state]++;
+    // A session is in its last known state: a misspelt last report leaves the one before.
+    const last = counted[counted.length - 1].state;
+    if (p.leave) ended[last] = (ended[last] ?? 0) + 1;
+    else open[last]++;
+    if (broken) {
+      const last = steps[steps.length - 1];
+      const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)} (${last.counters.connections}, ${last.counters.sendStreams}, ${last.counters.recvStreams})`;
+      const key = `${last.from}|${last.event}|${reported}`;
+      const row = rows.get(key) ?? { verdict: 'unknown-state', from: last.from, event: last.event, reported, count: 0 };
+      row.count++;
+      rows.set(key, row);
+    }
+  }
+  delete edges.none;
+  return { edges, funnel, open, ended, nonConformance: [...rows.values()] };
+}

@@ -1,0 +1,348 @@
+// The visualizer as a designer uses it, in real Chromium, served and from disk: legible labels at laptop and desktop
+// sizes, zoom and pan, a clickable diagram whose highlighted edges are the model's answer, details by keyboard,
+// no sideways overflow, dark mode, forced colours, axe-core, dropped files. One browser, one page per target.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ROOM_EVENTS } from '../../machines/domain';
+import { diagramEdges } from '../../src/docs/diagram';
+import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
+import { WORKED_EXAMPLE } from '../../src/model/workedExample';
+import { generateTestCases } from '../../src/testgen/generate';
+import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
+import { ROOT, buildInto, diagramReady, launchChromium, shown, textIs } from './browser';
+import { availableEdgeIds } from './oracle';
+
+let dir: string;
+let server: VisualizerServer;
+let browser: Browser;
+const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
+
+beforeAll(async () => {
+  dir = buildInto();
+  server = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const TARGETS: Array<[string, () => string]> = [
+  ['served by `visualize`', () => server.url],
+  ['opened from disk', () => pathToFileURL(join(dir, 'visualizer.html')).href],
+];
+
+/** The smallest rendered size of any diagram text: its font size times the SVG's screen scale. */
+const minTextPx = (page: Page) =>
+  page.$$eval('#diagram svg text', (texts) => Math.min(...texts.map((t) => parseFloat(t.getAttribute('font-size') ?? '0') * ((t as SVGTextElement).getScreenCTM()?.a ?? 0))));
+const zoomOf = async (page: Page) => Number(await page.getAttribute('#diagram', 'data-zoom'));
+const availableOnPage = (page: Page) => page.$$eval('#diagram [data-edge][data-available="true"]', (els) => els.map((e) => e.id).sort());
+
+async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await diagramReady(page);
+}
+
+async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+}
+
+describe.each(TARGETS)('the page %s', (_name, base) => {
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  });
+  afterAll(() => context.close());
+  afterEach(() => expect(errors).toEqual([]));
+
+  it('renders every diagram text at 11 CSS px or more in the fit view, at 1280x800 and at 1920x1080', async () => {
+    await open(page, base());
+    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
+    expect(await minTextPx(page)).toBeGreaterThanOrEqual(11);
+    // No page scroll is needed for that: the diagram box is inside the first screen.
+    const box = await page.locator('#diagram').boundingBox();
+    expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(800);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await open(page, base());
+    expect(await minTextPx(page)).toBeGreaterThanOrEqual(11);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('zooms by buttons, keys and ctrl + wheel, pans by dragging, and fits again', async () => {
+    await open(page, base());
+    const fit = await zoomOf(page);
+    await page.click('[data-testid="zoom-in"]');
+    expect(await zoomOf(page)).toBeCloseTo(fit * 1.25, 3);
+    await page.click('[data-testid="zoom-out"]');
+    await page.click('[data-testid="zoom-out"]');
+    expect(await zoomOf(page)).toBeCloseTo(fit / 1.25, 3);
+    await page.focus('#diagram svg');
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    expect(await zoomOf(page)).toBeCloseTo(fit * 1.25, 3);
+    await page.keyboard.press('-');
+    expect(await zoomOf(page)).toBeCloseTo(fit, 3);
+    await page.keyboard.press('0');
+    expect(await zoomOf(page)).toBeCloseTo(fit, 3);
+    const box = await page.locator('#diagram').boundingBox();
+    if (!box) throw new Error('no diagram box');
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    // A plain wheel scrolls the page and leaves the zoom alone; ctrl + wheel (and a trackpad pinch, which arrives as one) zooms.
+    await page.mouse.move(cx, cy);
+    await page.mouse.wheel(0, -100);
+    expect(await zoomOf(page)).toBeCloseTo(fit, 3);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await page.waitForFunction((k) => Number(document.querySelector('#diagram')?.getAttribute('data-zoom')) > k * 1.1, fit);
+    // Drag from an empty corner of the box: the chart moves on screen by the drag.
+    const where = async () => {
+      const b = await page.locator('#diagram [data-state="init"]').boundingBox();
+      return [b?.x ?? NaN, b?.y ?? NaN];
+    };
+    const before = await where();
+    await page.mouse.move(box.x + 6, box.y + box.height - 6);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 106, box.y + box.height - 46, { steps: 5 });
+    await page.mouse.up();
+    const after = await where();
+    expect(after[0] - before[0]).toBeCloseTo(100, 0);
+    expect(after[1] - before[1]).toBeCloseTo(-40, 0);
+    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('false');
+    // Arrow keys pan when the chart itself has focus.
+    await page.focus('#diagram svg');
+    await page.keyboard.press('ArrowLeft');
+    expect((await where())[0] - after[0]).toBeCloseTo(60, 0);
+    await page.click('[data-testid="zoom-fit"]');
+    expect(await zoomOf(page)).toBeCloseTo(fit, 3);
+    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
+  });
+
+  it('zooms with a two-finger pinch on a touch screen', async () => {
+    const touch = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    try {
+      const phone = await touch.newPage();
+      await open(phone, base());
+      const fit = await zoomOf(phone);
+      const box = await phone.locator('#diagram').boundingBox();
+      const cdp = await touch.newCDPSession(phone);
+      await cdp.send('Input.synthesizePinchGesture', { x: (box?.x ?? 0) + 150, y: (box?.y ?? 0) + 150, scaleFactor: 2, gestureSourceType: 'touch', relativeSpeed: 2000 });
+      expect(await zoomOf(phone)).toBeGreaterThan(fit * 1.5);
+    } finally {
+      await touch.close();
+    }
+  });
+
+  it('tags every state and edge from the machine, focusable and named', async () => {
+    await open(page, base());
+    const edges = await page.$$eval('#diagram [data-edge]', (els) =>
+      els.map((e) => ({
+        id: e.id,
+        from: e.getAttribute('data-from'),
+        to: e.getAttribute('data-to'),
+        event: e.getAttribute('data-event'),
+        eventless: e.getAttribute('data-eventless'),
+        tabindex: e.getAttribute('tabindex'),
+        name: e.getAttribute('aria-label'),
+      })),
+    );
+    expect(edges.map(({ id, from, to, event, eventless }) => ({ id, from, to, event, eventless })).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      diagramEdges()
+        .map((e) => ({ id: e.id, from: e.from, to: e.to, event: e.event ?? null, eventless: e.event === undefined ? 'true' : null }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect(edges.every((e) => e.tabindex === '0' && (e.name ?? '').startsWith(`${e.from} to ${e.to}`))).toBe(true);
+    expect(edges.find((e) => e.from === 'sending' && e.to === 'sendrecv')?.name).toBe('sending to sendrecv on Session.streamCreated');
+    const states = await page.$$eval('#diagram [data-state]', (els) => els.map((e) => [e.getAttribute('tabindex'), e.getAttribute('aria-label')]));
+    expect(states).toHaveLength(7);
+    expect(states.every(([t, n]) => t === '0' && (n ?? '').startsWith('state '))).toBe(true);
+  });
+
+  it('highlights exactly the edges the model would take, on every step of the generated transition tour; clicking one takes it', async () => {
+    await open(page, base());
+    let edgeClicks = 0;
+    for (const tc of generateTestCases()) {
+      await page.click('[data-testid="reset"]');
+      let snapshot = initialRoomSnapshot();
+      for (const st of tc.steps) {
+        if (!(ROOM_EVENTS as readonly string[]).includes(st.event)) continue; // unknown types have no button; rejected, they change nothing
+        expect({ case: tc.id, available: await availableOnPage(page) }).toEqual({ case: tc.id, available: availableEdgeIds(snapshot) });
+        const edge = page.locator(`#diagram [data-edge][data-available="true"][data-event="${st.event}"]`);
+        if ((await edge.count()) > 0) {
+          await edge.locator('text').first().click();
+          edgeClicks++;
+        } else await page.locator(`button[data-event="${st.event}"]`).click({ force: true });
+        snapshot = stepRoom(snapshot, { type: st.event }).snapshot;
+        const now = await shown(page);
+        expect({ state: now.state, connections: now.connections, sendStreams: now.sendStreams, recvStreams: now.recvStreams }).toEqual({
+          state: st.state,
+          connections: st.connections,
+          sendStreams: st.sendStreams,
+          recvStreams: st.recvStreams,
+        });
+      }
+      expect(await availableOnPage(page)).toEqual(availableEdgeIds(snapshot));
+    }
+    expect(edgeClicks).toBeGreaterThanOrEqual(diagramEdges().filter((e) => e.event !== undefined).length);
+  });
+
+  it('shows details by keyboard: a state, an available edge (Enter also sends it), an edge not available now', async () => {
+    await open(page, `${base()}#events=Session.connectionCreated,Publisher.streamCreated,Session.connectionCreated`);
+    await page.focus('#diagram svg');
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement?.getAttribute('data-state'));
+    expect(first).toBe('init');
+    await page.keyboard.press('Enter');
+    const details = page.locator('[data-testid="details"]');
+    await expect(details.textContent()).resolves.toContain('initial and terminal state');
+    await expect(page.textContent('[data-testid="details-rejects"]')).resolves.toContain('rejects Session.connectionDestroyed when connectionsIsZero (counter-underflow)');
+
+    // sending -> cleanup on the last sent stream: available now (sending, one sent stream).
+    const edge = page.locator('#diagram [data-from="sending"][data-to="cleanup"]');
+    await expect(edge.getAttribute('data-available')).resolves.toBe('true');
+    await edge.focus();
+    await page.keyboard.press('Enter');
+    expect((await shown(page)).state).toBe('cleanup');
+    const text = (await details.textContent()) ?? '';
+    for (const part of ['Publisher.streamDestroyed', 'isLastSendStream', 'sendStreams is 1 before the event, 0 after: the last sent stream ends', 'sendStreams -1', 'cleanup', "drawn in the spec's diagram", 'taken by the last step (4)'])
+      expect(text).toContain(part);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-to'))).toBe('cleanup'); // focus stays on the edge
+
+    // An exceptional edge that cannot be taken now: details only, nothing sent.
+    const exceptional = page.locator('#diagram [data-from="sendrecv"][data-to="waiting"]');
+    await exceptional.focus();
+    await page.keyboard.press(' ');
+    expect((await shown(page)).state).toBe('cleanup');
+    await expect(details.textContent()).resolves.toContain('an exceptional transition the spec names');
+    await expect(details.textContent()).resolves.toContain('not available now: the current state is cleanup');
+    await textIs(page, '[data-testid="announcer"]', 'sendrecv to waiting on Session.connectionDestroyed if connections is 2 before the event, 1 after', true);
+
+    // Hover and focus thicken an edge and embolden its label.
+    const width = () => exceptional.locator('path').evaluate((p) => parseFloat(getComputedStyle(p).strokeWidth));
+    const focused = await width();
+    await page.focus('#diagram svg');
+    const plain = await width();
+    expect(focused).toBeGreaterThan(plain);
+    await exceptional.locator('text').first().hover();
+    expect(await width()).toBeGreaterThan(plain);
+    await expect(exceptional.locator('text').first().evaluate((t) => getComputedStyle(t).fontWeight)).resolves.toBe('700');
+  });
+
+  it('never scrolls sideways at 320, 390, 1280 and 1920 px; controls are 24 px tall or more; an empty log says so', async () => {
+    for (const [width, height] of [
+      [320, 640],
+      [390, 844],
+      [1280, 800],
+      [1920, 1080],
+    ]) {
+      await page.setViewportSize({ width, height });
+      await open(page, base());
+      await expect(page.isVisible('[data-testid="log-empty"]')).resolves.toBe(true);
+      // a long scenario and a loaded replay put every kind of control and log entry on the page
+      await page.setInputFiles('[data-testid="replay-file"]', { name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(WORKED_EXAMPLE.map((r) => ({ action: 'status', ...r })))) });
+      await textIs(page, '[data-testid="mode"]', 'replay');
+      await page.click('[data-testid="replay-last"]');
+      await expect(page.isVisible('[data-testid="log-empty"]')).resolves.toBe(false);
+      const m = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth,
+        small: Array.from(document.querySelectorAll<HTMLElement>('button, input, select'))
+          .filter((e) => e.offsetParent !== null)
+          .map((e) => [e.dataset.testid ?? e.dataset.event ?? e.id, e.getBoundingClientRect().height] as const)
+          .filter(([, h]) => h < 24),
+      }));
+      expect({ width, ...m }).toEqual({ width, scrollWidth: m.innerWidth, innerWidth: m.innerWidth, small: [] });
+      expect(m.scrollWidth).toBeLessThanOrEqual(width);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('follows the dark scheme, and keeps rejected buttons distinct in forced colours', async () => {
+    const luminance = () =>
+      page.evaluate(() => {
+        const rgb = getComputedStyle(document.body).backgroundColor.match(/\d+/g)?.map(Number) ?? [0, 0, 0];
+        return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
+      });
+    const nodeFill = () => page.locator('#diagram [data-state="waiting"] path').evaluate((p) => getComputedStyle(p).fill);
+    await page.emulateMedia({ colorScheme: 'light' });
+    await open(page, base());
+    expect(await luminance()).toBeGreaterThan(0.8);
+    const lightFill = await nodeFill();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await luminance()).toBeLessThan(0.2);
+    expect(await nodeFill()).not.toBe(lightFill);
+    await page.emulateMedia({ colorScheme: 'light', forcedColors: 'active' });
+    const look = (sel: string) =>
+      page.locator(sel).evaluate((b) => {
+        const s = getComputedStyle(b);
+        return `${s.borderTopStyle} ${s.textDecorationLine} ${s.color}`;
+      });
+    const rejected = await look('button[data-event="Session.streamDestroyed"]');
+    const accepted = await look('button[data-event="Session.streamCreated"]');
+    expect(rejected).not.toBe(accepted);
+    expect(rejected).toContain('dashed');
+    await page.emulateMedia({ colorScheme: 'light', forcedColors: 'none' });
+  });
+
+  it('has no axe-core violations on first view and after five events, light and dark', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await open(page, base());
+      expect({ scheme, first: await axeViolations(page) }).toEqual({ scheme, first: [] });
+      for (const row of WORKED_EXAMPLE.slice(0, 5)) await page.click(`button[data-event="${row.event}"]`);
+      await page.locator('#diagram [data-state="sending"]').click();
+      expect({ scheme, afterFive: await axeViolations(page) }).toEqual({ scheme, afterFive: [] });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('replays a file dropped on the page', async () => {
+    await open(page, base());
+    const reports = WORKED_EXAMPLE.map((r) => ({ action: 'status', ...r }));
+    const transfer = await page.evaluateHandle((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+      return dt;
+    }, JSON.stringify(reports));
+    await page.dispatchEvent('main', 'dragover', { dataTransfer: transfer });
+    await expect(page.getAttribute('body', 'data-dropping')).resolves.toBe('');
+    await page.dispatchEvent('main', 'drop', { dataTransfer: transfer });
+    await textIs(page, '[data-testid="mode"]', 'replay');
+    expect(await page.getAttribute('body', 'data-dropping')).toBeNull();
+    await page.click('[data-testid="replay-last"]');
+    await expect(page.textContent('[data-testid="replay-position"]')).resolves.toBe('8 / 8');
+    expect((await shown(page)).log.every((l) => l.mismatch.length === 0)).toBe(true);
+  });
+});
+
+it('takes the screenshot for the docs: 1280x800, mid-call, details of the current state open', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  try {
+    const events = WORKED_EXAMPLE.slice(0, 4).map((r) => r.event);
+    await open(page, `${pathToFileURL(join(dir, 'visualizer.html')).href}#events=${events.join(',')}`);
+    expect((await shown(page)).state).toBe('sendrecv');
+    await page.locator('#diagram [data-state="sendrecv"]').focus();
+    await page.keyboard.press('Enter');
+    await textIs(page, '[data-testid="details"]', 'sending and receiving: the session is set up', true);
+    const file = join(ROOT, 'docs', 'visualizer.png');
+    await page.screenshot({ path: file });
+    expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
+  } finally {
+    await page.close();
+  }
+});
