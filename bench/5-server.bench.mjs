@@ -1,17 +1,16 @@
 // The room server under load. Servers run in child processes (`loop-room-state serve` on a fresh SQLite
 // file, synchronous=FULL, and a bare node:http server answering 204 as the baseline); this process is the
-// load generator: many simulated participants walking the model over keep-alive HTTP. Figures are ratios to
+// load generator (bench/load.mjs): many simulated participants walking the model over keep-alive HTTP. Figures are ratios to
 // the bare server measured in the same run. Also: the conformance check's own cost per report.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import { ROOM_EVENTS, createRoom, initialRoomSnapshot, joinRoom, registerHawkSession, stepRoom } from '../dist/index.mjs';
 import { fmt, printTable, timeSync } from './harness.mjs';
+import { load as runLoad } from './load.mjs';
 
 const require = createRequire(import.meta.url);
 const Hawk = require('hawk');
@@ -55,57 +54,8 @@ s.keepAliveTimeout = 65000;
 s.listen(0, '127.0.0.1', () => console.log('Room server: http://127.0.0.1:' + s.address().port + '/v1'));
 `;
 
-function post(agent, url, headers, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/**
- * Participants report as fast as answers come (closed loop; rate = null), or each at its share of `rate`
- * reports/s. Returns reports/s and latency percentiles over the measuring window.
- */
-async function load(target, rate) {
-  const agent = new Agent({ keepAlive: true, maxSockets: PARTICIPANTS });
-  const latencies = [];
-  let done = 0;
-  let failed = 0;
-  const start = performance.now();
-  const measureFrom = start + WARMUP_MS;
-  const end = measureFrom + MEASURE_MS;
-  const interval = rate ? (PARTICIPANTS / rate) * 1000 : 0;
-  await Promise.all(
-    target.participants.map(async (p, i) => {
-      let next = start + (interval * i) / PARTICIPANTS;
-      for (let k = 0; ; k++) {
-        if (interval) {
-          const wait = next - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          next += interval;
-        }
-        const t0 = performance.now();
-        if (t0 >= end) return;
-        const body = p.bodies[k % p.bodies.length];
-        const status = await post(agent, p.url, p.headers(body), body);
-        const t1 = performance.now();
-        if (status !== 204) failed++;
-        if (t0 >= measureFrom && t1 <= end) {
-          done++;
-          latencies.push(t1 - t0);
-        }
-      }
-    }),
-  );
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
-  return { rps: done / (MEASURE_MS / 1000), p50: q(0.5), p99: q(0.99), failed };
-}
+/** The shared load generator (bench/load.mjs) with this bench's participants, warm-up and window. */
+const load = (target, rate) => runLoad(target.participants, { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, rate });
 
 export default async function run() {
   // (a) The conformance check's own cost per report: the machine's transition() against the memoized lookup.

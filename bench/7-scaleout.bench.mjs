@@ -1,7 +1,7 @@
 // Scale-out: status reports per second through `serve` with one and with two processes on one PostgreSQL,
 // next to one process on SQLite, all in the same run, durable commits everywhere (PostgreSQL fsync on,
-// SQLite synchronous=FULL). A load generator in a separate process walks the model for many Basic
-// participants over keep-alive HTTP; with two processes each participant's requests go to them in turn,
+// SQLite synchronous=FULL). The load generator of bench/load.mjs, in a separate process, walks the model for
+// many Basic participants over keep-alive HTTP; with two processes each participant's requests go to them in turn,
 // as a round-robin reverse proxy without sticky sessions would send them.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt, printTable } from './harness.mjs';
+import { load } from './load.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARTICIPANTS = 160;
@@ -226,32 +227,16 @@ async function loadGenerator({ serverUrls, participants, warmupMs, measureMs }) 
   const walk = walkRoom(Array.from({ length: 20000 }, () => ROOM_EVENTS[Math.floor(rnd() * ROOM_EVENTS.length)]))
     .filter((s) => s.report)
     .map((s) => JSON.stringify(s.report));
-  const start = performance.now();
-  const measureFrom = start + warmupMs;
-  const end = measureFrom + measureMs;
-  setTimeout(() => process.stdout.write('START\n'), warmupMs);
-  setTimeout(() => process.stdout.write('END\n'), warmupMs + measureMs);
-  const latencies = [];
-  let errors = 0;
-  await Promise.all(
-    people.map(async (p) => {
-      let n = 0;
-      while (performance.now() < end) {
-        const url = `${serverUrls[n % serverUrls.length]}/rooms/${p.roomToken}`;
-        const body = walk[n % walk.length];
-        const t0 = performance.now();
-        const res = await fetch(url, { method: 'POST', headers: { Authorization: p.authorization, 'Content-Type': 'application/json' }, body });
-        await res.arrayBuffer();
-        const t1 = performance.now();
-        n++;
-        if (res.status !== 204) errors++;
-        else if (t0 >= measureFrom && t1 <= end) latencies.push(t1 - t0);
-      }
-    }),
+  const result = await load(
+    people.map((p) => ({
+      url: (n) => `${serverUrls[n % serverUrls.length]}/rooms/${p.roomToken}`,
+      bodies: walk,
+      headers: () => ({ Authorization: p.authorization, 'Content-Type': 'application/json' }),
+    })),
+    // The parent samples the processes' CPU time when the measured window opens and closes.
+    { warmupMs, measureMs, onWindow: { start: () => process.stdout.write('START\n'), end: () => process.stdout.write('END\n') } },
   );
-  latencies.sort((a, b) => a - b);
-  const q = (x) => latencies[Math.min(latencies.length - 1, Math.floor(x * latencies.length))] ?? NaN;
-  return { rate: latencies.length / (measureMs / 1000), count: latencies.length, p50: q(0.5), p99: q(0.99), errors };
+  return { rate: result.rps, count: result.count, p50: result.p50, p99: result.p99, errors: result.failed };
 }
 
 if (process.argv[2] === 'load' && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, parseArgs } from './args';
 import type { Command } from './command';
+import { isLoopback, listenError, untilInterrupted } from './listening';
 
 export const DEFAULT_SERVE_PORT = 5000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export const serve: Command = {
   name: 'serve',
@@ -12,6 +12,7 @@ export const serve: Command = {
   usage: [
     'loop-room-state serve [--port N] [--host H] [--db PATH | --store URL] [--strict] [--admin-token T] [--retain-days N]',
     '                      [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL] [--cors-origin ORIGINS]',
+    '                      [--public-url URL]',
     '',
     `  --port             port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)`,
     '  --host             address to bind (default 127.0.0.1; another address needs an admin token)',
@@ -25,24 +26,28 @@ export const serve: Command = {
     '  --max-room-size    largest maxSize a room may ask for (default 5)',
     '  --web-app-url      rooms\' roomUrl is this URL followed by the room token (default http://localhost:3000/)',
     '  --cors-origin      comma-separated web origins whose pages may call the API from a browser (default none)',
+    '  --public-url       the origin clients use, e.g. https://rooms.example.com behind a TLS-terminating proxy:',
+    '                     Hawk signatures are checked for its host and port (default: the Host header\'s)',
     '',
     'Runs until interrupted (Ctrl-C, SIGTERM); answers in flight are finished first.',
   ].join('\n'),
   async run(argv, io) {
     const { flags } = parseArgs(argv, {
       port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value',
-      'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value',
+      'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
     });
     const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
     const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
     const adminToken = typeof flags['admin-token'] === 'string' ? flags['admin-token'] : process.env.LOOP_ROOM_STATE_ADMIN_TOKEN || undefined;
-    if (!LOOPBACK.has(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
+    if (!isLoopback(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
     const retainDays = int(flags, 'retain-days', 90, 0, 100_000);
     const ttl = num(flags, 'participant-ttl', 300, 0.05, 86_400);
     const maxRoomSize = int(flags, 'max-room-size', 5, 2, 10_000);
     const webAppUrl = typeof flags['web-app-url'] === 'string' ? flags['web-app-url'] : undefined;
     if (webAppUrl !== undefined && !/^https?:\/\//.test(webAppUrl)) throw new UsageError('--web-app-url must be an http(s) URL');
     const corsOrigins = typeof flags['cors-origin'] === 'string' ? flags['cors-origin'].split(',').map((o) => o.trim()).filter(Boolean) : [];
+    const publicUrl = str(flags['public-url']);
+    if (publicUrl !== undefined && !/^https?:\/\/[^/\s?#@]+\/?$/.test(publicUrl)) throw new UsageError(`--public-url takes an origin such as https://rooms.example.com (no path), got '${publicUrl}'`);
     for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
 
     // Node-only libraries, loaded here so that the other commands run without them.
@@ -65,6 +70,7 @@ export const serve: Command = {
         maxRoomSize,
         ...(webAppUrl ? { webAppUrl } : {}),
         corsOrigins,
+        ...(publicUrl ? { publicUrl } : {}),
         log,
         fallback: (req, res) => {
           if (visualizer) return visualizer.handle(req, res);
@@ -74,8 +80,7 @@ export const serve: Command = {
       });
     } catch (err) {
       await chosen.store.close();
-      if ((err as { code?: string }).code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: pass --port with another port (0 picks a free one)`);
-      throw err;
+      throw listenError(err, port, host);
     }
     // The CLI is bundled to dist/cli.cjs; the visualizer page is built next to it.
     const htmlPath = join(__dirname, 'visualizer.html');
@@ -87,18 +92,11 @@ export const serve: Command = {
     }
     await server.room.sweep();
     io.out(`Room server: ${server.serverUrl}  (store: ${chosen.describe}${flags.strict ? ', strict' : ''})`);
+    if (server.publicServerUrl) io.out(`Public URL: ${server.publicServerUrl}  (Hawk signatures are checked for this host and port)`);
     io.out(`Metrics: ${server.origin}/metrics${adminToken ? ' (admin token required)' : ''}`);
     if (visualizer) io.out(`Visualizer: ${server.origin}/  (Ctrl-C stops)`);
-    if (!LOOPBACK.has(host)) io.err(`warning: listening on ${host}, not only on this machine`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    if (!isLoopback(host)) io.err(`warning: listening on ${host}, not only on this machine`);
+    await untilInterrupted();
     await visualizer?.close();
     await server.close();
     await chosen.store.close();

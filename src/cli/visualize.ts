@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, parseArgs } from './args';
 import type { Command } from './command';
+import { isLoopback, listenError, untilInterrupted } from './listening';
 
 export const DEFAULT_PORT = 7357;
 
@@ -30,22 +31,12 @@ export const visualize: Command = {
     try {
       server = await startVisualizerServer({ html: readFileSync(htmlPath, 'utf8'), host, port, log: (line) => io.err(line) });
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: pass --port with another port (0 picks a free one)`);
-      throw err;
+      throw listenError(err, port, host);
     }
     io.out(`Visualizer: ${server.url}`);
     io.out(`Live inspectors connect to ${server.url.replace(/^http/, 'ws')}inspect  (Ctrl-C stops)`);
-    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') io.err(`warning: listening on ${host}, not only on this machine`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    if (!isLoopback(host)) io.err(`warning: listening on ${host}, not only on this machine`);
+    await untilInterrupted();
     await server.close();
     io.out('Visualizer stopped');
     return 0;

@@ -1,5 +1,6 @@
 // Who is asking: HTTP Basic (a room sessionToken as the user, empty password) or Hawk (checked by the hawk
-// package's server side with the payload hash and a nonce cache). Failures are 401 errno 110; nothing about
+// package's server side with the payload hash, and each nonce claimed once: first in this process's cache,
+// then in the store, shared by every process on the database). Failures are 401 errno 110; nothing about
 // the credentials themselves goes into an answer or a log.
 import type { IncomingMessage } from 'node:http';
 import { AUTH_SCHEMES, ApiError, errors } from './errors';
@@ -12,7 +13,10 @@ export type Caller =
   | { scheme: 'basic'; tokenHmac: string; session: SessionRecord }
   | { scheme: 'hawk'; idHmac: string; credentials: { key: string; algorithm: string }; artifacts: Record<string, unknown> };
 
-/** Nonces seen within the timestamp window (per process), so a captured Hawk request cannot be replayed. */
+/**
+ * Nonces seen within the timestamp window by this process: a free first check (a replay to the same process
+ * never reaches the store). The store's claim is the authority across processes.
+ */
 export class NonceCache {
   private readonly seen = new Map<string, number>();
   constructor(
@@ -45,6 +49,20 @@ export interface AuthOptions {
   /** Hawk timestamp window, each way (default 60 s). */
   skewSec: number;
   nonces: NonceCache;
+  /**
+   * The host and port clients sign for (from --public-url, e.g. behind a TLS-terminating proxy); default: the
+   * request's Host header, port 80 when it names none (this server speaks plain HTTP).
+   */
+  publicHost?: { name: string; port: number };
+}
+
+/** Host and port of an http(s) URL as a Hawk client signs them (lowercased host, the scheme's port if none). */
+export function publicHostOf(url: string): { name: string; port: number } {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`the public URL must be an http(s) URL, got '${url}'`);
+  // Hawk signs the request's path as the server receives it: a proxy must pass paths through unchanged.
+  if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) throw new Error(`the public URL is an origin such as https://rooms.example.com (no path), got '${url}'`);
+  return { name: u.hostname.toLowerCase(), port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
 }
 
 export class Authenticator {
@@ -75,9 +93,10 @@ export class Authenticator {
   }
 
   private async hawk(req: IncomingMessage, authorization: string, body: string): Promise<Caller> {
-    const host = parseHost(req.headers.host);
+    const host = this.o.publicHost ?? parseHost(req.headers.host);
     if (!host || authorization.length > 1024) throw errors.unauthorized();
     let idHmac = '';
+    let storeFailure: unknown;
     try {
       const { credentials, artifacts } = await this.o.hawk().server.authenticate(
         { method: req.method ?? 'GET', url: req.url ?? '/', host: host.name, port: host.port, authorization, contentType: req.headers['content-type'] ?? '' } as never,
@@ -90,14 +109,26 @@ export class Authenticator {
           // A body must be covered by the hash; a hash sent without a body must be the empty payload's.
           ...(body.length > 0 || /\bhash="/.test(authorization) ? { payload: body } : {}),
           timestampSkewSec: this.o.skewSec,
-          nonceFunc: (key, nonce, ts) => {
-            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, Date.now())) throw new Error('replayed nonce');
-            void key;
+          // Called once the MAC and payload hash are right, so only a genuine request claims a nonce.
+          nonceFunc: async (_key, nonce, ts) => {
+            const now = Date.now();
+            const windowMs = 2 * this.o.skewSec * 1000;
+            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, now)) throw new Error('replayed nonce');
+            if (!this.o.store.claimHawkNonce) return;
+            let fresh: boolean;
+            try {
+              fresh = await this.o.store.claimHawkNonce({ idHmac, nonce, ts }, now, windowMs);
+            } catch (err) {
+              storeFailure = err; // hawk turns any nonceFunc error into 401; an outage must stay a 503
+              throw err;
+            }
+            if (!fresh) throw new Error('replayed nonce');
           },
         },
       );
       return { scheme: 'hawk', idHmac, credentials, artifacts };
     } catch (err) {
+      if (storeFailure !== undefined) throw storeFailure;
       if (err instanceof StoreUnavailableError) throw err;
       if (err instanceof ApiError) throw err;
       const www = (err as { output?: { headers?: Record<string, string> } }).output?.headers?.['WWW-Authenticate'];
@@ -122,5 +153,6 @@ function parseHost(header: string | undefined): { name: string; port: number } |
   if (!header) return undefined;
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(header.trim());
   if (!m) return undefined;
-  return { name: m[1], port: m[2] ? Number(m[2]) : 80 };
+  // Host names are case-insensitive and signed lowercased; no port means HTTP's 80 (this server has no TLS).
+  return { name: m[1].toLowerCase(), port: m[2] ? Number(m[2]) : 80 };
 }

@@ -4,7 +4,7 @@
 // with the machine on every configuration within a bound.
 import { isRoomEventType, isRoomState, type RoomEventType, type RoomState } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
-import { countersOf, stepRoom } from '../model/step';
+import { countersOf, sameCounters, stepRoom } from '../model/step';
 import type { ModelSnapshot, StatusFields, Verdict } from './store/types';
 
 export interface MachineAnswer {
@@ -55,9 +55,7 @@ export function checkReport(before: ModelSnapshot, report: StatusFields, lookup:
   const expected = answer.next;
   if (!reported) return reset('unknown-state', expected);
   if (!answer.accepted) return reset('rejected-event', expected);
-  if (expected.connections !== reported.connections || expected.sendStreams !== reported.sendStreams || expected.recvStreams !== reported.recvStreams) {
-    return reset('wrong-counters', expected);
-  }
+  if (!sameCounters(expected, reported)) return reset('wrong-counters', expected);
   if (expected.state !== reported.state) return reset('wrong-state', expected);
   return { verdict: 'conformant', next: expected };
 }

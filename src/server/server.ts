@@ -2,7 +2,7 @@
 // admin-only routes, and the periodic expiry and retention sweep. node:http; no framework.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Authenticator, NonceCache, type Caller } from './auth';
+import { Authenticator, NonceCache, publicHostOf, type Caller } from './auth';
 import { readBody, MAX_BODY_BYTES } from './body';
 import { ApiError, errors } from './errors';
 import { ServerMetrics, type RequestAction } from './metrics';
@@ -31,6 +31,12 @@ export interface RoomServerOptions {
   webAppUrl?: string;
   /** Hawk timestamp window each way, seconds (default 60). */
   hawkSkewSec?: number;
+  /**
+   * The URL clients reach the server at (e.g. 'https://rooms.example.com' behind a TLS-terminating proxy):
+   * Hawk MACs are checked against its host and port (443 for https without a port) instead of the Host
+   * header's. Default: the Host header (port 80 when it has none).
+   */
+  publicUrl?: string;
   /** Retry-After on 503 (default 1 s). */
   retryAfterSeconds?: number;
   /** Keep reports and ended sessions this many days (default 90); 0 keeps everything. */
@@ -60,6 +66,8 @@ export interface RoomServer {
 }
 
 export async function createRoomServer(options: RoomServerOptions): Promise<RoomServer> {
+  // Checked before anything touches the store.
+  const publicHost = options.publicUrl === undefined ? undefined : publicHostOf(options.publicUrl);
   const store = options.store;
   const base = (options.basePath ?? '/v1').replace(/\/+$/, '');
   const log = options.log ?? (() => {});
@@ -70,7 +78,8 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   const secret = options.secret ?? process.env.LOOP_ROOM_STATE_SECRET ?? (await store.serverSecret(randomHex(32)));
   const hmacs = new Hmacs(secret);
   const skewSec = options.hawkSkewSec ?? 60;
-  const auth = new Authenticator({ store, hmacs, hawk: () => hawkModule, skewSec, nonces: new NonceCache(2 * skewSec * 1000) });
+  if (!store.claimHawkNonce) log('server: this store cannot share Hawk nonces; replays are refused per process only');
+  const auth = new Authenticator({ store, hmacs, hawk: () => hawkModule, skewSec, nonces: new NonceCache(2 * skewSec * 1000), publicHost });
   const rooms = new Rooms({
     store,
     hmacs,
@@ -305,8 +314,10 @@ export interface ListeningRoomServer {
   room: RoomServer;
   /** http://host:port */
   origin: string;
-  /** origin + basePath: a client's serverUrl. */
+  /** origin + basePath: a client's serverUrl when it talks to this process directly. */
   serverUrl: string;
+  /** publicUrl + basePath when publicUrl is set: the serverUrl clients use through the proxy. */
+  publicServerUrl?: string;
   port: number;
   close(): Promise<void>;
 }
@@ -344,11 +355,13 @@ export async function listenRoomServer(
   });
   const port = (http.address() as AddressInfo).port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const basePath = (options.basePath ?? '/v1').replace(/\/+$/, '');
   return {
     http,
     room,
     origin,
-    serverUrl: `${origin}${(options.basePath ?? '/v1').replace(/\/+$/, '')}`,
+    serverUrl: `${origin}${basePath}`,
+    ...(options.publicUrl === undefined ? {} : { publicServerUrl: `${options.publicUrl.replace(/\/+$/, '')}${basePath}` }),
     port,
     close: async () => {
       await room.close();

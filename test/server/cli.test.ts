@@ -63,6 +63,13 @@ describe('serve and export', () => {
     expect(r.stderr).toMatch(/admin token/);
   });
 
+  it('serve refuses a --public-url that is not an http(s) origin', async () => {
+    for (const url of ['https://rooms.example.test/api', 'ftp://rooms.example.test', 'rooms.example.test']) {
+      const r = await runCli(['serve', '--port', '0', '--db', join(dir, 'x.db'), '--public-url', url]);
+      expect([r.code, r.stderr]).toEqual([2, expect.stringContaining(`--public-url takes an origin such as https://rooms.example.com (no path), got '${url}'`)]);
+    }
+  });
+
   it('export prints every stored report, oldest first, filtered by room and time, without secrets', async () => {
     const db = join(dir, 'export.db');
     const s = await serveCli(['--port', '0', '--db', db]);

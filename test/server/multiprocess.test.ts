@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ROOM_EVENTS, ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { createRoom, createRoomSession, joinRoom, registerHawkSession, walkRoom } from '../../src/index';
 import { basicAuthorization } from '../../src/transport/basic';
+import { HawkSigner } from '../../src/transport/hawk';
 import { usePgCluster } from '../support/postgres';
 import { CLI, requireBuilt, runCli, spawnServe, type ServeChild } from './process';
 
@@ -353,3 +354,23 @@ test('PostgreSQL stopped mid-load: 503 errno 201, and the clients deliver everyt
     await Promise.all([stopServe(a), stopServe(b)]);
   }
 }, 120_000);
+
+test('a Hawk request replayed to the other process is refused (both serve --public-url, as behind one TLS proxy)', async () => {
+  const url = await pg().createDatabase();
+  const publicUrl = ['--public-url', 'https://rooms.example.test'];
+  const [a, b] = await Promise.all([serve(['--store', url, ...publicUrl]), serve(['--store', url, ...publicUrl])]);
+  try {
+    expect(a.stdout()).toContain('Public URL: https://rooms.example.test/v1');
+    const owner = await registerHawkSession(a.serverUrl);
+    // Signed for the public URL (port 443), sent to each process directly: only the first delivery passes.
+    const body = JSON.stringify({ roomName: 'replayed', roomOwner: 'o', maxSize: 2 });
+    const authorization = await new HawkSigner(owner.credentials).header({ method: 'POST', url: 'https://rooms.example.test/v1/rooms', contentType: 'application/json', body });
+    const send = (s: ServeChild) => fetch(`${s.serverUrl}/rooms`, { method: 'POST', headers: { Authorization: authorization, 'Content-Type': 'application/json' }, body });
+    const first = await send(a);
+    expect(first.status).toBe(201);
+    const replay = await send(b);
+    expect([replay.status, ((await replay.json()) as { errno: number }).errno]).toEqual([401, 110]);
+  } finally {
+    await Promise.all([stopServe(a), stopServe(b)]);
+  }
+}, 60_000);

@@ -34,4 +34,7 @@ export async function freshSqlite(): Promise<FreshStore & { path: string; dir: s
   };
 }
 
+// In CI the PostgreSQL suite must run (npm test installs the server): leaving it out there would hide it.
+if (process.env.CI && !pgAvailable()) throw new Error('CI is set but no PostgreSQL server binaries were found (scripts/ensure-postgres.sh installs them)');
+
 export const STORES: Array<[name: string, factory: StoreFactory]> = [['sqlite', freshSqlite], ...(pgAvailable() ? [['postgres', freshPostgres] as [string, StoreFactory]] : [])];

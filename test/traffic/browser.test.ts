@@ -1,13 +1,13 @@
 // Traffic mode in a real browser (Debian's Chromium) against a real `serve` (room server + page on one port, a temp
 // SQLite file) fed through the package's own client: what the page draws equals what the test sent, stays live,
 // drills down into replay; and the page opened from disk connects with the server's address and admin token.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOM_STATES } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
-import { buildInto, diagramReady, launchChromium, ROOT } from '../visualizer/browser';
+import { buildInto, diagramReady, launchChromium, minDiagramTextPx, overlappingTexts, ROOT, textsOutsideDiagram } from '../visualizer/browser';
 import { expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
@@ -130,6 +130,44 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     const latency = Date.now() - started;
     // Measured, not asserted (no absolute times in tests): printed for the close note.
     process.stdout.write(`traffic: a new session (join and 4 reports) was fully on the page ${latency} ms after it began sending\n`);
+  });
+
+  it('fits the chart with its count labels: all inside the box, every text at 11 CSS px or more, at 1280x800 and 1920x1080', async () => {
+    const LABELS = '#diagram text.traffic-count, #diagram text.traffic-state';
+    const viewBox = () => page.getAttribute('#diagram svg', 'viewBox');
+    const layout = await viewBox();
+    await openTraffic(page);
+    await expectShows(page, sent);
+    // One label per drawn edge and per state, and the fit view (the default) grew to hold them.
+    expect(await page.locator(LABELS).count()).toBe(Object.keys(expected(sent).edges).length + ROOM_STATES.length);
+    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
+    expect(await viewBox()).not.toBe(layout);
+    expect(await textsOutsideDiagram(page, LABELS)).toEqual([]);
+    expect(await textsOutsideDiagram(page, '#diagram svg text')).toEqual([]);
+    expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
+    // The count labels sit in the layout's gaps: at most touching another label (their line boxes within a pixel).
+    expect(await overlappingTexts(page, 1)).toEqual([]);
+    // Zoomed in, then Fit: the same again.
+    await page.click('[data-testid="zoom-in"]');
+    expect((await textsOutsideDiagram(page, LABELS)).length).toBeGreaterThan(0);
+    await page.click('[data-testid="zoom-fit"]');
+    expect(await textsOutsideDiagram(page, LABELS)).toEqual([]);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.click('[data-testid="zoom-fit"]');
+    expect(await textsOutsideDiagram(page, LABELS)).toEqual([]);
+    expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
+    // There the panel is wide enough for the non-conformance table: no sideways scroll inside it.
+    await page.waitForSelector('[data-testid="nonconformance"] tr[data-session]');
+    expect(await page.$eval('[data-testid="nonconformance"]', (t) => [t.scrollWidth <= (t.parentElement as HTMLElement).clientWidth, t.scrollWidth, (t.parentElement as HTMLElement).clientWidth])).toEqual([true, expect.any(Number), expect.any(Number)]);
+    // The exported SVG is the chart as drawn: the counts, in the same box.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-svg"]')]);
+    const exported = readFileSync(await download.path(), 'utf8');
+    expect(exported).toContain(`viewBox="${await viewBox()}"`);
+    expect(exported.match(/class="traffic-state"/g)).toHaveLength(ROOM_STATES.length);
+    // Leaving the mode takes the labels away, and the fit view goes back to the chart's own layout.
+    await page.click('[data-testid="mode-traffic"]');
+    await page.waitForFunction((box) => document.querySelector('#diagram svg')?.getAttribute('viewBox') === box, layout);
+    expect(await page.locator(LABELS).count()).toBe(0);
   });
 
   it('says when the stream drops, reconnects by itself, and catches up', async () => {

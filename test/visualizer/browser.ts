@@ -80,3 +80,52 @@ export async function textIs(page: Page, selector: string, text: string, part = 
     throw new Error(`${selector} never read ${JSON.stringify(text)}; it reads ${JSON.stringify(await page.textContent(selector))}`);
   }
 }
+
+/**
+ * The smallest rendered size of any diagram text, in CSS px: its computed font size (Graphviz's attribute or the
+ * page's CSS, for labels added after layout) times the SVG's screen scale.
+ */
+export const minDiagramTextPx = (page: Page) =>
+  page.$$eval('#diagram svg text', (texts) => Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize) * ((t as SVGTextElement).getScreenCTM()?.a ?? 0))));
+
+/** The texts matching `selector` whose drawn box is not wholly inside the diagram's visible box (none, when fitted). */
+export const textsOutsideDiagram = (page: Page, selector: string) =>
+  page.$$eval(selector, (texts) => {
+    const box = (document.querySelector('#diagram') as HTMLElement).getBoundingClientRect();
+    const svg = (document.querySelector('#diagram > svg') as SVGSVGElement).getBoundingClientRect();
+    const left = Math.max(box.left, svg.left);
+    const top = Math.max(box.top, svg.top);
+    const right = Math.min(box.right, svg.right);
+    const bottom = Math.min(box.bottom, svg.bottom);
+    return texts
+      .map((t) => [t.textContent ?? '', t.getBoundingClientRect()] as const)
+      .filter(([, r]) => r.width === 0 || r.left < left || r.top < top || r.right > right || r.bottom > bottom)
+      .map(([text, r]) => `${text} at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} (box ${Math.round(left)},${Math.round(top)}-${Math.round(right)},${Math.round(bottom)})`);
+  });
+
+/**
+ * Pairs of diagram texts of different states or edges (an added traffic label belongs to the element it is for)
+ * whose boxes overlap by more than `slack` CSS px both ways: labels drawn over each other.
+ */
+export const overlappingTexts = (page: Page, slack: number) =>
+  page.$$eval(
+    '#diagram svg text',
+    (texts, px) => {
+      const boxes = texts.map((t) => ({
+        owner: t.closest('[data-edge], [data-state]')?.id || t.getAttribute('data-for') || '',
+        text: t.textContent ?? '',
+        r: t.getBoundingClientRect(),
+      }));
+      const out: string[] = [];
+      boxes.forEach((a, i) =>
+        boxes.slice(i + 1).forEach((b) => {
+          if (a.owner === b.owner) return;
+          const x = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+          const y = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+          if (x > px && y > px) out.push(`${a.text} (${a.owner}) / ${b.text} (${b.owner}): ${x.toFixed(1)}x${y.toFixed(1)} px`);
+        }),
+      );
+      return out;
+    },
+    slack,
+  );

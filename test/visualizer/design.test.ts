@@ -11,7 +11,7 @@ import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';
 import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { ROOT, buildInto, diagramReady, launchChromium, shown, textIs } from './browser';
+import { ROOT, buildInto, diagramReady, launchChromium, minDiagramTextPx, overlappingTexts, shown, textIs, textsOutsideDiagram } from './browser';
 import { availableEdgeIds } from './oracle';
 
 let dir: string;
@@ -35,9 +35,6 @@ const TARGETS: Array<[string, () => string]> = [
   ['opened from disk', () => pathToFileURL(join(dir, 'visualizer.html')).href],
 ];
 
-/** The smallest rendered size of any diagram text: its font size times the SVG's screen scale. */
-const minTextPx = (page: Page) =>
-  page.$$eval('#diagram svg text', (texts) => Math.min(...texts.map((t) => parseFloat(t.getAttribute('font-size') ?? '0') * ((t as SVGTextElement).getScreenCTM()?.a ?? 0))));
 const zoomOf = async (page: Page) => Number(await page.getAttribute('#diagram', 'data-zoom'));
 const availableOnPage = (page: Page) => page.$$eval('#diagram [data-edge][data-available="true"]', (els) => els.map((e) => e.id).sort());
 
@@ -72,13 +69,17 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   it('renders every diagram text at 11 CSS px or more in the fit view, at 1280x800 and at 1920x1080', async () => {
     await open(page, base());
     expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
-    expect(await minTextPx(page)).toBeGreaterThanOrEqual(11);
+    expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
+    expect(await textsOutsideDiagram(page, '#diagram svg text')).toEqual([]);
+    // No label is drawn over another's (the available edge's bold label included).
+    expect(await overlappingTexts(page, 0.5)).toEqual([]);
     // No page scroll is needed for that: the diagram box is inside the first screen.
     const box = await page.locator('#diagram').boundingBox();
     expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(800);
     await page.setViewportSize({ width: 1920, height: 1080 });
     await open(page, base());
-    expect(await minTextPx(page)).toBeGreaterThanOrEqual(11);
+    expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
+    expect(await overlappingTexts(page, 0.5)).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

@@ -21,6 +21,7 @@ import type { Pool, PoolClient } from 'pg';
 import {
   StoreUnavailableError,
   type ExportFilter,
+  type HawkNonceClaim,
   type HawkSessionRecord,
   type JoinContext,
   type JoinDecision,
@@ -84,6 +85,8 @@ export class PostgresStore implements RoomStore {
   private slots: boolean[] = Array.from({ length: MAX_IN_FLIGHT }, () => false);
   private closed = false;
   private commitTimes: number[] = [];
+  /** When this process last deleted old Hawk nonce claims (at most once a second). */
+  private noncesPurgedAt = 0;
 
   constructor(private readonly url: string, options: PostgresStoreOptions = {}) {
     this.log = options.log ?? (() => {});
@@ -155,6 +158,36 @@ export class PostgresStore implements RoomStore {
   async getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
     const rows = await this.rows('get hawk session', 'SELECT id_hmac, key, created_at FROM hawk_sessions WHERE id_hmac = $1', [idHmac], 'lrs_hawk_session');
     return rows[0] ? hawkFromRow(rows[0]) : undefined;
+  }
+
+  /** One INSERT on the primary key, committed before the request it lets through goes on. */
+  async claimHawkNonce(c: HawkNonceClaim, at: number, windowMs: number): Promise<boolean> {
+    if (at - this.noncesPurgedAt >= 1000) {
+      this.noncesPurgedAt = at;
+      // Never the claim's failure: a purge that loses a race with another process's is harmless.
+      await this.pgPool()
+        .query({ name: 'lrs_nonce_purge', text: 'DELETE FROM hawk_nonces WHERE claimed_at < $1', values: [at - windowMs] })
+        .catch((err) => this.log(`postgres: deleting old Hawk nonces failed (${describe(err)})`));
+    }
+    // One parameterized statement (its own implicit transaction), and no wait for the WAL flush: set_config
+    // with is_local=true turns synchronous_commit off for this statement's transaction only. The claim is
+    // visible to every process once committed; only a crash of PostgreSQL within a fraction of a second
+    // could forget it (the request's own writes stay durable).
+    let claimed: boolean;
+    try {
+      const result = await this.pgPool().query({
+        name: 'lrs_nonce_claim',
+        text:
+          'INSERT INTO hawk_nonces (id_hmac, nonce, ts, claimed_at) ' +
+          "SELECT $1, $2, $3, $4 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit " +
+          'ON CONFLICT DO NOTHING RETURNING 1 AS claimed',
+        values: [c.idHmac, c.nonce, c.ts, Math.trunc(at)],
+      });
+      claimed = result.rows.length === 1;
+    } catch (err) {
+      throw toStoreError(err, 'claim hawk nonce');
+    }
+    return claimed;
   }
 
   async createRoom(room: RoomRecord): Promise<void> {

@@ -10,6 +10,7 @@ import {
   StoreUnavailableError,
   type EndReason,
   type ExportFilter,
+  type HawkNonceClaim,
   type HawkSessionRecord,
   type JoinContext,
   type JoinDecision,
@@ -55,6 +56,8 @@ export class SqliteStore implements RoomStore {
   private readonly log: (line: string) => void;
   /** Commit durations (seconds) since the last call of takeCommitTimes, for the metrics. */
   private commitTimes: number[] = [];
+  /** When old Hawk nonce claims were last deleted (at most once a second, inside a claim's write). */
+  private noncesPurgedAt = 0;
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.log = options.log ?? (() => {});
@@ -110,6 +113,17 @@ export class SqliteStore implements RoomStore {
   createHawkSession(r: HawkSessionRecord): Promise<void> {
     return this.write(() => {
       this.stmt('INSERT INTO hawk_sessions (id_hmac, key, created_at) VALUES (?, ?, ?)').run(r.idHmac, r.key, r.createdAt);
+    });
+  }
+
+  /** Inside the group commit: the claim is on disk before the request it lets through is answered. */
+  claimHawkNonce(c: HawkNonceClaim, at: number, windowMs: number): Promise<boolean> {
+    return this.write(() => {
+      if (at - this.noncesPurgedAt >= 1000) {
+        this.stmt('DELETE FROM hawk_nonces WHERE claimed_at < ?').run(at - windowMs);
+        this.noncesPurgedAt = at;
+      }
+      return this.stmt('INSERT INTO hawk_nonces (id_hmac, nonce, ts, claimed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(c.idHmac, c.nonce, c.ts, at).changes === 1;
     });
   }
 

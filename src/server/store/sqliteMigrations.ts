@@ -73,5 +73,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (from_state, event, state, verdict)
       ) WITHOUT ROWID`,
     ],
+  },  {
+    version: 2,
+    name: 'hawk nonces (replay protection across processes)',
+    statements: [
+      `CREATE TABLE hawk_nonces (
+        id_hmac TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL,
+        PRIMARY KEY (id_hmac, nonce, ts)
+      ) WITHOUT ROWID`,
+      'CREATE INDEX hawk_nonces_claimed ON hawk_nonces (claimed_at)',
+    ],
   },
 ];

@@ -19,6 +19,10 @@
  * - Schema changes are versioned migrations (`Migration`), applied in order at `open()`, each once,
  *   recorded in a table of applied versions. A store refuses a database whose version is newer than it knows.
  * - `reportTotals` keys are label values already bounded by the server (known names or 'other').
+ *
+ * Additions (compatible; a store without them still works, with less):
+ * - `claimHawkNonce` (schema version 2, table `hawk_nonces`): Hawk replay protection across processes. Without
+ *   it, the server remembers nonces per process only.
  */
 import type { RoomCounters, RoomState } from '../../../machines/domain';
 
@@ -51,6 +55,13 @@ export interface HawkSessionRecord {
   /** The Hawk key (hex), kept to verify MACs. */
   key: string;
   createdAt: number;
+}
+
+/** One Hawk request's replay key. `nonce` and `ts` are the client's, as sent (Hawk limits them to printable characters). */
+export interface HawkNonceClaim {
+  idHmac: string;
+  nonce: string;
+  ts: string;
 }
 
 export interface RoomRecord {
@@ -222,6 +233,14 @@ export interface RoomStore {
   exportReports(filter: ExportFilter): AsyncIterable<StoredReport>;
   stats(query: StatsQuery): Promise<Stats>;
   metricsData(timeToMediaBuckets: readonly number[]): Promise<MetricsData>;
+
+  /**
+   * Addition: claims a Hawk request's (id HMAC, nonce, ts), atomically across every process on this database.
+   * Resolves true when the claim is new, false when it was made before (a replay, whoever saw it first).
+   * A claim lives `windowMs` from `at`; older claims are deleted (by this call or a later one) so the table
+   * stays bounded. Keeping one a while longer is harmless: the same ts is by then outside Hawk's timestamp window.
+   */
+  claimHawkNonce?(claim: HawkNonceClaim, at: number, windowMs: number): Promise<boolean>;
 
   /** Optional: durations (seconds) of the commits since the last call, for loop_room_store_commit_seconds. */
   takeCommitTimes?(): number[];

@@ -2,14 +2,16 @@
 const EXPORT_STYLE = `
   [data-active="true"] path, [data-active="true"] polygon { fill: #fde9a9; stroke: #b9770e; stroke-width: 3px; }
   [data-taken="true"] path { stroke-width: 3px; }
+  text.traffic-count { font: bold 16px Helvetica, sans-serif; }
+  text.traffic-state { font: 15px Helvetica, sans-serif; }
 `;
 
-/** The chart as a standalone SVG file at its laid-out size (not as zoomed on screen), current state highlighted. */
+/** The chart as a standalone SVG file at its drawn size (not as zoomed on screen), current state highlighted, traffic counts if shown. */
 export function svgText(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
-  const { width, height } = size(svg);
+  const { x, y, width, height } = size(svg);
   copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  copy.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  copy.setAttribute('viewBox', `${x} ${y} ${width} ${height}`);
   copy.setAttribute('width', String(Math.ceil(width)));
   copy.setAttribute('height', String(Math.ceil(height)));
   copy.querySelector('.viewport')?.removeAttribute('transform');
@@ -21,7 +23,11 @@ export function svgText(svg: SVGSVGElement): string {
   return new XMLSerializer().serializeToString(copy);
 }
 
-const size = (svg: SVGSVGElement) => ({ width: Number(svg.dataset.width), height: Number(svg.dataset.height) });
+/** The chart as drawn (the fit view's box: the layout, and any label added after it such as traffic counts). */
+const size = (svg: SVGSVGElement) => {
+  const b = svg.viewBox.baseVal;
+  return { x: b.x, y: b.y, width: b.width || Number(svg.dataset.width), height: b.height || Number(svg.dataset.height) };
+};
 
 export function downloadSvg(svg: SVGSVGElement, name: string): void {
   download(new Blob([svgText(svg)], { type: 'image/svg+xml' }), name);

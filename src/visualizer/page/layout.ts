@@ -19,14 +19,15 @@ const EDGE_STYLE: Record<EdgeOrigin, string> = {
 /**
  * The page's DOT: top to bottom, tight separations and large type, so the whole chart fits a laptop's diagram
  * column with every label at 11 CSS px or more. Edge labels are short (event on two lines, the guard's tag);
- * the details panel gives the rest.
+ * the details panel gives the rest. nodesep 0.17 is the least that keeps side-by-side edge labels (init's two)
+ * apart, bold when highlighted; more would shrink the chart at 1280x800.
  */
 export function pageDot(): string {
   const initial = roomSessionMachine.root.initial?.target?.[0]?.key ?? 'init';
   return [
     'digraph roomSession {',
     '  rankdir=TB;',
-    '  graph [fontname="Helvetica", nodesep=0.1, ranksep=0.4, pad=0.1];',
+    '  graph [fontname="Helvetica", nodesep=0.17, ranksep=0.4, pad=0.1];',
     '  node [shape=box, style="rounded,filled", fillcolor="#f4f6f7", color="#34495e", fontname="Helvetica", fontsize=20, margin="0.25,0.12"];',
     '  edge [fontname="Helvetica", fontsize=16, penwidth=1.5];',
     '  start [id="start", shape=point, width=0.18, label=""];',

@@ -306,7 +306,7 @@ function label(g: SVGGElement, cls: string, text: string, where: 'below-text' | 
       const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
       if (box) {
         node.setAttribute('x', String(box.x + box.width / 2));
-        node.setAttribute('y', String(box.y + box.height + 15));
+        node.setAttribute('y', String(box.y + box.height + 13));
       }
     }
     layer.append(node);

@@ -18,6 +18,8 @@ export const TRAFFIC_CSS = `
 [data-testid="traffic-live"][data-state="refused"]::before { border-color: var(--bad); }
 @keyframes traffic-pulse { 50% { opacity: .35; } }
 @media (prefers-reduced-motion: reduce) { [data-testid="traffic-live"][data-live="true"]::before { animation: none; } }
+/* Wide screens: the panel takes the room its widest table (non-conformance) needs; the chart, bound by the height, keeps its size. */
+@media (min-width: 1800px) { body[data-traffic] main { grid-template-columns: minmax(0, 1fr) 35rem; } }
 .histogram { list-style: none; padding: 0; margin: .2rem 0; display: grid; gap: .15rem; }
 .histogram li { display: grid; grid-template-columns: 6.5rem 4.4rem auto; align-items: center; gap: .3rem; }
 [data-testid="nonconformance"] button { font-size: .8rem; min-height: 1.6rem; padding: .1rem .4rem; }
@@ -30,6 +32,6 @@ body[data-traffic] #diagram [data-available="true"] text { font-weight: normal; 
 body[data-traffic] #diagram [data-active="true"] path { fill: var(--node); stroke: var(--node-line); stroke-width: 1px; }
 body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
 #diagram text.traffic-count { font: bold 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
-#diagram text.traffic-state { font: 14px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+#diagram text.traffic-state { font: 15px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 #log li[data-flagged="true"] { outline: 3px solid var(--bad); }
 `;

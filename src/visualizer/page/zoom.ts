@@ -1,11 +1,14 @@
 // Pan and zoom of the diagram with d3-zoom: drag to pan, ctrl/cmd + wheel and pinch to zoom (a plain wheel still
 // scrolls the page), buttons and + - 0 keys. The fit view is the SVG's own viewBox scaling (the browser fits the
-// chart to its box, at any size, with no script and no layout read); zooming transforms the chart within it, so a
-// scale of 1 is the fit view.
+// chart to its box, at any size); zooming transforms the chart within it, so a scale of 1 is the fit view.
+// The viewBox is the chart's drawn extent, not only Graphviz's layout: labels added after layout (traffic mode's
+// counts) are measured (getBBox) and fitted too, again whenever they are added, removed or change.
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
 
 export const ZOOM_STEP = 1.25;
+/** Room kept around labels that stick out of the layout (their halo is drawn outside their box), in chart units. */
+const MARGIN = 6;
 /** Arrow-key pan step, in CSS px. */
 const PAN: Record<string, [number, number]> = { ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60] };
 
@@ -15,7 +18,35 @@ export interface DiagramZoom {
   fit(): void;
 }
 
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The layout's box joined with everything drawn in the chart (plus a margin where that sticks out). */
+export function drawnBox(layout: Box, viewport: SVGGElement): Box {
+  let b: Box;
+  try {
+    b = viewport.getBBox(); // the chart's own units: the viewport's zoom transform is not part of it
+  } catch {
+    return layout; // not rendered (e.g. display: none): nothing to measure
+  }
+  if (!(b.width > 0 && b.height > 0)) return layout;
+  // The layout's background fills its box, so only what sticks out of it moves a side (by it and the margin).
+  const lo = (l: number, d: number) => (d < l - 0.5 ? d - MARGIN : l);
+  const hi = (l: number, d: number) => (d > l + 0.5 ? d + MARGIN : l);
+  const x0 = lo(layout.x, b.x);
+  const y0 = lo(layout.y, b.y);
+  const x1 = hi(layout.x + layout.width, b.x + b.width);
+  const y1 = hi(layout.y + layout.height, b.y + b.height);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
 export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGElement): DiagramZoom {
+  const base = svg.viewBox.baseVal;
+  const layout: Box = { x: base.x, y: base.y, width: base.width, height: base.height };
   const sel = select<SVGSVGElement, unknown>(svg);
   const behaviour = zoom<SVGSVGElement, unknown>()
     .scaleExtent([0.5, 12])
@@ -32,11 +63,29 @@ export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGEl
       box.dataset.fit = String(t.k === 1 && t.x === 0 && t.y === 0);
     });
 
-  const fit = () => sel.call(behaviour.transform, zoomIdentity);
+  /** Make the viewBox the drawn extent (the layout's own, as built, when nothing sticks out). */
+  const original = svg.getAttribute('viewBox') ?? '';
+  const close = (a: Box, b: Box) => [a.x - b.x, a.y - b.y, a.width - b.width, a.height - b.height].every((d) => Math.abs(d) < 0.5);
+  const measure = (): void => {
+    const b = drawnBox(layout, viewport);
+    if (close(b, svg.viewBox.baseVal)) return;
+    svg.setAttribute('viewBox', close(b, layout) ? original : [b.x, b.y, b.width, b.height].map((n) => Math.round(n * 100) / 100).join(' '));
+  };
+  const fit = () => {
+    measure();
+    sel.call(behaviour.transform, zoomIdentity);
+  };
   const scaleBy = (f: number) => sel.call(behaviour.scaleBy, f);
 
   sel.call(behaviour).on('dblclick.zoom', null); // double clicks belong to the edges
-  fit();
+  // At start everything drawn is the build-time layout, whose box is the viewBox: no measuring (getBBox would
+  // force a synchronous layout of the whole page before its first paint).
+  sel.call(behaviour.transform, zoomIdentity);
+  // Labels added, removed or rewritten after layout: the fit view follows them (a zoomed view is left where it is;
+  // Fit measures again).
+  new MutationObserver(() => {
+    if (box.dataset.fit === 'true') measure();
+  }).observe(viewport, { childList: true, subtree: true, characterData: true });
 
   box.addEventListener('keydown', (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;

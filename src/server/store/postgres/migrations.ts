@@ -83,5 +83,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (shard, from_state, event, state, verdict)
       )`,
     ],
+  },  {
+    version: 2,
+    name: 'hawk nonces (replay protection across processes)',
+    statements: [
+      `CREATE TABLE hawk_nonces (
+        id_hmac TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        claimed_at BIGINT NOT NULL,
+        PRIMARY KEY (id_hmac, nonce, ts)
+      )`,
+      'CREATE INDEX hawk_nonces_claimed ON hawk_nonces (claimed_at)',
+    ],
   },
 ];
