@@ -1,9 +1,7 @@
 // The visualizer in a real browser (Debian's Chromium, headless), against the page served by the visualizer
 // server and against the single file opened from disk: same scenarios, same contract.
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { createActor } from 'xstate';
 import { ROOM_STATES } from '../../machines/domain';
@@ -11,30 +9,14 @@ import { roomSessionMachine } from '../../machines/roomSession';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createVisualizerInspector, type SocketConstructor } from '../../src/visualizer/inspector';
 import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { buildInto, diagramReady, launchChromium, shown, textIs } from './browser';
+import { diagramReady, usePageFixture, shown, textIs } from './browser';
 
-let dir: string;
-let server: VisualizerServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  dir = buildInto();
-  server = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const fx = usePageFixture();
 
 const reportOf = (r: (typeof WORKED_EXAMPLE)[number]) =>
   JSON.stringify({ action: 'status', event: r.event, state: r.state, connections: r.connections, sendStreams: r.sendStreams, recvStreams: r.recvStreams });
 
-const TARGETS: Array<[string, () => string]> = [
-  ['served by `visualize`', () => server.url],
-  ['opened from disk', () => pathToFileURL(join(dir, 'visualizer.html')).href],
-];
+const TARGETS = fx.targets;
 
 describe.each(TARGETS)('the page %s', (_name, base) => {
   let context: BrowserContext;
@@ -44,7 +26,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   const errors: string[] = [];
   // One context and page per target, reused: each test starts from a fresh load of the page (no fragment).
   beforeAll(async () => {
-    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    context = await fx.browser.newContext({ viewport: { width: 1400, height: 1000 } });
     context.on('request', (r) => requests.push(r.url()));
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
@@ -206,12 +188,12 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   it('follows a live session driven from Node', async () => {
     if (!page.url().startsWith('http')) {
       // From disk the page is told where the server is (the address `visualize` prints).
-      await page.fill('[data-testid="live-url"]', server.url);
+      await page.fill('[data-testid="live-url"]', fx.server.url);
       await page.click('[data-testid="live-connect"]');
     }
     await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'));
     const label = `desk-${Math.random().toString(36).slice(2, 8)}`;
-    const inspector = createVisualizerInspector({ url: server.url, label, WebSocket: WebSocket as unknown as SocketConstructor });
+    const inspector = createVisualizerInspector({ url: fx.server.url, label, WebSocket: WebSocket as unknown as SocketConstructor });
     const actor = createActor(roomSessionMachine, { inspect: inspector });
     actor.on('anomaly', () => {});
     actor.start();
@@ -253,12 +235,12 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
 });
 
 it('from disk with #live=<server>, connects by itself and keeps up with a burst of 2000 events', async () => {
-  const page = await browser.newPage();
+  const page = await fx.browser.newPage();
   try {
-    await page.goto(`${pathToFileURL(join(dir, 'visualizer.html')).href}#live=${encodeURIComponent(server.url)}`);
+    await page.goto(`${fx.fileUrl()}#live=${encodeURIComponent(fx.server.url)}`);
     await diagramReady(page);
     await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'));
-    const inspector = createVisualizerInspector({ url: server.url, label: 'burst', WebSocket: WebSocket as unknown as SocketConstructor });
+    const inspector = createVisualizerInspector({ url: fx.server.url, label: 'burst', WebSocket: WebSocket as unknown as SocketConstructor });
     const actor = createActor(roomSessionMachine, { inspect: inspector });
     actor.on('anomaly', () => {});
     actor.start();
@@ -278,9 +260,9 @@ it('from disk with #live=<server>, connects by itself and keeps up with a burst 
 });
 
 it('keeps following a session when the relay restarts on the same port: the page says it is reconnecting, the inspector resends', async () => {
-  const first = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
+  const first = await startVisualizerServer({ html: fx.html(), port: 0 });
   const port = first.port;
-  const page = await browser.newPage();
+  const page = await fx.browser.newPage();
   const errors: string[] = [];
   const inspector = createVisualizerInspector({ url: first.url, label: 'restart', WebSocket: WebSocket as unknown as SocketConstructor, onError: (e) => errors.push(e.message), retry: { initialDelay: 50, maxDelay: 400 } });
   const actor = createActor(roomSessionMachine, { inspect: inspector });
@@ -299,7 +281,7 @@ it('keeps following a session when the relay restarts on the same port: the page
     await textIs(page, '[data-testid="live-status"]', 'reconnecting', true);
     // Events while the relay is down are kept and sent once it is back.
     actor.send({ type: WORKED_EXAMPLE[2].event });
-    second = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port });
+    second = await startVisualizerServer({ html: fx.html(), port });
     await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.textContent?.startsWith('connected'), undefined, { timeout: 15_000 });
     actor.send({ type: WORKED_EXAMPLE[3].event });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 4, undefined, { timeout: 15_000 });

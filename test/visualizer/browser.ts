@@ -1,11 +1,13 @@
 // Test support for the browser suites: Debian's Chromium, headless, driven by playwright-core (never a downloaded browser),
 // and the single-file page built into a temporary directory by the real build script.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ROOT = join(__dirname, '..', '..');
@@ -36,6 +38,42 @@ export function buildInto(what: { cli?: boolean } = {}): string {
     });
   }
   return dir;
+}
+
+/** What a browser suite needs, set up once per test file by `usePageFixture`. */
+export interface PageFixture {
+  dir: string;
+  server: VisualizerServer;
+  browser: Browser;
+  /** The built single-file page. */
+  html(): string;
+  /** Its file:// URL. */
+  fileUrl(): string;
+  /** The two ways a designer opens the page: served by `visualize`, and the single file from disk. */
+  targets: Array<[string, () => string]>;
+}
+
+/** Builds the page into a temp dir, serves it with the visualizer server (port 0) and launches one browser. */
+export function usePageFixture(): PageFixture {
+  const fx = {
+    html: () => readFileSync(join(fx.dir, 'visualizer.html'), 'utf8'),
+    fileUrl: () => pathToFileURL(join(fx.dir, 'visualizer.html')).href,
+    targets: [
+      ['served by `visualize`', () => fx.server.url],
+      ['opened from disk', () => fx.fileUrl()],
+    ],
+  } as PageFixture;
+  beforeAll(async () => {
+    fx.dir = buildInto();
+    fx.server = await startVisualizerServer({ html: fx.html(), port: 0 });
+    fx.browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await fx.browser?.close();
+    await fx.server?.close();
+    if (fx.dir) rmSync(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }
 
 /** Wait until the page has laid out its diagram (or failed to, which fails the test with the page's words). */

@@ -1,39 +1,21 @@
 // The visualizer as a designer uses it, in real Chromium, served and from disk: legible labels at laptop and desktop
 // sizes, zoom and pan, a clickable diagram whose highlighted edges are the model's answer, details by keyboard,
 // no sideways overflow, dark mode, forced colours, axe-core, dropped files. One browser, one page per target.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ROOM_EVENTS } from '../../machines/domain';
 import { diagramEdges } from '../../src/docs/diagram';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';
-import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { ROOT, buildInto, diagramReady, launchChromium, minDiagramTextPx, overlappingTexts, shown, textIs, textsOutsideDiagram } from './browser';
+import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, overlappingTexts, shown, textIs, textsOutsideDiagram } from './browser';
 import { availableEdgeIds } from './oracle';
 
-let dir: string;
-let server: VisualizerServer;
-let browser: Browser;
+const fx = usePageFixture();
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 
-beforeAll(async () => {
-  dir = buildInto();
-  server = await startVisualizerServer({ html: readFileSync(join(dir, 'visualizer.html'), 'utf8'), port: 0 });
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const TARGETS: Array<[string, () => string]> = [
-  ['served by `visualize`', () => server.url],
-  ['opened from disk', () => pathToFileURL(join(dir, 'visualizer.html')).href],
-];
+const TARGETS = fx.targets;
 
 const zoomOf = async (page: Page) => Number(await page.getAttribute('#diagram', 'data-zoom'));
 const availableOnPage = (page: Page) => page.$$eval('#diagram [data-edge][data-available="true"]', (els) => els.map((e) => e.id).sort());
@@ -59,7 +41,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context = await fx.browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
   });
@@ -135,7 +117,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   });
 
   it('zooms with a two-finger pinch on a touch screen', async () => {
-    const touch = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    const touch = await fx.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
     try {
       const phone = await touch.newPage();
       await open(phone, base());
@@ -332,10 +314,10 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
 });
 
 it('takes the screenshot for the docs: 1280x800, mid-call, details of the current state open', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  const page = await fx.browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   try {
     const events = WORKED_EXAMPLE.slice(0, 4).map((r) => r.event);
-    await open(page, `${pathToFileURL(join(dir, 'visualizer.html')).href}#events=${events.join(',')}`);
+    await open(page, `${fx.fileUrl()}#events=${events.join(',')}`);
     expect((await shown(page)).state).toBe('sendrecv');
     await page.locator('#diagram [data-state="sendrecv"]').focus();
     await page.keyboard.press('Enter');
