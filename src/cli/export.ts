@@ -23,7 +23,7 @@ export const exportReports: Command = {
     }
     const room = typeof flags.room === 'string' ? flags.room : undefined;
     const { chooseStore } = await import('../server/store/open');
-    const { exportShape } = await import('../server/server');
+    const { exportShape } = await import('../server/reportShape');
     const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined });
     const { existsSync } = await import('node:fs');
     if (flags.store === undefined && !existsSync(typeof flags.db === 'string' ? flags.db : './loop-room-state.db')) throw new Error('no such database file (pass --db PATH)');

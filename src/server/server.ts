@@ -12,6 +12,7 @@ import { Hmacs, randomHex, sameSecret } from './secrets';
 import { StoreUnavailableError, type RoomStore } from './store/types';
 import { handleTraffic } from './traffic';
 import { jsonObject } from './validate';
+import { exportShape } from './reportShape';
 
 export interface RoomServerOptions {
   store: RoomStore;
@@ -296,18 +297,6 @@ function timeParam(q: URLSearchParams, name: string): number | undefined {
   return t;
 }
 
-/** A stored report as export prints it (server spec section 3). */
-export function exportShape(r: import('./store/types').StoredReport) {
-  return {
-    room: r.room,
-    session: r.session,
-    seq: r.seq,
-    receivedAt: new Date(r.receivedAt).toISOString(),
-    report: { action: 'status', ...r.fields },
-    verdict: r.verdict,
-    ...(r.expected ? { expected: r.expected } : {}),
-  };
-}
 
 export interface ListeningRoomServer {
   http: Server;

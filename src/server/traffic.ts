@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import { TIME_TO_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../visualizer/trafficWire';
 import { ApiError, errors } from './errors';
+import { exportShape } from './reportShape';
 import { StoreUnavailableError, type RoomStore } from './store/types';
 
 /** How often the stream reads the store while someone listens. */
@@ -133,14 +134,10 @@ async function sessionReports(store: RoomStore, raw: string): Promise<SessionRep
   return {
     session: session.id,
     room: session.room,
-    reports: reports.map((r) => ({
-      seq: r.seq,
-      from: r.fromState,
-      receivedAt: new Date(r.receivedAt).toISOString(),
-      report: { action: 'status', ...r.fields },
-      verdict: r.verdict,
-      ...(r.expected ? { expected: r.expected } : {}),
-    })),
+    reports: reports.map((r) => {
+      const { room: _room, session: _session, seq, ...shown } = exportShape(r);
+      return { seq, from: r.fromState, ...shown };
+    }),
   };
 }
 
