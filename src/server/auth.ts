@@ -42,8 +42,19 @@ export class NonceCache {
   }
 }
 
+/**
+ * A Hawk session's last use is written at most this often: retention counts in days, so an hour late costs
+ * nothing, while a write per request would double the writes of a busy client (a status report every few
+ * seconds) and serialize them on one row.
+ */
+export const HAWK_TOUCH_INTERVAL_MS = 3_600_000;
+
 export interface AuthOptions {
   store: RoomStore;
+  /** The server's clock (last use of Hawk sessions); default Date.now. */
+  now?: () => number;
+  /** Operator log lines (never a secret). */
+  log?: (line: string) => void;
   hmacs: Hmacs;
   hawk: () => HawkServerModule;
   /** Hawk timestamp window, each way (default 60 s). */
@@ -96,13 +107,16 @@ export class Authenticator {
     const host = this.o.publicHost ?? parseHost(req.headers.host);
     if (!host || authorization.length > 1024) throw errors.unauthorized();
     let idHmac = '';
+    let lastUsedAt = Number.POSITIVE_INFINITY;
     let storeFailure: unknown;
+    let caller: Caller;
     try {
       const { credentials, artifacts } = await this.o.hawk().server.authenticate(
         { method: req.method ?? 'GET', url: req.url ?? '/', host: host.name, port: host.port, authorization, contentType: req.headers['content-type'] ?? '' } as never,
         async (id) => {
           idHmac = this.o.hmacs.hawkId(id);
           const s = await this.o.store.getHawkSession(idHmac);
+          if (s) lastUsedAt = s.lastUsedAt;
           return s ? { key: s.key, algorithm: 'sha256' } : null;
         },
         {
@@ -126,7 +140,7 @@ export class Authenticator {
           },
         },
       );
-      return { scheme: 'hawk', idHmac, credentials, artifacts };
+      caller = { scheme: 'hawk', idHmac, credentials, artifacts };
     } catch (err) {
       if (storeFailure !== undefined) throw storeFailure;
       if (err instanceof StoreUnavailableError) throw err;
@@ -135,6 +149,20 @@ export class Authenticator {
       // A stale timestamp: the client may correct its clock from ts/tsm (and from the Date header).
       if (typeof www === 'string' && www.includes('tsm=')) throw errors.unauthorized(`Basic,${www}`);
       throw errors.unauthorized(AUTH_SCHEMES);
+    }
+    await this.touch(idHmac, lastUsedAt);
+    return caller;
+  }
+
+  /** Records a genuine request's use of its Hawk session, when the stored one is older than the interval. */
+  private async touch(idHmac: string, lastUsedAt: number): Promise<void> {
+    const now = (this.o.now ?? Date.now)();
+    if (now - lastUsedAt < HAWK_TOUCH_INTERVAL_MS) return;
+    try {
+      await this.o.store.touchHawkSession(idHmac, now);
+    } catch (err) {
+      // Bookkeeping only: the request goes on, and the next one tries again (the stored value is still old).
+      this.o.log?.(`server: recording a Hawk session's use failed: ${err instanceof Error ? err.name : typeof err}`);
     }
   }
 

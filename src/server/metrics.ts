@@ -21,6 +21,8 @@ export const REQUEST_ACTIONS = [
   'stats',
   'session-reports',
   'metrics',
+  // GET /v1/traffic, /v1/traffic/stream (counted once, when answered), /v1/traffic/sessions/:id
+  'traffic',
   'other',
 ] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];

@@ -59,7 +59,8 @@ export class Rooms {
     if (caller.scheme !== 'none') throw errors.unauthorized();
     const token = randomBytes(32);
     const { id, key } = deriveHawkCredentialsNode(token);
-    await this.o.store.createHawkSession({ idHmac: this.o.hmacs.hawkId(id), key, createdAt: this.o.now() });
+    const now = this.o.now();
+    await this.o.store.createHawkSession({ idHmac: this.o.hmacs.hawkId(id), key, createdAt: now, lastUsedAt: now });
     return { status: 200, body: {}, headers: { 'Hawk-Session-Token': token.toString('hex') } };
   }
 

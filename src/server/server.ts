@@ -80,7 +80,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   const hmacs = new Hmacs(secret);
   const skewSec = options.hawkSkewSec ?? 60;
   if (!store.claimHawkNonce) log('server: this store cannot share Hawk nonces; replays are refused per process only');
-  const auth = new Authenticator({ store, hmacs, hawk: () => hawkModule, skewSec, nonces: new NonceCache(2 * skewSec * 1000), publicHost });
+  const auth = new Authenticator({ store, hmacs, hawk: () => hawkModule, skewSec, nonces: new NonceCache(2 * skewSec * 1000), publicHost, now, log });
   const rooms = new Rooms({
     store,
     hmacs,
@@ -175,7 +175,12 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         const until = timeParam(query, 'until');
         return send(res, none, { status: 200, body: await store.stats({ since, until }) }, action);
       }
-      if (rest === '/traffic' || rest.startsWith('/traffic/')) return await handleTraffic({ store, req, res, rest, query, admin: () => admin(req), now });
+      if (rest === '/traffic' || rest.startsWith('/traffic/')) {
+        // handleTraffic answers (its CORS and the stream are its own); counted here like every other answer.
+        action = 'traffic';
+        const status = await handleTraffic({ store, req, res, rest, query, admin: () => admin(req), now });
+        return metrics.request(action, status);
+      }
       const reportsMatch = /^\/sessions\/([^/]+)\/reports$/.exec(rest);
       if (reportsMatch) {
         action = 'session-reports';

@@ -94,8 +94,8 @@ async function windowTimesToMedia(store: RoomStore, since: number, now: number, 
   return out;
 }
 
-/** Handles a request under /traffic; resolves once answered (the stream: once opened). */
-export async function handleTraffic(t: TrafficRequest): Promise<void> {
+/** Handles a request under /traffic; resolves with the status answered, once answered (the stream: once opened). */
+export async function handleTraffic(t: TrafficRequest): Promise<number> {
   const { req, res } = t;
   const cors = corsHeaders(req);
   const method = req.method ?? 'GET';
@@ -104,20 +104,26 @@ export async function handleTraffic(t: TrafficRequest): Promise<void> {
     if (t.rest !== '/traffic' && t.rest !== '/traffic/stream' && !sessionMatch) throw errors.notFound();
     if (method === 'OPTIONS') {
       res.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Allow-Headers': 'Authorization', 'Access-Control-Max-Age': '600' });
-      return void res.end();
+      res.end();
+      return 204;
     }
     if (method !== 'GET') throw errors.methodNotAllowed('GET, OPTIONS');
     t.admin();
     if (sessionMatch) return json(res, cors, await sessionReports(t.store, sessionMatch[1]));
     const window = windowParam(t.query);
     if (t.rest === '/traffic') return json(res, cors, await trafficSnapshot(t.store, window, (t.now ?? Date.now)()));
-    return stream(t, window, cors);
+    stream(t, window, cors);
+    return 200;
   } catch (err) {
     // A store that cannot serve (or a bug) is a 503 the page retries; the error says nothing of the request.
     const e = err instanceof ApiError ? err : errors.unavailable(1);
-    if (res.headersSent) return void res.end();
+    if (res.headersSent) {
+      res.end();
+      return res.statusCode;
+    }
     res.writeHead(e.status, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...e.headers });
     res.end(e.body());
+    return e.status;
   }
 }
 
@@ -147,10 +153,11 @@ function windowParam(q: URLSearchParams): TrafficWindow {
   return w as TrafficWindow;
 }
 
-function json(res: ServerResponse, cors: Record<string, string>, body: unknown): void {
+function json(res: ServerResponse, cors: Record<string, string>, body: unknown): number {
   const text = JSON.stringify(body);
   res.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
+  return 200;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

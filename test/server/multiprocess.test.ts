@@ -360,6 +360,8 @@ test('a Hawk request replayed to the other process is refused (both serve --publ
   const publicUrl = ['--public-url', 'https://rooms.example.test'];
   const [a, b] = await Promise.all([serve(['--store', url, ...publicUrl]), serve(['--store', url, ...publicUrl])]);
   try {
+    // serve() resolves on the "Room server:" line; the next line may come in a later chunk.
+    for (let i = 0; i < 100 && !a.stdout().includes('Public URL:'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(a.stdout()).toContain('Public URL: https://rooms.example.test/v1');
     const owner = await registerHawkSession(a.serverUrl);
     // Signed for the public URL (port 443), sent to each process directly: only the first delivery passes.

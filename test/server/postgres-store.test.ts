@@ -95,8 +95,12 @@ test('records come back as stored (property)', async () => {
   expect(await store.getRoom(r.token)).toEqual(r);
   await store.deleteRoom(r.token, 5000);
   expect(await store.getRoom(r.token)).toEqual({ ...r, deletedAt: 5000 });
-  await store.createHawkSession({ idHmac: 'h1', key: 'k1', createdAt: 7 });
-  expect(await store.getHawkSession('h1')).toEqual({ idHmac: 'h1', key: 'k1', createdAt: 7 });
+  await store.createHawkSession({ idHmac: 'h1', key: 'k1', createdAt: 7, lastUsedAt: 7 });
+  expect(await store.getHawkSession('h1')).toEqual({ idHmac: 'h1', key: 'k1', createdAt: 7, lastUsedAt: 7 });
+  // A use moves lastUsedAt forward, never back (two processes may record uses out of order).
+  await store.touchHawkSession('h1', 2 ** 45);
+  await store.touchHawkSession('h1', 9);
+  expect(await store.getHawkSession('h1')).toEqual({ idHmac: 'h1', key: 'k1', createdAt: 7, lastUsedAt: 2 ** 45 });
   expect(await store.getHawkSession('nope')).toBeUndefined();
   const r2 = room();
   await store.createRoom(r2);

@@ -152,12 +152,20 @@ export class PostgresStore implements RoomStore {
   // --- plain reads and writes ---
 
   async createHawkSession(record: HawkSessionRecord): Promise<void> {
-    await this.rows('create hawk session', 'INSERT INTO hawk_sessions (id_hmac, key, created_at) VALUES ($1, $2, $3)', [record.idHmac, record.key, record.createdAt]);
+    await this.rows(
+      'create hawk session',
+      'INSERT INTO hawk_sessions (id_hmac, key, created_at, last_used_at) VALUES ($1, $2, $3, $4)',
+      [record.idHmac, record.key, record.createdAt, record.lastUsedAt],
+    );
   }
 
   async getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
-    const rows = await this.rows('get hawk session', 'SELECT id_hmac, key, created_at FROM hawk_sessions WHERE id_hmac = $1', [idHmac], 'lrs_hawk_session');
+    const rows = await this.rows('get hawk session', 'SELECT id_hmac, key, created_at, last_used_at FROM hawk_sessions WHERE id_hmac = $1', [idHmac], 'lrs_hawk_session');
     return rows[0] ? hawkFromRow(rows[0]) : undefined;
+  }
+
+  async touchHawkSession(idHmac: string, at: number): Promise<void> {
+    await this.rows('touch hawk session', 'UPDATE hawk_sessions SET last_used_at = $2 WHERE id_hmac = $1 AND last_used_at < $2', [idHmac, Math.trunc(at)], 'lrs_hawk_touch');
   }
 
   /** One INSERT on the primary key, committed before the request it lets through goes on. */
@@ -339,7 +347,13 @@ export class PostgresStore implements RoomStore {
         [before],
       );
       await c.query('DELETE FROM rooms WHERE (expires_at < $1 OR deleted_at < $1) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)', [before]);
-      await c.query('DELETE FROM hawk_sessions WHERE created_at < $1', [before]);
+      // After the rooms: a Hawk session whose last room just went goes in the same run.
+      await c.query(
+        `DELETE FROM hawk_sessions h WHERE h.last_used_at < $1
+           AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.owner_hmac = h.id_hmac)
+           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.participant_hmac = h.id_hmac AND s.ended_at IS NULL)`,
+        [before],
+      );
       return { reports: reports.rowCount ?? 0, sessions: sessions.rowCount ?? 0 };
     });
   }

@@ -112,7 +112,13 @@ export class SqliteStore implements RoomStore {
 
   createHawkSession(r: HawkSessionRecord): Promise<void> {
     return this.write(() => {
-      this.stmt('INSERT INTO hawk_sessions (id_hmac, key, created_at) VALUES (?, ?, ?)').run(r.idHmac, r.key, r.createdAt);
+      this.stmt('INSERT INTO hawk_sessions (id_hmac, key, created_at, last_used_at) VALUES (?, ?, ?, ?)').run(r.idHmac, r.key, r.createdAt, r.lastUsedAt);
+    });
+  }
+
+  touchHawkSession(idHmac: string, at: number): Promise<void> {
+    return this.write(() => {
+      this.stmt('UPDATE hawk_sessions SET last_used_at = ? WHERE id_hmac = ? AND last_used_at < ?').run(at, idHmac, at);
     });
   }
 
@@ -209,7 +215,12 @@ export class SqliteStore implements RoomStore {
       const reports = this.stmt('DELETE FROM reports WHERE received_at < ?').run(before).changes;
       const sessions = this.stmt('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?').run(before).changes;
       this.stmt('DELETE FROM rooms WHERE (expires_at < ? OR deleted_at < ?) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)').run(before, before);
-      this.stmt('DELETE FROM hawk_sessions WHERE created_at < ?').run(before);
+      // After the rooms: a Hawk session whose last room just went goes in the same run.
+      this.stmt(
+        `DELETE FROM hawk_sessions WHERE last_used_at < ?
+           AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.owner_hmac = hawk_sessions.id_hmac)
+           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.participant_hmac = hawk_sessions.id_hmac AND s.ended_at IS NULL)`,
+      ).run(before);
       return { reports, sessions };
     });
   }
@@ -219,7 +230,7 @@ export class SqliteStore implements RoomStore {
   getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
     return this.read(() => {
       const r = this.stmt('SELECT * FROM hawk_sessions WHERE id_hmac = ?').get(idHmac) as Row | undefined;
-      return r ? { idHmac: String(r.id_hmac), key: String(r.key), createdAt: Number(r.created_at) } : undefined;
+      return r ? { idHmac: String(r.id_hmac), key: String(r.key), createdAt: Number(r.created_at), lastUsedAt: Number(r.last_used_at) } : undefined;
     });
   }
 

@@ -87,4 +87,17 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX hawk_nonces_claimed ON hawk_nonces (claimed_at)',
     ],
   },
+  {
+    version: 3,
+    name: 'hawk sessions: last use (retention counts from it)',
+    statements: [
+      // SQLite adds a NOT NULL column only with a default; every row gets its real value next.
+      'ALTER TABLE hawk_sessions ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0',
+      'UPDATE hawk_sessions SET last_used_at = created_at',
+      'CREATE INDEX hawk_sessions_last_used ON hawk_sessions (last_used_at)',
+      // What retention asks of each Hawk session it would delete: does it own a room, is it in an open session.
+      'CREATE INDEX rooms_owner ON rooms (owner_hmac)',
+      'CREATE INDEX sessions_open_participant ON sessions (participant_hmac) WHERE ended_at IS NULL',
+    ],
+  },
 ];

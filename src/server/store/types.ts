@@ -20,6 +20,11 @@
  *   recorded in a table of applied versions. A store refuses a database whose version is newer than it knows.
  * - `reportTotals` keys are label values already bounded by the server (known names or 'other').
  *
+ * - Schema version 3 (`hawk_sessions.last_used_at`): a Hawk session records when it was last used
+ *   (`touchHawkSession`, throttled by the server); retention counts from that, not from creation, and keeps a
+ *   Hawk session that owns a room still kept or is the participant of an open session. Existing rows start
+ *   with last_used_at = created_at.
+ *
  * Additions (compatible; a store without them still works, with less):
  * - `claimHawkNonce` (schema version 2, table `hawk_nonces`): Hawk replay protection across processes. Without
  *   it, the server remembers nonces per process only.
@@ -55,6 +60,8 @@ export interface HawkSessionRecord {
   /** The Hawk key (hex), kept to verify MACs. */
   key: string;
   createdAt: number;
+  /** Last authenticated request (at most the server's touch interval behind); createdAt until then. */
+  lastUsedAt: number;
 }
 
 /** One Hawk request's replay key. `nonce` and `ts` are the client's, as sent (Hawk limits them to printable characters). */
@@ -207,6 +214,12 @@ export interface RoomStore {
 
   createHawkSession(record: HawkSessionRecord): Promise<void>;
   getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined>;
+  /**
+   * Records a use of the Hawk session: lastUsedAt becomes `at` unless it is already `at` or later (it never moves
+   * back when processes race). One write each call: the caller throttles (the server writes at most once an hour
+   * per session, not per request).
+   */
+  touchHawkSession(idHmac: string, at: number): Promise<void>;
 
   createRoom(room: RoomRecord): Promise<void>;
   /** The room, whatever its expiry or deletion (the server decides what those mean). */
@@ -245,7 +258,11 @@ export interface RoomStore {
   /** Optional: durations (seconds) of the commits since the last call, for loop_room_store_commit_seconds. */
   takeCommitTimes?(): number[];
 
-  /** Delete reports received before `before`, sessions ended before it, rooms and Hawk sessions that expired or were created before it. */
+  /**
+   * Delete reports received before `before`, sessions ended before it, rooms that expired or were deleted before
+   * it (once none of their sessions is left), then Hawk sessions last used before it that own no remaining room
+   * and are not the participant of an open session.
+   */
   retain(before: number): Promise<{ reports: number; sessions: number }>;
 }
 

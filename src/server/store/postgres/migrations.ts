@@ -97,4 +97,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX hawk_nonces_claimed ON hawk_nonces (claimed_at)',
     ],
   },
+  {
+    version: 3,
+    name: 'hawk sessions: last use (retention counts from it)',
+    statements: [
+      'ALTER TABLE hawk_sessions ADD COLUMN last_used_at BIGINT',
+      'UPDATE hawk_sessions SET last_used_at = created_at',
+      'ALTER TABLE hawk_sessions ALTER COLUMN last_used_at SET NOT NULL',
+      'CREATE INDEX hawk_sessions_last_used ON hawk_sessions (last_used_at)',
+      // What retention asks of each Hawk session it would delete: does it own a room, is it in an open session.
+      'CREATE INDEX rooms_owner ON rooms (owner_hmac)',
+      'CREATE INDEX sessions_open_participant ON sessions (participant_hmac) WHERE ended_at IS NULL',
+    ],
+  },
 ];

@@ -8,7 +8,7 @@ const num = (v: unknown) => Number(v);
 const optNum = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
 
 export function hawkFromRow(r: Row): HawkSessionRecord {
-  return { idHmac: String(r.id_hmac), key: String(r.key), createdAt: num(r.created_at) };
+  return { idHmac: String(r.id_hmac), key: String(r.key), createdAt: num(r.created_at), lastUsedAt: num(r.last_used_at) };
 }
 
 export function roomFromRow(r: Row): RoomRecord {
