@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOM_STATES } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
-import { buildInto, diagramReady, launchChromium, minDiagramTextPx, overlappingTexts, ROOT, textsOutsideDiagram } from '../visualizer/browser';
+import { buildInto, countLabelClashes, diagramReady, launchChromium, minDiagramTextPx, overlappingTexts, ROOT, textsOutsideDiagram } from '../visualizer/browser';
 import { expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
@@ -147,6 +147,9 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
     // The count labels sit in the layout's gaps: at most touching another label (their line boxes within a pixel).
     expect(await overlappingTexts(page, 1)).toEqual([]);
+    // Each `×N` meets no other text, and touches no line (or hides it under an opaque backing), thick lines included.
+    const clash = await countLabelClashes(page);
+    expect(clash).toEqual({ counts: Object.keys(expected(sent).edges).length, clashes: [], knockedOut: expect.any(Number) });
     // Zoomed in, then Fit: the same again.
     await page.click('[data-testid="zoom-in"]');
     expect((await textsOutsideDiagram(page, LABELS)).length).toBeGreaterThan(0);
@@ -156,6 +159,7 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     await page.click('[data-testid="zoom-fit"]');
     expect(await textsOutsideDiagram(page, LABELS)).toEqual([]);
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
+    expect((await countLabelClashes(page)).clashes).toEqual([]);
     // There the panel is wide enough for the non-conformance table: no sideways scroll inside it.
     await page.waitForSelector('[data-testid="nonconformance"] tr[data-session]');
     expect(await page.$eval('[data-testid="nonconformance"]', (t) => [t.scrollWidth <= (t.parentElement as HTMLElement).clientWidth, t.scrollWidth, (t.parentElement as HTMLElement).clientWidth])).toEqual([true, expect.any(Number), expect.any(Number)]);
@@ -235,12 +239,17 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       expect({ scheme, violations: await axeViolations(page) }).toEqual({ scheme, violations: [] });
+      expect({ scheme, clashes: (await countLabelClashes(page)).clashes }).toEqual({ scheme, clashes: [] }); // the backing is the scheme's background
     }
     await page.emulateMedia({ colorScheme: 'light' });
     // The docs' picture: more seeded traffic (a fifth of it broken), then the page as it shows it.
     await feed(server.serverUrl, trafficPlans({ sessions: 40, seed: 21 }).map((p, i) => ({ ...p, name: `docs-${i}` })));
     await page.waitForSelector(`[data-testid="funnel"] [data-funnel-state="init"][data-count="${sent.length + 40}"]`, { timeout: 15_000 });
     await page.waitForTimeout(1000);
+    // Busier: larger counts, thicker lines; still no count on a line or a text.
+    const clash = await countLabelClashes(page);
+    expect(clash.clashes).toEqual([]);
+    process.stdout.write(`traffic: ${clash.counts} edge counts placed, ${clash.knockedOut} of them over a line hidden by their backing\n`);
     await page.screenshot({ path: SCREENSHOT });
     // Leaving the mode takes the counts off the diagram.
     await page.click('[data-testid="mode-traffic"]');

@@ -167,3 +167,53 @@ export const overlappingTexts = (page: Page, slack: number) =>
     },
     slack,
   );
+
+/**
+ * Traffic mode's `×N` counts, measured on screen: every count whose box meets another text's, and every count whose
+ * box a line touches (the path sampled every CSS px, widened by half its drawn width) without an opaque backing (the
+ * page's background colour, over the lines, under the count) that covers the count and hides nothing but lines.
+ * `knockedOut`: the counts whose backing does hide a piece of line.
+ */
+export const countLabelClashes = (page: Page) =>
+  page.evaluate(() => {
+    const all = <T extends Element>(sel: string) => Array.from(document.querySelectorAll<T>(sel));
+    const meets = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const texts = all<SVGTextElement>('#diagram svg text');
+    const shapes = all<SVGGraphicsElement>('#diagram .edge polygon, #diagram .node path, #diagram .node polygon, #diagram .node ellipse');
+    const background = getComputedStyle(document.body).backgroundColor;
+    const lines = all<SVGPathElement>('#diagram .edge path').map((p) => {
+      const m = p.getScreenCTM() as DOMMatrix;
+      const len = p.getTotalLength();
+      const pts: Array<[number, number]> = [];
+      for (let s = 0; s <= len; s += 1 / m.a) {
+        const q = p.getPointAtLength(s).matrixTransform(m);
+        pts.push([q.x, q.y]);
+      }
+      return { path: p, id: (p.closest('g') as Element).id, half: (parseFloat(getComputedStyle(p).strokeWidth) * m.a) / 2, pts };
+    });
+    const clashes: string[] = [];
+    let knockedOut = 0;
+    const counts = all<SVGTextElement>('#diagram text.traffic-count');
+    for (const c of counts) {
+      const r = c.getBoundingClientRect();
+      const name = `${c.textContent} of ${c.getAttribute('data-for')}`;
+      if (!(r.width > 0 && r.height > 0)) clashes.push(`${name} is not drawn`);
+      for (const t of texts) if (t !== c && meets(r, t.getBoundingClientRect())) clashes.push(`${name} meets the text "${t.textContent}"`);
+      const touching = lines.filter((l) => l.pts.some(([x, y]) => x > r.left - l.half && x < r.right + l.half && y > r.top - l.half && y < r.bottom + l.half));
+      if (touching.length === 0) continue;
+      const back = document.querySelector<SVGRectElement>(`#diagram rect.traffic-backing[data-for="${CSS.escape(c.getAttribute('data-for') ?? '')}"]`);
+      const b = back?.getBoundingClientRect();
+      const s = back ? getComputedStyle(back) : undefined;
+      const ok =
+        back && b && s &&
+        b.left <= r.left && b.top <= r.top && b.right >= r.right && b.bottom >= r.bottom &&
+        s.fill === background && s.fillOpacity === '1' && s.opacity === '1' && s.visibility === 'visible' &&
+        touching.every((l) => l.path.compareDocumentPosition(back) & Node.DOCUMENT_POSITION_FOLLOWING) &&
+        back.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING &&
+        !texts.some((t) => t !== c && meets(b, t.getBoundingClientRect())) &&
+        !shapes.some((e) => meets(b, e.getBoundingClientRect()));
+      if (ok) knockedOut++;
+      else clashes.push(`${name} touches the line of ${touching.map((l) => l.id).join(', ')} and no backing hides it`);
+    }
+    return { counts: counts.length, clashes, knockedOut };
+  });

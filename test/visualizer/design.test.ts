@@ -48,7 +48,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   afterAll(() => context.close());
   afterEach(() => expect(errors).toEqual([]));
 
-  it('renders every diagram text at 11 CSS px or more in the fit view, at 1280x800 and at 1920x1080', async () => {
+  it('renders every diagram text at 11 CSS px or more in the initial view: the fit view at 1280x800 and 1920x1080, zoomed in at init on phones', async () => {
     await open(page, base());
     expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
@@ -58,11 +58,90 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     // No page scroll is needed for that: the diagram box is inside the first screen.
     const box = await page.locator('#diagram').boundingBox();
     expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(800);
+    const measured = [`1280x800 ${(await minDiagramTextPx(page)).toFixed(1)} px`];
     await page.setViewportSize({ width: 1920, height: 1080 });
     await open(page, base());
+    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
     expect(await overlappingTexts(page, 0.5)).toEqual([]);
+    measured.push(`1920x1080 ${(await minDiagramTextPx(page)).toFixed(1)} px`);
+    // Phones: the fit view would draw the text at about 4 to 5 px; the chart opens zoomed in, its start (init) in view.
+    for (const [width, height] of [
+      [390, 844],
+      [320, 640],
+    ]) {
+      await page.setViewportSize({ width, height });
+      await open(page, base());
+      const px = await minDiagramTextPx(page);
+      expect({ width, px: px >= 11 }).toEqual({ width, px: true });
+      expect(await page.getAttribute('#diagram', 'data-fit')).toBe('false');
+      const init = await page.locator('#diagram [data-state="init"]').boundingBox();
+      const box = await page.locator('#diagram').boundingBox();
+      if (!init || !box) throw new Error('no init or diagram box');
+      const inside = (a: typeof init, b: { x: number; y: number; width: number; height: number }) =>
+        a.width > 0 && a.x >= b.x && a.y >= b.y && a.x + a.width <= b.x + b.width && a.y + a.height <= b.y + b.height;
+      expect({ width, initInBox: inside(init, box), initOnScreen: inside(init, { x: 0, y: 0, width, height }) }).toEqual({ width, initInBox: true, initOnScreen: true });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      // Fit still shows the whole chart (every text inside the box), at the size that made the zoom necessary.
+      await page.click('[data-testid="zoom-fit"]');
+      expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
+      expect(await textsOutsideDiagram(page, '#diagram svg text')).toEqual([]);
+      const fitted = await minDiagramTextPx(page);
+      expect(fitted).toBeLessThan(11);
+      measured.push(`${width}x${height} ${px.toFixed(1)} px (fit view ${fitted.toFixed(1)} px)`);
+    }
+    process.stdout.write(`visualizer: smallest diagram text in the initial view: ${measured.join(', ')}\n`);
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('has a skip link: the first Tab stop, shown when focused; Enter moves the focus past the diagram to the control after it', async () => {
+    const skip = page.locator('[data-testid="skip-diagram"]');
+    const active = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.id ?? null);
+    for (const [width, height] of [
+      [1280, 800],
+      [320, 640],
+    ]) {
+      await page.setViewportSize({ width, height });
+      await page.goto('about:blank'); // a fresh load (from the same URL, only the fragment would change, and the focus stay)
+      await open(page, `${base()}#events=Session.connectionCreated`);
+      const hidden = await skip.boundingBox();
+      expect((hidden?.width ?? 0) * (hidden?.height ?? 0)).toBeLessThanOrEqual(1); // visually hidden until focused
+      await page.keyboard.press('Tab');
+      expect(await active()).toBe('skip-diagram');
+      const r = await skip.boundingBox();
+      if (!r) throw new Error('the focused skip link has no box');
+      expect({ width, x: r.x >= 0, y: r.y >= 0, right: r.x + r.width <= width, bottom: r.y + r.height <= height, tall: r.height >= 24 }).toEqual({
+        width,
+        x: true,
+        y: true,
+        right: true,
+        bottom: true,
+        tall: true,
+      });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // The right element: the one Tab reaches from the diagram's last stop.
+    await page.locator('#diagram [tabindex="0"]').last().focus();
+    await page.keyboard.press('Tab');
+    const after = await active();
+    expect(after).toBe('export-svg');
+    // Without the link, that takes every stop before and in the diagram: its states and edges, and more.
+    await skip.focus();
+    let presses = 0;
+    while ((await active()) !== after && presses < 100) {
+      await page.keyboard.press('Tab');
+      presses++;
+    }
+    expect(presses).toBeGreaterThanOrEqual(1 + 7 + diagramEdges().length);
+    await skip.focus();
+    await page.keyboard.press('Enter');
+    expect(await active()).toBe(after);
+    // It is a jump, not a navigation: the scenario in the URL fragment and on the page stays.
+    expect(await page.evaluate(() => location.hash)).toBe('#events=Session.connectionCreated');
+    expect((await shown(page)).state).toBe('waiting');
+    await page.keyboard.press('Tab');
+    expect(await active()).toBe('export-png');
   });
 
   it('zooms by buttons, keys and ctrl + wheel, pans by dragging, and fits again', async () => {

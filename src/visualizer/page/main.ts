@@ -1,6 +1,7 @@
 // The visualizer page: explore the machine event by event, follow live sessions, replay files.
 // Every step goes through the pure model (`stepRoom`): the page never decides an outcome itself.
 import { ROOM_COUNTERS, type RoomState } from '../../../machines/domain';
+import { initialRoomSnapshot } from '../../model/step';
 import { liveTrack, type LiveSession } from '../protocol';
 import { parseReplay, ReplayError, type ReplayTrack } from '../replay';
 import { availableCandidates, decodeFragment, encodeFragment, walkScenario, type Observed, type ScenarioView } from '../scenario';
@@ -167,6 +168,12 @@ function readFragment(): void {
 
 // --- wiring ---
 function wire(): void {
+  // The skip link moves the focus itself: following its href would replace the fragment, which holds the scenario.
+  const skip = $<HTMLAnchorElement>('#skip-diagram');
+  skip.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    document.getElementById(skip.hash.slice(1))?.focus();
+  });
   $('#events').addEventListener('click', (ev) => {
     const b = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-event]');
     if (!b) return;
@@ -351,7 +358,9 @@ function prepare(): void {
 /** Fit the highlighted diagram to its box and wire the zoom controls: the diagram is drawn. */
 function fitDiagram(): void {
   if (!app.svg || !app.viewport) return;
-  const zoom = setupZoom($('#diagram'), app.svg, app.viewport);
+  // Where the fit view's text would be too small to read (a phone), the chart opens zoomed in at its start.
+  const home = [app.svg.querySelector('#start'), app.svg.querySelector(`[data-state="${String(initialRoomSnapshot().value)}"]`)].filter((e): e is Element => e !== null);
+  const zoom = setupZoom($('#diagram'), app.svg, app.viewport, home);
   $('[data-testid="zoom-in"]').addEventListener('click', zoom.zoomIn);
   $('[data-testid="zoom-out"]').addEventListener('click', zoom.zoomOut);
   $('[data-testid="zoom-fit"]').addEventListener('click', zoom.fit);

@@ -5,6 +5,7 @@ import type { RoomState } from '../../../machines/domain';
 import { flaggedStep, replayText, seconds, trafficView, type TrafficView } from '../traffic';
 import { TRAFFIC_WINDOWS, WINDOW_LABEL, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
 import { $, announce, el } from './dom';
+import { placeCounts, type CountLabel } from './trafficLabels';
 import { TRAFFIC_CSS } from './trafficStyle';
 import { fetchSessionReports, openTrafficStream, type LinkState, type TrafficSource } from './trafficStream';
 
@@ -258,6 +259,7 @@ function paint(hooks: TrafficHooks): void {
   const svg = hooks.svg();
   const v = t.view;
   if (!svg || !v) return;
+  const counts: CountLabel[] = [];
   for (const e of v.edges) {
     const g = svg.querySelector<SVGGElement>(`g#${CSS.escape(e.id)}[data-edge]`);
     if (!g) continue;
@@ -265,7 +267,7 @@ function paint(hooks: TrafficHooks): void {
     g.style.setProperty('--traffic-w', `${e.width}px`);
     const name = (g.getAttribute('aria-label') ?? '').replace(/ · \d+ transitions?$/, '').replace(/, available now$/, '');
     g.setAttribute('aria-label', `${name} · ${e.count} transition${e.count === 1 ? '' : 's'}`);
-    label(g, 'traffic-count', `×${e.count}`, 'below-text');
+    counts.push({ edge: g, text: label(g, 'traffic-count', `×${e.count}`), backing: backingOf(g) });
   }
   for (const s of v.states) {
     const g = svg.querySelector<SVGGElement>(`g[data-state="${s.state}"]`);
@@ -274,15 +276,22 @@ function paint(hooks: TrafficHooks): void {
     g.setAttribute('data-reached', String(s.reached));
     const base = `state ${s.state}`;
     g.setAttribute('aria-label', `${base} · ${s.sessions} open now · ${s.reached} reached it`);
-    label(g, 'traffic-state', `${s.sessions} open · ${s.reached} reached`, 'below-box');
+    const node = label(g, 'traffic-state', `${s.sessions} open · ${s.reached} reached`);
+    if (!node.hasAttribute('x')) {
+      const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
+      if (box) {
+        node.setAttribute('x', String(box.x + box.width / 2));
+        node.setAttribute('y', String(box.y + box.height + 13));
+      }
+    }
   }
+  // The counts go where they touch nothing, now that every label (and every line's width) is known.
+  const graph = counts[0]?.edge.parentNode;
+  if (graph instanceof SVGGElement) placeCounts(graph, counts);
 }
 
-/**
- * One added text per element (made once, updated after), in a layer of its own beside the graph's elements: inside a
- * focusable state or edge it would change what that element's accessible name must contain.
- */
-function label(g: SVGGElement, cls: string, text: string, where: 'below-text' | 'below-box'): void {
+/** The layer of added labels, beside the graph's elements: inside a focusable state or edge they would change its accessible name. */
+function layerOf(g: SVGGElement): SVGGElement {
   const graph = g.parentNode as SVGGElement;
   let layer = graph.querySelector<SVGGElement>(':scope > g.traffic-labels');
   if (!layer) {
@@ -291,27 +300,37 @@ function label(g: SVGGElement, cls: string, text: string, where: 'below-text' | 
     layer.setAttribute('aria-hidden', 'true');
     graph.append(layer);
   }
+  return layer;
+}
+
+/** One added text per element (made once, updated after). */
+function label(g: SVGGElement, cls: string, text: string): SVGTextElement {
+  const layer = layerOf(g);
   let node = layer.querySelector<SVGTextElement>(`text[data-for="${CSS.escape(g.id)}"]`);
   if (!node) {
     node = document.createElementNS(SVG_NS, 'text') as SVGTextElement;
     node.setAttribute('class', cls);
     node.setAttribute('data-for', g.id);
     node.setAttribute('text-anchor', 'middle');
-    const texts = Array.from(g.querySelectorAll<SVGTextElement>('text'));
-    const last = texts[texts.length - 1];
-    if (where === 'below-text' && last) {
-      node.setAttribute('x', last.getAttribute('x') ?? '0');
-      node.setAttribute('y', String(Number(last.getAttribute('y') ?? 0) + 18));
-    } else {
-      const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
-      if (box) {
-        node.setAttribute('x', String(box.x + box.width / 2));
-        node.setAttribute('y', String(box.y + box.height + 13));
-      }
-    }
     layer.append(node);
   }
   node.textContent = text;
+  return node;
+}
+
+/** The opaque box under an edge's count (drawn before it, over the lines). */
+function backingOf(g: SVGGElement): SVGRectElement {
+  const layer = layerOf(g);
+  let rect = layer.querySelector<SVGRectElement>(`rect[data-for="${CSS.escape(g.id)}"]`);
+  if (!rect) {
+    rect = document.createElementNS(SVG_NS, 'rect') as SVGRectElement;
+    rect.setAttribute('class', 'traffic-backing');
+    rect.setAttribute('data-for', g.id);
+    rect.setAttribute('rx', '3');
+    rect.setAttribute('fill', '#ffffff'); // the exported file's; the page's is its background (light or dark)
+    layer.prepend(rect);
+  }
+  return rect;
 }
 
 function unpaint(): void {

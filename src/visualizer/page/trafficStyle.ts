@@ -32,6 +32,7 @@ body[data-traffic] #diagram [data-available="true"] text { font-weight: normal; 
 body[data-traffic] #diagram [data-active="true"] path { fill: var(--node); stroke: var(--node-line); stroke-width: 1px; }
 body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
 #diagram text.traffic-count { font: bold 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+#diagram rect.traffic-backing { fill: var(--bg); stroke: none; }
 #diagram text.traffic-state { font: 15px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 #log li[data-flagged="true"] { outline: 3px solid var(--bad); }
 `;

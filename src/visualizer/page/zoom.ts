@@ -44,7 +44,54 @@ export function drawnBox(layout: Box, viewport: SVGGElement): Box {
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGElement): DiagramZoom {
+/** The least size, in CSS px, the initial view draws the chart's smallest text at (the fit view is kept where it does). */
+export const READABLE_PX = 12;
+
+/**
+ * The initial view where the fit view's text would be smaller than READABLE_PX (a phone): zoomed in until it is not,
+ * with `home` (the start of the chart) at the top, centred as far as the chart allows. Undefined: the fit view.
+ */
+function readableStart(svg: SVGSVGElement, viewport: SVGGElement, layout: Box, home: Element[]): ZoomTransform | undefined {
+  const sizes = Array.from(viewport.querySelectorAll('text[font-size]'), (t) => Number(t.getAttribute('font-size'))).filter((n) => n > 0);
+  const smallest = Math.min(...sizes);
+  // Layout-free first: the box is never wider than the window nor taller than max(420px, the window). When even that
+  // would draw the text readable (a laptop), the measuring below, which lays the page out before its first paint, is skipped.
+  if (!(Math.min(innerWidth / layout.width, Math.max(420, innerHeight) / layout.height) * smallest < READABLE_PX)) return undefined;
+  const ctm = svg.getScreenCTM();
+  const local = viewport.getCTM();
+  if (!ctm || !local || !(ctm.a > 0)) return undefined; // not rendered
+  const k = READABLE_PX / (smallest * ctm.a);
+  if (k <= 1) return undefined;
+  // What the box shows, in the SVG's units (the viewBox, and the room "meet" leaves around it).
+  const r = svg.getBoundingClientRect();
+  const toUser = ctm.inverse();
+  const a = new DOMPoint(r.left, r.top).matrixTransform(toUser);
+  const b = new DOMPoint(r.right, r.bottom).matrixTransform(toUser);
+  // `home`'s box in the chart's units (the viewport's, untransformed).
+  const toChart = local.inverse();
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const e of home) {
+    if (!(e instanceof SVGGraphicsElement)) continue;
+    const m = toChart.multiply(e.getCTM() ?? new DOMMatrix());
+    const h = e.getBBox();
+    for (const [x, y] of [[h.x, h.y], [h.x + h.width, h.y + h.height]]) {
+      const p = new DOMPoint(x, y).matrixTransform(m);
+      xs.push(p.x);
+      ys.push(p.y);
+    }
+  }
+  if (xs.length === 0) return undefined;
+  // Centred on home, unless that would leave empty room beside the chart.
+  const centre = (from: number, to: number) => (a.x + b.x) / 2 - (k * (from + to)) / 2;
+  const left = a.x - k * layout.x; // the chart's left side at the box's
+  const right = b.x - k * (layout.x + layout.width); // its right side at the box's
+  const tx = right <= left ? Math.min(left, Math.max(right, centre(Math.min(...xs), Math.max(...xs)))) : centre(layout.x, layout.x + layout.width);
+  const ty = a.y + 8 / ctm.a - k * Math.min(...ys);
+  return zoomIdentity.translate(tx, ty).scale(k);
+}
+
+export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGElement, home: Element[] = []): DiagramZoom {
   const base = svg.viewBox.baseVal;
   const layout: Box = { x: base.x, y: base.y, width: base.width, height: base.height };
   const sel = select<SVGSVGElement, unknown>(svg);
@@ -79,8 +126,8 @@ export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGEl
 
   sel.call(behaviour).on('dblclick.zoom', null); // double clicks belong to the edges
   // At start everything drawn is the build-time layout, whose box is the viewBox: no measuring (getBBox would
-  // force a synchronous layout of the whole page before its first paint).
-  sel.call(behaviour.transform, zoomIdentity);
+  // force a synchronous layout of the whole page before its first paint), except on a screen too small for the fit view.
+  sel.call(behaviour.transform, readableStart(svg, viewport, layout, home) ?? zoomIdentity);
   // Labels added, removed or rewritten after layout: the fit view follows them (a zoomed view is left where it is;
   // Fit measures again).
   new MutationObserver(() => {
