@@ -12,7 +12,7 @@ export const serve: Command = {
   usage: [
     'loop-room-state serve [--port N] [--host H] [--db PATH | --store URL] [--strict] [--admin-token T] [--retain-days N]',
     '                      [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL] [--cors-origin ORIGINS]',
-    '                      [--public-url URL]',
+    '                      [--public-url URL] [--access-log]',
     '',
     `  --port             port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)`,
     '  --host             address to bind (default 127.0.0.1; another address needs an admin token)',
@@ -28,6 +28,8 @@ export const serve: Command = {
     '  --cors-origin      comma-separated web origins whose pages may call the API from a browser (default none)',
     '  --public-url       the origin clients use, e.g. https://rooms.example.com behind a TLS-terminating proxy:',
     '                     Hawk signatures are checked for its host and port (default: the Host header\'s)',
+    '  --access-log       print one JSON line per API request on stdout: time, method, route (no tokens), action,',
+    '                     status, ms, errno',
     '',
     'Runs until interrupted (Ctrl-C, SIGTERM); answers in flight are finished first.',
   ].join('\n'),
@@ -35,6 +37,7 @@ export const serve: Command = {
     const { flags } = parseArgs(argv, {
       port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value',
       'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
+      'access-log': 'switch',
     });
     const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
     const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
@@ -72,6 +75,7 @@ export const serve: Command = {
         corsOrigins,
         ...(publicUrl ? { publicUrl } : {}),
         log,
+        ...(flags['access-log'] === true ? { accessLog: (entry) => io.out(JSON.stringify(entry)) } : {}),
         fallback: (req, res) => {
           if (visualizer) return visualizer.handle(req, res);
           res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });

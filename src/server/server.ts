@@ -12,6 +12,7 @@ import { Hmacs, randomHex, sameSecret } from './secrets';
 import { StoreUnavailableError, type RoomStore } from './store/types';
 import { handleTraffic } from './traffic';
 import { jsonObject } from './validate';
+import { routeOf, type AccessLogEntry } from './accessLog';
 import { exportShape } from './reportShape';
 
 export interface RoomServerOptions {
@@ -55,6 +56,8 @@ export interface RoomServerOptions {
   media?: { apiKey: string; sessionId?: string };
   /** Operator log lines (never a secret). */
   log?: (line: string) => void;
+  /** Called once per answered API request (routes, never paths: see accessLog.ts). */
+  accessLog?: (entry: AccessLogEntry) => void;
   now?: () => number;
 }
 
@@ -94,8 +97,27 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   });
   const adminToken = options.adminToken ?? process.env.LOOP_ROOM_STATE_ADMIN_TOKEN;
 
-  const send = (res: ServerResponse, caller: Caller, answer: Answer, action: RequestAction) => {
-    metrics.request(action, answer.status);
+  /** Arrival of each request being handled, for the access log. */
+  const arrivals = new WeakMap<ServerResponse, { method: string; path: string; at: number }>();
+  /** Every answer is counted here once: in the metrics, and in the access log when there is one. */
+  const answered = (res: ServerResponse, action: RequestAction, status: number, errno?: number) => {
+    metrics.request(action, status);
+    const arrival = arrivals.get(res);
+    if (!options.accessLog || !arrival) return;
+    const entry: AccessLogEntry = {
+      time: new Date(now()).toISOString(),
+      method: arrival.method,
+      route: routeOf(arrival.path, base),
+      action,
+      status,
+      ms: Math.round((performance.now() - arrival.at) * 10) / 10,
+    };
+    if (errno !== undefined) entry.errno = errno;
+    options.accessLog(entry);
+  };
+
+  const send = (res: ServerResponse, caller: Caller, answer: Answer, action: RequestAction, errno?: number) => {
+    answered(res, action, answer.status, errno);
     const body = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
     const contentType = typeof answer.body === 'string' ? (answer.headers?.['Content-Type'] ?? 'text/plain; charset=utf-8') : 'application/json; charset=utf-8';
     const headers: Record<string, string | number> = { 'Cache-Control': 'no-store', ...(answer.headers ?? {}) };
@@ -122,7 +144,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       log(`server: internal error in ${action}: ${err instanceof Error ? `${err.name}: ${err.message}` : typeof err}`);
       e = errors.unavailable(retryAfter);
     }
-    send(res, caller, { status: e.status, body: e.body(), headers: { 'Content-Type': 'application/json; charset=utf-8', ...e.headers } }, action);
+    send(res, caller, { status: e.status, body: e.body(), headers: { 'Content-Type': 'application/json; charset=utf-8', ...e.headers } }, action, e.errno);
   };
 
   const admin = (req: IncomingMessage) => {
@@ -179,7 +201,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         // handleTraffic answers (its CORS and the stream are its own); counted here like every other answer.
         action = 'traffic';
         const status = await handleTraffic({ store, req, res, rest, query, admin: () => admin(req), now });
-        return metrics.request(action, status);
+        return answered(res, action, status);
       }
       const reportsMatch = /^\/sessions\/([^/]+)\/reports$/.exec(rest);
       if (reportsMatch) {
@@ -249,6 +271,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       query = new URLSearchParams();
     }
     if (path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
+    if (options.accessLog) arrivals.set(res, { method: req.method ?? 'GET', path, at: performance.now() });
     route(req, res, path, query).catch((err) => {
       log(`server: unexpected failure: ${err instanceof Error ? err.name : typeof err}`);
       if (!res.headersSent) fail(res, { scheme: 'none' }, err, 'other');

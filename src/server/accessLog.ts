@@ -1,0 +1,33 @@
+// One line per answered request, for operators (`serve --access-log`). It names the route, never the path
+// as sent: room tokens and session ids sit in paths, and a token in a log is a leaked secret.
+import type { RequestAction } from './metrics';
+
+export interface AccessLogEntry {
+  /** When the answer left (ISO 8601). */
+  time: string;
+  method: string;
+  /** The route, e.g. '/v1/rooms/:token'; '/v1/*' for a path the API does not have. */
+  route: string;
+  action: RequestAction;
+  status: number;
+  /** From the request's arrival to its answer (a traffic stream: to its first byte). */
+  ms: number;
+  /** The error body's errno, on errors. */
+  errno?: number;
+}
+
+const TEMPLATES: ReadonlyArray<[RegExp, string]> = [
+  [/^\/rooms\/[^/]*$/, '/rooms/:token'],
+  [/^\/sessions\/[^/]+\/reports$/, '/sessions/:id/reports'],
+  [/^\/traffic\/sessions\/[^/]+$/, '/traffic/sessions/:id'],
+];
+const FIXED = new Set(['/registration', '/rooms', '/stats', '/traffic', '/traffic/stream']);
+
+/** The route a path stands for, with its secrets and ids replaced by names. */
+export function routeOf(path: string, base: string): string {
+  if (path === '/metrics') return path;
+  const rest = path.slice(base.length);
+  if (FIXED.has(rest)) return path;
+  for (const [pattern, template] of TEMPLATES) if (pattern.test(rest)) return base + template;
+  return `${base}/*`;
+}
