@@ -3,6 +3,7 @@
 // drills down into replay; and the page opened from disk connects with the server's address and admin token.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOM_STATES } from '../../machines/domain';
@@ -11,7 +12,8 @@ import { buildInto, countLabelClashes, diagramReady, launchChromium, minDiagramT
 import { expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
-const SCREENSHOT = join(ROOT, 'docs/traffic.png');
+// The docs' screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1): live data differs on each run.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs/traffic.png') : join(tmpdir(), `loop-room-traffic-${process.pid}.png`);
 
 let dir: string;
 let server: TrafficServer;
@@ -251,6 +253,7 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     expect(clash.clashes).toEqual([]);
     process.stdout.write(`traffic: ${clash.counts} edge counts placed, ${clash.knockedOut} of them over a line hidden by their backing\n`);
     await page.screenshot({ path: SCREENSHOT });
+    if (!process.env.UPDATE_SCREENSHOTS) rmSync(SCREENSHOT, { force: true });
     // Leaving the mode takes the counts off the diagram.
     await page.click('[data-testid="mode-traffic"]');
     expect(await page.$$eval('#diagram [data-count], #diagram text.traffic-count', (x) => x.length)).toBe(0);

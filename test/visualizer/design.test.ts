@@ -1,8 +1,9 @@
 // The visualizer as a designer uses it, in real Chromium, served and from disk: legible labels at laptop and desktop
 // sizes, zoom and pan, a clickable diagram whose highlighted edges are the model's answer, details by keyboard,
 // no sideways overflow, dark mode, forced colours, axe-core, dropped files. One browser, one page per target.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ROOM_EVENTS } from '../../machines/domain';
 import { diagramEdges } from '../../src/docs/diagram';
@@ -401,9 +402,11 @@ it('takes the screenshot for the docs: 1280x800, mid-call, details of the curren
     await page.locator('#diagram [data-state="sendrecv"]').focus();
     await page.keyboard.press('Enter');
     await textIs(page, '[data-testid="details"]', 'sending and receiving: the session is set up', true);
-    const file = join(ROOT, 'docs', 'visualizer.png');
+    // The docs' screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+    const file = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'visualizer.png') : join(tmpdir(), `loop-room-visualizer-${process.pid}.png`);
     await page.screenshot({ path: file });
     expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
+    if (!process.env.UPDATE_SCREENSHOTS) rmSync(file, { force: true });
   } finally {
     await page.close();
   }
