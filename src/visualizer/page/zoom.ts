@@ -55,8 +55,12 @@ function readableStart(svg: SVGSVGElement, viewport: SVGGElement, layout: Box, h
   const sizes = Array.from(viewport.querySelectorAll('text[font-size]'), (t) => Number(t.getAttribute('font-size'))).filter((n) => n > 0);
   const smallest = Math.min(...sizes);
   // Layout-free first: the box is never wider than the window nor taller than max(420px, the window). When even that
-  // would draw the text readable (a laptop), the measuring below, which lays the page out before its first paint, is skipped.
-  if (!(Math.min(innerWidth / layout.width, Math.max(420, innerHeight) / layout.height) * smallest < READABLE_PX)) return undefined;
+  // would draw the text readable (a laptop), the measuring below, which lays the page out before its first paint, is
+  // skipped. Asked as a media query: reading innerWidth or innerHeight would itself force that layout.
+  const readableAt = READABLE_PX / smallest; // the least screen scale that draws the smallest text readable
+  const tooSmall = [`(max-width: ${layout.width * readableAt}px)`];
+  if (layout.height * readableAt > 420) tooSmall.push(`(max-height: ${layout.height * readableAt}px)`);
+  if (!Number.isFinite(readableAt) || !matchMedia(tooSmall.join(', ')).matches) return undefined;
   const ctm = svg.getScreenCTM();
   const local = viewport.getCTM();
   if (!ctm || !local || !(ctm.a > 0)) return undefined; // not rendered
