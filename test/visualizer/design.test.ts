@@ -49,7 +49,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   afterAll(() => context.close());
   afterEach(() => expect(errors).toEqual([]));
 
-  it('renders every diagram text at 11 CSS px or more in the initial view: the fit view at 1280x800 and 1920x1080, zoomed in at init on phones', async () => {
+  it('renders every diagram text at 11 CSS px or more in the initial view: the fit view at 1280x720, 1280x800 and 1920x1080, zoomed in at init on phones and narrow windows', async () => {
     await open(page, base());
     expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
@@ -66,10 +66,19 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
     expect(await overlappingTexts(page, 0.5)).toEqual([]);
     measured.push(`1920x1080 ${(await minDiagramTextPx(page)).toFixed(1)} px`);
-    // Phones: the fit view would draw the text at about 4 to 5 px; the chart opens zoomed in, its start (init) in view.
+    // A 1280x720 laptop keeps the fit view too (its text is just above 11 px).
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await open(page, base());
+    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
+    expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
+    measured.push(`1280x720 ${(await minDiagramTextPx(page)).toFixed(1)} px`);
+    // Phones and narrow windows: the fit view would draw the text at about 4 to 10 px; the chart opens zoomed in,
+    // its start (init) in view.
     for (const [width, height] of [
       [390, 844],
       [320, 640],
+      [1024, 768],
+      [1100, 800],
     ]) {
       await page.setViewportSize({ width, height });
       await open(page, base());

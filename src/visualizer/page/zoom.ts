@@ -44,28 +44,31 @@ export function drawnBox(layout: Box, viewport: SVGGElement): Box {
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-/** The least size, in CSS px, the initial view draws the chart's smallest text at (the fit view is kept where it does). */
+/** Text drawn smaller than this in the fit view (CSS px) makes the page open zoomed in instead. */
+export const MIN_PX = 11;
+/** The size, in CSS px, the zoomed-in initial view draws the chart's smallest text at. */
 export const READABLE_PX = 12;
 
 /**
- * The initial view where the fit view's text would be smaller than READABLE_PX (a phone): zoomed in until it is not,
- * with `home` (the start of the chart) at the top, centred as far as the chart allows. Undefined: the fit view.
+ * The initial view where the fit view's text would be smaller than MIN_PX (a phone, a narrow window): zoomed in until
+ * it is READABLE_PX, with `home` (the start of the chart) at the top, centred as far as the chart allows. Undefined:
+ * the fit view.
  */
 function readableStart(svg: SVGSVGElement, viewport: SVGGElement, layout: Box, home: Element[]): ZoomTransform | undefined {
   const sizes = Array.from(viewport.querySelectorAll('text[font-size]'), (t) => Number(t.getAttribute('font-size'))).filter((n) => n > 0);
   const smallest = Math.min(...sizes);
-  // Layout-free first: the box is never wider than the window nor taller than max(420px, the window). When even that
-  // would draw the text readable (a laptop), the measuring below, which lays the page out before its first paint, is
-  // skipped. Asked as a media query: reading innerWidth or innerHeight would itself force that layout.
-  const readableAt = READABLE_PX / smallest; // the least screen scale that draws the smallest text readable
-  const tooSmall = [`(max-width: ${layout.width * readableAt}px)`];
-  if (layout.height * readableAt > 420) tooSmall.push(`(max-height: ${layout.height * readableAt}px)`);
-  if (!Number.isFinite(readableAt) || !matchMedia(tooSmall.join(', ')).matches) return undefined;
+  // Layout-free first, from style.css's layout: up to 900px wide the diagram box is short (always measure); wider, it is
+  // the window less 23.75rem (margins and the side panel) wide and max(420px, the window less 6rem) tall. When that box
+  // draws the text at MIN_PX or more, the measuring below, which lays the page out before its first paint, is skipped.
+  // Asked as a media query: reading innerWidth or innerHeight would itself force that layout.
+  const least = MIN_PX / smallest; // the least screen scale that draws the smallest text at MIN_PX
+  const tooSmall = ['(max-width: 900px)', `(max-width: calc(${layout.width * least}px + 23.75rem))`];
+  if (layout.height * least > 420) tooSmall.push(`(max-height: calc(${layout.height * least}px + 6rem))`);
+  if (!Number.isFinite(least) || !matchMedia(tooSmall.join(', ')).matches) return undefined;
   const ctm = svg.getScreenCTM();
   const local = viewport.getCTM();
-  if (!ctm || !local || !(ctm.a > 0)) return undefined; // not rendered
+  if (!ctm || !local || !(ctm.a > 0) || smallest * ctm.a >= MIN_PX) return undefined; // not rendered, or readable
   const k = READABLE_PX / (smallest * ctm.a);
-  if (k <= 1) return undefined;
   // What the box shows, in the SVG's units (the viewBox, and the room "meet" leaves around it).
   const r = svg.getBoundingClientRect();
   const toUser = ctm.inverse();
