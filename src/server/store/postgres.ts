@@ -38,7 +38,8 @@ import {
 } from './types';
 import { createPool, describe, isRetryable, isUnavailable, loadPg, redactUrl, toStoreError } from './postgres/connection';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations';
-import { hawkFromRow, reportFromRow, roomFromRow, SESSION_COLUMNS, sessionFromRow, sessionToRow, type Row } from './postgres/rows';
+import { SESSION_COLUMNS, sessionToRow } from './postgres/rows';
+import { hawkFromRow, reportFromRow, roomFromRow, sessionFromRow, type Row } from './rows';
 import { metricsDataQuery, statsQuery } from './postgres/stats';
 
 /** Key of the advisory lock that makes concurrent `open()`s apply migrations one at a time. */

@@ -28,6 +28,7 @@ import {
   type StoredReport,
   type Verdict,
 } from './types';
+import { hawkFromRow, reportFromRow, roomFromRow, sessionFromRow, type Row } from './rows';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** The database file. */
@@ -38,7 +39,6 @@ export interface SqliteStoreOptions extends StoreOptions {
 }
 
 type Db = BetterSqlite3.Database;
-type Row = Record<string, unknown>;
 
 /** SQLite result codes that mean "cannot serve now" rather than a bug. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOTADB|CORRUPT|PERM|AUTH)/;
@@ -155,8 +155,8 @@ export class SqliteStore implements RoomStore {
       const db = this.conn();
       const roomRow = this.stmt('SELECT * FROM rooms WHERE token = ?').get(room) as Row | undefined;
       if (!roomRow) return undefined;
-      const open = (this.stmt('SELECT * FROM sessions WHERE room = ? AND ended_at IS NULL ORDER BY joined_at, id').all(room) as Row[]).map(toSession);
-      const d = decide({ room: toRoom(roomRow), open });
+      const open = (this.stmt('SELECT * FROM sessions WHERE room = ? AND ended_at IS NULL ORDER BY joined_at, id').all(room) as Row[]).map(sessionFromRow);
+      const d = decide({ room: roomFromRow(roomRow), open });
       if (d.kind === 'refuse') return d.value;
       for (const e of d.end) this.endSession(e.id, e.reason, e.at);
       this.insertSession(d.create);
@@ -169,7 +169,7 @@ export class SqliteStore implements RoomStore {
       const db = this.conn();
       const row = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Row | undefined;
       if (!row) return undefined;
-      const session = toSession(row);
+      const session = sessionFromRow(row);
       const d = decide(session);
       if (d.kind === 'refuse') return d.value;
       const c = d.changes ?? {};
@@ -230,44 +230,44 @@ export class SqliteStore implements RoomStore {
   getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
     return this.read(() => {
       const r = this.stmt('SELECT * FROM hawk_sessions WHERE id_hmac = ?').get(idHmac) as Row | undefined;
-      return r ? { idHmac: String(r.id_hmac), key: String(r.key), createdAt: Number(r.created_at), lastUsedAt: Number(r.last_used_at) } : undefined;
+      return r ? hawkFromRow(r) : undefined;
     });
   }
 
   getRoom(token: string): Promise<RoomRecord | undefined> {
     return this.read(() => {
       const r = this.stmt('SELECT * FROM rooms WHERE token = ?').get(token) as Row | undefined;
-      return r ? toRoom(r) : undefined;
+      return r ? roomFromRow(r) : undefined;
     });
   }
 
   openSessions(room: string): Promise<SessionRecord[]> {
-    return this.read(() => (this.stmt('SELECT * FROM sessions WHERE room = ? AND ended_at IS NULL ORDER BY joined_at, id').all(room) as Row[]).map(toSession));
+    return this.read(() => (this.stmt('SELECT * FROM sessions WHERE room = ? AND ended_at IS NULL ORDER BY joined_at, id').all(room) as Row[]).map(sessionFromRow));
   }
 
   getSession(id: string): Promise<SessionRecord | undefined> {
     return this.read(() => {
       const r = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Row | undefined;
-      return r ? toSession(r) : undefined;
+      return r ? sessionFromRow(r) : undefined;
     });
   }
 
   sessionByToken(tokenHmac: string): Promise<SessionRecord | undefined> {
     return this.read(() => {
       const r = this.stmt('SELECT * FROM sessions WHERE token_hmac = ?').get(tokenHmac) as Row | undefined;
-      return r ? toSession(r) : undefined;
+      return r ? sessionFromRow(r) : undefined;
     });
   }
 
   openSessionOf(room: string, participantHmac: string): Promise<SessionRecord | undefined> {
     return this.read(() => {
       const r = this.stmt('SELECT * FROM sessions WHERE room = ? AND participant_hmac = ? AND ended_at IS NULL').get(room, participantHmac) as Row | undefined;
-      return r ? toSession(r) : undefined;
+      return r ? sessionFromRow(r) : undefined;
     });
   }
 
   sessionReports(id: string): Promise<StoredReport[]> {
-    return this.read(() => (this.stmt('SELECT * FROM reports WHERE session = ? ORDER BY seq').all(id) as Row[]).map(toReport));
+    return this.read(() => (this.stmt('SELECT * FROM reports WHERE session = ? ORDER BY seq').all(id) as Row[]).map(reportFromRow));
   }
 
   async *exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
@@ -291,7 +291,7 @@ export class SqliteStore implements RoomStore {
             .all(after, ...params) as Row[],
       );
       if (page.length === 0) return;
-      for (const r of page) yield toReport(r);
+      for (const r of page) yield reportFromRow(r);
       after = Number(page[page.length - 1].id);
     }
   }
@@ -561,49 +561,4 @@ export class SqliteStore implements RoomStore {
     this.log(`store: ${what} failed (${code})`);
     return new StoreUnavailableError(`the store is unavailable (${code})`, err);
   }
-}
-
-function toRoom(r: Row): RoomRecord {
-  return {
-    token: String(r.token),
-    name: String(r.name),
-    owner: String(r.owner),
-    ownerHmac: String(r.owner_hmac),
-    maxSize: Number(r.max_size),
-    createdAt: Number(r.created_at),
-    expiresAt: Number(r.expires_at),
-    ...(r.deleted_at === null || r.deleted_at === undefined ? {} : { deletedAt: Number(r.deleted_at) }),
-  };
-}
-
-function toSession(r: Row): SessionRecord {
-  return {
-    id: String(r.id),
-    room: String(r.room),
-    kind: r.kind as SessionRecord['kind'],
-    participantHmac: String(r.participant_hmac),
-    tokenHmac: String(r.token_hmac),
-    ...(r.display_name === null ? {} : { displayName: String(r.display_name) }),
-    owner: Number(r.owner) === 1,
-    joinedAt: Number(r.joined_at),
-    expiresAt: Number(r.expires_at),
-    ...(r.ended_at === null ? {} : { endedAt: Number(r.ended_at), endReason: r.end_reason as EndReason, endState: r.end_state as RoomState }),
-    snapshot: { state: r.state as RoomState, connections: Number(r.connections), sendStreams: Number(r.send_streams), recvStreams: Number(r.recv_streams) },
-    firstReached: JSON.parse(String(r.first_reached)) as SessionRecord['firstReached'],
-    reportCount: Number(r.report_count),
-    nonConformantCount: Number(r.non_conformant),
-  };
-}
-
-function toReport(r: Row): StoredReport {
-  return {
-    room: String(r.room),
-    session: String(r.session),
-    seq: Number(r.seq),
-    receivedAt: Number(r.received_at),
-    fromState: r.from_state as RoomState,
-    fields: { event: String(r.event), state: String(r.state), connections: Number(r.connections), sendStreams: Number(r.send_streams), recvStreams: Number(r.recv_streams) },
-    verdict: r.verdict as Verdict,
-    ...(r.expected === null ? {} : { expected: JSON.parse(String(r.expected)) as ModelSnapshot }),
-  };
 }

@@ -3,7 +3,7 @@
 import { ROOM_STATES, type RoomState } from '../../../../machines/domain';
 import { percentile } from '../percentile';
 import type { EndReason, MetricsData, ModelSnapshot, Stats, StatsQuery, Verdict } from '../types';
-import type { Row } from './rows';
+import type { Row } from '../rows';
 
 export type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
 

@@ -1,0 +1,68 @@
+// Rows of either store's schema -> the store contract's records. The two schemas hold the same columns; where their
+// types differ, the readers here take both: a boolean is 1 (SQLite INTEGER) or true (PostgreSQL BOOLEAN), a JSON
+// column is text (SQLite) or already parsed (PostgreSQL jsonb).
+import type { RoomState } from '../../../machines/domain';
+import type { EndReason, HawkSessionRecord, ModelSnapshot, ParticipantKind, RoomRecord, SessionRecord, StoredReport, Verdict } from './types';
+
+export type Row = Record<string, unknown>;
+
+const num = (v: unknown) => Number(v);
+const optNum = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+const bool = (v: unknown) => v === true || v === 1;
+const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+
+export function hawkFromRow(r: Row): HawkSessionRecord {
+  return { idHmac: String(r.id_hmac), key: String(r.key), createdAt: num(r.created_at), lastUsedAt: num(r.last_used_at) };
+}
+
+export function roomFromRow(r: Row): RoomRecord {
+  const room: RoomRecord = {
+    token: String(r.token),
+    name: String(r.name),
+    owner: String(r.owner),
+    ownerHmac: String(r.owner_hmac),
+    maxSize: num(r.max_size),
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+  };
+  const deletedAt = optNum(r.deleted_at);
+  if (deletedAt !== undefined) room.deletedAt = deletedAt;
+  return room;
+}
+
+export function sessionFromRow(r: Row): SessionRecord {
+  const s: SessionRecord = {
+    id: String(r.id),
+    room: String(r.room),
+    kind: r.kind as ParticipantKind,
+    participantHmac: String(r.participant_hmac),
+    tokenHmac: String(r.token_hmac),
+    owner: bool(r.owner),
+    joinedAt: num(r.joined_at),
+    expiresAt: num(r.expires_at),
+    snapshot: { state: r.state as RoomState, connections: num(r.connections), sendStreams: num(r.send_streams), recvStreams: num(r.recv_streams) },
+    firstReached: { ...(json(r.first_reached) as Partial<Record<RoomState, number>>) },
+    reportCount: num(r.report_count),
+    nonConformantCount: num(r.non_conformant),
+  };
+  if (r.display_name !== null && r.display_name !== undefined) s.displayName = String(r.display_name);
+  const endedAt = optNum(r.ended_at);
+  if (endedAt !== undefined) s.endedAt = endedAt;
+  if (r.end_reason !== null && r.end_reason !== undefined) s.endReason = r.end_reason as EndReason;
+  if (r.end_state !== null && r.end_state !== undefined) s.endState = r.end_state as RoomState;
+  return s;
+}
+
+export function reportFromRow(r: Row): StoredReport {
+  const report: StoredReport = {
+    room: String(r.room),
+    session: String(r.session),
+    seq: num(r.seq),
+    receivedAt: num(r.received_at),
+    fromState: r.from_state as RoomState,
+    fields: { event: String(r.event), state: String(r.state), connections: num(r.connections), sendStreams: num(r.send_streams), recvStreams: num(r.recv_streams) },
+    verdict: r.verdict as Verdict,
+  };
+  if (r.expected !== null && r.expected !== undefined) report.expected = json(r.expected) as ModelSnapshot;
+  return report;
+}
