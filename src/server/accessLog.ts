@@ -1,5 +1,5 @@
-// One line per answered request, for operators (`serve --access-log`). It names the route, never the path
-// as sent: room tokens and session ids sit in paths, and a token in a log is a leaked secret.
+// One line per answered request, for operators (`serve --access-log`). It names the route (routes.ts), never the
+// path as sent: room tokens and session ids sit in paths, and a token in a log is a leaked secret.
 import type { RequestAction } from './metrics';
 
 export interface AccessLogEntry {
@@ -14,20 +14,4 @@ export interface AccessLogEntry {
   ms: number;
   /** The error body's errno, on errors. */
   errno?: number;
-}
-
-const TEMPLATES: ReadonlyArray<[RegExp, string]> = [
-  [/^\/rooms\/[^/]*$/, '/rooms/:token'],
-  [/^\/sessions\/[^/]+\/reports$/, '/sessions/:id/reports'],
-  [/^\/traffic\/sessions\/[^/]+$/, '/traffic/sessions/:id'],
-];
-const FIXED = new Set(['/registration', '/rooms', '/stats', '/traffic', '/traffic/stream']);
-
-/** The route a path stands for, with its secrets and ids replaced by names. */
-export function routeOf(path: string, base: string): string {
-  if (path === '/metrics') return path;
-  const rest = path.slice(base.length);
-  if (FIXED.has(rest)) return path;
-  for (const [pattern, template] of TEMPLATES) if (pattern.test(rest)) return base + template;
-  return `${base}/*`;
 }

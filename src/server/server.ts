@@ -12,7 +12,8 @@ import { Hmacs, randomHex, sameSecret } from './secrets';
 import { StoreUnavailableError, type RoomStore } from './store/types';
 import { handleTraffic } from './traffic';
 import { jsonObject } from './validate';
-import { routeOf, type AccessLogEntry } from './accessLog';
+import type { AccessLogEntry } from './accessLog';
+import { ROOM_PATH, routeOf, SESSION_REPORTS_PATH } from './routes';
 import { exportShape } from './reportShape';
 
 export interface RoomServerOptions {
@@ -200,10 +201,10 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       if (rest === '/traffic' || rest.startsWith('/traffic/')) {
         // handleTraffic answers (its CORS and the stream are its own); counted here like every other answer.
         action = 'traffic';
-        const status = await handleTraffic({ store, req, res, rest, query, admin: () => admin(req), now });
-        return answered(res, action, status);
+        const { status, errno } = await handleTraffic({ store, req, res, rest, query, admin: () => admin(req), now });
+        return answered(res, action, status, errno);
       }
-      const reportsMatch = /^\/sessions\/([^/]+)\/reports$/.exec(rest);
+      const reportsMatch = SESSION_REPORTS_PATH.exec(rest);
       if (reportsMatch) {
         action = 'session-reports';
         methods('GET');
@@ -214,7 +215,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         const reports = await store.sessionReports(session.id);
         return send(res, none, { status: 200, body: { session: session.id, room: session.room, reports: reports.map(exportShape) } }, action);
       }
-      const roomMatch = /^\/rooms\/([^/]*)$/.exec(rest);
+      const roomMatch = ROOM_PATH.exec(rest);
       if (rest !== '/registration' && rest !== '/rooms' && !roomMatch) throw errors.notFound();
       // 1. body size
       methods(rest === '/registration' || rest === '/rooms' ? 'POST' : 'GET, DELETE, POST');

@@ -11,6 +11,7 @@ import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import { TIME_TO_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../visualizer/trafficWire';
 import { ApiError, errors } from './errors';
 import { exportShape } from './reportShape';
+import { TRAFFIC_SESSION_PATH } from './routes';
 import { StoreUnavailableError, type RoomStore } from './store/types';
 
 /** How often the stream reads the store while someone listens. */
@@ -94,18 +95,24 @@ async function windowTimesToMedia(store: RoomStore, since: number, now: number, 
   return out;
 }
 
-/** Handles a request under /traffic; resolves with the status answered, once answered (the stream: once opened). */
-export async function handleTraffic(t: TrafficRequest): Promise<number> {
+/** What a traffic request was answered: the status, and the errno of an error body. */
+export interface TrafficAnswer {
+  status: number;
+  errno?: number;
+}
+
+/** Handles a request under /traffic; resolves with the answer, once answered (the stream: once opened). */
+export async function handleTraffic(t: TrafficRequest): Promise<TrafficAnswer> {
   const { req, res } = t;
   const cors = corsHeaders(req);
   const method = req.method ?? 'GET';
   try {
-    const sessionMatch = /^\/traffic\/sessions\/([^/]+)$/.exec(t.rest);
+    const sessionMatch = TRAFFIC_SESSION_PATH.exec(t.rest);
     if (t.rest !== '/traffic' && t.rest !== '/traffic/stream' && !sessionMatch) throw errors.notFound();
     if (method === 'OPTIONS') {
       res.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Allow-Headers': 'Authorization', 'Access-Control-Max-Age': '600' });
       res.end();
-      return 204;
+      return { status: 204 };
     }
     if (method !== 'GET') throw errors.methodNotAllowed('GET, OPTIONS');
     t.admin();
@@ -113,17 +120,17 @@ export async function handleTraffic(t: TrafficRequest): Promise<number> {
     const window = windowParam(t.query);
     if (t.rest === '/traffic') return json(res, cors, await trafficSnapshot(t.store, window, (t.now ?? Date.now)()));
     stream(t, window, cors);
-    return 200;
+    return { status: 200 };
   } catch (err) {
     // A store that cannot serve (or a bug) is a 503 the page retries; the error says nothing of the request.
     const e = err instanceof ApiError ? err : errors.unavailable(1);
     if (res.headersSent) {
       res.end();
-      return res.statusCode;
+      return { status: res.statusCode };
     }
     res.writeHead(e.status, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...e.headers });
     res.end(e.body());
-    return e.status;
+    return { status: e.status, errno: e.errno };
   }
 }
 
@@ -153,11 +160,11 @@ function windowParam(q: URLSearchParams): TrafficWindow {
   return w as TrafficWindow;
 }
 
-function json(res: ServerResponse, cors: Record<string, string>, body: unknown): number {
+function json(res: ServerResponse, cors: Record<string, string>, body: unknown): TrafficAnswer {
   const text = JSON.stringify(body);
   res.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
-  return 200;
+  return { status: 200 };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

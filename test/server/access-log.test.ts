@@ -27,6 +27,7 @@ it('logs each answered request once, by route, with action, status and errno, an
     expect((await raw(`${server.serverUrl}/nothing/here/${roomToken}`)).status).toBe(404);
     expect((await raw(`${server.serverUrl}/registration`, { method: 'PUT' })).status).toBe(405);
     expect((await raw(`${server.serverUrl}/traffic`, { headers: { Authorization: 'Bearer access-log-admin' } })).status).toBe(200);
+    expect((await raw(`${server.serverUrl}/traffic/sessions/some-session-id`)).status).toBe(401);
     expect((await raw(`${server.origin}/metrics`, { headers: { Authorization: 'Bearer access-log-admin' } })).status).toBe(200);
 
     const v1 = new URL(server.serverUrl).pathname;
@@ -41,6 +42,7 @@ it('logs each answered request once, by route, with action, status and errno, an
       { method: 'GET', route: `${v1}/*`, action: 'other', status: 404, errno: 999 },
       { method: 'PUT', route: `${v1}/registration`, action: 'other', status: 405, errno: 999 },
       { method: 'GET', route: `${v1}/traffic`, action: 'traffic', status: 200 },
+      { method: 'GET', route: `${v1}/traffic/sessions/:id`, action: 'traffic', status: 401, errno: 110 },
       { method: 'GET', route: '/metrics', action: 'metrics', status: 200 },
     ]);
     for (const e of entries) {
