@@ -111,15 +111,15 @@ export class Rooms {
     return { status: 204 };
   }
 
-  /** POST /rooms/:token, the body already a JSON object. `onReport` hears each stored verdict. */
-  async roomAction(caller: Caller, room: RoomRecord, o: Record<string, unknown>, onReport?: (labels: NewReport['labels']) => void): Promise<{ action: Action; answer: Answer }> {
+  /** POST /rooms/:token, the body already a JSON object. */
+  async roomAction(caller: Caller, room: RoomRecord, o: Record<string, unknown>): Promise<{ action: Action; answer: Answer }> {
     const action = actionOf(o);
     if (caller.scheme === 'none' && action !== 'join') throw errors.unauthorized();
     switch (action) {
       case 'join':
         return { action, answer: await this.join(caller, room, o) };
       case 'status':
-        return { action, answer: await this.status(caller, room, statusFields(o), onReport) };
+        return { action, answer: await this.status(caller, room, statusFields(o)) };
       case 'refresh':
         return { action, answer: await this.refresh(caller, room) };
       case 'leave':
@@ -218,8 +218,8 @@ export class Rooms {
     return result;
   }
 
-  private async status(caller: Caller, room: RoomRecord, fields: StatusFields, onReport?: (labels: NewReport['labels']) => void): Promise<Answer> {
-    const labels = await this.onSession<NewReport['labels']>(caller, room, errors.notInRoom, (cur, now) => {
+  private async status(caller: Caller, room: RoomRecord, fields: StatusFields): Promise<Answer> {
+    await this.onSession<NewReport['labels']>(caller, room, errors.notInRoom, (cur, now) => {
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);
       const firstReached = { ...cur.firstReached };
@@ -237,7 +237,6 @@ export class Rooms {
         report: { receivedAt: now, fromState: cur.snapshot.state, fields, verdict, ...(check.expected ? { expected: check.expected } : {}), labels },
       };
     });
-    onReport?.(labels);
     return { status: 204 };
   }
 

@@ -20,7 +20,6 @@ export class Hmacs {
 }
 
 export const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
-export const randomBase64Url = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /** Constant-time string equality (through hashes, so lengths do not leak either). */
 export function sameSecret(a: string, b: string): boolean {

@@ -1,7 +1,7 @@
 // Shipped docs link only what the package ships: every relative link in README.md and docs/*.md must
 // point inside `files` (package.json) at a file that exists, and a #fragment at a heading of that file.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };

@@ -31,12 +31,6 @@ export function chooseStore(spec: StoreSpec, log?: (line: string) => void): Chos
   throw new Error(`--store must be sqlite:PATH or postgres://...; got a URL with scheme '${url.split(':')[0]}'`);
 }
 
-/** Replaces the PostgreSQL store factory (kept for tests that build their own CLI entry). */
-let postgresFactory: ((url: string, log?: (line: string) => void) => RoomStore) | undefined;
-export function registerPostgresStore(factory: (url: string, log?: (line: string) => void) => RoomStore): void {
-  postgresFactory = factory;
-}
-
 function openPostgres(url: string, log?: (line: string) => void): RoomStore {
-  return postgresFactory ? postgresFactory(url, log) : createPostgresStore(url, { log });
+  return createPostgresStore(url, { log });
 }

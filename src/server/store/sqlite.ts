@@ -102,7 +102,6 @@ export class SqliteStore implements RoomStore {
 
   async serverSecret(candidate: string): Promise<string> {
     return this.write(() => {
-      const db = this.conn();
       this.stmt("INSERT INTO settings (name, value) VALUES ('secret', ?) ON CONFLICT (name) DO NOTHING").run(candidate);
       return String((this.stmt("SELECT value FROM settings WHERE name = 'secret'").get() as Row).value);
     });
@@ -142,7 +141,6 @@ export class SqliteStore implements RoomStore {
 
   deleteRoom(token: string, at: number): Promise<void> {
     return this.write(() => {
-      const db = this.conn();
       this.stmt('UPDATE rooms SET deleted_at = ? WHERE token = ? AND deleted_at IS NULL').run(at, token);
       this.stmt(
         "UPDATE sessions SET ended_at = ?, end_reason = 'deleted', end_state = state, display_name = NULL WHERE room = ? AND ended_at IS NULL",
@@ -152,7 +150,6 @@ export class SqliteStore implements RoomStore {
 
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
     return this.write(() => {
-      const db = this.conn();
       const roomRow = this.stmt('SELECT * FROM rooms WHERE token = ?').get(room) as Row | undefined;
       if (!roomRow) return undefined;
       const open = (this.stmt('SELECT * FROM sessions WHERE room = ? AND ended_at IS NULL ORDER BY joined_at, id').all(room) as Row[]).map(sessionFromRow);
@@ -166,7 +163,6 @@ export class SqliteStore implements RoomStore {
 
   updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
     return this.write(() => {
-      const db = this.conn();
       const row = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Row | undefined;
       if (!row) return undefined;
       const session = sessionFromRow(row);
@@ -211,7 +207,6 @@ export class SqliteStore implements RoomStore {
 
   retain(before: number): Promise<{ reports: number; sessions: number }> {
     return this.write(() => {
-      const db = this.conn();
       const reports = this.stmt('DELETE FROM reports WHERE received_at < ?').run(before).changes;
       const sessions = this.stmt('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?').run(before).changes;
       this.stmt('DELETE FROM rooms WHERE (expires_at < ? OR deleted_at < ?) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)').run(before, before);
@@ -358,7 +353,6 @@ export class SqliteStore implements RoomStore {
 
   metricsData(buckets: readonly number[]): Promise<MetricsData> {
     return this.read(() => {
-      const db = this.conn();
       const reportTotals = (this.stmt('SELECT from_state, event, state, verdict, count FROM report_totals').all() as Row[]).map((r) => ({
         from: String(r.from_state),
         event: String(r.event),
@@ -462,7 +456,6 @@ export class SqliteStore implements RoomStore {
   }
 
   private insertReport(session: SessionRecord, seq: number, r: NewReport): void {
-    const db = this.conn();
     const f = r.fields;
     this.stmt(
       `INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected)

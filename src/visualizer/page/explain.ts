@@ -1,6 +1,6 @@
 // Words for the diagram and its details panel. The machine decides; this only explains it, and a test checks every
 // guard's description against the machine's own guard (test/visualizer/explain.test.ts).
-import { COUNTING, ROOM_COUNTERS, type RoomCounter, type RoomCounters, type RoomState } from '../../../machines/domain';
+import { COUNTING, type RoomCounter, type RoomCounters, type RoomState } from '../../../machines/domain';
 import type { Candidate } from '../../model/candidates';
 import type { DiagramEdge, EdgeOrigin } from '../../docs/diagram';
 
@@ -86,4 +86,3 @@ export function edgeName(e: DiagramEdge): string {
   return `${e.from} to ${e.to} ${on}${e.guard ? ` [${guardShort(e.guard)}]` : ''}`;
 }
 
-export const countersText = (c: RoomCounters) => ROOM_COUNTERS.map((k) => `${k} ${c[k]}`).join(', ');
