@@ -22,7 +22,7 @@ export const exportReports: Command = {
       if (Number.isNaN(since)) throw new UsageError('--since must be an ISO time such as 2026-01-31T12:00:00Z');
     }
     const room = typeof flags.room === 'string' ? flags.room : undefined;
-    const { chooseStore } = await import('../server/store/open');
+    const { chooseStore } = await import('../server/store');
     const { exportShape } = await import('../server/reportShape');
     const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined });
     const { existsSync } = await import('node:fs');

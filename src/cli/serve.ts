@@ -54,7 +54,7 @@ export const serve: Command = {
     for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
 
     // Node-only libraries, loaded here so that the other commands run without them.
-    const { chooseStore } = await import('../server/store/open');
+    const { chooseStore } = await import('../server/store');
     const { listenRoomServer } = await import('../server/server');
     const log = (line: string) => io.err(line);
     const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { AUTH_SCHEMES, ApiError, errors } from './errors';
 import type { HawkServerModule } from './peers';
 import { Hmacs } from './secrets';
-import { StoreUnavailableError, type RoomStore, type SessionRecord } from './store/types';
+import { StoreUnavailableError, type RoomStore, type SessionRecord } from './store';
 
 export type Caller =
   | { scheme: 'none' }

@@ -5,7 +5,7 @@
 import { isRoomEventType, isRoomState, type RoomEventType, type RoomState } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
 import { countersOf, sameCounters, stepRoom } from '../model/step';
-import type { ModelSnapshot, StatusFields, Verdict } from './store/types';
+import type { ModelSnapshot, StatusFields, Verdict } from './store';
 
 export interface MachineAnswer {
   accepted: boolean;

@@ -2,11 +2,11 @@
 // the store at each scrape (they survive restarts and agree across processes); request counts and commit
 // latencies are this process's own. Label values are known names or 'other', so cardinality is bounded.
 import type { Registry } from 'prom-client';
-import { END_REASONS, VERDICTS, type RoomStore } from './store/types';
+import { END_REASONS, VERDICTS, type Figures } from './store';
 import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
 import { loadPromClient } from './peers';
 
-export const TIME_TO_MEDIA_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
+export const METRICS_MEDIA_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 export const REQUEST_ACTIONS = [
@@ -39,7 +39,7 @@ export class ServerMetrics {
   private readonly ended;
   private latest: { buckets: Array<{ le: number; count: number }>; count: number; sum: number } = { buckets: [], count: 0, sum: 0 };
 
-  constructor(private readonly store: RoomStore) {
+  constructor(private readonly store: Figures) {
     const prom = loadPromClient();
     this.registry = new prom.Registry();
     const registers = [this.registry];
@@ -79,7 +79,7 @@ export class ServerMetrics {
   /** The exposition text; reads the store (a StoreUnavailableError propagates). */
   async render(): Promise<string> {
     for (const s of this.store.takeCommitTimes?.() ?? []) this.commits.observe(s);
-    const data = await this.store.metricsData(TIME_TO_MEDIA_BUCKETS);
+    const data = await this.store.metricsData(METRICS_MEDIA_BUCKETS);
     this.reports.reset();
     this.transitions.reset();
     for (const r of data.reportTotals) {

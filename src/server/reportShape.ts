@@ -1,5 +1,5 @@
 // One stored report as the server shows it: `export`, /v1/sessions/:id/reports and the traffic replay.
-import type { StoredReport } from './store/types';
+import type { StoredReport } from './store';
 
 /** A stored report as export prints it (server spec section 3). */
 export function exportShape(r: StoredReport) {

@@ -6,7 +6,7 @@ import type { Caller } from './auth';
 import { checkReport } from './conformance';
 import { ApiError, errors } from './errors';
 import { randomHex, type Hmacs } from './secrets';
-import type { NewReport, RoomRecord, RoomStore, SessionDecision, SessionRecord, StatusFields, Verdict } from './store/types';
+import type { NewReport, RoomRecord, RoomStore, SessionDecision, SessionRecord, StatusFields, Verdict } from './store';
 
 type SessionChanges = Extract<SessionDecision<unknown>, { kind: 'apply' }>['changes'];
 import { actionOf, optionalNumber, requiredInteger, requiredString, statusFields, type Action } from './validate';

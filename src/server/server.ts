@@ -9,7 +9,7 @@ import { ServerMetrics, type RequestAction } from './metrics';
 import { loadHawk } from './peers';
 import { Rooms, type Answer } from './rooms';
 import { Hmacs, randomHex, sameSecret } from './secrets';
-import { StoreUnavailableError, type RoomStore } from './store/types';
+import { StoreUnavailableError, type Store } from './store';
 import { handleTraffic } from './traffic';
 import { jsonObject } from './validate';
 import type { AccessLogEntry } from './accessLog';
@@ -17,7 +17,7 @@ import { ROOM_PATH, routeOf, SESSION_REPORTS_PATH } from './routes';
 import { exportShape } from './reportShape';
 
 export interface RoomServerOptions {
-  store: RoomStore;
+  store: Store;
   /** Path prefix of the API (default '/v1'). */
   basePath?: string;
   /** Refuse non-conformant reports (400 errno 107) instead of storing them with their verdict. */

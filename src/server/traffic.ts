@@ -8,18 +8,18 @@
 // header (fetch), never in a URL, so it reaches no log.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
-import { TIME_TO_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../visualizer/trafficWire';
+import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../traffic/wire';
 import { ApiError, errors } from './errors';
 import { exportShape } from './reportShape';
 import { TRAFFIC_SESSION_PATH } from './routes';
-import { StoreUnavailableError, type RoomStore } from './store/types';
+import { StoreUnavailableError, type Figures, type Store } from './store';
 
 /** How often the stream reads the store while someone listens. */
 export const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 
 export interface TrafficRequest {
-  store: RoomStore;
+  store: Store;
   req: IncomingMessage;
   res: ServerResponse;
   /** The path after the base path: '/traffic', '/traffic/stream', '/traffic/sessions/<id>'. */
@@ -31,10 +31,10 @@ export interface TrafficRequest {
 }
 
 /** The figures of one window, read from the store now. */
-export async function trafficSnapshot(store: RoomStore, window: TrafficWindow, now = Date.now(), cache?: MediaCache): Promise<TrafficSnapshot> {
+export async function trafficSnapshot(store: Store, window: TrafficWindow, now = Date.now(), cache?: MediaCache): Promise<TrafficSnapshot> {
   const span = WINDOW_MS[window];
   const since = span === undefined ? undefined : now - span;
-  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData(TIME_TO_MEDIA_BUCKETS)]);
+  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData(TRAFFIC_MEDIA_BUCKETS)]);
   const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
   for (const o of metrics.openSessions) if (o.state in open) open[o.state] += o.count;
   let cumulative: number[];
@@ -44,10 +44,10 @@ export async function trafficSnapshot(store: RoomStore, window: TrafficWindow, n
     total = metrics.timeToMedia.count;
   } else {
     const media = await windowTimesToMedia(store, since, now, cache);
-    cumulative = TIME_TO_MEDIA_BUCKETS.map((le) => media.filter((x) => x <= le).length);
+    cumulative = TRAFFIC_MEDIA_BUCKETS.map((le) => media.filter((x) => x <= le).length);
     total = media.length;
   }
-  const histogram = [...TIME_TO_MEDIA_BUCKETS.map((le, i) => ({ le, count: cumulative[i] - (i > 0 ? cumulative[i - 1] : 0) })), { le: null, count: total - (cumulative[cumulative.length - 1] ?? 0) }];
+  const histogram = [...TRAFFIC_MEDIA_BUCKETS.map((le, i) => ({ le, count: cumulative[i] - (i > 0 ? cumulative[i - 1] : 0) })), { le: null, count: total - (cumulative[cumulative.length - 1] ?? 0) }];
   return {
     window,
     at: new Date(now).toISOString(),
@@ -77,7 +77,7 @@ const OVERLAP_MS = 5_000;
  * has no query for it, so it is read from the window's reports and their sessions; with a cache (the stream's),
  * only the reports since the last read are read again.
  */
-async function windowTimesToMedia(store: RoomStore, since: number, now: number, cache: MediaCache = { bySession: new Map() }): Promise<number[]> {
+async function windowTimesToMedia(store: Store, since: number, now: number, cache: MediaCache = { bySession: new Map() }): Promise<number[]> {
   const from = cache.readFrom === undefined ? since : Math.max(since, cache.readFrom - OVERLAP_MS);
   const reached = new Set<string>();
   for await (const r of store.exportReports({ since: from })) if (r.fields.state === 'sendrecv' && !cache.bySession.has(r.session)) reached.add(r.session);
@@ -134,20 +134,19 @@ export async function handleTraffic(t: TrafficRequest): Promise<TrafficAnswer> {
   }
 }
 
-async function sessionReports(store: RoomStore, raw: string): Promise<SessionReports> {
+async function sessionReports(store: Figures, raw: string): Promise<SessionReports> {
   let id: string;
   try {
     id = decodeURIComponent(raw);
   } catch {
     throw errors.notFound();
   }
-  const session = await store.getSession(id);
-  if (!session) throw errors.notFound();
-  const reports = await store.sessionReports(session.id);
+  const replay = await store.sessionReplay(id);
+  if (!replay) throw errors.notFound();
   return {
-    session: session.id,
-    room: session.room,
-    reports: reports.map((r) => {
+    session: replay.session,
+    room: replay.room,
+    reports: replay.reports.map((r) => {
       const { room: _room, session: _session, seq, ...shown } = exportShape(r);
       return { seq, from: r.fromState, ...shown };
     }),
@@ -202,7 +201,7 @@ interface Poller {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const pollers = new WeakMap<RoomStore, Map<TrafficWindow, Poller>>();
+const pollers = new WeakMap<Figures, Map<TrafficWindow, Poller>>();
 
 function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, string>): void {
   const { res } = t;
@@ -239,7 +238,7 @@ function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, s
   }
 }
 
-function poll(store: RoomStore, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
+function poll(store: Store, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
   const started = Date.now();
   trafficSnapshot(store, window, now(), p.media)
     .then((snap) => {
@@ -269,7 +268,7 @@ function poll(store: RoomStore, window: TrafficWindow, p: Poller, now: () => num
 }
 
 /** Listeners of the store's traffic streams now, over all windows (for tests and operators). */
-export function activeStreams(store: RoomStore): number {
+export function activeStreams(store: Figures): number {
   let n = 0;
   for (const p of pollers.get(store)?.values() ?? []) n += p.listeners.size;
   return n;

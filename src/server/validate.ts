@@ -1,6 +1,6 @@
 // Request bodies: JSON objects, their actions and parameters (server spec section 1, room-session.md section 1).
 import { errors } from './errors';
-import type { StatusFields } from './store/types';
+import type { StatusFields } from './store';
 
 export const ACTIONS = ['join', 'refresh', 'status', 'leave'] as const;
 export type Action = (typeof ACTIONS)[number];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { ROOM_EVENTS } from '../../machines/domain';
 import { createRoom, createRoomSession, joinRoom, registerHawkSession, initialRoomSnapshot, stepRoom } from '../../src/index';
-import { SqliteStore } from '../../src/server/store/sqlite';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { basicAuthorization } from '../../src/transport/basic';
 import { runCli, serveCli, requireBuilt } from './process';

@@ -7,8 +7,8 @@ import { Client } from 'pg';
 import BetterSqlite3 from 'better-sqlite3';
 import { createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
 import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
-import { SqliteStore } from '../../src/server/store/sqlite';
-import type { RoomStore } from '../../src/server/store/types';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
+import type { Store } from '../../src/server/store';
 import { HawkSigner } from '../../src/transport/hawk';
 import { freshPostgres, pgAvailable } from '../support/postgres';
 import { freshSqlite, STORES } from './stores';
@@ -18,8 +18,8 @@ const STATUS = JSON.stringify({ action: 'status', event: 'Session.connectionCrea
 
 /** Two opened stores on one database, and how many nonce claims it holds. */
 interface SharedDb {
-  a: RoomStore;
-  b: RoomStore;
+  a: Store;
+  b: Store;
   nonceRows(): Promise<number>;
   cleanup(): Promise<void>;
 }
@@ -55,7 +55,7 @@ const SHARED: Array<[string, () => Promise<SharedDb>]> = [
           'postgres',
           async () => {
             const first = await freshPostgres();
-            const { createPostgresStore } = await import('../../src/server/store/postgres');
+            const { createPostgresStore } = await import('../../src/server/store/postgres/store');
             const b = createPostgresStore(first.url);
             await b.open();
             return {

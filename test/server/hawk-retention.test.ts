@@ -11,8 +11,8 @@ import { createRoom, deriveHawkCredentials, joinRoom, registerHawkSession } from
 import { HAWK_TOUCH_INTERVAL_MS } from '../../src/server/auth';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { Hmacs } from '../../src/server/secrets';
-import { SqliteStore } from '../../src/server/store/sqlite';
-import { SQLITE_MIGRATIONS } from '../../src/server/store/sqliteMigrations';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
+import { SQLITE_MIGRATIONS } from '../../src/server/store/sqlite/migrations';
 import { POSTGRES_MIGRATIONS } from '../../src/server/store/postgres/migrations';
 import { loadPg } from '../../src/server/store/postgres/connection';
 import type { HawkCredentials } from '../../src/transport/hawk';
@@ -188,7 +188,7 @@ async function previousSchema(name: string): Promise<PreviousSchema> {
       remove: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const { createPostgresStore } = await import('../../src/server/store/postgres');
+  const { createPostgresStore } = await import('../../src/server/store/postgres/store');
   const url = await (await sharedPgCluster()).createDatabase();
   const before = createPostgresStore(url, { migrations: POSTGRES_MIGRATIONS.filter((m) => m.version <= PREVIOUS) });
   await before.open();

@@ -3,10 +3,10 @@
 // deadlock-free group commit) and outages. Two store instances stand for two server processes.
 import fc from 'fast-check';
 import { ROOM_STATES } from '../../machines/domain';
-import { createPostgresStore, type PostgresStore } from '../../src/server/store/postgres';
+import { createPostgresStore, type PostgresStore } from '../../src/server/store/postgres/store';
 import { isUnavailable, parseStoreUrl, redactUrl, toStoreError } from '../../src/server/store/postgres/connection';
 import { POSTGRES_MIGRATIONS } from '../../src/server/store/postgres/migrations';
-import { StoreUnavailableError, type RoomRecord, type SessionRecord } from '../../src/server/store/types';
+import { StoreUnavailableError, type RoomRecord, type SessionRecord } from '../../src/server/store';
 import { usePgCluster } from '../support/postgres';
 
 const pg = usePgCluster();

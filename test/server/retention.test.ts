@@ -1,7 +1,7 @@
 // Retention (--retain-days) and schema migrations.
 import { createRoom, createRoomSession, joinRoom, registerHawkSession } from '../../src/index';
-import { SqliteStore } from '../../src/server/store/sqlite';
-import { SQLITE_MIGRATIONS } from '../../src/server/store/sqliteMigrations';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
+import { SQLITE_MIGRATIONS } from '../../src/server/store/sqlite/migrations';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { STORES, freshSqlite } from './stores';

@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/server/store/sqlite';
-import type { RoomStore } from '../../src/server/store/types';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
+import type { Store } from '../../src/server/store';
 import { freshPostgres, pgAvailable } from '../support/postgres';
 
 export interface FreshStore {
-  store: RoomStore;
+  store: Store;
   cleanup(): Promise<void>;
 }
 

@@ -259,10 +259,10 @@ export function sharedPgCluster(): Promise<PgCluster> {
 }
 
 /** A fresh, empty, opened PostgreSQL store in its own database of the file's cluster (the server suites' factory). */
-export async function freshPostgres(): Promise<{ store: import('../../src/server/store/postgres').PostgresStore; url: string; cleanup(): Promise<void> }> {
+export async function freshPostgres(): Promise<{ store: import('../../src/server/store/postgres/store').PostgresStore; url: string; cleanup(): Promise<void> }> {
   const cluster = await sharedPgCluster();
   const url = await cluster.createDatabase();
-  const { createPostgresStore } = await import('../../src/server/store/postgres');
+  const { createPostgresStore } = await import('../../src/server/store/postgres/store');
   const store = createPostgresStore(url);
   await store.open();
   return { store, url, cleanup: () => store.close() };

@@ -7,13 +7,13 @@ import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/docs/diagram';
 import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
-import type { RoomStore } from '../../src/server/store/types';
+import type { Store } from '../../src/server/store';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { attachVisualizer } from '../../src/visualizer/server';
 import { freshSqlite, type StoreFactory } from '../server/stores';
 
 export interface TrafficServer extends ListeningRoomServer {
-  store: RoomStore;
+  store: Store;
   stop(): Promise<void>;
 }
 

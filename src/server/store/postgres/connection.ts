@@ -1,7 +1,7 @@
 // node-postgres, loaded when a postgres:// store is opened, and what its failures mean to the server.
 import type { Pool, PoolConfig } from 'pg';
 import { MissingPeerError } from '../../peers';
-import { StoreUnavailableError } from '../types';
+import { StoreUnavailableError } from '../errors';
 
 type PgModule = typeof import('pg');
 
@@ -104,3 +104,6 @@ export function toStoreError(err: unknown, what: string): Error {
   if (isUnavailable(err)) return new StoreUnavailableError(`PostgreSQL store unavailable (${what}): ${describe(err)}`, err);
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/** What the SQL in sql/ runs on: a pool (any connection) or one connection in a transaction. */
+export type Queryable = Pick<Pool, 'query'>;

@@ -1,7 +1,7 @@
 // The PostgreSQL schema, one version at a time, the same versions as the SQLite store's. Never edit a
 // released version: add the next one. No foreign keys: their KEY SHARE locks would cross the fixed
 // lock order (room, then its sessions by id) that keeps concurrent units of work free of deadlocks.
-import type { Migration } from '../types';
+import type { Migration } from '../contract';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {

@@ -1,8 +1,8 @@
-// Rows of either store's schema -> the store contract's records. The two schemas hold the same columns; where their
+// Rows of either store's schema <-> the store contract's records. The two schemas hold the same columns; where their
 // types differ, the readers here take both: a boolean is 1 (SQLite INTEGER) or true (PostgreSQL BOOLEAN), a JSON
 // column is text (SQLite) or already parsed (PostgreSQL jsonb).
-import type { RoomState } from '../../../machines/domain';
-import type { EndReason, HawkSessionRecord, ModelSnapshot, ParticipantKind, RoomRecord, SessionRecord, StoredReport, Verdict } from './types';
+import type { RoomState } from '../../../../machines/domain';
+import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, ParticipantKind, RoomRecord, SessionRecord, StoredReport, Verdict } from '../contract';
 
 export type Row = Record<string, unknown>;
 
@@ -66,3 +66,37 @@ export function reportFromRow(r: Row): StoredReport {
   if (r.expected !== null && r.expected !== undefined) report.expected = json(r.expected) as ModelSnapshot;
   return report;
 }
+
+/** A session's columns, in the order sessionValues gives them. */
+export const SESSION_COLUMNS = [
+  'id', 'room', 'kind', 'participant_hmac', 'token_hmac', 'display_name', 'owner', 'joined_at', 'expires_at', 'ended_at', 'end_reason', 'end_state',
+  'state', 'connections', 'send_streams', 'recv_streams', 'first_reached', 'report_count', 'non_conformant',
+] as const;
+
+/** A session's values in SESSION_COLUMNS order (booleans as booleans: a dialect that has none converts them). */
+export function sessionValues(s: SessionRecord): unknown[] {
+  const ended = s.endedAt !== undefined;
+  return [
+    s.id, s.room, s.kind, s.participantHmac, s.tokenHmac, ended ? null : (s.displayName ?? null), s.owner, s.joinedAt, s.expiresAt,
+    s.endedAt ?? null, s.endReason ?? null, ended ? (s.endState ?? s.snapshot.state) : null,
+    s.snapshot.state, s.snapshot.connections, s.snapshot.sendStreams, s.snapshot.recvStreams, JSON.stringify(s.firstReached), s.reportCount, s.nonConformantCount,
+  ];
+}
+
+/** A room's columns, in the order roomValues gives them. */
+export const ROOM_COLUMNS = ['token', 'name', 'owner', 'owner_hmac', 'max_size', 'created_at', 'expires_at', 'deleted_at'] as const;
+
+export function roomValues(r: RoomRecord): unknown[] {
+  return [r.token, r.name, r.owner, r.ownerHmac, r.maxSize, r.createdAt, r.expiresAt, r.deletedAt ?? null];
+}
+
+/** A report's columns, in the order reportValues gives them. */
+export const REPORT_COLUMNS = ['session', 'seq', 'room', 'received_at', 'from_state', 'event', 'state', 'connections', 'send_streams', 'recv_streams', 'verdict', 'expected'] as const;
+
+export function reportValues(session: SessionRecord, seq: number, r: NewReport): unknown[] {
+  const f = r.fields;
+  return [session.id, seq, session.room, r.receivedAt, r.fromState, f.event, f.state, f.connections, f.sendStreams, f.recvStreams, r.verdict, r.expected ? JSON.stringify(r.expected) : null];
+}
+
+/** `?, ?, ...` or `$1, $2, ...` for n values. */
+export const placeholders = (n: number, dialect: 'sqlite' | 'postgres') => Array.from({ length: n }, (_, i) => (dialect === 'sqlite' ? '?' : `$${i + 1}`)).join(', ');

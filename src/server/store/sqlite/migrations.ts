@@ -1,5 +1,5 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
-import type { Migration } from './types';
+import type { Migration } from '../contract';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {

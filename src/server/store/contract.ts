@@ -1,8 +1,12 @@
 /*
- * The room server's store contract. Every piece of durable state lives behind `RoomStore`, so that
- * several stateless server processes can share one database (SQLite for one process, PostgreSQL for many).
+ * The room server's store contract, in two parts:
+ * - `RoomStore`: rooms, sessions and Hawk sessions, what the API's requests read and change;
+ * - `Figures`: what the server reports about the stored data (stats, /metrics data, export, one session's
+ *   reports), the only part metrics.ts and the traffic handler see.
+ * A store implements both (`Store`), so that several stateless server processes can share one database
+ * (SQLite for one process, PostgreSQL for many). What changed between versions: docs/server.md.
  *
- * Contract (keep stable; a change must stay compatible and be noted here):
+ * Contract (keep stable; a change must stay compatible):
  * - Every method is async. A store that cannot do its job (file read-only, lock held, disk full,
  *   connection lost) rejects with `StoreUnavailableError`; nothing of that call may be half-written.
  *   Any other rejection is a programming error.
@@ -19,15 +23,6 @@
  * - Schema changes are versioned migrations (`Migration`), applied in order at `open()`, each once,
  *   recorded in a table of applied versions. A store refuses a database whose version is newer than it knows.
  * - `reportTotals` keys are label values already bounded by the server (known names or 'other').
- *
- * - Schema version 3 (`hawk_sessions.last_used_at`): a Hawk session records when it was last used
- *   (`touchHawkSession`, throttled by the server); retention counts from that, not from creation, and keeps a
- *   Hawk session that owns a room still kept or is the participant of an open session. Existing rows start
- *   with last_used_at = created_at.
- *
- * Additions (compatible; a store without them still works, with less):
- * - `claimHawkNonce` (schema version 2, table `hawk_nonces`): Hawk replay protection across processes. Without
- *   it, the server remembers nonces per process only.
  */
 import type { RoomCounters, RoomState } from '../../../machines/domain';
 
@@ -39,13 +34,7 @@ export const END_REASONS: readonly EndReason[] = ['left', 'expired', 'rejoined',
 
 export type ParticipantKind = 'hawk' | 'basic';
 
-/** Thrown (rejected) by a store that cannot serve; the server answers 503 errno 201 with Retry-After. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, readonly cause?: unknown) {
-    super(message);
-    this.name = 'StoreUnavailableError';
-  }
-}
+export { StoreUnavailableError } from './errors';
 
 /** One schema version: statements run in one transaction, then `version` is recorded. */
 export interface Migration {
@@ -200,6 +189,7 @@ export interface MetricsData {
   timeToMedia: { buckets: Array<{ le: number; count: number }>; count: number; sum: number };
 }
 
+/** Rooms, sessions and Hawk sessions: what the API's requests read and change. */
 export interface RoomStore {
   /** Apply pending migrations; open connections. */
   open(): Promise<void>;
@@ -220,6 +210,14 @@ export interface RoomStore {
    * per session, not per request).
    */
   touchHawkSession(idHmac: string, at: number): Promise<void>;
+  /**
+   * Claims a Hawk request's (id HMAC, nonce, ts), atomically across every process on this database (schema
+   * version 2). Resolves true when the claim is new, false when it was made before (a replay, whoever saw it
+   * first). A claim lives `windowMs` from `at`; older claims are deleted (by this call or a later one) so the
+   * table stays bounded. Keeping one a while longer is harmless: the same ts is by then outside Hawk's window.
+   * Optional: without it, the server remembers nonces per process only.
+   */
+  claimHawkNonce?(claim: HawkNonceClaim, at: number, windowMs: number): Promise<boolean>;
 
   createRoom(room: RoomRecord): Promise<void>;
   /** The room, whatever its expiry or deletion (the server decides what those mean). */
@@ -227,12 +225,12 @@ export interface RoomStore {
   /** Mark deleted and end every open session with reason 'deleted'. */
   deleteRoom(token: string, at: number): Promise<void>;
 
-  /** Open sessions of a room (expired ones included). */
+  /** Open sessions of a room (expired ones included), in join order. */
   openSessions(room: string): Promise<SessionRecord[]>;
   getSession(id: string): Promise<SessionRecord | undefined>;
   /** The session (open or ended, until retention) whose sessionToken has this HMAC. */
   sessionByToken(tokenHmac: string): Promise<SessionRecord | undefined>;
-  /** The open session of this participant in this room, if any. */
+  /** The open session of this participant in this room, if any (the latest joined, should there be several). */
   openSessionOf(room: string, participantHmac: string): Promise<SessionRecord | undefined>;
 
   /** Unit of work on one room's participants (serialized per room). */
@@ -242,22 +240,6 @@ export interface RoomStore {
   /** End open sessions whose expiry passed (reason 'expired'); resolves how many. */
   expireSessions(now: number): Promise<number>;
 
-  sessionReports(id: string): Promise<StoredReport[]>;
-  exportReports(filter: ExportFilter): AsyncIterable<StoredReport>;
-  stats(query: StatsQuery): Promise<Stats>;
-  metricsData(timeToMediaBuckets: readonly number[]): Promise<MetricsData>;
-
-  /**
-   * Addition: claims a Hawk request's (id HMAC, nonce, ts), atomically across every process on this database.
-   * Resolves true when the claim is new, false when it was made before (a replay, whoever saw it first).
-   * A claim lives `windowMs` from `at`; older claims are deleted (by this call or a later one) so the table
-   * stays bounded. Keeping one a while longer is harmless: the same ts is by then outside Hawk's timestamp window.
-   */
-  claimHawkNonce?(claim: HawkNonceClaim, at: number, windowMs: number): Promise<boolean>;
-
-  /** Optional: durations (seconds) of the commits since the last call, for loop_room_store_commit_seconds. */
-  takeCommitTimes?(): number[];
-
   /**
    * Delete reports received before `before`, sessions ended before it, rooms that expired or were deleted before
    * it (once none of their sessions is left), then Hawk sessions last used before it that own no remaining room
@@ -265,6 +247,27 @@ export interface RoomStore {
    */
   retain(before: number): Promise<{ reports: number; sessions: number }>;
 }
+
+/** What the server reports about the stored data: the port metrics.ts and the traffic handler depend on. */
+export interface Figures {
+  sessionReports(id: string): Promise<StoredReport[]>;
+  /** One session's reports with the session's id and room, for replaying it; undefined for an unknown session. */
+  sessionReplay(id: string): Promise<SessionReplay | undefined>;
+  exportReports(filter: ExportFilter): AsyncIterable<StoredReport>;
+  stats(query: StatsQuery): Promise<Stats>;
+  metricsData(timeToMediaBuckets: readonly number[]): Promise<MetricsData>;
+  /** Durations (seconds) of the write transactions committed since the last call, for loop_room_store_commit_seconds. */
+  takeCommitTimes?(): number[];
+}
+
+export interface SessionReplay {
+  session: string;
+  room: string;
+  reports: StoredReport[];
+}
+
+/** A whole store: what the server is given. */
+export interface Store extends RoomStore, Figures {}
 
 /** Options every store factory takes. */
 export interface StoreOptions {

@@ -1,8 +1,11 @@
-// Which store a command line names: `--db PATH` (SQLite, the default ./loop-room-state.db) or
-// `--store URL` (sqlite:PATH, or postgres://... for several server processes on one database).
-import { createPostgresStore } from './postgres';
-import { SqliteStore } from './sqlite';
-import type { RoomStore } from './types';
+// The store as the rest of the server sees it: the contract, and which store a command line names:
+// `--db PATH` (SQLite, the default ./loop-room-state.db) or `--store URL` (sqlite:PATH, or postgres://... for
+// several server processes on one database).
+import { createPostgresStore } from './postgres/store';
+import { SqliteStore } from './sqlite/store';
+import type { Store } from './contract';
+
+export * from './contract';
 
 export const DEFAULT_DB = './loop-room-state.db';
 
@@ -13,7 +16,7 @@ export interface StoreSpec {
 
 /** A store that can be opened; describe() names it without any secret (no password). */
 export interface ChosenStore {
-  store: RoomStore;
+  store: Store;
   describe: string;
 }
 
@@ -25,12 +28,6 @@ export function chooseStore(spec: StoreSpec, log?: (line: string) => void): Chos
     if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./rooms.db');
     return { store: new SqliteStore({ path, log }), describe: `SQLite ${path}` };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    return { store: openPostgres(url, log), describe: 'PostgreSQL' };
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { store: createPostgresStore(url, { log }), describe: 'PostgreSQL' };
   throw new Error(`--store must be sqlite:PATH or postgres://...; got a URL with scheme '${url.split(':')[0]}'`);
-}
-
-function openPostgres(url: string, log?: (line: string) => void): RoomStore {
-  return createPostgresStore(url, { log });
 }

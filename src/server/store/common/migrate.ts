@@ -1,0 +1,19 @@
+// The migration runner both stores share: which versions to apply, in which order, and when to refuse.
+import type { Migration } from '../contract';
+
+/**
+ * The migrations still to apply to a database at version `current`, oldest first. A database newer than every
+ * migration known here is refused: an older server must not write rows a newer schema means differently.
+ */
+export function pendingMigrations(current: number, migrations: readonly Migration[], where: string): Migration[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const known = sorted.at(-1)?.version ?? 0;
+  if (current > known) throw new Error(`${where} has schema version ${current}, newer than this server knows (${known}): upgrade loop-room-state`);
+  return sorted.filter((m) => m.version > current);
+}
+
+/** One line for the log when a migration has been applied. */
+export const appliedLine = (store: string, m: Migration) => `${store}: applied schema migration ${m.version} (${m.name})`;
+
+/** The table of applied versions, the same in both dialects. */
+export const SCHEMA_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';

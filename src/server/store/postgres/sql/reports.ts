@@ -1,0 +1,45 @@
+// Stored reports and their running totals (PostgreSQL dialect; sqlite/sql/reports.ts is the same in SQLite's).
+import type { ExportFilter, NewReport, SessionRecord, StoredReport } from '../../contract';
+import { placeholders, REPORT_COLUMNS, reportFromRow, reportValues, type Row } from '../../common/rows';
+import type { Queryable } from '../connection';
+
+const LIST = REPORT_COLUMNS.join(', ');
+export const EXPORT_PAGE = 1000;
+
+export async function insertReport(q: Queryable, session: SessionRecord, seq: number, r: NewReport): Promise<void> {
+  await q.query(`INSERT INTO reports (${LIST}) VALUES (${placeholders(REPORT_COLUMNS.length, 'postgres')})`, reportValues(session, seq, r));
+}
+
+/** Adds to the running total of the report's labels (never lowered: retention deletes rows, not counts), in the shard given. */
+export async function addReportTotals(q: Queryable, labels: NewReport['labels'], count = 1, shard = 0): Promise<void> {
+  await q.query(
+    `INSERT INTO report_totals (shard, from_state, event, state, verdict, count) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (shard, from_state, event, state, verdict) DO UPDATE SET count = report_totals.count + excluded.count`,
+    [shard, labels.from, labels.event, labels.state, labels.verdict, count],
+  );
+}
+
+export async function selectSessionReports(q: Queryable, id: string): Promise<StoredReport[]> {
+  return ((await q.query(`SELECT ${LIST} FROM reports WHERE session = $1 ORDER BY seq`, [id])).rows as Row[]).map(reportFromRow);
+}
+
+/** One page of the export: reports after row id `after`, in insertion order, with the row id to continue from. */
+export async function exportPage(q: Queryable, filter: ExportFilter, after: number): Promise<{ reports: StoredReport[]; last: number }> {
+  const where = ['id > $1'];
+  const params: unknown[] = [after];
+  if (filter.room !== undefined) {
+    params.push(filter.room);
+    where.push(`room = $${params.length}`);
+  }
+  if (filter.since !== undefined) {
+    params.push(filter.since);
+    where.push(`received_at >= $${params.length}`);
+  }
+  const rows = (await q.query(`SELECT id, ${LIST} FROM reports WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${EXPORT_PAGE}`, params)).rows as Row[];
+  return { reports: rows.map(reportFromRow), last: rows.length ? Number(rows[rows.length - 1].id) : after };
+}
+
+/** Retention: reports received before `before`; how many. */
+export async function deleteOldReports(q: Queryable, before: number): Promise<number> {
+  return (await q.query('DELETE FROM reports WHERE received_at < $1', [before])).rowCount ?? 0;
+}

@@ -1,0 +1,286 @@
+/*
+ * The room store on PostgreSQL, for several server processes sharing one database (spec section 3).
+ *
+ * Order and isolation: every unit of work locks what it decides on with SELECT ... FOR NO KEY UPDATE
+ * inside its transaction, so the reports of one session are checked and stored one after the other even
+ * when they reach different processes. Locks are always taken in one order (a room, then sessions by id,
+ * then running-total rows by key), so concurrent units of work never deadlock; should PostgreSQL still
+ * report one (or a serialization failure), the unit is retried and `decide` runs again (transaction.ts).
+ * Reports are stored in batches (reportBatch.ts).
+ *
+ * Outages (connection refused or lost, shutdown, disk full) reject with StoreUnavailableError; a
+ * transaction either commits whole or not at all, so nothing is half-written.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { CommitTimes, Throttle } from '../common/commitTimes';
+import { metricsFromRows, sessionReplay, statsFromRows } from '../common/figures';
+import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
+import {
+  StoreUnavailableError,
+  type ExportFilter,
+  type HawkNonceClaim,
+  type HawkSessionRecord,
+  type JoinContext,
+  type JoinDecision,
+  type MetricsData,
+  type Migration,
+  type RoomRecord,
+  type SessionDecision,
+  type SessionRecord,
+  type SessionReplay,
+  type Stats,
+  type StatsQuery,
+  type Store,
+  type StoreOptions,
+  type StoredReport,
+} from '../contract';
+import { createPool, describe, loadPg, redactUrl, toStoreError, type Queryable } from './connection';
+import { POSTGRES_MIGRATIONS } from './migrations';
+import { MAX_IN_FLIGHT, ReportBatches } from './reportBatch';
+import { transaction, type TransactionOptions } from './transaction';
+import * as figures from './sql/figures';
+import * as hawk from './sql/hawk';
+import * as reports from './sql/reports';
+import * as rooms from './sql/rooms';
+import * as sessions from './sql/sessions';
+
+/** Key of the advisory lock that makes concurrent `open()`s apply migrations one at a time. */
+const MIGRATION_LOCK = 7_311_200_011;
+const TOTAL_SHARDS = 64;
+
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Migrations to apply (default: the store's own); tests pass more to check upgrades. */
+  migrations?: readonly Migration[];
+}
+
+export function createPostgresStore(url: string, options: PostgresStoreOptions = {}): PostgresStore {
+  return new PostgresStore(url, options);
+}
+
+export class PostgresStore implements Store {
+  private pool: Pool | undefined;
+  private batchPool: Pool | undefined;
+  private readonly log: (line: string) => void;
+  private readonly migrations: readonly Migration[];
+  /** This process's base running-total shard (spread so concurrent commits do not queue on one hot row). */
+  private readonly shard = Math.floor(Math.random() * TOTAL_SHARDS);
+  private closed = false;
+  private readonly commitTimes = new CommitTimes();
+  /** Old Hawk nonce claims are deleted by this process at most once a second. */
+  private readonly noncePurge = new Throttle(1000);
+  private readonly batches: ReportBatches;
+
+  constructor(private readonly url: string, options: PostgresStoreOptions = {}) {
+    this.log = options.log ?? (() => {});
+    this.migrations = options.migrations ?? POSTGRES_MIGRATIONS;
+    this.batches = new ReportBatches({
+      writers: () => this.writerPool(),
+      readers: () => this.pgPool(),
+      log: this.log,
+      shardOf: (slot) => (this.shard + slot) % TOTAL_SHARDS,
+      committed: (started) => this.commitTimes.record(started),
+    });
+  }
+
+  /** Where it is, fit for a log line (no password). */
+  get location(): string {
+    return redactUrl(this.url);
+  }
+
+  async open(): Promise<void> {
+    if (!this.pool) {
+      const pg = loadPg();
+      this.pool = createPool(pg, this.url, this.log);
+      // The report batches get a connection of their own: behind a queue of reads they would wait, and
+      // every report waiting on them with them.
+      this.batchPool = createPool(pg, this.url, this.log, MAX_IN_FLIGHT);
+    }
+    await this.transaction('migrate', async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await c.query(SCHEMA_TABLE);
+      const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
+      for (const m of pendingMigrations(current, this.migrations, `the database ${this.location}`)) {
+        for (const sql of m.statements) await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+        this.log(appliedLine('postgres', m));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.batches.idle();
+    const pools = [this.pool, this.batchPool];
+    this.pool = this.batchPool = undefined;
+    for (const pool of pools) await pool?.end();
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.read('schema version', async (q) => Number((await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v));
+  }
+
+  /** The server's HMAC secret, shared by every process: the first process's candidate wins. */
+  async serverSecret(candidate: string): Promise<string> {
+    return this.transaction('server secret', async (c) => {
+      await c.query(`INSERT INTO settings (name, value) VALUES ('secret', $1) ON CONFLICT (name) DO NOTHING`, [candidate]);
+      return String((await c.query(`SELECT value FROM settings WHERE name = 'secret'`)).rows[0].value);
+    });
+  }
+
+  takeCommitTimes(): number[] {
+    return this.commitTimes.take();
+  }
+
+  // --- Hawk sessions, rooms, sessions ---
+
+  createHawkSession(record: HawkSessionRecord): Promise<void> {
+    return this.write('create hawk session', (q) => hawk.insertHawkSession(q, record));
+  }
+
+  getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
+    return this.read('get hawk session', (q) => hawk.selectHawkSession(q, idHmac));
+  }
+
+  touchHawkSession(idHmac: string, at: number): Promise<void> {
+    return this.write('touch hawk session', (q) => hawk.touchHawkSession(q, idHmac, at));
+  }
+
+  /** One INSERT on the primary key, committed before the request it lets through goes on. */
+  async claimHawkNonce(c: HawkNonceClaim, at: number, windowMs: number): Promise<boolean> {
+    if (this.noncePurge.due(at)) {
+      // Never the claim's failure: a purge that loses a race with another process's is harmless.
+      await hawk.purgeNonces(this.pgPool(), at - windowMs).catch((err) => this.log(`postgres: deleting old Hawk nonces failed (${describe(err)})`));
+    }
+    return this.read('claim hawk nonce', (q) => hawk.claimNonce(q, c, at));
+  }
+
+  createRoom(room: RoomRecord): Promise<void> {
+    return this.write('create room', (q) => rooms.insertRoom(q, room));
+  }
+
+  getRoom(token: string): Promise<RoomRecord | undefined> {
+    return this.read('get room', (q) => rooms.selectRoom(q, token));
+  }
+
+  async deleteRoom(token: string, at: number): Promise<void> {
+    await this.transaction('delete room', async (c) => {
+      if (!(await rooms.selectRoomForUpdate(c, token))) return;
+      await rooms.markRoomDeleted(c, token, at);
+      await sessions.endRoomSessions(c, token, at);
+    });
+  }
+
+  openSessions(room: string): Promise<SessionRecord[]> {
+    return this.read('open sessions', (q) => sessions.selectOpenSessions(q, room));
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.read('get session', (q) => sessions.selectSession(q, id));
+  }
+
+  sessionByToken(tokenHmac: string): Promise<SessionRecord | undefined> {
+    return this.read('session by token', (q) => sessions.selectSessionByToken(q, tokenHmac));
+  }
+
+  openSessionOf(room: string, participantHmac: string): Promise<SessionRecord | undefined> {
+    return this.read('open session of', (q) => sessions.selectOpenSessionOf(q, room, participantHmac));
+  }
+
+  // --- units of work ---
+
+  async joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
+    return this.transaction('join room', async (c) => {
+      const current = await rooms.selectRoomForUpdate(c, room);
+      if (!current) return undefined;
+      const decision = decide({ room: current, open: await sessions.selectOpenSessionsForUpdate(c, room) });
+      if (decision.kind === 'refuse') return decision.value;
+      for (const end of [...decision.end].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await sessions.endSession(c, end.id, end.reason, end.at);
+      await sessions.insertSession(c, decision.create);
+      return decision.value;
+    });
+  }
+
+  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return this.batches.add(id, decide);
+  }
+
+  async expireSessions(now: number): Promise<number> {
+    // Ended at their expiry, not at the sweep, as the SQLite store does.
+    return this.transaction('expire sessions', async (c) => (await sessions.expireSessions(c, now)).length);
+  }
+
+  async retain(before: number): Promise<{ reports: number; sessions: number }> {
+    return this.transaction('retention', async (c) => {
+      const deletedReports = await reports.deleteOldReports(c, before);
+      const deletedSessions = await sessions.deleteEndedSessions(c, before);
+      await rooms.deleteGoneRooms(c, before);
+      // After the rooms: a Hawk session whose last room just went goes in the same run.
+      await hawk.deleteUnusedHawkSessions(c, before);
+      return { reports: deletedReports, sessions: deletedSessions };
+    });
+  }
+
+  // --- figures ---
+
+  sessionReports(id: string): Promise<StoredReport[]> {
+    return this.read('session reports', (q) => reports.selectSessionReports(q, id));
+  }
+
+  sessionReplay(id: string): Promise<SessionReplay | undefined> {
+    return sessionReplay(this, id);
+  }
+
+  async *exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
+    // Keyset pages in insertion order (a session's reports are inserted in seq order), so a long
+    // export holds no transaction open and never loads everything at once.
+    let after = 0;
+    for (;;) {
+      const page = await this.read('export', (q) => reports.exportPage(q, filter, after));
+      yield* page.reports;
+      if (page.reports.length < reports.EXPORT_PAGE) return;
+      after = page.last;
+    }
+  }
+
+  stats(query: StatsQuery): Promise<Stats> {
+    return this.read('stats', async (q) => statsFromRows(query, await figures.statsRows(q, query)));
+  }
+
+  metricsData(buckets: readonly number[]): Promise<MetricsData> {
+    return this.read('metrics', async (q) => metricsFromRows(buckets, await figures.metricsRows(q)));
+  }
+
+  // --- machinery ---
+
+  private pgPool(): Pool {
+    if (!this.pool) throw new StoreUnavailableError('the PostgreSQL store is not open');
+    return this.pool;
+  }
+
+  private writerPool(): Pool {
+    if (!this.batchPool) throw new StoreUnavailableError('the PostgreSQL store is not open');
+    return this.batchPool;
+  }
+
+  /** Statements on any pooled connection, outside a transaction. */
+  private async read<T>(what: string, work: (q: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.pgPool());
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  /** One write statement (its own transaction), timed for the metrics like every other commit. */
+  private async write<T>(what: string, work: (q: Queryable) => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    const result = await this.read(what, work);
+    this.commitTimes.record(started);
+    return result;
+  }
+
+  private transaction<T>(what: string, work: (c: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return transaction(() => this.pgPool(), this.log, what, work, { committed: (started) => this.commitTimes.record(started), ...options });
+  }
+}

@@ -1,0 +1,44 @@
+// Stored reports and their running totals (SQLite dialect; postgres/sql/reports.ts is the same in PostgreSQL's).
+import type { ExportFilter, NewReport, SessionRecord, StoredReport } from '../../contract';
+import { placeholders, REPORT_COLUMNS, reportFromRow, reportValues, type Row } from '../../common/rows';
+import type { Sql } from '../statements';
+
+const LIST = REPORT_COLUMNS.join(', ');
+export const EXPORT_PAGE = 1000;
+
+export function insertReport(sql: Sql, session: SessionRecord, seq: number, r: NewReport): void {
+  sql(`INSERT INTO reports (${LIST}) VALUES (${placeholders(REPORT_COLUMNS.length, 'sqlite')})`).run(...reportValues(session, seq, r));
+}
+
+/** Adds one to the running total of the report's labels (never lowered: retention deletes rows, not counts). */
+export function addReportTotals(sql: Sql, labels: NewReport['labels'], count = 1): void {
+  sql(
+    `INSERT INTO report_totals (from_state, event, state, verdict, count) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (from_state, event, state, verdict) DO UPDATE SET count = count + excluded.count`,
+  ).run(labels.from, labels.event, labels.state, labels.verdict, count);
+}
+
+export function selectSessionReports(sql: Sql, id: string): StoredReport[] {
+  return (sql(`SELECT ${LIST} FROM reports WHERE session = ? ORDER BY seq`).all(id) as Row[]).map(reportFromRow);
+}
+
+/** One page of the export: reports after row id `after`, in insertion order, with the row id to continue from. */
+export function exportPage(sql: Sql, filter: ExportFilter, after: number): { reports: StoredReport[]; last: number } {
+  const where = ['id > ?'];
+  const params: unknown[] = [after];
+  if (filter.room !== undefined) {
+    where.push('room = ?');
+    params.push(filter.room);
+  }
+  if (filter.since !== undefined) {
+    where.push('received_at >= ?');
+    params.push(filter.since);
+  }
+  const rows = sql(`SELECT id, ${LIST} FROM reports WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${EXPORT_PAGE}`).all(...params) as Row[];
+  return { reports: rows.map(reportFromRow), last: rows.length ? Number(rows[rows.length - 1].id) : after };
+}
+
+/** Retention: reports received before `before`; how many. */
+export function deleteOldReports(sql: Sql, before: number): number {
+  return sql('DELETE FROM reports WHERE received_at < ?').run(before).changes;
+}

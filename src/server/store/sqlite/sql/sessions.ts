@@ -1,0 +1,90 @@
+// Participant sessions (SQLite dialect; postgres/sql/sessions.ts is the same in PostgreSQL's).
+import type { EndReason, SessionRecord } from '../../contract';
+import { placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../../common/rows';
+import { bindable, type Sql } from '../statements';
+
+const LIST = SESSION_COLUMNS.join(', ');
+
+/** An ended session as the rollups count it. */
+export interface Ended {
+  id: string;
+  joinedAt: number;
+  endedAt: number;
+  state: string;
+}
+
+export function insertSession(sql: Sql, s: SessionRecord): void {
+  sql(`INSERT INTO sessions (${LIST}) VALUES (${placeholders(SESSION_COLUMNS.length, 'sqlite')})`).run(...bindable(sessionValues(s)));
+}
+
+/** Writes every column of the session but its id (what a unit of work decided). */
+export function updateSessionRow(sql: Sql, s: SessionRecord): void {
+  const [id, ...rest] = bindable(sessionValues(s));
+  sql(`UPDATE sessions SET ${SESSION_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...rest, id);
+}
+
+export function selectSession(sql: Sql, id: string): SessionRecord | undefined {
+  const r = sql(`SELECT ${LIST} FROM sessions WHERE id = ?`).get(id) as Row | undefined;
+  return r ? sessionFromRow(r) : undefined;
+}
+
+/** The sessions with these ids, locked for a unit of work (one writer: the transaction is the lock). */
+export function selectSessionsForUpdate(sql: Sql, ids: readonly string[]): SessionRecord[] {
+  return ids.map((id) => selectSession(sql, id)).filter((s): s is SessionRecord => s !== undefined);
+}
+
+export function selectSessionByToken(sql: Sql, tokenHmac: string): SessionRecord | undefined {
+  const r = sql(`SELECT ${LIST} FROM sessions WHERE token_hmac = ?`).get(tokenHmac) as Row | undefined;
+  return r ? sessionFromRow(r) : undefined;
+}
+
+/** Open sessions of a room, in join order. */
+export function selectOpenSessions(sql: Sql, room: string): SessionRecord[] {
+  return (sql(`SELECT ${LIST} FROM sessions WHERE room = ? AND ended_at IS NULL ORDER BY joined_at, id`).all(room) as Row[]).map(sessionFromRow);
+}
+
+/** The participant's open session in the room; the latest joined should there be several. */
+export function selectOpenSessionOf(sql: Sql, room: string, participantHmac: string): SessionRecord | undefined {
+  const r = sql(`SELECT ${LIST} FROM sessions WHERE room = ? AND participant_hmac = ? AND ended_at IS NULL ORDER BY joined_at DESC, id DESC LIMIT 1`).get(room, participantHmac) as
+    | Row
+    | undefined;
+  return r ? sessionFromRow(r) : undefined;
+}
+
+/** Ends one open session; the ended session, or undefined when it was not open. */
+export function endSession(sql: Sql, id: string, reason: EndReason, at: number): Ended | undefined {
+  const r = sql(
+    'UPDATE sessions SET ended_at = ?, end_reason = ?, end_state = state, display_name = NULL WHERE id = ? AND ended_at IS NULL RETURNING id, joined_at, ended_at, end_state',
+  ).get(at, reason, id) as Row | undefined;
+  return r ? endedFromRow(r) : undefined;
+}
+
+/** Ends every open session of a room (reason 'deleted'). */
+export function endRoomSessions(sql: Sql, room: string, at: number): Ended[] {
+  return (
+    sql(
+      "UPDATE sessions SET ended_at = ?, end_reason = 'deleted', end_state = state, display_name = NULL WHERE room = ? AND ended_at IS NULL RETURNING id, joined_at, ended_at, end_state",
+    ).all(at, room) as Row[]
+  ).map(endedFromRow);
+}
+
+/** Ends open sessions whose expiry passed, at their expiry (reason 'expired'). */
+export function expireSessions(sql: Sql, now: number): Ended[] {
+  return (
+    sql(
+      "UPDATE sessions SET ended_at = expires_at, end_reason = 'expired', end_state = state, display_name = NULL WHERE ended_at IS NULL AND expires_at <= ? RETURNING id, joined_at, ended_at, end_state",
+    ).all(now) as Row[]
+  ).map(endedFromRow);
+}
+
+/** Retention: sessions ended before `before`; how many. */
+export function deleteEndedSessions(sql: Sql, before: number): number {
+  return sql('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?').run(before).changes;
+}
+
+function endedFromRow(r: Row): Ended {
+  return { id: String(r.id), joinedAt: Number(r.joined_at), endedAt: Number(r.ended_at), state: String(r.end_state) };
+}
+
+/** Open sessions of a room, locked for a unit of work, in join order (one writer: the transaction is the lock). */
+export const selectOpenSessionsForUpdate = selectOpenSessions;

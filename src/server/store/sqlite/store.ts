@@ -1,0 +1,261 @@
+// The embedded store: one SQLite file (better-sqlite3), WAL, synchronous=FULL. Writes go through the group
+// commit (groupCommit.ts); reads run on the connection at once. The SQL is in sql/, one file per table group.
+import { loadBetterSqlite3 } from '../../peers';
+import { CommitTimes, Throttle } from '../common/commitTimes';
+import { metricsFromRows, sessionReplay, statsFromRows } from '../common/figures';
+import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
+import type { Row } from '../common/rows';
+import {
+  StoreUnavailableError,
+  type ExportFilter,
+  type HawkNonceClaim,
+  type HawkSessionRecord,
+  type JoinContext,
+  type JoinDecision,
+  type MetricsData,
+  type Migration,
+  type RoomRecord,
+  type SessionDecision,
+  type SessionRecord,
+  type SessionReplay,
+  type Stats,
+  type StatsQuery,
+  type Store,
+  type StoreOptions,
+  type StoredReport,
+} from '../contract';
+import { classify, type Log } from './errors';
+import { GroupCommit } from './groupCommit';
+import { SQLITE_MIGRATIONS } from './migrations';
+import { statementCache, type Db, type Sql } from './statements';
+import * as figures from './sql/figures';
+import * as hawk from './sql/hawk';
+import * as reports from './sql/reports';
+import * as rooms from './sql/rooms';
+import * as sessions from './sql/sessions';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** The database file. */
+  path: string;
+  /** How long a write waits for a lock held by another process before answering 'unavailable' (default 200 ms). */
+  busyTimeoutMs?: number;
+  migrations?: readonly Migration[];
+}
+
+export class SqliteStore implements Store {
+  private db?: Db;
+  private readonly log: Log;
+  private readonly commitTimes = new CommitTimes();
+  /** Old Hawk nonce claims are deleted at most once a second, inside a claim's write. */
+  private readonly noncePurge = new Throttle(1000);
+  private readonly statements = statementCache(() => this.conn());
+  private readonly sql: Sql = this.statements.sql;
+  private readonly group: GroupCommit;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    this.log = options.log ?? (() => {});
+    this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes);
+  }
+
+  async open(): Promise<void> {
+    const Database = loadBetterSqlite3();
+    try {
+      const db = new Database(this.options.path, { timeout: this.options.busyTimeoutMs ?? 200 });
+      this.db = db;
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      this.migrate(this.options.migrations ?? SQLITE_MIGRATIONS);
+    } catch (err) {
+      throw classify(this.log, 'open', err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.group.drain();
+    this.statements.clear();
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.read(() => this.version());
+  }
+
+  /** Run a PRAGMA on the store's own connection (tests simulate a full disk or a read-only file with it). */
+  pragma(text: string): unknown {
+    return this.conn().pragma(text);
+  }
+
+  takeCommitTimes(): number[] {
+    return this.commitTimes.take();
+  }
+
+  async serverSecret(candidate: string): Promise<string> {
+    return this.write(() => {
+      this.sql("INSERT INTO settings (name, value) VALUES ('secret', ?) ON CONFLICT (name) DO NOTHING").run(candidate);
+      return String((this.sql("SELECT value FROM settings WHERE name = 'secret'").get() as Row).value);
+    });
+  }
+
+  // ---- writes -------------------------------------------------------------------------------------
+
+  createHawkSession(r: HawkSessionRecord): Promise<void> {
+    return this.write(() => hawk.insertHawkSession(this.sql, r));
+  }
+
+  touchHawkSession(idHmac: string, at: number): Promise<void> {
+    return this.write(() => hawk.touchHawkSession(this.sql, idHmac, at));
+  }
+
+  /** Inside the group commit: the claim is on disk before the request it lets through is answered. */
+  claimHawkNonce(c: HawkNonceClaim, at: number, windowMs: number): Promise<boolean> {
+    return this.write(() => {
+      if (this.noncePurge.due(at)) hawk.purgeNonces(this.sql, at - windowMs);
+      return hawk.claimNonce(this.sql, c, at);
+    });
+  }
+
+  createRoom(r: RoomRecord): Promise<void> {
+    return this.write(() => rooms.insertRoom(this.sql, r));
+  }
+
+  deleteRoom(token: string, at: number): Promise<void> {
+    return this.write(() => {
+      rooms.markRoomDeleted(this.sql, token, at);
+      sessions.endRoomSessions(this.sql, token, at);
+    });
+  }
+
+  joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
+    return this.write(() => {
+      const current = rooms.selectRoomForUpdate(this.sql, room);
+      if (!current) return undefined;
+      const d = decide({ room: current, open: sessions.selectOpenSessions(this.sql, room) });
+      if (d.kind === 'refuse') return d.value;
+      for (const e of d.end) sessions.endSession(this.sql, e.id, e.reason, e.at);
+      sessions.insertSession(this.sql, d.create);
+      return d.value;
+    });
+  }
+
+  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
+    return this.write(() => {
+      const [session] = sessions.selectSessionsForUpdate(this.sql, [id]);
+      if (!session) return undefined;
+      const d = decide(session);
+      if (d.kind === 'refuse') return d.value;
+      const next: SessionRecord = { ...session, ...d.changes };
+      if (d.report) {
+        next.reportCount = session.reportCount + 1;
+        reports.insertReport(this.sql, session, next.reportCount, d.report);
+        reports.addReportTotals(this.sql, d.report.labels);
+      }
+      sessions.updateSessionRow(this.sql, next);
+      return d.value;
+    });
+  }
+
+  expireSessions(now: number): Promise<number> {
+    return this.write(() => sessions.expireSessions(this.sql, now).length);
+  }
+
+  retain(before: number): Promise<{ reports: number; sessions: number }> {
+    return this.write(() => {
+      const deletedReports = reports.deleteOldReports(this.sql, before);
+      const deletedSessions = sessions.deleteEndedSessions(this.sql, before);
+      rooms.deleteGoneRooms(this.sql, before);
+      // After the rooms: a Hawk session whose last room just went goes in the same run.
+      hawk.deleteUnusedHawkSessions(this.sql, before);
+      return { reports: deletedReports, sessions: deletedSessions };
+    });
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------
+
+  getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
+    return this.read(() => hawk.selectHawkSession(this.sql, idHmac));
+  }
+
+  getRoom(token: string): Promise<RoomRecord | undefined> {
+    return this.read(() => rooms.selectRoom(this.sql, token));
+  }
+
+  openSessions(room: string): Promise<SessionRecord[]> {
+    return this.read(() => sessions.selectOpenSessions(this.sql, room));
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.read(() => sessions.selectSession(this.sql, id));
+  }
+
+  sessionByToken(tokenHmac: string): Promise<SessionRecord | undefined> {
+    return this.read(() => sessions.selectSessionByToken(this.sql, tokenHmac));
+  }
+
+  openSessionOf(room: string, participantHmac: string): Promise<SessionRecord | undefined> {
+    return this.read(() => sessions.selectOpenSessionOf(this.sql, room, participantHmac));
+  }
+
+  sessionReports(id: string): Promise<StoredReport[]> {
+    return this.read(() => reports.selectSessionReports(this.sql, id));
+  }
+
+  sessionReplay(id: string): Promise<SessionReplay | undefined> {
+    return sessionReplay(this, id);
+  }
+
+  async *exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
+    // Pages by row id so a long export never holds a read transaction open across awaits.
+    let after = 0;
+    for (;;) {
+      const page = await this.read(() => reports.exportPage(this.sql, filter, after));
+      if (page.reports.length === 0) return;
+      yield* page.reports;
+      after = page.last;
+    }
+  }
+
+  stats(q: StatsQuery): Promise<Stats> {
+    return this.read(() => statsFromRows(q, figures.statsRows(this.sql, q)));
+  }
+
+  metricsData(buckets: readonly number[]): Promise<MetricsData> {
+    return this.read(() => metricsFromRows(buckets, figures.metricsRows(this.sql)));
+  }
+
+  // ---- machinery ----------------------------------------------------------------------------------
+
+  private conn(): Db {
+    if (!this.db) throw new StoreUnavailableError('the store is closed');
+    return this.db;
+  }
+
+  private version(): number {
+    this.conn().exec(SCHEMA_TABLE);
+    return Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v);
+  }
+
+  private migrate(migrations: readonly Migration[]): void {
+    const db = this.conn();
+    for (const m of pendingMigrations(this.version(), migrations, `the database ${this.options.path}`)) {
+      db.transaction(() => {
+        for (const s of m.statements) db.exec(s);
+        this.sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+      this.log(appliedLine('store', m));
+    }
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(classify(this.log, 'read', err));
+    }
+  }
+
+  private write<T>(run: () => T): Promise<T> {
+    return this.group.write(run);
+  }
+}

@@ -1,0 +1,73 @@
+// The store contract, the same on both stores: what the server relies on whatever the database.
+import type { RoomRecord, SessionRecord, Store } from '../../src/server/store';
+import { STORES } from './stores';
+
+let n = 0;
+const room = (extra: Partial<RoomRecord> = {}): RoomRecord => ({ token: `room${++n}`, name: 'r', owner: 'o', ownerHmac: 'oh', maxSize: 5, createdAt: 1000, expiresAt: 10_000_000, ...extra });
+const session = (roomToken: string, extra: Partial<SessionRecord> = {}): SessionRecord => {
+  const id = `s${++n}`;
+  return {
+    id,
+    room: roomToken,
+    kind: 'basic',
+    participantHmac: `p-${id}`,
+    tokenHmac: `t-${id}`,
+    displayName: 'Alice',
+    owner: false,
+    joinedAt: 1000 + n,
+    expiresAt: 5_000_000,
+    snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 },
+    firstReached: { init: 1000 + n },
+    reportCount: 0,
+    nonConformantCount: 0,
+    ...extra,
+  };
+};
+
+const join = (store: Store, s: SessionRecord) => store.joinRoom(s.room, () => ({ kind: 'apply', value: s.id, end: [], create: s }));
+
+describe.each(STORES)('store contract (%s)', (_name, factory) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await factory());
+  });
+  afterAll(() => cleanup());
+
+  it('keeps every field of a room, a deletion time included', async () => {
+    const deleted = room({ deletedAt: 4242 });
+    await store.createRoom(deleted);
+    expect(await store.getRoom(deleted.token)).toEqual(deleted);
+    const kept = room();
+    await store.createRoom(kept);
+    expect(await store.getRoom(kept.token)).toEqual(kept);
+  });
+
+  it("answers a participant's open session, the latest joined should there be several", async () => {
+    const r = room();
+    await store.createRoom(r);
+    const first = session(r.token, { participantHmac: 'same', joinedAt: 2000 });
+    const second = session(r.token, { participantHmac: 'same', joinedAt: 3000 });
+    await join(store, first);
+    await join(store, second);
+    expect((await store.openSessionOf(r.token, 'same'))?.id).toBe(second.id);
+    expect(await store.openSessionOf(r.token, 'nobody')).toBeUndefined();
+  });
+
+  it('times its write commits for the metrics, whatever the write', async () => {
+    store.takeCommitTimes?.();
+    await store.createRoom(room());
+    const times = store.takeCommitTimes?.() ?? [];
+    expect(times.length).toBeGreaterThanOrEqual(1);
+    expect(times.every((t) => t >= 0)).toBe(true);
+  });
+
+  it('replays a session: its id, room and reports; nothing for an unknown session', async () => {
+    const r = room();
+    await store.createRoom(r);
+    const s = session(r.token);
+    await join(store, s);
+    expect(await store.sessionReplay(s.id)).toEqual({ session: s.id, room: r.token, reports: [] });
+    expect(await store.sessionReplay('no-such-session')).toBeUndefined();
+  });
+});
