@@ -56,6 +56,7 @@ export const serve: Command = {
     // Node-only libraries, loaded here so that the other commands run without them.
     const { chooseStore } = await import('../server/store/open');
     const { listenRoomServer } = await import('../server/server');
+    const { answerError, errors } = await import('../server/errors');
     const log = (line: string) => io.err(line);
     const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
     await chosen.store.open();
@@ -74,12 +75,13 @@ export const serve: Command = {
         ...(webAppUrl ? { webAppUrl } : {}),
         corsOrigins,
         ...(publicUrl ? { publicUrl } : {}),
+        // The HMAC key for tokens and ids; default: the one kept in the store.
+        ...(process.env.LOOP_ROOM_STATE_SECRET ? { secret: process.env.LOOP_ROOM_STATE_SECRET } : {}),
         log,
         ...(flags['access-log'] === true ? { accessLog: (entry) => io.out(JSON.stringify(entry)) } : {}),
         fallback: (req, res) => {
           if (visualizer) return visualizer.handle(req, res);
-          res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
-          res.end(JSON.stringify({ code: 404, errno: 999, error: 'Not found.' }));
+          answerError(res, errors.notFound());
         },
       });
     } catch (err) {

@@ -5,6 +5,7 @@ import { isRoomEventType, isRoomState, ZERO_COUNTERS } from '../../machines/doma
 import type { Caller } from './auth';
 import { checkReport } from './conformance';
 import { ApiError, errors } from './errors';
+import type { Answer } from './respond';
 import { randomHex, type Hmacs } from './secrets';
 import type { NewReport, RoomRecord, RoomStore, SessionDecision, SessionRecord, StatusFields, Verdict } from './store/types';
 
@@ -25,11 +26,6 @@ export interface RoomsOptions {
   now: () => number;
 }
 
-export interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
 
 /** Hawk credentials from a Hawk session token (HKDF-SHA256, spec section 1). */
 export function deriveHawkCredentialsNode(sessionToken: Buffer): { id: string; key: string } {
