@@ -1,8 +1,11 @@
 // One stored report as the server shows it: `export`, /v1/sessions/:id/reports and the traffic replay.
 import type { SessionRecord, StoredReport } from './store/types';
 
-/** A stored report as export prints it (server spec section 3); `room` is what stands for the room. */
-export function exportShape(r: StoredReport, room: string = r.room) {
+/**
+ * A stored report as export prints it (server spec section 3). `room` is the room's id (Hmacs.roomId), never the
+ * token the report is stored under: a room token lets anyone join the room.
+ */
+export function exportShape(r: StoredReport, room: string) {
   return {
     room,
     session: r.session,

@@ -11,6 +11,8 @@ import { loadHawk } from './peers';
 import { sessionReportsShape } from './reportShape';
 import { Responder } from './respond';
 import { Rooms } from './rooms';
+import { clientAddress, HostPolicy, isLoopbackAddress, normalize } from './exposure';
+import { DEFAULT_LIMITS, NO_LIMITS, tooManyRequests, WindowCounter, type Limits } from './limits';
 import { apiRoutes, compileRoutes, matchRoute, routeName, type Match, type Method, type RouteRequest } from './routes';
 import { Hmacs, randomHex, sameSecret } from './secrets';
 import type { RoomStore } from './store/types';
@@ -24,8 +26,17 @@ export interface RoomServerOptions {
   basePath?: string;
   /** Refuse non-conformant reports (400 errno 107) instead of storing them with their verdict. */
   strict?: boolean;
-  /** When set, /metrics, /v1/stats and /v1/sessions/:id/reports need `Authorization: Bearer <token>`. */
+  /**
+   * When set, admin data (/metrics, /v1/stats, /v1/traffic*, /v1/sessions/*) needs `Authorization: Bearer <token>`.
+   * Without one, admin data answers only callers on this machine that name one of the server's hosts in Host.
+   */
   adminToken?: string;
+  /** The address listened on (listenRoomServer sets it): a Host naming it is one of the server's own. Default 127.0.0.1. */
+  host?: string;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client (limits, admin exposure). Default none. */
+  trustedProxies?: readonly string[];
+  /** Per-client limits (limits.ts); 'off' turns them all off. Default DEFAULT_LIMITS. */
+  limits?: Partial<Limits> | 'off';
   /** Participation TTL (default 300 s, as loop-server). */
   participantTtlMs?: number;
   /** Largest maxSize a room may ask for (default 5). */
@@ -87,6 +98,10 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   const skewSec = options.hawkSkewSec ?? 60;
   if (!store.claimHawkNonce) log('server: this store cannot share Hawk nonces; replays are refused per process only');
   const auth = new Authenticator({ store, hmacs, hawk: () => hawkModule, skewSec, nonces: new NonceCache(2 * skewSec * 1000), publicHost, now, log });
+  const hosts = new HostPolicy(options.host ?? '127.0.0.1', options.publicUrl);
+  const trustedProxies = new Set((options.trustedProxies ?? []).map(normalize));
+  const limits: Limits = options.limits === 'off' ? NO_LIMITS : { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+  const registrations = new WindowCounter(limits.registrationsPerMinute, 60_000);
   const rooms = new Rooms({
     store,
     hmacs,
@@ -96,6 +111,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
     roomExpiryHours: options.roomExpiryHours ?? { default: 720, max: 720 },
     webAppUrl: options.webAppUrl ?? 'http://localhost:3000/',
     media: options.media,
+    limits,
     now,
   });
   const adminToken = options.adminToken;
@@ -103,8 +119,13 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   const cors = new CorsPolicy(options.corsOrigins);
   const none: Caller = { scheme: 'none' };
 
+  // Admin data (spec section 7): the admin token when there is one; else only this machine, naming our own host
+  // (a page that rebinds its DNS name to 127.0.0.1 still sends its own name in Host).
   const admin = (req: IncomingMessage) => {
-    if (!adminToken) return;
+    if (!adminToken) {
+      if (!isLoopbackAddress(clientAddress(req, trustedProxies)) || !hosts.ownHost(req)) throw errors.adminLocalOnly();
+      return;
+    }
     const h = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/i.exec(h);
     if (!m || !sameSecret(m[1], adminToken)) throw errors.unauthorized('Bearer');
@@ -125,7 +146,8 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
     const session = await store.getSession(r.params.id);
     if (!session) throw errors.notFound();
     const reports = await store.sessionReports(session.id);
-    responder.send(r.res, none, { status: 200, body: sessionReportsShape(session, reports, form, session.room) }, r.action);
+    // The room's id, never its token: a token lets anyone join the room (spec section 3).
+    responder.send(r.res, none, { status: 200, body: sessionReportsShape(session, reports, form, hmacs.roomId(session.room)) }, r.action);
   };
 
   const routes = compileRoutes(
@@ -152,6 +174,10 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       registration: async (r) => {
         const b = await body(r);
         r.caller = await auth.authenticate(r.req, b);
+        if (r.caller.scheme === 'none') {
+          const wait = registrations.hit(clientAddress(r.req, trustedProxies), now());
+          if (wait > 0) throw tooManyRequests(wait / 1000);
+        }
         responder.send(r.res, r.caller, await rooms.registration(r.caller), r.action);
       },
       createRoom: async (r) => {
@@ -207,18 +233,15 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
-    let path: string;
-    let query: URLSearchParams;
-    try {
-      const u = new URL(req.url ?? '/', 'http://x');
-      path = u.pathname;
-      query = u.searchParams;
-    } catch {
-      path = '';
-      query = new URLSearchParams();
-    }
-    if (path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
-    const match = matchRoute(routes, path);
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+    // Paths are matched as sent, in canonical form only (spec section 7): a proxy rule on /v1/stats cannot be
+    // walked around with /v1/./stats, /v1\stats, //v1/stats or %2e%2e. Non-canonical paths are the API's 404.
+    const canonical = isCanonicalPath(path);
+    if (canonical && path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
+    const match = canonical ? matchRoute(routes, path) : undefined;
     responder.arrived(req, res, routeName(match, base));
     dispatch(req, res, match, query).catch((err) => {
       log(`server: unexpected failure: ${err instanceof Error ? err.name : typeof err}`);
@@ -257,6 +280,18 @@ function isJoin(contentType: string | undefined, body: string): boolean {
   }
 }
 
+/** No empty, `.` or `..` segment, no backslash, no percent-encoded unreserved character or separator; starts with /. */
+export function isCanonicalPath(path: string): boolean {
+  if (!path.startsWith('/') || path.includes('\\')) return false;
+  const segments = path.slice(1).split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s === '.' || s === '..' || (s === '' && i < segments.length - 1)) return false;
+  }
+  // %2F %5C (separators) and %41 .. (unreserved: letters, digits, - . _ ~) have a plain spelling: refused encoded.
+  return !/%(2[dDeEfF]|5[cCfF]|7[eE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA])/.test(path);
+}
+
 function timeParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null) return undefined;
@@ -283,23 +318,29 @@ export interface ListeningRoomServer {
  * without it such requests are 404 errno 999.
  */
 export async function listenRoomServer(
-  options: RoomServerOptions & { host?: string; port?: number; fallback?: (req: IncomingMessage, res: ServerResponse) => void },
+  options: RoomServerOptions & {
+    port?: number;
+    fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+    /** Time a client has to send a whole request, headers and body (default 30 s; then 408 and the connection closes). */
+    requestTimeoutMs?: number;
+  },
 ): Promise<ListeningRoomServer> {
-  const room = await createRoomServer(options);
-  const http = createServer((req, res) => {
+  const host = options.host ?? '127.0.0.1';
+  const room = await createRoomServer({ ...options, host });
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node checks request timeouts every connectionsCheckingInterval (30 s by default, so a 30 s limit acted at up to
+  // ~60 s): checked often enough here that the limit is the documented one.
+  const http = createServer({ requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.max(10, Math.min(1_000, requestTimeout / 4)) }, (req, res) => {
     if (room.handle(req, res)) return;
     if (options.fallback) return options.fallback(req, res);
     answerError(res, errors.notFound());
   });
   // Slow or stuck clients cannot hold sockets for ever.
-  http.requestTimeout = 30_000;
-  http.headersTimeout = 20_000;
   http.keepAliveTimeout = 65_000;
   http.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end(errors.malformedRequest().rawResponse());
     else socket.destroy();
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 0, host, () => {

@@ -603,4 +603,11 @@ export class PostgresStore implements RoomStore {
     );
     return { outcomes, txid };
   }
+
+  // ---- per-client limits (security, issue 17) ----------------------------------------------------------
+
+  async countLiveRooms(ownerHmac: string, now: number): Promise<number> {
+    const rows = await this.rows('count live rooms', 'SELECT count(*) AS n FROM rooms WHERE owner_hmac = $1 AND deleted_at IS NULL AND expires_at > $2', [ownerHmac, now], 'lrs_live_rooms');
+    return Number(rows[0].n);
+  }
 }

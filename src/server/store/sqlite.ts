@@ -554,4 +554,10 @@ export class SqliteStore implements RoomStore {
     this.log(`store: ${what} failed (${code})`);
     return new StoreUnavailableError(`the store is unavailable (${code})`, err);
   }
+
+  // ---- per-client limits (security, issue 17) ----------------------------------------------------------
+
+  countLiveRooms(ownerHmac: string, now: number): Promise<number> {
+    return this.read(() => Number((this.stmt('SELECT count(*) AS n FROM rooms WHERE owner_hmac = ? AND deleted_at IS NULL AND expires_at > ?').get(ownerHmac, now) as Row).n));
+  }
 }
