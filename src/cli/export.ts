@@ -34,9 +34,12 @@ export const exportReports: Command = {
     });
     await chosen.store.open();
     try {
+      // Rooms are shown by id, a stable HMAC of the token under the server's secret (spec section 3).
+      const { Hmacs, randomHex } = await import('../server/secrets');
+      const hmacs = new Hmacs(process.env.LOOP_ROOM_STATE_SECRET || (await chosen.store.serverSecret(randomHex(32))));
       for await (const r of chosen.store.exportReports({ ...(room ? { room } : {}), ...(since !== undefined ? { since } : {}) })) {
         if (closed) break;
-        io.out(JSON.stringify(exportShape(r)));
+        io.out(JSON.stringify(exportShape(r, hmacs.roomId(r.room))));
       }
     } finally {
       await chosen.store.close();

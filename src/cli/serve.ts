@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, parseArgs } from './args';
 import type { Command } from './command';
+import { isIP } from 'node:net';
+import { DEFAULT_LIMITS, type Limits } from '../server/limits';
 import { isLoopback, listenError, untilInterrupted } from './listening';
 
 export const DEFAULT_SERVE_PORT = 5000;
@@ -12,22 +14,35 @@ export const serve: Command = {
   usage: [
     'loop-room-state serve [--port N] [--host H] [--db PATH | --store URL] [--strict] [--admin-token T] [--retain-days N]',
     '                      [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL] [--cors-origin ORIGINS]',
-    '                      [--public-url URL] [--access-log]',
+    '                      [--public-url URL] [--access-log] [--trusted-proxy ADDRS] [--limits off]',
+    '                      [--max-registrations N] [--max-rooms-per-session N] [--max-reports-per-session N]',
+    '                      [--max-relay-connections N]',
     '',
     `  --port             port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)`,
     '  --host             address to bind (default 127.0.0.1; another address needs an admin token)',
     '  --db               SQLite file (default ./loop-room-state.db), WAL, synchronous=FULL',
     '  --store            sqlite:PATH or postgres://user@host/db (several server processes on one database)',
     '  --strict           refuse non-conformant status reports (400 errno 107) instead of storing them with their verdict',
-    '  --admin-token      Bearer token for /metrics, /v1/stats and /v1/sessions/:id/reports',
-    '                     (or the environment variable LOOP_ROOM_STATE_ADMIN_TOKEN, which keeps it out of ps)',
+    '  --admin-token      Bearer token for the admin data: /metrics, /v1/stats, /v1/traffic*, /v1/sessions/*, the live',
+    '                     relay (or the environment variable LOOP_ROOM_STATE_ADMIN_TOKEN, which keeps it out of ps);',
+    '                     without one, admin data answers only this machine (and serve refuses --public-url or',
+    '                     another address than loopback)',
     '  --retain-days      delete reports and ended sessions older than this (default 90; 0 keeps everything)',
     '  --participant-ttl  seconds a participant stays without a request (default 300)',
     '  --max-room-size    largest maxSize a room may ask for (default 5)',
     '  --web-app-url      rooms\' roomUrl is this URL followed by the room token (default http://localhost:3000/)',
     '  --cors-origin      comma-separated web origins whose pages may call the API from a browser (default none)',
     '  --public-url       the origin clients use, e.g. https://rooms.example.com behind a TLS-terminating proxy:',
-    '                     Hawk signatures are checked for its host and port (default: the Host header\'s)',
+    '                     Hawk signatures are checked for its host and port (default: the Host header\'s); needs an',
+    '                     admin token',
+    '  --trusted-proxy    comma-separated addresses of reverse proxies whose X-Forwarded-For names the client',
+    '                     (per-client limits, admin exposure); default none: the client is the socket\'s address',
+    '  --limits off       turn every per-client limit off (benchmarks, trusted networks)',
+    `  --max-registrations       new Hawk sessions per client address per minute (default ${DEFAULT_LIMITS.registrationsPerMinute})`,
+    `  --max-rooms-per-session   rooms one Hawk session owns at once (default ${DEFAULT_LIMITS.roomsPerHawkSession})`,
+    `  --max-reports-per-session status reports one participant session may store (default ${DEFAULT_LIMITS.reportsPerSession})`,
+    `  --max-relay-connections   open live-relay WebSockets per client address (default ${DEFAULT_LIMITS.relayConnectionsPerAddress})`,
+    '                     over a limit: 429 errno 116 with Retry-After',
     '  --access-log       print one JSON line per API request on stdout: time, method, route (no tokens), action,',
     '                     status, ms, errno',
     '',
@@ -37,7 +52,8 @@ export const serve: Command = {
     const { flags } = parseArgs(argv, {
       port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value',
       'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
-      'access-log': 'switch',
+      'access-log': 'switch', 'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
+      'max-reports-per-session': 'value', 'max-relay-connections': 'value',
     });
     const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
     const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
@@ -52,10 +68,26 @@ export const serve: Command = {
     const publicUrl = str(flags['public-url']);
     if (publicUrl !== undefined && !/^https?:\/\/[^/\s?#@]+\/?$/.test(publicUrl)) throw new UsageError(`--public-url takes an origin such as https://rooms.example.com (no path), got '${publicUrl}'`);
     for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
+    // Behind a proxy every request comes from loopback: admin data would answer the internet (spec section 7).
+    if (publicUrl !== undefined && !adminToken) throw new UsageError('--public-url (a server reached through a proxy) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN');
+    const trustedProxies = (str(flags['trusted-proxy']) ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    for (const a of trustedProxies) if (isIP(a) === 0) throw new UsageError(`--trusted-proxy takes IP addresses, got '${a}'`);
+    const limitsFlag = str(flags.limits);
+    if (flags.limits !== undefined && limitsFlag !== 'off' && limitsFlag !== 'on') throw new UsageError('--limits takes off (or on, the default)');
+    const limits: Limits | 'off' =
+      limitsFlag === 'off'
+        ? 'off'
+        : {
+            registrationsPerMinute: int(flags, 'max-registrations', DEFAULT_LIMITS.registrationsPerMinute, 1, 1_000_000),
+            roomsPerHawkSession: int(flags, 'max-rooms-per-session', DEFAULT_LIMITS.roomsPerHawkSession, 1, 1_000_000),
+            reportsPerSession: int(flags, 'max-reports-per-session', DEFAULT_LIMITS.reportsPerSession, 1, 100_000_000),
+            relayConnectionsPerAddress: int(flags, 'max-relay-connections', DEFAULT_LIMITS.relayConnectionsPerAddress, 1, 100_000),
+          };
 
     // Node-only libraries, loaded here so that the other commands run without them.
     const { chooseStore } = await import('../server/store');
     const { listenRoomServer } = await import('../server/server');
+    const { answerError, errors } = await import('../server/errors');
     const log = (line: string) => io.err(line);
     const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
     await chosen.store.open();
@@ -74,12 +106,15 @@ export const serve: Command = {
         ...(webAppUrl ? { webAppUrl } : {}),
         corsOrigins,
         ...(publicUrl ? { publicUrl } : {}),
+        trustedProxies,
+        limits,
+        // The HMAC key for tokens and ids; default: the one kept in the store.
+        ...(process.env.LOOP_ROOM_STATE_SECRET ? { secret: process.env.LOOP_ROOM_STATE_SECRET } : {}),
         log,
         ...(flags['access-log'] === true ? { accessLog: (entry) => io.out(JSON.stringify(entry)) } : {}),
         fallback: (req, res) => {
           if (visualizer) return visualizer.handle(req, res);
-          res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
-          res.end(JSON.stringify({ code: 404, errno: 999, error: 'Not found.' }));
+          answerError(res, errors.notFound());
         },
       });
     } catch (err) {
@@ -90,7 +125,16 @@ export const serve: Command = {
     const htmlPath = join(__dirname, 'visualizer.html');
     if (existsSync(htmlPath)) {
       const { attachVisualizer } = await import('../visualizer/server');
-      visualizer = await attachVisualizer(server.http, { html: readFileSync(htmlPath, 'utf8'), host, log });
+      visualizer = await attachVisualizer(server.http, {
+        html: readFileSync(htmlPath, 'utf8'),
+        host,
+        log,
+        adminToken,
+        publicUrl,
+        corsOrigins,
+        trustedProxies,
+        connectionsPerAddress: limits === 'off' ? Infinity : limits.relayConnectionsPerAddress,
+      });
     } else {
       io.err(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
     }

@@ -24,19 +24,22 @@ export class NonceCache {
     private readonly maxEntries = 1_000_000,
   ) {}
 
-  /** False when this nonce was seen within the window. */
-  claim(key: string, now: number): boolean {
-    if (this.seen.size >= this.maxEntries / 2) this.sweep(now);
-    const at = this.seen.get(key);
-    if (at !== undefined && now - at <= this.windowMs) return false;
+  /**
+   * False when this nonce was seen within the window. `at` is the request's own timestamp (ms), already checked to
+   * be within the skew of now: a claim is kept until its timestamp is a window old, when its request is stale anyway.
+   */
+  claim(key: string, at: number): boolean {
+    if (this.seen.size >= this.maxEntries / 2) this.sweep(at);
+    const seenAt = this.seen.get(key);
+    if (seenAt !== undefined && at - seenAt <= this.windowMs) return false;
     if (this.seen.size >= this.maxEntries) this.seen.delete(this.seen.keys().next().value as string);
-    this.seen.set(key, now);
+    this.seen.set(key, at);
     return true;
   }
 
-  private sweep(now: number): void {
-    for (const [k, at] of this.seen) {
-      if (now - at <= this.windowMs) break; // insertion order is time order
+  private sweep(at: number): void {
+    for (const [k, seenAt] of this.seen) {
+      if (at - seenAt <= this.windowMs) break; // arrival order is nearly timestamp order (within the skew)
       this.seen.delete(k);
     }
   }
@@ -109,6 +112,7 @@ export class Authenticator {
     let idHmac = '';
     let lastUsedAt = Number.POSITIVE_INFINITY;
     let storeFailure: unknown;
+    let stale: { key: string } | undefined;
     let caller: Caller;
     try {
       const { credentials, artifacts } = await this.o.hawk().server.authenticate(
@@ -124,14 +128,22 @@ export class Authenticator {
           ...(body.length > 0 || /\bhash="/.test(authorization) ? { payload: body } : {}),
           timestampSkewSec: this.o.skewSec,
           // Called once the MAC and payload hash are right, so only a genuine request claims a nonce.
-          nonceFunc: async (_key, nonce, ts) => {
-            const now = Date.now();
+          nonceFunc: async (key, nonce, ts) => {
+            // hawk checks the timestamp after the nonce, and `Math.abs(NaN - now) > skew` is false: a ts that is not
+            // a decimal integer would never go stale, and its request would replay once its nonce was forgotten.
+            // So the timestamp is judged here first, and a claim is kept by its timestamp, not by when it came.
+            const tsMs = /^\d{1,13}$/.test(ts) ? Number(ts) * 1000 : NaN;
+            if (!(Math.abs(tsMs - Date.now()) <= this.o.skewSec * 1000)) {
+              stale = { key };
+              throw new Error('stale timestamp');
+            }
             const windowMs = 2 * this.o.skewSec * 1000;
-            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, now)) throw new Error('replayed nonce');
+            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, tsMs)) throw new Error('replayed nonce');
             if (!this.o.store.claimHawkNonce) return;
             let fresh: boolean;
             try {
-              fresh = await this.o.store.claimHawkNonce({ idHmac, nonce, ts }, now, windowMs);
+              // Stored at the request's timestamp: purged once that is a window old (it is stale by then).
+              fresh = await this.o.store.claimHawkNonce({ idHmac, nonce, ts }, tsMs, windowMs);
             } catch (err) {
               storeFailure = err; // hawk turns any nonceFunc error into 401; an outage must stay a 503
               throw err;
@@ -143,6 +155,12 @@ export class Authenticator {
       caller = { scheme: 'hawk', idHmac, credentials, artifacts };
     } catch (err) {
       if (storeFailure !== undefined) throw storeFailure;
+      if (stale) {
+        // As hawk answers a stale timestamp: the server's time, MACed, so the client can correct its clock.
+        const hawk = this.o.hawk();
+        const www = hawk.utils.unauthorized('Stale timestamp', hawk.crypto.timestampMessage({ key: stale.key, algorithm: 'sha256' }, 0)).output.headers['WWW-Authenticate'];
+        throw errors.unauthorized(`Basic,${www}`);
+      }
       if (err instanceof StoreUnavailableError) throw err;
       if (err instanceof ApiError) throw err;
       const www = (err as { output?: { headers?: Record<string, string> } }).output?.headers?.['WWW-Authenticate'];

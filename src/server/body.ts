@@ -2,10 +2,11 @@
 // read, and a body that grows past it while streaming is refused at once (the rest is never read).
 import type { IncomingMessage } from 'node:http';
 import { errors, type ApiError } from './errors';
+import { ClientGoneError } from './respond';
 
 export const MAX_BODY_BYTES = 8 * 1024;
 
-/** The body as UTF-8 text, or the 413 to answer; rejects only when the client went away. */
+/** The body as UTF-8 text, or the 413 to answer; rejects (ClientGoneError) only when the client went away. */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | ApiError> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve(errors.tooLarge(limit));
@@ -32,11 +33,12 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       done();
       resolve(Buffer.concat(chunks).toString('utf8'));
     };
-    const onError = (err: Error) => {
+    // An aborted upload, a reset connection, a request timed out by the server: nobody is left to answer.
+    const onError = () => {
       done();
-      reject(err);
+      reject(new ClientGoneError());
     };
-    const onAborted = () => onError(new Error('client aborted'));
+    const onAborted = onError;
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -1,4 +1,6 @@
-// The API's error answers: {"code", "errno", "error"} (server spec section 1), one class per refusal.
+// The API's error answers: {"code", "errno", "error"} (server spec section 1), one class per refusal. Every error
+// body the server writes comes from here.
+import type { ServerResponse } from 'node:http';
 
 export const ERRNO = {
   invalidToken: 105,
@@ -8,6 +10,7 @@ export const ERRNO = {
   invalidAuth: 110,
   expired: 111,
   tooLarge: 113,
+  tooManyRequests: 116,
   clientMaxSize: 121,
   backend: 201,
   roomFull: 202,
@@ -29,16 +32,34 @@ export class ApiError extends Error {
   body(): string {
     return JSON.stringify({ code: this.status, errno: this.errno, error: this.message });
   }
+
+  /** The whole HTTP answer as raw bytes, for a socket the HTTP parser gave up on (then closed). */
+  rawResponse(): string {
+    const body = this.body();
+    const head = [`HTTP/1.1 ${this.status} ${STATUS_TEXT[this.status] ?? 'Error'}`, 'Connection: close', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`];
+    for (const [name, value] of Object.entries(this.headers)) head.push(`${name}: ${value}`);
+    return `${head.join('\r\n')}\r\n\r\n${body}`;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Writes an error answer outside the API's routes (the server's own 404, serve's fallback). */
+export function answerError(res: ServerResponse, e: ApiError): void {
+  res.writeHead(e.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...e.headers });
+  res.end(e.body());
 }
 
 export const AUTH_SCHEMES = 'Basic,Hawk';
 
 export const errors = {
   notFound: () => new ApiError(404, ERRNO.notFound, 'Not found.'),
+  malformedRequest: () => new ApiError(400, ERRNO.badJson, 'Malformed request.'),
   methodNotAllowed: (allow: string) => new ApiError(405, ERRNO.notFound, 'Method not allowed.', { Allow: allow }),
   tooLarge: (limit: number) => new ApiError(413, ERRNO.tooLarge, `Request body larger than ${limit} bytes.`),
   roomNotFound: () => new ApiError(404, ERRNO.invalidToken, 'Token not found.'),
   unauthorized: (wwwAuthenticate = AUTH_SCHEMES) => new ApiError(401, ERRNO.invalidAuth, 'Unauthorized.', { 'WWW-Authenticate': wwwAuthenticate }),
+  adminLocalOnly: () => new ApiError(403, ERRNO.invalidAuth, 'Admin data answers this machine only (or the admin token).'),
   notOwner: () => new ApiError(403, ERRNO.invalidAuth, "Authenticated user is not the room's owner."),
   badJson: (why: string) => new ApiError(400, ERRNO.badJson, why),
   missing: (name: string) => new ApiError(400, ERRNO.missingParameters, `Missing: ${name}`),

@@ -9,23 +9,9 @@ import { loadPromClient } from './peers';
 export const METRICS_MEDIA_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
-export const REQUEST_ACTIONS = [
-  'registration',
-  'create',
-  'info',
-  'delete',
-  'join',
-  'refresh',
-  'status',
-  'leave',
-  'stats',
-  'session-reports',
-  'metrics',
-  // GET /v1/traffic, /v1/traffic/stream (counted once, when answered), /v1/traffic/sessions/:id
-  'traffic',
-  'other',
-] as const;
-export type RequestAction = (typeof REQUEST_ACTIONS)[number];
+// The actions are the route table's (routes.ts).
+export { REQUEST_ACTIONS, type RequestAction } from './routes';
+import type { RequestAction } from './routes';
 
 const known = (value: string, names: readonly string[]) => (names.includes(value) ? value : 'other');
 

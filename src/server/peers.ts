@@ -31,6 +31,8 @@ export interface HawkServerModule {
     ): Promise<{ credentials: { key: string; algorithm: string }; artifacts: Record<string, unknown> }>;
     header(credentials: { key: string; algorithm: string }, artifacts: Record<string, unknown>, options?: { payload?: string; contentType?: string }): string;
   };
+  crypto: { timestampMessage(credentials: { key: string; algorithm: string }, localtimeOffsetMsec: number): { ts: number; tsm: string } };
+  utils: { unauthorized(message: string, attributes: Record<string, unknown>): { output: { headers: Record<string, string> } } };
 }
 export const loadHawk = (): HawkServerModule => load<HawkServerModule>('hawk');
 

@@ -5,6 +5,8 @@ import { isRoomEventType, isRoomState, ZERO_COUNTERS } from '../../machines/doma
 import type { Caller } from './auth';
 import { checkReport } from './conformance';
 import { ApiError, errors } from './errors';
+import { QUOTA_RETRY_AFTER_SECONDS, tooManyRequests, type Limits } from './limits';
+import type { Answer } from './respond';
 import { randomHex, type Hmacs } from './secrets';
 import type { NewReport, RoomRecord, RoomStore, SessionDecision, SessionRecord, StatusFields, Verdict } from './store';
 
@@ -22,14 +24,11 @@ export interface RoomsOptions {
   webAppUrl: string;
   /** Returned by join when configured (loop-server's media provider fields). */
   media?: { apiKey: string; sessionId?: string };
+  /** Rooms per Hawk session, reports per session (the other limits are the HTTP side's). */
+  limits: Pick<Limits, 'roomsPerHawkSession' | 'reportsPerSession'>;
   now: () => number;
 }
 
-export interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
 
 /** Hawk credentials from a Hawk session token (HKDF-SHA256, spec section 1). */
 export function deriveHawkCredentialsNode(sessionToken: Buffer): { id: string; key: string } {
@@ -71,6 +70,10 @@ export class Rooms {
     const maxSize = requiredInteger(o, 'maxSize', 2, this.o.maxRoomSize);
     const hours = optionalNumber(o, 'expiresIn', 1 / 60, this.o.roomExpiryHours.max) ?? this.o.roomExpiryHours.default;
     const now = this.o.now();
+    // Each room is kept until it expires: one Hawk session may not fill the store with them.
+    if (this.o.limits.roomsPerHawkSession !== Infinity && (await this.o.store.countLiveRooms(caller.idHmac, now)) >= this.o.limits.roomsPerHawkSession) {
+      throw tooManyRequests(QUOTA_RETRY_AFTER_SECONDS);
+    }
     const room: RoomRecord = {
       token: randomBytes(8).toString('base64url'),
       name: roomName,
@@ -137,10 +140,15 @@ export class Rooms {
     if (caller.scheme === 'hawk') {
       participantHmac = caller.idHmac;
       kind = 'hawk';
-    } else if (caller.scheme === 'basic' && caller.session.room === room.token) {
-      // Basic credentials of a session of this room: a rejoin of that participant.
+    } else if (caller.scheme === 'basic' && caller.session.room === room.token && caller.session.kind === 'basic') {
+      // Basic credentials of a live standalone session of this room: a rejoin of that participant. An ended (or
+      // expired) session's token joins nothing (spec section 7), and a Hawk user's session token never stands for
+      // its Hawk identity: that would let a leaked, expired token evict the owner and take `owner: true`.
+      if (caller.session.endedAt !== undefined || caller.session.expiresAt <= this.o.now()) throw errors.notInRoom();
       participantHmac = caller.session.participantHmac;
       kind = caller.session.kind;
+    } else if (caller.scheme === 'basic' && (caller.session.endedAt !== undefined || caller.session.expiresAt <= this.o.now())) {
+      throw errors.notInRoom();
     } else {
       participantHmac = tokenHmac;
       kind = 'basic';
@@ -220,6 +228,7 @@ export class Rooms {
 
   private async status(caller: Caller, room: RoomRecord, fields: StatusFields): Promise<Answer> {
     await this.onSession<NewReport['labels']>(caller, room, errors.notInRoom, (cur, now) => {
+      if (cur.reportCount >= this.o.limits.reportsPerSession) return tooManyRequests(QUOTA_RETRY_AFTER_SECONDS);
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);
       const firstReached = { ...cur.firstReached };

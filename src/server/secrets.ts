@@ -14,6 +14,14 @@ export class Hmacs {
     return this.mac('hawk-id', id);
   }
 
+  /**
+   * A room's id: a stable HMAC of its token (128 bits, hex), shown wherever a room is named outside its API
+   * (export, admin views, the traffic replay): the token itself lets anyone join the room.
+   */
+  roomId(roomToken: string): string {
+    return this.mac('room-id', roomToken).slice(0, 32);
+  }
+
   private mac(domain: string, value: string): string {
     return createHmac('sha256', this.secret).update(`${domain}\0${value}`).digest('hex');
   }

@@ -1,20 +1,24 @@
-// The room server's HTTP side: routes, the order of checks (server spec section 1), the error shape,
+// The room server's HTTP side: the route table's handlers (routes.ts), the order of checks (server spec section 1),
 // admin-only routes, and the periodic expiry and retention sweep. node:http; no framework.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator, NonceCache, publicHostOf, type Caller } from './auth';
 import { readBody, MAX_BODY_BYTES } from './body';
-import { ApiError, errors } from './errors';
-import { ServerMetrics, type RequestAction } from './metrics';
+import { CorsPolicy } from './cors';
+import { answerError, ApiError, errors } from './errors';
+import { ServerMetrics } from './metrics';
 import { loadHawk } from './peers';
-import { Rooms, type Answer } from './rooms';
+import { sessionReportsShape } from './reportShape';
+import { Responder } from './respond';
+import { Rooms } from './rooms';
+import { clientAddress, HostPolicy, isLoopbackAddress, normalize } from './exposure';
+import { DEFAULT_LIMITS, NO_LIMITS, tooManyRequests, WindowCounter, type Limits } from './limits';
+import { apiRoutes, compileRoutes, matchRoute, routeName, type Match, type Method, type RouteRequest } from './routes';
 import { Hmacs, randomHex, sameSecret } from './secrets';
-import { StoreUnavailableError, type Store } from './store';
-import { handleTraffic } from './traffic';
+import type { Store } from './store';
+import { openTrafficStream, trafficSnapshot, windowParam } from './traffic';
 import { jsonObject } from './validate';
 import type { AccessLogEntry } from './accessLog';
-import { ROOM_PATH, routeOf, SESSION_REPORTS_PATH } from './routes';
-import { exportShape } from './reportShape';
 
 export interface RoomServerOptions {
   store: Store;
@@ -22,8 +26,17 @@ export interface RoomServerOptions {
   basePath?: string;
   /** Refuse non-conformant reports (400 errno 107) instead of storing them with their verdict. */
   strict?: boolean;
-  /** When set, /metrics, /v1/stats and /v1/sessions/:id/reports need `Authorization: Bearer <token>`. */
+  /**
+   * When set, admin data (/metrics, /v1/stats, /v1/traffic*, /v1/sessions/*) needs `Authorization: Bearer <token>`.
+   * Without one, admin data answers only callers on this machine that name one of the server's hosts in Host.
+   */
   adminToken?: string;
+  /** The address listened on (listenRoomServer sets it): a Host naming it is one of the server's own. Default 127.0.0.1. */
+  host?: string;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client (limits, admin exposure). Default none. */
+  trustedProxies?: readonly string[];
+  /** Per-client limits (limits.ts); 'off' turns them all off. Default DEFAULT_LIMITS. */
+  limits?: Partial<Limits> | 'off';
   /** Participation TTL (default 300 s, as loop-server). */
   participantTtlMs?: number;
   /** Largest maxSize a room may ask for (default 5). */
@@ -46,7 +59,7 @@ export interface RoomServerOptions {
   retainDays?: number;
   /** How often expired sessions are ended and retention runs (default 30 s). */
   sweepIntervalMs?: number;
-  /** HMAC key for tokens and ids; default: the one stored in the database (made on first start). */
+  /** HMAC key for tokens and ids (serve: LOOP_ROOM_STATE_SECRET); default: the one stored in the database (made on first start). */
   secret?: string;
   /**
    * Web origins (e.g. 'https://hello.example.com') whose pages may call the API from a browser (CORS);
@@ -80,11 +93,15 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   const retryAfter = options.retryAfterSeconds ?? 1;
   const hawkModule = loadHawk();
   const metrics = new ServerMetrics(store);
-  const secret = options.secret ?? process.env.LOOP_ROOM_STATE_SECRET ?? (await store.serverSecret(randomHex(32)));
+  const secret = options.secret ?? (await store.serverSecret(randomHex(32)));
   const hmacs = new Hmacs(secret);
   const skewSec = options.hawkSkewSec ?? 60;
   if (!store.claimHawkNonce) log('server: this store cannot share Hawk nonces; replays are refused per process only');
   const auth = new Authenticator({ store, hmacs, hawk: () => hawkModule, skewSec, nonces: new NonceCache(2 * skewSec * 1000), publicHost, now, log });
+  const hosts = new HostPolicy(options.host ?? '127.0.0.1', options.publicUrl);
+  const trustedProxies = new Set((options.trustedProxies ?? []).map(normalize));
+  const limits: Limits = options.limits === 'off' ? NO_LIMITS : { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+  const registrations = new WindowCounter(limits.registrationsPerMinute, 60_000);
   const rooms = new Rooms({
     store,
     hmacs,
@@ -94,188 +111,141 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
     roomExpiryHours: options.roomExpiryHours ?? { default: 720, max: 720 },
     webAppUrl: options.webAppUrl ?? 'http://localhost:3000/',
     media: options.media,
+    limits,
     now,
   });
-  const adminToken = options.adminToken ?? process.env.LOOP_ROOM_STATE_ADMIN_TOKEN;
+  const adminToken = options.adminToken;
+  const responder = new Responder({ metrics, auth, retryAfterSeconds: retryAfter, now, log, accessLog: options.accessLog });
+  const cors = new CorsPolicy(options.corsOrigins);
+  const none: Caller = { scheme: 'none' };
 
-  /** Arrival of each request being handled, for the access log. */
-  const arrivals = new WeakMap<ServerResponse, { method: string; path: string; at: number }>();
-  /** Every answer is counted here once: in the metrics, and in the access log when there is one. */
-  const answered = (res: ServerResponse, action: RequestAction, status: number, errno?: number) => {
-    metrics.request(action, status);
-    const arrival = arrivals.get(res);
-    if (!options.accessLog || !arrival) return;
-    const entry: AccessLogEntry = {
-      time: new Date(now()).toISOString(),
-      method: arrival.method,
-      route: routeOf(arrival.path, base),
-      action,
-      status,
-      ms: Math.round((performance.now() - arrival.at) * 10) / 10,
-    };
-    if (errno !== undefined) entry.errno = errno;
-    options.accessLog(entry);
-  };
-
-  const send = (res: ServerResponse, caller: Caller, answer: Answer, action: RequestAction, errno?: number) => {
-    answered(res, action, answer.status, errno);
-    const body = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    const contentType = typeof answer.body === 'string' ? (answer.headers?.['Content-Type'] ?? 'text/plain; charset=utf-8') : 'application/json; charset=utf-8';
-    const headers: Record<string, string | number> = { 'Cache-Control': 'no-store', ...(answer.headers ?? {}) };
-    if (body) {
-      headers['Content-Type'] = contentType;
-      headers['Content-Length'] = Buffer.byteLength(body);
-    } else if (answer.status !== 204) {
-      headers['Content-Length'] = 0;
-    }
-    const serverAuth = auth.serverAuthorization(caller, body, contentType);
-    if (serverAuth) headers['Server-Authorization'] = serverAuth;
-    if (!res.headersSent) {
-      res.writeHead(answer.status, headers);
-      res.end(body || undefined);
-    }
-  };
-
-  const fail = (res: ServerResponse, caller: Caller, err: unknown, action: RequestAction) => {
-    let e: ApiError;
-    if (err instanceof ApiError) e = err;
-    else if (err instanceof StoreUnavailableError) e = errors.unavailable(retryAfter);
-    else {
-      // A bug, not the client's fault; the client may retry. Logged without request data.
-      log(`server: internal error in ${action}: ${err instanceof Error ? `${err.name}: ${err.message}` : typeof err}`);
-      e = errors.unavailable(retryAfter);
-    }
-    send(res, caller, { status: e.status, body: e.body(), headers: { 'Content-Type': 'application/json; charset=utf-8', ...e.headers } }, action, e.errno);
-  };
-
+  // Admin data (spec section 7): the admin token when there is one; else only this machine, naming our own host
+  // (a page that rebinds its DNS name to 127.0.0.1 still sends its own name in Host).
   const admin = (req: IncomingMessage) => {
-    if (!adminToken) return;
+    if (!adminToken) {
+      if (!isLoopbackAddress(clientAddress(req, trustedProxies)) || !hosts.ownHost(req)) throw errors.adminLocalOnly();
+      return;
+    }
     const h = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/i.exec(h);
     if (!m || !sameSecret(m[1], adminToken)) throw errors.unauthorized('Bearer');
   };
 
-  const corsOrigins = new Set(options.corsOrigins ?? []);
-  /** CORS headers for an allowed Origin (on every answer to it, errors included). */
-  const cors = (req: IncomingMessage, res: ServerResponse) => {
-    const origin = req.headers.origin;
-    if (origin === undefined || !corsOrigins.has(origin)) return false;
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Vary', 'Origin');
-    res.setHeader('Access-Control-Expose-Headers', 'Hawk-Session-Token, Server-Authorization, WWW-Authenticate, Retry-After');
-    return true;
+  /** The body of a POST (or any request of the rooms API), read first: its size is the first check (spec section 1). */
+  const body = async (r: RouteRequest) => {
+    const b = await readBody(r.req, MAX_BODY_BYTES);
+    if (b instanceof ApiError) {
+      r.res.setHeader('Connection', 'close');
+      throw b;
+    }
+    return b;
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-    const none: Caller = { scheme: 'none' };
-    let action: RequestAction = 'other';
-    let caller: Caller = none;
-    try {
-      const method = req.method ?? 'GET';
-      if (cors(req, res) && method === 'OPTIONS' && path.startsWith(`${base}/`)) {
-        // A preflight from an allowed origin: the methods and headers a client sends.
-        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-        res.setHeader('Access-Control-Max-Age', '600');
-        return send(res, none, { status: 204 }, 'other');
-      }
-      const methods = (allowed: string) => {
-        if (!allowed.split(', ').includes(method)) throw errors.methodNotAllowed(allowed);
-      };
-      if (path === '/metrics') {
-        action = 'metrics';
-        methods('GET');
-        admin(req);
+  /** One session's stored reports, as export prints them or for the traffic replay. */
+  const sessionReports = (form: 'export' | 'replay') => async (r: RouteRequest) => {
+    const session = await store.getSession(r.params.id);
+    if (!session) throw errors.notFound();
+    const reports = await store.sessionReports(session.id);
+    // The room's id, never its token: a token lets anyone join the room (spec section 3).
+    responder.send(r.res, none, { status: 200, body: sessionReportsShape(session, reports, form, hmacs.roomId(session.room)) }, r.action);
+  };
+
+  const routes = compileRoutes(
+    apiRoutes({
+      metrics: async (r) => {
         const text = await metrics.render();
-        return send(res, none, { status: 200, body: text, headers: { 'Content-Type': metrics.contentType() } }, action);
+        responder.send(r.res, none, { status: 200, body: text, headers: { 'Content-Type': metrics.contentType() } }, r.action);
+      },
+      stats: async (r) => {
+        const since = timeParam(r.query, 'since');
+        const until = timeParam(r.query, 'until');
+        responder.send(r.res, none, { status: 200, body: await store.stats({ since, until }) }, r.action);
+      },
+      traffic: async (r) => {
+        const window = windowParam(r.query);
+        responder.send(r.res, none, { status: 200, body: await trafficSnapshot(store, window, now()) }, r.action);
+      },
+      trafficStream: async (r) => {
+        openTrafficStream(store, r.res, windowParam(r.query), cors.headers(r.req), now);
+        responder.answered(r.res, r.action, 200);
+      },
+      trafficSession: sessionReports('replay'),
+      sessionReports: sessionReports('export'),
+      registration: async (r) => {
+        const b = await body(r);
+        r.caller = await auth.authenticate(r.req, b);
+        if (r.caller.scheme === 'none') {
+          const wait = registrations.hit(clientAddress(r.req, trustedProxies), now());
+          if (wait > 0) throw tooManyRequests(wait / 1000);
+        }
+        responder.send(r.res, r.caller, await rooms.registration(r.caller), r.action);
+      },
+      createRoom: async (r) => {
+        const b = await body(r);
+        r.caller = await auth.authenticate(r.req, b);
+        if (r.caller.scheme !== 'hawk') throw errors.unauthorized();
+        responder.send(r.res, r.caller, await rooms.createRoom(r.caller, jsonObject(r.req.headers['content-type'], b)), r.action);
+      },
+      room: async (r) => {
+        // The order of checks (spec section 1): 1. body size, 2. room token, 3. credentials, 4. JSON,
+        // 5. action and parameters, 6. participation.
+        const b = await body(r);
+        const room = await rooms.room(r.params.token);
+        r.caller = await auth.authenticate(r.req, b);
+        if (r.method === 'GET') {
+          r.action = 'info';
+          return responder.send(r.res, r.caller, await rooms.roomInfo(r.caller, room), r.action);
+        }
+        if (r.method === 'DELETE') {
+          r.action = 'delete';
+          return responder.send(r.res, r.caller, await rooms.deleteRoom(r.caller, room), r.action);
+        }
+        // Without credentials only a join may pass; anything else is 401 before its body is judged.
+        if (r.caller.scheme === 'none' && !isJoin(r.req.headers['content-type'], b)) throw errors.unauthorized();
+        const o = jsonObject(r.req.headers['content-type'], b);
+        const a = o.action;
+        r.action = a === 'join' || a === 'refresh' || a === 'status' || a === 'leave' ? a : 'other';
+        const { answer } = await rooms.roomAction(r.caller, room, o);
+        responder.send(r.res, r.caller, answer, r.action);
+      },
+    }),
+    base,
+  );
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, match: Match, query: URLSearchParams): Promise<void> {
+    const method = req.method ?? 'GET';
+    const r: RouteRequest = { req, res, method: method as Method, params: match?.params ?? {}, query, action: 'other', caller: none };
+    try {
+      for (const [name, value] of Object.entries(cors.headers(req))) res.setHeader(name, value);
+      if (!match) throw errors.notFound();
+      const { route } = match;
+      if (method === 'OPTIONS' && cors.allows(req)) {
+        // A preflight from an allowed origin: the route's methods, and the headers a client sends.
+        return responder.send(res, none, { status: 204, headers: cors.preflight(req, route.methods) }, 'other');
       }
-      const rest = path.slice(base.length);
-      if (rest === '/stats') {
-        action = 'stats';
-        methods('GET');
-        admin(req);
-        const since = timeParam(query, 'since');
-        const until = timeParam(query, 'until');
-        return send(res, none, { status: 200, body: await store.stats({ since, until }) }, action);
-      }
-      if (rest === '/traffic' || rest.startsWith('/traffic/')) {
-        // handleTraffic answers (its CORS and the stream are its own); counted here like every other answer.
-        action = 'traffic';
-        const { status, errno } = await handleTraffic({ store, req, res, rest, query, admin: () => admin(req), now });
-        return answered(res, action, status, errno);
-      }
-      const reportsMatch = SESSION_REPORTS_PATH.exec(rest);
-      if (reportsMatch) {
-        action = 'session-reports';
-        methods('GET');
-        admin(req);
-        const id = decodeSegment(reportsMatch[1]);
-        const session = id && (await store.getSession(id));
-        if (!session) throw errors.notFound();
-        const reports = await store.sessionReports(session.id);
-        return send(res, none, { status: 200, body: { session: session.id, room: session.room, reports: reports.map(exportShape) } }, action);
-      }
-      const roomMatch = ROOM_PATH.exec(rest);
-      if (rest !== '/registration' && rest !== '/rooms' && !roomMatch) throw errors.notFound();
-      // 1. body size
-      methods(rest === '/registration' || rest === '/rooms' ? 'POST' : 'GET, DELETE, POST');
-      const body = await readBody(req, MAX_BODY_BYTES);
-      if (body instanceof ApiError) {
-        res.setHeader('Connection', 'close');
-        throw body;
-      }
-      if (rest === '/registration') {
-        action = 'registration';
-        caller = await auth.authenticate(req, body);
-        return send(res, caller, await rooms.registration(caller), action);
-      }
-      if (rest === '/rooms') {
-        action = 'create';
-        caller = await auth.authenticate(req, body);
-        if (caller.scheme !== 'hawk') throw errors.unauthorized();
-        return send(res, caller, await rooms.createRoom(caller, jsonObject(req.headers['content-type'], body)), action);
-      }
-      // 2. room token
-      const room = await rooms.room(decodeSegment(roomMatch![1]) ?? '');
-      // 3. credentials
-      caller = await auth.authenticate(req, body);
-      if (method === 'GET') {
-        action = 'info';
-        return send(res, caller, await rooms.roomInfo(caller, room), action);
-      }
-      if (method === 'DELETE') {
-        action = 'delete';
-        return send(res, caller, await rooms.deleteRoom(caller, room), action);
-      }
-      // Without credentials only a join may pass; anything else is 401 before its body is judged.
-      if (caller.scheme === 'none' && !isJoin(req.headers['content-type'], body)) throw errors.unauthorized();
-      // 4. JSON, 5. action and parameters, 6. participation
-      const o = jsonObject(req.headers['content-type'], body);
-      const a = o.action;
-      action = a === 'join' || a === 'refresh' || a === 'status' || a === 'leave' ? a : 'other';
-      const { answer } = await rooms.roomAction(caller, room, o);
-      return send(res, caller, answer, action);
+      if (!(route.methods as readonly string[]).includes(method)) throw errors.methodNotAllowed(route.methods.join(', '));
+      r.action = route.action;
+      if (route.admin) admin(req);
+      await route.handler(r);
     } catch (err) {
-      fail(res, caller, err, action);
+      responder.fail(res, r.caller, err, r.action);
     }
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
-    let path: string;
-    let query: URLSearchParams;
-    try {
-      const u = new URL(req.url ?? '/', 'http://x');
-      path = u.pathname;
-      query = u.searchParams;
-    } catch {
-      path = '';
-      query = new URLSearchParams();
-    }
-    if (path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
-    if (options.accessLog) arrivals.set(res, { method: req.method ?? 'GET', path, at: performance.now() });
-    route(req, res, path, query).catch((err) => {
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+    // Paths are matched as sent, in canonical form only (spec section 7): a proxy rule on /v1/stats cannot be
+    // walked around with /v1/./stats, /v1\stats, //v1/stats or %2e%2e. Non-canonical paths are the API's 404.
+    const canonical = isCanonicalPath(path);
+    if (canonical && path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
+    const match = canonical ? matchRoute(routes, path) : undefined;
+    responder.arrived(req, res, routeName(match, base));
+    dispatch(req, res, match, query).catch((err) => {
       log(`server: unexpected failure: ${err instanceof Error ? err.name : typeof err}`);
-      if (!res.headersSent) fail(res, { scheme: 'none' }, err, 'other');
+      if (!res.headersSent) responder.fail(res, none, err, 'other');
     });
     return true;
   };
@@ -310,12 +280,16 @@ function isJoin(contentType: string | undefined, body: string): boolean {
   }
 }
 
-function decodeSegment(s: string): string | undefined {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return undefined;
+/** No empty, `.` or `..` segment, no backslash, no percent-encoded unreserved character or separator; starts with /. */
+export function isCanonicalPath(path: string): boolean {
+  if (!path.startsWith('/') || path.includes('\\')) return false;
+  const segments = path.slice(1).split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s === '.' || s === '..' || (s === '' && i < segments.length - 1)) return false;
   }
+  // %2F %5C (separators) and %41 .. (unreserved: letters, digits, - . _ ~) have a plain spelling: refused encoded.
+  return !/%(2[dDeEfF]|5[cCfF]|7[eE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA])/.test(path);
 }
 
 function timeParam(q: URLSearchParams, name: string): number | undefined {
@@ -325,7 +299,6 @@ function timeParam(q: URLSearchParams, name: string): number | undefined {
   if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw errors.invalid(`Invalid ${name}: an ISO time such as 2026-01-31T12:00:00Z.`);
   return t;
 }
-
 
 export interface ListeningRoomServer {
   http: Server;
@@ -345,25 +318,29 @@ export interface ListeningRoomServer {
  * without it such requests are 404 errno 999.
  */
 export async function listenRoomServer(
-  options: RoomServerOptions & { host?: string; port?: number; fallback?: (req: IncomingMessage, res: ServerResponse) => void },
+  options: RoomServerOptions & {
+    port?: number;
+    fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+    /** Time a client has to send a whole request, headers and body (default 30 s; then 408 and the connection closes). */
+    requestTimeoutMs?: number;
+  },
 ): Promise<ListeningRoomServer> {
-  const room = await createRoomServer(options);
-  const http = createServer((req, res) => {
+  const host = options.host ?? '127.0.0.1';
+  const room = await createRoomServer({ ...options, host });
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node checks request timeouts every connectionsCheckingInterval (30 s by default, so a 30 s limit acted at up to
+  // ~60 s): checked often enough here that the limit is the documented one.
+  const http = createServer({ requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.max(10, Math.min(1_000, requestTimeout / 4)) }, (req, res) => {
     if (room.handle(req, res)) return;
     if (options.fallback) return options.fallback(req, res);
-    const e = errors.notFound();
-    res.writeHead(e.status, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(e.body());
+    answerError(res, errors.notFound());
   });
   // Slow or stuck clients cannot hold sockets for ever.
-  http.requestTimeout = 30_000;
-  http.headersTimeout = 20_000;
   http.keepAliveTimeout = 65_000;
   http.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 53\r\n\r\n{"code":400,"errno":106,"error":"Malformed request."}');
+    if (socket.writable) socket.end(errors.malformedRequest().rawResponse());
     else socket.destroy();
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 0, host, () => {

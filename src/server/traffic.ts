@@ -4,31 +4,17 @@
 //   GET /v1/traffic/sessions/:id                 one session's reports (with the state before each), for replay
 // Figures come from the store only (so they agree across server processes); the stream polls the store while
 // anyone listens (every POLL_MS, slower when a read takes long) and sends only when the figures changed.
-// CORS answers the page opened from disk (Origin "null") and pages on this machine; the Bearer token travels in a
-// header (fetch), never in a URL, so it reaches no log.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Routed, admin-checked and answered through the route table (routes.ts) like every other route; the Bearer token
+// travels in a header (fetch), never in a URL, so it reaches no log.
+import type { ServerResponse } from 'node:http';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
-import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../traffic/wire';
-import { ApiError, errors } from './errors';
-import { exportShape } from './reportShape';
-import { TRAFFIC_SESSION_PATH } from './routes';
-import { StoreUnavailableError, type Figures, type Store } from './store';
+import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type TrafficSnapshot, type TrafficWindow } from '../traffic/wire';
+import { errors } from './errors';
+import { StoreUnavailableError, type Store } from './store';
 
 /** How often the stream reads the store while someone listens. */
 export const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
-
-export interface TrafficRequest {
-  store: Store;
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** The path after the base path: '/traffic', '/traffic/stream', '/traffic/sessions/<id>'. */
-  rest: string;
-  query: URLSearchParams;
-  /** Throws the server's 401 when the admin token is required and missing or wrong. */
-  admin: () => void;
-  now?: () => number;
-}
 
 /** The figures of one window, read from the store now. */
 export async function trafficSnapshot(store: Store, window: TrafficWindow, now = Date.now(), cache?: MediaCache): Promise<TrafficSnapshot> {
@@ -95,93 +81,11 @@ async function windowTimesToMedia(store: Store, since: number, now: number, cach
   return out;
 }
 
-/** What a traffic request was answered: the status, and the errno of an error body. */
-export interface TrafficAnswer {
-  status: number;
-  errno?: number;
-}
-
-/** Handles a request under /traffic; resolves with the answer, once answered (the stream: once opened). */
-export async function handleTraffic(t: TrafficRequest): Promise<TrafficAnswer> {
-  const { req, res } = t;
-  const cors = corsHeaders(req);
-  const method = req.method ?? 'GET';
-  try {
-    const sessionMatch = TRAFFIC_SESSION_PATH.exec(t.rest);
-    if (t.rest !== '/traffic' && t.rest !== '/traffic/stream' && !sessionMatch) throw errors.notFound();
-    if (method === 'OPTIONS') {
-      res.writeHead(204, { ...cors, 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Allow-Headers': 'Authorization', 'Access-Control-Max-Age': '600' });
-      res.end();
-      return { status: 204 };
-    }
-    if (method !== 'GET') throw errors.methodNotAllowed('GET, OPTIONS');
-    t.admin();
-    if (sessionMatch) return json(res, cors, await sessionReports(t.store, sessionMatch[1]));
-    const window = windowParam(t.query);
-    if (t.rest === '/traffic') return json(res, cors, await trafficSnapshot(t.store, window, (t.now ?? Date.now)()));
-    stream(t, window, cors);
-    return { status: 200 };
-  } catch (err) {
-    // A store that cannot serve (or a bug) is a 503 the page retries; the error says nothing of the request.
-    const e = err instanceof ApiError ? err : errors.unavailable(1);
-    if (res.headersSent) {
-      res.end();
-      return { status: res.statusCode };
-    }
-    res.writeHead(e.status, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...e.headers });
-    res.end(e.body());
-    return { status: e.status, errno: e.errno };
-  }
-}
-
-async function sessionReports(store: Figures, raw: string): Promise<SessionReports> {
-  let id: string;
-  try {
-    id = decodeURIComponent(raw);
-  } catch {
-    throw errors.notFound();
-  }
-  const replay = await store.sessionReplay(id);
-  if (!replay) throw errors.notFound();
-  return {
-    session: replay.session,
-    room: replay.room,
-    reports: replay.reports.map((r) => {
-      const { room: _room, session: _session, seq, ...shown } = exportShape(r);
-      return { seq, from: r.fromState, ...shown };
-    }),
-  };
-}
-
-function windowParam(q: URLSearchParams): TrafficWindow {
+/** The `window` query parameter (default all), or 400 errno 107. */
+export function windowParam(q: URLSearchParams): TrafficWindow {
   const w = q.get('window') ?? 'all';
   if (!(TRAFFIC_WINDOWS as readonly string[]).includes(w)) throw errors.invalid(`Invalid window: one of ${TRAFFIC_WINDOWS.join(', ')}.`);
   return w as TrafficWindow;
-}
-
-function json(res: ServerResponse, cors: Record<string, string>, body: unknown): TrafficAnswer {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-  res.end(text);
-  return { status: 200 };
-}
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-/** Let the page read the answers when it was opened from disk (Origin "null"), or from this machine or this host. */
-function corsHeaders(req: IncomingMessage): Record<string, string> {
-  const origin = req.headers.origin;
-  if (origin === undefined) return {};
-  let allowed = origin === 'null';
-  if (!allowed) {
-    try {
-      const u = new URL(origin);
-      allowed = LOOPBACK.has(u.hostname) || u.host === req.headers.host;
-    } catch {
-      allowed = false;
-    }
-  }
-  return allowed ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
 }
 
 // ---- the stream: one poller per store and window, shared by every listener ----------------------------------
@@ -201,15 +105,15 @@ interface Poller {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const pollers = new WeakMap<Figures, Map<TrafficWindow, Poller>>();
+const pollers = new WeakMap<Store, Map<TrafficWindow, Poller>>();
 
-function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, string>): void {
-  const { res } = t;
+/** Opens a traffic stream on `res` (its headers: `cors`); it ends when the client goes away or the server closes. */
+export function openTrafficStream(store: Store, res: ServerResponse, window: TrafficWindow, cors: Record<string, string>, now: () => number = Date.now): void {
   res.writeHead(200, { ...cors, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   res.write(`retry: 1000\n\n`);
   res.socket?.setTimeout(0);
-  let byWindow = pollers.get(t.store);
-  if (!byWindow) pollers.set(t.store, (byWindow = new Map()));
+  let byWindow = pollers.get(store);
+  if (!byWindow) pollers.set(store, (byWindow = new Map()));
   let poller = byWindow.get(window);
   if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false, media: { bySession: new Map() } }));
   const p = poller;
@@ -234,7 +138,7 @@ function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, s
   res.on('error', leave);
   if (!p.running) {
     p.running = true;
-    poll(t.store, window, p, t.now ?? Date.now, true);
+    poll(store, window, p, now, true);
   }
 }
 
@@ -268,7 +172,7 @@ function poll(store: Store, window: TrafficWindow, p: Poller, now: () => number,
 }
 
 /** Listeners of the store's traffic streams now, over all windows (for tests and operators). */
-export function activeStreams(store: Figures): number {
+export function activeStreams(store: Store): number {
   let n = 0;
   for (const p of pollers.get(store)?.values() ?? []) n += p.listeners.size;
   return n;

@@ -26,11 +26,18 @@ export function actionOf(o: Record<string, unknown>): Action {
   return o.action as Action;
 }
 
-/** A string of 1..max characters; missing is errno 108, wrong errno 107. */
+/**
+ * Control characters (U+0000 to U+001F, U+007F) in a text field: refused (spec section 7). They forge log lines and
+ * terminal escapes, and PostgreSQL cannot store NUL in text at all.
+ */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A string of 1..max characters without control characters; missing is errno 108, wrong errno 107. */
 export function requiredString(o: Record<string, unknown>, name: string, max: number): string {
   if (!(name in o) || o[name] === undefined || o[name] === null) throw errors.missing(name);
   const v = o[name];
   if (typeof v !== 'string' || v.length < 1 || v.length > max) throw errors.invalid(`Invalid ${name}: a string of 1 to ${max} characters.`);
+  if (CONTROL.test(v)) throw errors.invalid(`Invalid ${name}: control characters are not allowed.`);
   return v;
 }
 
@@ -63,6 +70,7 @@ export function statusFields(o: Record<string, unknown>): StatusFields {
   for (const f of ['event', 'state'] as const) {
     const v = o[f];
     if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NAME_LENGTH) throw errors.invalid(`Invalid ${f}: a string of 1 to ${MAX_NAME_LENGTH} characters.`);
+    if (CONTROL.test(v)) throw errors.invalid(`Invalid ${f}: control characters are not allowed.`);
   }
   for (const f of COUNTERS) {
     const v = o[f];

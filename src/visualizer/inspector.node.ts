@@ -45,11 +45,11 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
     private state = 0; // CONNECTING until ws is loaded, CLOSED if it cannot be
     private closing: { code?: number; reason?: string } | undefined;
 
-    constructor(url: string) {
+    constructor(url: string, protocols?: string[]) {
       loadWs().then(
         (Ws) => {
           if (this.closing) return this.closed(this.closing.code ?? 1000);
-          const s = new Ws(url);
+          const s = protocols === undefined ? new Ws(url) : new Ws(url, protocols);
           this.real = s;
           s.onopen = (ev) => this.onopen?.(ev);
           s.onerror = (ev) => this.onerror?.(ev);

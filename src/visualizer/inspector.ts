@@ -14,13 +14,18 @@ export interface SocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
-export type SocketConstructor = new (url: string) => SocketLike;
+export type SocketConstructor = new (url: string, protocols?: string[]) => SocketLike;
 
 export interface VisualizerInspectorOptions {
   /** The visualizer server: `ws://127.0.0.1:PORT` (an `http://` URL is accepted and converted; `/inspect` is added when no path is given). */
   url: string;
   /** Shown in the visualizer's session list; default: the actor's id. */
   label?: string;
+  /**
+   * The relay's admin token, when the server has one: offered as the WebSocket subprotocol `bearer.<base64url>` next
+   * to `loop-room-state` (a browser cannot set headers on a WebSocket), never in the URL (URLs reach logs).
+   */
+  token?: string;
   /** A WebSocket constructor; default: `globalThis.WebSocket`. */
   WebSocket?: SocketConstructor;
   /** Told when the connection fails, drops (it then reconnects) or messages had to be dropped; default: `console.warn`. */
@@ -86,7 +91,7 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
   };
 
   const connect = (): SocketLike => {
-    const s = new Ctor(url);
+    const s = options.token === undefined ? new Ctor(url) : new Ctor(url, relayProtocols(options.token));
     let opened = false;
     s.onopen = () => {
       opened = true;
@@ -169,6 +174,14 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
 }
 
 /** `ws://host:port/inspect` from what the user gave; a clear error for anything else. */
+/** The subprotocols that carry an admin token to the relay (server side: src/visualizer/server.ts). */
+export function relayProtocols(token: string): string[] {
+  const bytes = new TextEncoder().encode(token);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return ['loop-room-state', `bearer.${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`];
+}
+
 export function inspectUrl(input: string): string {
   let u: URL;
   try {

@@ -4,6 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { errors } from '../server/errors';
+import { clientAddress, HostPolicy, isLoopbackAddress, isWildcard, normalize } from '../server/exposure';
+import { OpenCounter, tooManyRequests } from '../server/limits';
+import { sameSecret } from '../server/secrets';
 import { INSPECT_PATH, LIMITS, WATCH_PATH, applyMessage, parseInspectorMessage, type InspectorMessage, type LiveSession, type WatchMessage } from './protocol';
 
 export interface VisualizerServerOptions {
@@ -12,10 +16,30 @@ export interface VisualizerServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Told about refused connections and messages (never their contents). */
+  /** Told about refused connections and messages (client-chosen text escaped, never message contents). */
   log?: (line: string) => void;
   /** Attach to this already listening server instead of creating one: see attachVisualizer. */
   server?: Server;
+  /**
+   * When set, both relay sides need it (spec section 7): `Authorization: Bearer <token>` (Node clients), or, from a
+   * browser (which cannot set headers on a WebSocket), the subprotocols `loop-room-state` and `bearer.<base64url(token)>`.
+   * Without one, the watch side answers only this machine naming one of the server's hosts.
+   */
+  adminToken?: string;
+  /** The origin clients use through a proxy: its host is one of the server's own (Host, Origin). */
+  publicUrl?: string;
+  /** Web origins (besides the server's own) whose pages may open the relay's WebSockets. */
+  corsOrigins?: readonly string[];
+  /** Reverse proxies whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
+  /** Open relay connections per client address (default 16; Infinity: no limit). */
+  connectionsPerAddress?: number;
+  /** Open relay connections in all (default 256). */
+  maxConnections?: number;
+  /** Bytes of live messages a watcher may fall behind by before it is dropped as too slow (default 8 MiB). */
+  maxWatcherBacklog?: number;
+  /** A watcher whose socket takes nothing for this long while messages wait is dropped (default 30 s). */
+  watcherStallMs?: number;
 }
 
 export interface VisualizerServer {
@@ -26,10 +50,30 @@ export interface VisualizerServer {
   sessions(): LiveSession[];
   /** Serves the page (for a server that routes other paths elsewhere; see attachVisualizer). */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Open relay connections (watchers and inspectors). */
+  connections(): number;
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+/** The subprotocol the relay speaks; a browser offers it with its `bearer.` token. */
+export const RELAY_PROTOCOL = 'loop-room-state';
+/** A watcher's socket buffer is kept filled up to this; more waits in the watcher's own queue. */
+const HIGH_WATER_BYTES = 1 << 20;
+
+/** Client-chosen text as it may appear in a log line: control characters and quotes escaped, length capped. */
+export const printable = (text: string, max = 80) => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** What a watcher still has to receive: the dump of what was live when it came (paged), then live messages. */
+interface Watcher {
+  ws: WebSocket;
+  /** The sessions as they were when it connected, and how many of each one's steps are its to send from the dump. */
+  dump?: { header: boolean; items: Array<{ s: LiveSession; steps: number }>; i: number; j: number };
+  queue: string[];
+  queuedBytes: number;
+  /** A send is in the socket's buffer past the high-water mark; its callback pumps again. */
+  waiting: boolean;
+  stall?: ReturnType<typeof setTimeout>;
+}
 
 export async function startVisualizerServer(options: VisualizerServerOptions): Promise<VisualizerServer> {
   const host = options.host ?? '127.0.0.1';
@@ -37,26 +81,33 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
   const html = Buffer.from(options.html, 'utf8');
   const sessions = new Map<string, LiveSession>();
   const owners = new Map<WebSocket, Set<string>>();
-  const watchers = new Set<WebSocket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes });
+  const watchers = new Map<WebSocket, Watcher>();
+  const hosts = new HostPolicy(host, options.publicUrl);
+  const trusted = new Set((options.trustedProxies ?? []).map(normalize));
+  const corsOrigins = new Set(options.corsOrigins ?? []);
+  const perAddress = new OpenCounter(options.connectionsPerAddress ?? 16);
+  const maxConnections = options.maxConnections ?? 256;
+  const maxBacklog = options.maxWatcherBacklog ?? 8 * 1024 * 1024;
+  const stallMs = options.watcherStallMs ?? 30_000;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes, handleProtocols: (offered) => (offered.has(RELAY_PROTOCOL) ? RELAY_PROTOCOL : false) });
   let port = 0;
 
   // A page on some other web site must not be able to read or feed this server through the user's browser.
-  const hostAllowed = (req: IncomingMessage) => {
-    if (host === '0.0.0.0' || host === '::') return true; // the user opened it up on purpose
-    const h = (req.headers.host ?? '').toLowerCase();
-    const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0];
-    return LOOPBACK.has(name) || name === host.toLowerCase();
-  };
+  const hostAllowed = (req: IncomingMessage) => isWildcard(host) || hosts.ownHost(req);
+  // Origin "null" (a sandboxed iframe, a page from disk) is any page at all: refused. No Origin: not a browser.
   const originAllowed = (req: IncomingMessage) => {
     const origin = req.headers.origin;
-    if (origin === undefined || origin === 'null') return true; // Node clients; the page opened from disk
-    try {
-      const u = new URL(origin);
-      return LOOPBACK.has(u.hostname) || u.hostname === host || `[${u.hostname}]` === host;
-    } catch {
-      return false;
+    if (origin === undefined) return true;
+    return corsOrigins.has(origin) || hosts.ownOrigin(origin, port);
+  };
+  const tokenOf = (req: IncomingMessage): string | undefined => {
+    const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+    if (m) return m[1];
+    for (const p of String(req.headers['sec-websocket-protocol'] ?? '').split(',')) {
+      const t = p.trim();
+      if (t.startsWith('bearer.')) return Buffer.from(t.slice('bearer.'.length), 'base64url').toString('utf8');
     }
+    return undefined;
   };
 
   const server = options.server ?? createServer();
@@ -72,27 +123,117 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    const refuse = (status: number, why: string) => {
-      log(`visualizer: refused a WebSocket connection to ${path.slice(0, 40)}: ${why}`);
-      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (status: number, why: string, raw?: string) => {
+      log(`visualizer: refused a WebSocket connection to ${printable(path, 40)}: ${why}`);
+      socket.end(raw ?? `HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (path !== INSPECT_PATH && path !== WATCH_PATH) return refuse(404, 'Not Found');
     if (!hostAllowed(req)) return refuse(421, 'Misdirected Request');
     if (!originAllowed(req)) return refuse(403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => (path === WATCH_PATH ? watch(ws) : inspect(ws)));
+    const address = clientAddress(req, trusted);
+    if (options.adminToken !== undefined) {
+      const token = tokenOf(req);
+      if (token === undefined || !sameSecret(token, options.adminToken)) return refuse(401, 'Unauthorized');
+    } else if (path === WATCH_PATH && (!isLoopbackAddress(address) || !hosts.ownHost(req))) {
+      // The watch side is admin data: without a token, this machine only.
+      return refuse(403, 'Forbidden');
+    }
+    if (wss.clients.size >= maxConnections) return refuse(503, 'Service Unavailable', errors.unavailable(10).rawResponse());
+    if (!perAddress.take(address)) return refuse(429, 'Too Many Requests', tooManyRequests(10).rawResponse());
+    let released = false;
+    const release = () => {
+      if (!released) perAddress.release(address);
+      released = true;
+    };
+    socket.once('close', release);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', release);
+      if (path === WATCH_PATH) watch(ws);
+      else inspect(ws);
+    });
   });
+
+  // ---- watchers: a paged dump, then live messages, never faster than each one reads --------------------------
+
+  const drop = (w: Watcher, why: string) => {
+    log(`visualizer: dropped a watcher: ${why}`);
+    forget(w);
+    w.ws.terminate();
+  };
+  const forget = (w: Watcher) => {
+    if (w.stall) clearTimeout(w.stall);
+    watchers.delete(w.ws);
+    w.queue = [];
+    w.dump = undefined;
+  };
+
+  /** The watcher's next message: the dump's header, its steps one by one, then what came live meanwhile. */
+  const next = (w: Watcher): string | undefined => {
+    const d = w.dump;
+    if (d) {
+      if (!d.header) {
+        d.header = true;
+        // Sessions without their steps (small: at most LIMITS.maxSessions of them); the steps follow one by one.
+        return JSON.stringify({ type: 'sessions', sessions: d.items.map(({ s }) => ({ ...s, steps: [] })) } satisfies WatchMessage);
+      }
+      while (d.i < d.items.length) {
+        const { s, steps } = d.items[d.i];
+        if (d.j < steps) {
+          const step = s.steps[d.j++];
+          return JSON.stringify({ type: 'step', session: s.session, ...step } satisfies WatchMessage);
+        }
+        d.i++;
+        d.j = 0;
+      }
+      w.dump = undefined;
+    }
+    const m = w.queue.shift();
+    if (m !== undefined) w.queuedBytes -= m.length;
+    return m;
+  };
+
+  const pump = (w: Watcher) => {
+    if (w.waiting || !watchers.has(w.ws) || w.ws.readyState !== w.ws.OPEN) return;
+    for (;;) {
+      const m = next(w);
+      if (m === undefined) return;
+      if (w.ws.bufferedAmount + m.length < HIGH_WATER_BYTES) {
+        w.ws.send(m);
+        continue;
+      }
+      // The socket holds enough: go on once it has taken this one (and so all before it). A watcher that takes
+      // nothing for long is dropped.
+      w.waiting = true;
+      w.stall = setTimeout(() => drop(w, `took nothing for ${Math.round(stallMs / 1000)} s`), stallMs);
+      w.stall.unref?.();
+      w.ws.send(m, () => {
+        if (w.stall) clearTimeout(w.stall);
+        w.stall = undefined;
+        w.waiting = false;
+        pump(w);
+      });
+      return;
+    }
+  };
 
   const broadcast = (m: WatchMessage) => {
     const text = JSON.stringify(m);
-    for (const w of watchers) if (w.readyState === w.OPEN) w.send(text);
+    for (const w of watchers.values()) {
+      if (w.ws.readyState !== w.ws.OPEN) continue;
+      w.queue.push(text);
+      w.queuedBytes += text.length;
+      if (w.queuedBytes > maxBacklog) drop(w, `fell more than ${maxBacklog} bytes behind`);
+      else pump(w);
+    }
   };
 
   function watch(ws: WebSocket) {
-    watchers.add(ws);
-    ws.send(JSON.stringify({ type: 'sessions', sessions: [...sessions.values()] } satisfies WatchMessage));
+    const w: Watcher = { ws, dump: { header: false, items: [...sessions.values()].map((s) => ({ s, steps: s.steps.length })), i: 0, j: 0 }, queue: [], queuedBytes: 0, waiting: false };
+    watchers.set(ws, w);
+    pump(w);
     ws.on('message', () => ws.close(1008, 'the watch endpoint takes no messages'));
-    ws.on('close', () => watchers.delete(ws));
-    ws.on('error', () => watchers.delete(ws));
+    ws.on('close', () => forget(w));
+    ws.on('error', () => forget(w));
   }
 
   function inspect(ws: WebSocket) {
@@ -114,7 +255,7 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
       if (m.type === 'start') mine.add(m.session);
       if (outcome === 'ok') broadcast(m);
       if (outcome === 'overflow') {
-        log(`visualizer: session ${m.session} passed ${LIMITS.maxStepsPerSession} steps; later steps are not kept`);
+        log(`visualizer: session ${printable(m.session)} passed ${LIMITS.maxStepsPerSession} steps; later steps are not kept`);
         broadcast({ type: 'overflow', session: m.session });
       }
     });
@@ -150,6 +291,7 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
     port,
     sessions: () => structuredClone([...sessions.values()]),
     handle: handleRequest,
+    connections: () => wss.clients.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

@@ -101,7 +101,13 @@ describe('serve and export', () => {
     const times = lines.map((l) => Date.parse(l.receivedAt));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     const mine = await runCli(['export', '--db', db, '--room', roomToken]);
-    expect(mine.stdout.trim().split('\n').map((l) => JSON.parse(l).room)).toEqual([roomToken, roomToken, roomToken]);
+    // `room` is the room's id, the same on every line of a room, never its token (spec section 3).
+    const ids = mine.stdout.trim().split('\n').map((l) => JSON.parse(l).room);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(lines.map((l) => l.room)).size).toBe(2);
+    expect(all.stdout).not.toContain(roomToken);
     const future = await runCli(['export', '--db', db, '--since', '2999-01-01T00:00:00Z']);
     expect(future.stdout).toBe('');
     for (const t of tokens) expect(all.stdout + all.stderr + s.stdout() + s.stderr()).not.toContain(t);

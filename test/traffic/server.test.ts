@@ -113,25 +113,35 @@ describe.each(STORES)('GET /v1/traffic and its stream (%s)', (_name, factory) =>
     expect([nope.status, (await nope.json()).errno]).toEqual([404, 999]);
   });
 
-  it('answers the page opened from disk (Origin null) and this machine with CORS, not another site', async () => {
-    const pre = await fetch(`${server.serverUrl}/traffic/stream`, { method: 'OPTIONS', headers: { Origin: 'null', 'Access-Control-Request-Headers': 'authorization' } });
-    expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-origin')).toBe('null');
-    expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
-    expect((await get(`${server.serverUrl}/traffic`, { Origin: 'http://127.0.0.1:9999' })).headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:9999');
-    expect((await get(`${server.serverUrl}/traffic`, { Origin: 'https://evil.example' })).headers.get('access-control-allow-origin')).toBeNull();
+  it('grants CORS to configured origins only: never Origin null (a page from disk, a sandboxed iframe) nor this machine by default', async () => {
+    // Spec section 7: admin data gets no CORS grant for null or an origin not configured.
+    for (const origin of ['null', 'http://127.0.0.1:9999', 'http://localhost:9999', 'https://evil.example']) {
+      const pre = await fetch(`${server.serverUrl}/traffic/stream`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Headers': 'authorization' } });
+      expect([origin, pre.headers.get('access-control-allow-origin')]).toEqual([origin, null]);
+      expect([origin, (await get(`${server.serverUrl}/traffic`, { Origin: origin })).headers.get('access-control-allow-origin')]).toEqual([origin, null]);
+    }
+    const configured = await startServe({ corsOrigins: ['https://ops.example'] });
+    try {
+      const pre = await fetch(`${configured.serverUrl}/traffic/stream`, { method: 'OPTIONS', headers: { Origin: 'https://ops.example', 'Access-Control-Request-Headers': 'authorization' } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe('https://ops.example');
+      expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+      expect((await get(`${configured.serverUrl}/traffic`, { Origin: 'https://ops.example' })).headers.get('access-control-allow-origin')).toBe('https://ops.example');
+    } finally {
+      await configured.stop();
+    }
   });
 });
 
 describe('the admin token', () => {
   it('is required as for /v1/stats (401 with CORS so the page can say so), and is never echoed', async () => {
     const token = 'admin-secret-for-traffic-0001';
-    const server = await startServe({ adminToken: token });
+    const server = await startServe({ adminToken: token, corsOrigins: ['https://ops.example'] });
     try {
       for (const path of ['/traffic', '/traffic/stream', '/traffic/sessions/x']) {
-        const res = await get(`${server.serverUrl}${path}`, { Origin: 'null' });
+        const res = await get(`${server.serverUrl}${path}`, { Origin: 'https://ops.example' });
         expect(res.status).toBe(401);
-        expect(res.headers.get('access-control-allow-origin')).toBe('null');
+        expect(res.headers.get('access-control-allow-origin')).toBe('https://ops.example');
         expect(await res.text()).not.toContain(token);
       }
       expect((await get(`${server.serverUrl}/traffic`, { Authorization: 'Bearer wrong' })).status).toBe(401);

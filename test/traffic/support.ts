@@ -18,13 +18,14 @@ export interface TrafficServer extends ListeningRoomServer {
 }
 
 /** `serve`, in process: the room server with the visualizer page (built into `dir`) on the same port. */
-export async function startServe(options: { dir?: string; adminToken?: string; store?: StoreFactory } = {}): Promise<TrafficServer> {
+export async function startServe(options: { dir?: string; adminToken?: string; corsOrigins?: string[]; store?: StoreFactory } = {}): Promise<TrafficServer> {
   const fresh = await (options.store ?? freshSqlite)();
   let visualizer: Awaited<ReturnType<typeof attachVisualizer>> | undefined;
   const server = await listenRoomServer({
     store: fresh.store,
     port: 0,
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     fallback: (req, res) => {
       if (visualizer) return visualizer.handle(req, res);
       res.writeHead(404).end();

@@ -7,7 +7,7 @@ import { createVisualizerInspector, type SocketConstructor } from '../../src/vis
 import { createVisualizerInspector as createNodeInspector } from '../../src/visualizer/inspector.node';
 import type { LiveSession, WatchMessage } from '../../src/visualizer/protocol';
 import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { liveTrack } from '../../src/visualizer/protocol';
+import { applyMessage, checkSessions, liveTrack, type InspectorMessage } from '../../src/visualizer/protocol';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createRoomSession } from '../../src/service/roomSession';
@@ -107,10 +107,16 @@ describe('live relay', () => {
     expect(s).toMatchObject({ label: 'desk', stopped: true, start: { state: 'init', connections: 0 } });
     expect(s.steps).toHaveLength(3);
 
-    // A page that connects later gets the whole history.
+    // A page that connects later gets the whole history: the sessions, then their steps one message each (the dump
+    // is paged, never one string of every session: issue 17), folded as the page folds them.
     const late = await watcher();
-    await late.waitFor((m) => m.length === 1);
-    expect((late.messages[0] as { sessions: LiveSession[] }).sessions).toEqual(server.sessions());
+    await late.waitFor((m) => m.length === 1 + s.steps.length);
+    const folded = new Map<string, LiveSession>();
+    const list = checkSessions((late.messages[0] as { sessions: unknown }).sessions);
+    if ('error' in list) throw new Error(list.error);
+    for (const x of list) folded.set(x.session, x);
+    for (const m of late.messages.slice(1)) applyMessage(folded, m as InspectorMessage);
+    expect([...folded.values()]).toEqual(server.sessions());
     w.ws.close();
     late.ws.close();
   });
@@ -166,8 +172,11 @@ describe('live relay', () => {
     expect(await refused(wsUrl('/watch'), 'https://evil.example')).toBe(403);
     expect(await refused(wsUrl('/inspect'), 'https://evil.example')).toBe(403);
     expect(await refused(wsUrl('/other'))).toBe(404);
-    expect(await refused(wsUrl('/watch'), `http://localhost:5173`)).toBe(101);
-    expect(await refused(wsUrl('/watch'), 'null')).toBe(101);
+    // Spec section 7: only the server's own origins (or configured ones); never Origin null, nor another local port.
+    expect(await refused(wsUrl('/watch'), `http://localhost:5173`)).toBe(403);
+    expect(await refused(wsUrl('/watch'), 'null')).toBe(403);
+    expect(await refused(wsUrl('/watch'), `http://localhost:${server.port}`)).toBe(101);
+    expect(await refused(wsUrl('/inspect'), `http://127.0.0.1:${server.port}`)).toBe(101);
   });
 });
 

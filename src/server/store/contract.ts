@@ -246,6 +246,10 @@ export interface RoomStore {
    * and are not the participant of an open session.
    */
   retain(before: number): Promise<{ reports: number; sessions: number }>;
+
+  // ---- per-client limits (security, issue 17) ----------------------------------------------------------
+  /** Rooms of this owner (Hawk id HMAC) neither deleted nor expired at `now`: the rooms-per-Hawk-session limit. */
+  countLiveRooms(ownerHmac: string, now: number): Promise<number>;
 }
 
 /** What the server reports about the stored data: the port metrics.ts and the traffic handler depend on. */

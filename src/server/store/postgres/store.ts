@@ -162,6 +162,10 @@ export class PostgresStore implements Store {
     return this.read('get room', (q) => rooms.selectRoom(q, token));
   }
 
+  countLiveRooms(ownerHmac: string, now: number): Promise<number> {
+    return this.read('count live rooms', (q) => rooms.countLiveRooms(q, ownerHmac, now));
+  }
+
   async deleteRoom(token: string, at: number): Promise<void> {
     await this.transaction('delete room', async (c) => {
       if (!(await rooms.selectRoomForUpdate(c, token))) return;

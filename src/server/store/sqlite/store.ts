@@ -181,6 +181,10 @@ export class SqliteStore implements Store {
     return this.read(() => rooms.selectRoom(this.sql, token));
   }
 
+  countLiveRooms(ownerHmac: string, now: number): Promise<number> {
+    return this.read(() => rooms.countLiveRooms(this.sql, ownerHmac, now));
+  }
+
   openSessions(room: string): Promise<SessionRecord[]> {
     return this.read(() => sessions.selectOpenSessions(this.sql, room));
   }

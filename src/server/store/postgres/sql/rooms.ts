@@ -26,3 +26,9 @@ export async function markRoomDeleted(q: Queryable, token: string, at: number): 
 export async function deleteGoneRooms(q: Queryable, before: number): Promise<void> {
   await q.query('DELETE FROM rooms WHERE (expires_at < $1 OR deleted_at < $1) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)', [before]);
 }
+
+/** Rooms of this owner (Hawk id HMAC) neither deleted nor expired at `now`: the rooms-per-Hawk-session limit. */
+export async function countLiveRooms(q: Queryable, ownerHmac: string, now: number): Promise<number> {
+  const r = (await q.query({ name: 'lrs_live_rooms', text: 'SELECT count(*) AS n FROM rooms WHERE owner_hmac = $1 AND deleted_at IS NULL AND expires_at > $2', values: [ownerHmac, now] })).rows[0] as Row;
+  return Number(r.n);
+}

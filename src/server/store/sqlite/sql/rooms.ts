@@ -23,3 +23,8 @@ export function markRoomDeleted(sql: Sql, token: string, at: number): void {
 export function deleteGoneRooms(sql: Sql, before: number): void {
   sql('DELETE FROM rooms WHERE (expires_at < ? OR deleted_at < ?) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)').run(before, before);
 }
+
+/** Rooms of this owner (Hawk id HMAC) neither deleted nor expired at `now`: the rooms-per-Hawk-session limit. */
+export function countLiveRooms(sql: Sql, ownerHmac: string, now: number): number {
+  return Number((sql('SELECT count(*) AS n FROM rooms WHERE owner_hmac = ? AND deleted_at IS NULL AND expires_at > ?').get(ownerHmac, now) as Row).n);
+}
