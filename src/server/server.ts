@@ -15,6 +15,8 @@ import { jsonObject } from './validate';
 import type { AccessLogEntry } from './accessLog';
 import { ROOM_PATH, routeOf, SESSION_REPORTS_PATH } from './routes';
 import { exportShape } from './reportShape';
+import { healthHandler } from './health';
+import { trackRequests } from './shutdown';
 
 export interface RoomServerOptions {
   store: RoomStore;
@@ -98,12 +100,13 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   });
   const adminToken = options.adminToken ?? process.env.LOOP_ROOM_STATE_ADMIN_TOKEN;
 
-  /** Arrival of each request being handled, for the access log. */
+  /** Arrival of each request being handled, for the latency histogram and the access log. */
   const arrivals = new WeakMap<ServerResponse, { method: string; path: string; at: number }>();
   /** Every answer is counted here once: in the metrics, and in the access log when there is one. */
   const answered = (res: ServerResponse, action: RequestAction, status: number, errno?: number) => {
-    metrics.request(action, status);
     const arrival = arrivals.get(res);
+    const ms = arrival ? performance.now() - arrival.at : undefined;
+    metrics.request(action, status, ms === undefined ? undefined : ms / 1000);
     if (!options.accessLog || !arrival) return;
     const entry: AccessLogEntry = {
       time: new Date(now()).toISOString(),
@@ -111,7 +114,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       route: routeOf(arrival.path, base),
       action,
       status,
-      ms: Math.round((performance.now() - arrival.at) * 10) / 10,
+      ms: Math.round(ms! * 10) / 10,
     };
     if (errno !== undefined) entry.errno = errno;
     options.accessLog(entry);
@@ -272,7 +275,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       query = new URLSearchParams();
     }
     if (path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
-    if (options.accessLog) arrivals.set(res, { method: req.method ?? 'GET', path, at: performance.now() });
+    arrivals.set(res, { method: req.method ?? 'GET', path, at: performance.now() });
     route(req, res, path, query).catch((err) => {
       log(`server: unexpected failure: ${err instanceof Error ? err.name : typeof err}`);
       if (!res.headersSent) fail(res, { scheme: 'none' }, err, 'other');
@@ -337,7 +340,15 @@ export interface ListeningRoomServer {
   /** publicUrl + basePath when publicUrl is set: the serverUrl clients use through the proxy. */
   publicServerUrl?: string;
   port: number;
-  close(): Promise<void>;
+  /** True once close() began: requests already received are being answered, nothing new is accepted. */
+  readonly draining: boolean;
+  /**
+   * Stop accepting, answer every request already received (bodies still arriving included), then close
+   * (server spec section 8). What is still running after `graceMs` (default: the listen option) is cut.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Cut every connection now (a second interrupt while draining). */
+  cutNow(): void;
 }
 
 /**
@@ -345,16 +356,21 @@ export interface ListeningRoomServer {
  * without it such requests are 404 errno 999.
  */
 export async function listenRoomServer(
-  options: RoomServerOptions & { host?: string; port?: number; fallback?: (req: IncomingMessage, res: ServerResponse) => void },
+  options: RoomServerOptions & { host?: string; port?: number; fallback?: (req: IncomingMessage, res: ServerResponse) => void; shutdownGraceMs?: number },
 ): Promise<ListeningRoomServer> {
   const room = await createRoomServer(options);
+  // Read after createRoomServer, whose first store call found the store migrated: this is the current schema.
+  const schemaVersion = await options.store.schemaVersion();
   const http = createServer((req, res) => {
+    if (health(req, res)) return;
     if (room.handle(req, res)) return;
     if (options.fallback) return options.fallback(req, res);
     const e = errors.notFound();
     res.writeHead(e.status, { 'Content-Type': 'application/json; charset=utf-8' });
     res.end(e.body());
   });
+  const drain = trackRequests(http);
+  const health = healthHandler({ store: options.store, schemaVersion, draining: () => drain.draining, retryAfterSeconds: options.retryAfterSeconds });
   // Slow or stuck clients cannot hold sockets for ever.
   http.requestTimeout = 30_000;
   http.headersTimeout = 20_000;
@@ -381,12 +397,14 @@ export async function listenRoomServer(
     serverUrl: `${origin}${basePath}`,
     ...(options.publicUrl === undefined ? {} : { publicServerUrl: `${options.publicUrl.replace(/\/+$/, '')}${basePath}` }),
     port,
-    close: async () => {
-      await room.close();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+    get draining() {
+      return drain.draining;
     },
+    close: async (graceMs?: number) => {
+      const { cut } = await drain.stop(graceMs ?? options.shutdownGraceMs ?? 10_000);
+      if (cut > 0) options.log?.(`server: ${cut} request(s) still running after the grace period were cut`);
+      await room.close();
+    },
+    cutNow: () => drain.cutNow(),
   };
 }
