@@ -126,12 +126,13 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
       log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
     }
     await server.room.sweep();
+    // Before the line that says it runs: whoever reads that line may send SIGTERM at once.
+    const signals = interrupts();
     io.out(`Room server: ${server.serverUrl}  (store: ${chosen.describe}${flags.strict ? ', strict' : ''})`);
     if (server.publicServerUrl) io.out(`Public URL: ${server.publicServerUrl}  (Hawk signatures are checked for this host and port)`);
     io.out(`Metrics: ${server.origin}/metrics${adminToken ? ' (admin token required)' : ''}`);
     if (visualizer) io.out(`Visualizer: ${server.origin}/  (Ctrl-C stops)`);
     if (!isLoopback(host)) log(`warning: listening on ${host}, not only on this machine`);
-    const signals = interrupts();
     signals.onHangup(() => log('serve: SIGHUP ignored (nothing to reload; restart the process to change its settings)'));
     const signal = await signals.first;
     log(`serve: ${signal}: stopped accepting; answering the requests already received (grace ${graceMs / 1000} s)`);
