@@ -10,6 +10,7 @@ import { UsageError, parseArgs } from '../../src/cli/args';
 import { withEnvironment } from '../../src/cli/config';
 import { createOperatorLog, rateLimited } from '../../src/server/log';
 import { SqliteStore } from '../../src/server/store/sqlite';
+import { loadBetterSqlite3 } from '../../src/server/peers';
 import { post, startServer } from './helpers';
 import { CLI, requireBuilt, runCli, serveCli, spawnServe, type ServeChild } from './process';
 
@@ -128,6 +129,8 @@ describe('logs', () => {
       expect(refused).toBe(60);
       const failures = lines.slice(before).filter((l) => /fail/.test(l));
       expect(failures.length).toBeGreaterThanOrEqual(1);
+      // Each names the file.
+      for (const f of failures) expect(f).toContain(join(dir, 'full.db'));
       expect(failures.length).toBeLessThanOrEqual(3);
     } finally {
       sqlite.pragma('query_only = OFF');
@@ -144,6 +147,30 @@ describe('logs', () => {
     t = 1500;
     line('store: write failed (SQLITE_FULL) 99');
     expect(out).toEqual(['store: write failed (SQLITE_FULL) 0', 'something else', 'store: write failed (SQLITE_FULL) 99 (49 more like it in the last 2 s not logged)']);
+  });
+});
+
+describe('SQLite errors', () => {
+  it('name the file, and a lock the busy timeout it waited', async () => {
+    const missing = join(temp, 'no-such-folder', 'rooms.db');
+    const r = await runCli(['serve', '--port', '0', '--db', missing]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`SQLite store ${missing}: Cannot open database because the directory does not exist`);
+
+    const lines: string[] = [];
+    const path = join(temp, 'busy.db');
+    const store = new SqliteStore({ path, busyTimeoutMs: 50, log: (l) => lines.push(l) });
+    await store.open();
+    const holder = new (loadBetterSqlite3())(path);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      await expect(store.createRoom({ token: 't', name: 'n', owner: 'o', ownerHmac: 'h', maxSize: 2, createdAt: 0, expiresAt: 1 })).rejects.toThrow(`the SQLite store ${path} is unavailable (SQLITE_BUSY, after the busy timeout of 50 ms)`);
+      expect(lines.join('\n')).toContain(`store: SQLite ${path}: begin failed (SQLITE_BUSY, after the busy timeout of 50 ms)`);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+      await store.close();
+    }
   });
 });
 

@@ -73,7 +73,9 @@ export class SqliteStore implements RoomStore {
       db.pragma('foreign_keys = ON');
       this.migrate(this.options.migrations ?? SQLITE_MIGRATIONS);
     } catch (err) {
-      throw this.classify('open', err);
+      const e = this.classify('open', err);
+      // better-sqlite3's own checks (a missing folder) and refusals name no file: say which one.
+      throw e instanceof Error && !(e instanceof StoreUnavailableError) ? Object.assign(e, { message: `SQLite store ${this.options.path}: ${e.message}` }) : e;
     }
   }
 
@@ -551,7 +553,9 @@ export class SqliteStore implements RoomStore {
   private unavailable(what: string, err: unknown): StoreUnavailableError {
     if (err instanceof StoreUnavailableError) return err;
     const code = String((err as { code?: unknown }).code ?? (err as Error)?.name ?? 'error');
-    this.log(`store: ${what} failed (${code})`);
-    return new StoreUnavailableError(`the store is unavailable (${code})`, err);
+    // Name the file, and for a lock the wait it gave up after: the operator's first two questions.
+    const busy = /^SQLITE_(BUSY|LOCKED)/.test(code) ? `, after the busy timeout of ${this.options.busyTimeoutMs ?? 200} ms` : '';
+    this.log(`store: SQLite ${this.options.path}: ${what} failed (${code}${busy})`);
+    return new StoreUnavailableError(`the SQLite store ${this.options.path} is unavailable (${code}${busy})`, err);
   }
 }
