@@ -17,12 +17,9 @@ let sqlite: Awaited<ReturnType<typeof freshSqlite>>['sqlite'];
 let path: string;
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer(async () => {
-    const f = await freshSqlite();
-    sqlite = f.sqlite;
-    path = f.path;
-    return f;
-  }, { adminToken: 'ops-admin', retryAfterSeconds: 3 });
+  const fresh = await freshSqlite();
+  ({ sqlite, path } = fresh);
+  server = await startServer(async () => fresh, { adminToken: 'ops-admin', retryAfterSeconds: 3 });
 });
 afterAll(() => server.stop());
 

@@ -1,9 +1,8 @@
 // How `serve` is configured and what it writes (server spec section 8): every flag as LOOP_ROOM_STATE_<FLAG>
 // (a flag wins), --log-format json (one JSON object per stderr line, the access log among them, no scrapes),
 // repeated failures logged rate-limited, and a port in use found before any database file is made.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { UsageError, parseArgs } from '../../src/cli/args';
@@ -12,15 +11,9 @@ import { createOperatorLog, rateLimited } from '../../src/server/log';
 import { SqliteStore } from '../../src/server/store/sqlite';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { post, startServer } from './helpers';
-import { CLI, requireBuilt, runCli, serveCli, spawnServe, type ServeChild } from './process';
+import { CLI, runCli, serveCli, spawnServe, useCliRun, type ServeChild } from './process';
 
-const temp = mkdtempSync(join(tmpdir(), 'loop-room-config-'));
-const children: ServeChild[] = [];
-beforeAll(() => requireBuilt());
-afterAll(() => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  rmSync(temp, { recursive: true, force: true });
-});
+const { temp, children } = useCliRun('loop-room-config-');
 
 async function stop(s: ServeChild): Promise<void> {
   s.child.kill('SIGTERM');

@@ -1,21 +1,13 @@
 // A stop is graceful (server spec section 8): on SIGTERM the `serve` process stops accepting, answers every
 // request it already received (bodies still arriving included) with its real answer, stores each exactly once,
 // and exits 0. SIGHUP does not stop it. Real child processes of the built CLI.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type ClientRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { basicAuthorization } from '../../src/transport/basic';
-import { runCli, serveCli, requireBuilt, type ServeChild } from './process';
+import { runCli, serveCli, useCliRun } from './process';
 
-const temp = mkdtempSync(join(tmpdir(), 'loop-room-stop-'));
-const children: ServeChild[] = [];
-beforeAll(() => requireBuilt());
-afterAll(() => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  rmSync(temp, { recursive: true, force: true });
-});
+const { temp, children } = useCliRun('loop-room-stop-');
 
 const STATUS = JSON.stringify({ action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 });
 
