@@ -181,5 +181,11 @@ describe('a port in use', () => {
     expect(r.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use: pass --port`));
     expect(existsSync(db)).toBe(false);
     expect(r.stderr).not.toMatch(/migration/);
+    // With --log-format json the last words are a JSON line too.
+    const json = await runCli(['serve', '--port', String(port), '--db', db, '--log-format', 'json']);
+    expect(json.code).toBe(1);
+    expect(json.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string })).toEqual([
+      expect.objectContaining({ level: 'error', msg: expect.stringContaining(`port ${port} on 127.0.0.1 is in use`) }),
+    ]);
   });
 });
