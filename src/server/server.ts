@@ -340,8 +340,6 @@ export interface ListeningRoomServer {
   /** publicUrl + basePath when publicUrl is set: the serverUrl clients use through the proxy. */
   publicServerUrl?: string;
   port: number;
-  /** True once close() began: requests already received are being answered, nothing new is accepted. */
-  readonly draining: boolean;
   /**
    * Stop accepting, answer every request already received (bodies still arriving included), then close
    * (server spec section 8). What is still running after `graceMs` (default: the listen option) is cut.
@@ -397,9 +395,6 @@ export async function listenRoomServer(
     serverUrl: `${origin}${basePath}`,
     ...(options.publicUrl === undefined ? {} : { publicServerUrl: `${options.publicUrl.replace(/\/+$/, '')}${basePath}` }),
     port,
-    get draining() {
-      return drain.draining;
-    },
     close: async (graceMs?: number) => {
       const { cut } = await drain.stop(graceMs ?? options.shutdownGraceMs ?? 10_000);
       if (cut > 0) options.log?.(`server: ${cut} request(s) still running after the grace period were cut`);

@@ -9,8 +9,6 @@ import type { Server, ServerResponse } from 'node:http';
 export interface Drain {
   /** True once stop() was called (readiness answers 503 from then on). */
   readonly draining: boolean;
-  /** Requests received and not yet answered. */
-  readonly inFlight: number;
   /**
    * Stop accepting, answer what was received, close each connection once its answer is out (or it stays idle
    * for `idleMs`). Resolves when every connection is closed, or after `graceMs`, when what is left is cut;
@@ -73,9 +71,6 @@ export function trackRequests(http: Server, options: { idleMs?: number } = {}): 
   return {
     get draining() {
       return draining;
-    },
-    get inFlight() {
-      return inFlight.size;
     },
     cutNow,
     stop(graceMs: number) {
