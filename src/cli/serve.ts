@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, parseArgs } from './args';
-import type { Command } from './command';
+import type { Command, CommandIO } from './command';
 import { isIP } from 'node:net';
 import { DEFAULT_LIMITS, type Limits } from '../server/limits';
-import { isLoopback, listenError, untilInterrupted } from './listening';
+import type { OperatorLog } from '../server/log';
+import { checkPortFree, interrupts, isLoopback, listenError } from './listening';
+import { ENV_HELP, withEnvironment } from './config';
 
 export const DEFAULT_SERVE_PORT = 5000;
 
@@ -14,9 +16,9 @@ export const serve: Command = {
   usage: [
     'loop-room-state serve [--port N] [--host H] [--db PATH | --store URL] [--strict] [--admin-token T] [--retain-days N]',
     '                      [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL] [--cors-origin ORIGINS]',
-    '                      [--public-url URL] [--access-log] [--trusted-proxy ADDRS] [--limits off]',
-    '                      [--max-registrations N] [--max-rooms-per-session N] [--max-reports-per-session N]',
-    '                      [--max-relay-connections N]',
+    '                      [--public-url URL] [--access-log] [--log-format text|json] [--shutdown-grace SECONDS]',
+    '                      [--trusted-proxy ADDRS] [--limits off] [--max-registrations N] [--max-rooms-per-session N]',
+    '                      [--max-reports-per-session N] [--max-relay-connections N]',
     '',
     `  --port             port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)`,
     '  --host             address to bind (default 127.0.0.1; another address needs an admin token)',
@@ -44,20 +46,47 @@ export const serve: Command = {
     `  --max-relay-connections   open live-relay WebSockets per client address (default ${DEFAULT_LIMITS.relayConnectionsPerAddress})`,
     '                     over a limit: 429 errno 116 with Retry-After',
     '  --access-log       print one JSON line per API request on stdout: time, method, route (no tokens), action,',
-    '                     status, ms, errno',
+    '                     status, ms, errno (not /metrics scrapes)',
+    '  --log-format       text (default) or json: every stderr line one JSON object (time, level, msg), the access',
+    '                     log on stderr in the same shape',
+    '  --shutdown-grace   seconds a stop (SIGTERM, Ctrl-C) waits for requests already received (default 25)',
     '',
-    'Runs until interrupted (Ctrl-C, SIGTERM); answers in flight are finished first.',
+    'Runs until SIGTERM or Ctrl-C: then stops accepting, answers every request already received (bodies still',
+    'arriving included), and exits 0; what still runs after the grace period is cut (a second signal cuts at once).',
+    'SIGHUP does not stop it. GET /health (the process answers) and GET /ready (the store answers) need no token.',
+    ENV_HELP,
   ].join('\n'),
   async run(argv, io) {
-    const { flags } = parseArgs(argv, {
+    const known = {
       port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value',
       'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
-      'access-log': 'switch', 'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
+      'access-log': 'switch', 'log-format': 'value', 'shutdown-grace': 'value',
+      'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
       'max-reports-per-session': 'value', 'max-relay-connections': 'value',
-    });
+    } as const;
+    const { flags } = withEnvironment(parseArgs(argv, known), known, process.env);
+    const logFormat = flags['log-format'] ?? 'text';
+    if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format is text or json, got '${String(logFormat)}'`);
+    const graceMs = Math.round(num(flags, 'shutdown-grace', 25, 0, 3600) * 1000);
+    const { createOperatorLog } = await import('../server/log');
+    const operatorLog = createOperatorLog(logFormat, io);
+    try {
+      return await serveWith(flags, io, operatorLog, graceMs);
+    } catch (err) {
+      if (logFormat !== 'json' || err instanceof UsageError) throw err;
+      // Even the last words are one JSON line each.
+      operatorLog.line(`serve: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      return 1;
+    }
+  },
+};
+
+async function serveWith(flags: Record<string, string | true>, io: CommandIO, operatorLog: OperatorLog, graceMs: number): Promise<number> {
+  {
     const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
     const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
-    const adminToken = typeof flags['admin-token'] === 'string' ? flags['admin-token'] : process.env.LOOP_ROOM_STATE_ADMIN_TOKEN || undefined;
+    // LOOP_ROOM_STATE_ADMIN_TOKEN arrives here through withEnvironment.
+    const adminToken = str(flags['admin-token']);
     if (!isLoopback(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
     const retainDays = int(flags, 'retain-days', 90, 0, 100_000);
     const ttl = num(flags, 'participant-ttl', 300, 0.05, 86_400);
@@ -88,7 +117,9 @@ export const serve: Command = {
     const { chooseStore } = await import('../server/store');
     const { listenRoomServer } = await import('../server/server');
     const { answerError, errors } = await import('../server/errors');
-    const log = (line: string) => io.err(line);
+    const log = (line: string) => operatorLog.line(line);
+    // Before the store is opened: a port in use must not leave a new database file behind.
+    await checkPortFree(port, host);
     const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
     await chosen.store.open();
     let visualizer: import('../visualizer/server').VisualizerServer | undefined;
@@ -111,7 +142,8 @@ export const serve: Command = {
         // The HMAC key for tokens and ids; default: the one kept in the store.
         ...(process.env.LOOP_ROOM_STATE_SECRET ? { secret: process.env.LOOP_ROOM_STATE_SECRET } : {}),
         log,
-        ...(flags['access-log'] === true ? { accessLog: (entry) => io.out(JSON.stringify(entry)) } : {}),
+        shutdownGraceMs: graceMs,
+        ...(flags['access-log'] === true ? { accessLog: (entry) => operatorLog.access(entry) } : {}),
         fallback: (req, res) => {
           if (visualizer) return visualizer.handle(req, res);
           answerError(res, errors.notFound());
@@ -136,22 +168,35 @@ export const serve: Command = {
         connectionsPerAddress: limits === 'off' ? Infinity : limits.relayConnectionsPerAddress,
       });
     } else {
-      io.err(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
+      log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
     }
     await server.room.sweep();
+    // Before the line that says it runs: whoever reads that line may send SIGTERM at once.
+    const signals = interrupts();
     io.out(`Room server: ${server.serverUrl}  (store: ${chosen.describe}${flags.strict ? ', strict' : ''})`);
     if (server.publicServerUrl) io.out(`Public URL: ${server.publicServerUrl}  (Hawk signatures are checked for this host and port)`);
     io.out(`Metrics: ${server.origin}/metrics${adminToken ? ' (admin token required)' : ''}`);
     if (visualizer) io.out(`Visualizer: ${server.origin}/  (Ctrl-C stops)`);
-    if (!isLoopback(host)) io.err(`warning: listening on ${host}, not only on this machine`);
-    await untilInterrupted();
+    if (!isLoopback(host)) log(`warning: listening on ${host}, not only on this machine`);
+    signals.onHangup(() => log('serve: SIGHUP ignored (nothing to reload; restart the process to change its settings)'));
+    const signal = await signals.first;
+    log(`serve: ${signal}: stopped accepting; answering the requests already received (grace ${graceMs / 1000} s)`);
+    signals.onAgain(() => {
+      log('serve: second signal: cutting the requests still running');
+      server.cutNow();
+    });
+    // Stop accepting first; then the live view's WebSockets (which no request waits for) end, so the drain
+    // waits only for requests.
+    const closing = server.close();
     await visualizer?.close();
-    await server.close();
+    await closing;
     await chosen.store.close();
+    signals.dispose();
+    log('serve: stopped');
     io.out('Room server stopped');
     return 0;
-  },
-};
+  }
+}
 
 const str = (v: string | true | undefined) => (typeof v === 'string' ? v : undefined);
 

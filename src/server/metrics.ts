@@ -2,9 +2,10 @@
 // the store at each scrape (they survive restarts and agree across processes); request counts and commit
 // latencies are this process's own. Label values are known names or 'other', so cardinality is bounded.
 import type { Registry } from 'prom-client';
-import { END_REASONS, VERDICTS, type Figures } from './store';
+import { END_REASONS, StoreUnavailableError, VERDICTS, type Figures } from './store';
 import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
 import { loadPromClient } from './peers';
+import { registerOperationalMetrics, type OperationalMetrics } from './processMetrics';
 
 export const METRICS_MEDIA_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -23,6 +24,7 @@ export class ServerMetrics {
   private readonly transitions;
   private readonly sessions;
   private readonly ended;
+  private readonly ops: OperationalMetrics;
   private latest: { buckets: Array<{ le: number; count: number }>; count: number; sum: number } = { buckets: [], count: 0, sum: 0 };
 
   constructor(private readonly store: Figures) {
@@ -52,20 +54,34 @@ export class ServerMetrics {
       }),
     } as never);
     this.commits = new prom.Histogram({ name: 'loop_room_store_commit_seconds', help: 'Store commit durations (this process).', buckets: COMMIT_BUCKETS, registers });
+    this.ops = registerOperationalMetrics(prom, this.registry);
   }
 
-  request(action: RequestAction, code: number): void {
+  /** One answered request; `seconds` from its arrival, when known. */
+  request(action: RequestAction, code: number, seconds?: number): void {
     this.requests.inc({ action, code: String(code) });
+    if (seconds !== undefined) this.ops.requestDuration(action, seconds);
   }
 
   contentType(): string {
     return this.registry.contentType;
   }
 
-  /** The exposition text; reads the store (a StoreUnavailableError propagates). */
+  /**
+   * The exposition text. During a store outage it still answers, with loop_room_store_up 0 and the stored
+   * figures as last read (counters must not drop to nothing and come back).
+   */
   async render(): Promise<string> {
     for (const s of this.store.takeCommitTimes?.() ?? []) this.commits.observe(s);
-    const data = await this.store.metricsData(METRICS_MEDIA_BUCKETS);
+    let data;
+    try {
+      data = await this.store.metricsData(METRICS_MEDIA_BUCKETS);
+      this.ops.storeUp(true);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      this.ops.storeUp(false);
+      return this.registry.metrics();
+    }
     this.reports.reset();
     this.transitions.reset();
     for (const r of data.reportTotals) {

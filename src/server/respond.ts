@@ -32,28 +32,29 @@ export interface ResponderOptions {
 }
 
 export class Responder {
-  /** Arrival of each request being handled, for the access log. */
+  /** Arrival of each request being handled, for the latency histogram and the access log. */
   private readonly arrivals = new WeakMap<ServerResponse, { method: string; route: string; at: number }>();
 
   constructor(private readonly o: ResponderOptions) {}
 
   /** Notes a request's arrival and route name (for the access log). */
   arrived(req: IncomingMessage, res: ServerResponse, route: string): void {
-    if (this.o.accessLog) this.arrivals.set(res, { method: req.method ?? 'GET', route, at: performance.now() });
+    this.arrivals.set(res, { method: req.method ?? 'GET', route, at: performance.now() });
   }
 
   /** Counts an answer once: in the metrics, and in the access log when there is one. */
   answered(res: ServerResponse, action: RequestAction, status: number, errno?: number): void {
-    this.o.metrics.request(action, status);
     const arrival = this.arrivals.get(res);
-    if (!this.o.accessLog || !arrival) return;
+    const ms = arrival ? performance.now() - arrival.at : undefined;
+    this.o.metrics.request(action, status, ms === undefined ? undefined : ms / 1000);
+    if (!this.o.accessLog || !arrival || ms === undefined) return;
     const entry: AccessLogEntry = {
       time: new Date(this.o.now()).toISOString(),
       method: arrival.method,
       route: arrival.route,
       action,
       status,
-      ms: Math.round((performance.now() - arrival.at) * 10) / 10,
+      ms: Math.round(ms * 10) / 10,
     };
     if (errno !== undefined) entry.errno = errno;
     this.o.accessLog(entry);

@@ -19,6 +19,8 @@ import type { Store } from './store';
 import { openTrafficStream, trafficSnapshot, windowParam } from './traffic';
 import { jsonObject } from './validate';
 import type { AccessLogEntry } from './accessLog';
+import { healthHandler } from './health';
+import { trackRequests } from './shutdown';
 
 export interface RoomServerOptions {
   store: Store;
@@ -310,7 +312,13 @@ export interface ListeningRoomServer {
   /** publicUrl + basePath when publicUrl is set: the serverUrl clients use through the proxy. */
   publicServerUrl?: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stop accepting, answer every request already received (bodies still arriving included), then close
+   * (server spec section 8). What is still running after `graceMs` (default: the listen option) is cut.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Cut every connection now (a second interrupt while draining). */
+  cutNow(): void;
 }
 
 /**
@@ -323,18 +331,24 @@ export async function listenRoomServer(
     fallback?: (req: IncomingMessage, res: ServerResponse) => void;
     /** Time a client has to send a whole request, headers and body (default 30 s; then 408 and the connection closes). */
     requestTimeoutMs?: number;
+    shutdownGraceMs?: number;
   },
 ): Promise<ListeningRoomServer> {
   const host = options.host ?? '127.0.0.1';
   const room = await createRoomServer({ ...options, host });
+  // Read after createRoomServer, whose first store call found the store migrated: this is the current schema.
+  const schemaVersion = await options.store.schemaVersion();
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   // Node checks request timeouts every connectionsCheckingInterval (30 s by default, so a 30 s limit acted at up to
   // ~60 s): checked often enough here that the limit is the documented one.
   const http = createServer({ requestTimeout, headersTimeout: Math.min(20_000, requestTimeout), connectionsCheckingInterval: Math.max(10, Math.min(1_000, requestTimeout / 4)) }, (req, res) => {
+    if (health(req, res)) return;
     if (room.handle(req, res)) return;
     if (options.fallback) return options.fallback(req, res);
     answerError(res, errors.notFound());
   });
+  const drain = trackRequests(http);
+  const health = healthHandler({ store: options.store, schemaVersion, draining: () => drain.draining, retryAfterSeconds: options.retryAfterSeconds });
   // Slow or stuck clients cannot hold sockets for ever.
   http.keepAliveTimeout = 65_000;
   http.on('clientError', (_err, socket) => {
@@ -358,12 +372,11 @@ export async function listenRoomServer(
     serverUrl: `${origin}${basePath}`,
     ...(options.publicUrl === undefined ? {} : { publicServerUrl: `${options.publicUrl.replace(/\/+$/, '')}${basePath}` }),
     port,
-    close: async () => {
+    close: async (graceMs?: number) => {
+      const { cut } = await drain.stop(graceMs ?? options.shutdownGraceMs ?? 10_000);
+      if (cut > 0) options.log?.(`server: ${cut} request(s) still running after the grace period were cut`);
       await room.close();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
     },
+    cutNow: () => drain.cutNow(),
   };
 }

@@ -248,9 +248,9 @@ test('an unreachable database is StoreUnavailableError at open()', async () => {
 
 test('store URL: our parameters are taken out, bad values refused, and no password in what is shown', () => {
   const { connectionString, settings } = parseStoreUrl('postgres://u:s3cret@db:5433/rooms?sslmode=require&pool_size=4&connect_timeout_ms=900');
-  expect(settings).toEqual({ poolSize: 4, connectTimeoutMs: 900 });
+  expect(settings).toEqual({ poolSize: 4, connectTimeoutMs: 900, statementTimeoutMs: 30_000, lockTimeoutMs: 5000 });
   expect(connectionString).toBe('postgres://u:s3cret@db:5433/rooms?sslmode=require');
-  expect(parseStoreUrl('postgresql://db/rooms').settings).toEqual({ poolSize: 10, connectTimeoutMs: 5000 });
+  expect(parseStoreUrl('postgresql://db/rooms').settings).toEqual({ poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 30_000, lockTimeoutMs: 5000 });
   for (const bad of ['pool_size=0', 'pool_size=x', 'pool_size=2.5', 'connect_timeout_ms=1']) {
     expect(() => parseStoreUrl(`postgres://db/rooms?${bad}`)).toThrow(/must be an integer/);
   }

@@ -1,6 +1,7 @@
 // The built CLI as a child process: `serve` on a port chosen at run time, `export` of a database.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -56,4 +57,19 @@ export function runCli(args: string[]): Promise<{ code: number; stdout: string; 
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/**
+ * For a test file that runs the CLI: checks it is built, and gives a temporary folder and a list for the
+ * `serve` children it spawns; after the file, children still running are killed and the folder removed.
+ */
+export function useCliRun(prefix: string): { temp: string; children: ServeChild[] } {
+  const temp = mkdtempSync(join(tmpdir(), prefix));
+  const children: ServeChild[] = [];
+  beforeAll(() => requireBuilt());
+  afterAll(() => {
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    rmSync(temp, { recursive: true, force: true });
+  });
+  return { temp, children };
 }

@@ -20,10 +20,14 @@ export interface PoolSettings {
   poolSize: number;
   /** Milliseconds to wait for a connection (default 5000) before the store counts as unavailable. */
   connectTimeoutMs: number;
+  /** PostgreSQL statement_timeout, ms (default 30000; 0: none): no statement runs longer (57014, unavailable). */
+  statementTimeoutMs: number;
+  /** PostgreSQL lock_timeout, ms (default 5000; 0: none): a report waits this long for a row lock, then 503. */
+  lockTimeoutMs: number;
 }
 
 /**
- * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N`) and are taken out
+ * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N&statement_timeout_ms=N&lock_timeout_ms=N`) and are taken out
  * before node-postgres sees the rest; everything else (sslmode, application_name...) is node-postgres's.
  */
 export function parseStoreUrl(url: string): { connectionString: string; settings: PoolSettings } {
@@ -39,7 +43,9 @@ export function parseStoreUrl(url: string): { connectionString: string; settings
   };
   const poolSize = int('pool_size', 10, 1, 1000);
   const connectTimeoutMs = int('connect_timeout_ms', 5000, 100, 600_000);
-  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs } };
+  const statementTimeoutMs = int('statement_timeout_ms', 30_000, 0, 86_400_000);
+  const lockTimeoutMs = int('lock_timeout_ms', 5000, 0, 86_400_000);
+  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs, statementTimeoutMs, lockTimeoutMs } };
 }
 
 /** A URL fit for a message: no password, no query. */
@@ -61,6 +67,9 @@ export function createPool(pg: PgModule, url: string, log: (line: string) => voi
     connectionString,
     max: size ?? settings.poolSize,
     connectionTimeoutMillis: settings.connectTimeoutMs,
+    // Sent as startup parameters: every connection of the pool has them, whatever runs on it.
+    statement_timeout: settings.statementTimeoutMs,
+    lock_timeout: settings.lockTimeoutMs,
     idleTimeoutMillis: 30_000,
     types,
   };

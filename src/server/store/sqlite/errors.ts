@@ -4,7 +4,8 @@ import { StoreUnavailableError } from '../errors';
 /** SQLite result codes that mean "cannot serve now" rather than a bug. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOTADB|CORRUPT|PERM|AUTH)/;
 
-export type Log = (line: string) => void;
+/** The store's log line writer; `where` (the file, and the busy timeout) goes into every outage message. */
+export type Log = ((line: string) => void) & { where?: { path: string; busyTimeoutMs: number } };
 
 /** The error as the contract says: an outage becomes StoreUnavailableError (logged once), anything else stays. */
 export function classify(log: Log, what: string, err: unknown): unknown {
@@ -16,6 +17,10 @@ export function classify(log: Log, what: string, err: unknown): unknown {
 export function unavailable(log: Log, what: string, err: unknown): StoreUnavailableError {
   if (err instanceof StoreUnavailableError) return err;
   const code = String((err as { code?: unknown }).code ?? (err as Error)?.name ?? 'error');
-  log(`store: ${what} failed (${code})`);
-  return new StoreUnavailableError(`the store is unavailable (${code})`, err);
+  // Name the file, and for a lock the wait it gave up after: the operator's first two questions.
+  const w = log.where;
+  const busy = w && /^SQLITE_(BUSY|LOCKED)/.test(code) ? `, after the busy timeout of ${w.busyTimeoutMs} ms` : '';
+  const store = w ? `SQLite ${w.path}: ` : '';
+  log(`store: ${store}${what} failed (${code}${busy})`);
+  return new StoreUnavailableError(`the ${w ? `SQLite store ${w.path}` : 'store'} is unavailable (${code}${busy})`, err);
 }

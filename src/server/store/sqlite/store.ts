@@ -53,7 +53,8 @@ export class SqliteStore implements Store {
   private readonly group: GroupCommit;
 
   constructor(private readonly options: SqliteStoreOptions) {
-    this.log = options.log ?? (() => {});
+    const log = options.log ?? (() => {});
+    this.log = Object.assign((line: string) => log(line), { where: { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 200 } });
     this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes);
   }
 
@@ -67,7 +68,9 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       this.migrate(this.options.migrations ?? SQLITE_MIGRATIONS);
     } catch (err) {
-      throw classify(this.log, 'open', err);
+      const e = classify(this.log, 'open', err);
+      // better-sqlite3's own checks (a missing folder) and refusals name no file: say which one.
+      throw e instanceof Error && !(e instanceof StoreUnavailableError) ? Object.assign(e, { message: `SQLite store ${this.options.path}: ${e.message}` }) : e;
     }
   }
 

@@ -1,0 +1,191 @@
+// How `serve` is configured and what it writes (server spec section 8): every flag as LOOP_ROOM_STATE_<FLAG>
+// (a flag wins), --log-format json (one JSON object per stderr line, the access log among them, no scrapes),
+// repeated failures logged rate-limited, and a port in use found before any database file is made.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
+import { UsageError, parseArgs } from '../../src/cli/args';
+import { withEnvironment } from '../../src/cli/config';
+import { createOperatorLog, rateLimited } from '../../src/server/log';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
+import { loadBetterSqlite3 } from '../../src/server/peers';
+import { post, startServer } from './helpers';
+import { CLI, runCli, serveCli, spawnServe, useCliRun, type ServeChild } from './process';
+
+const { temp, children } = useCliRun('loop-room-config-');
+
+async function stop(s: ServeChild): Promise<void> {
+  s.child.kill('SIGTERM');
+  expect((await s.exited).code).toBe(0);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('configuration from the environment', () => {
+  const known = { port: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value' } as const;
+  const parse = (argv: string[], env: Record<string, string>) => withEnvironment(parseArgs(argv, known), known, env).flags;
+
+  it('takes LOOP_ROOM_STATE_<FLAG> for every flag; a flag on the command line wins', () => {
+    expect(parse([], { LOOP_ROOM_STATE_PORT: '8080', LOOP_ROOM_STATE_ADMIN_TOKEN: 't', LOOP_ROOM_STATE_STRICT: 'true' })).toEqual({ port: '8080', 'admin-token': 't', strict: true });
+    expect(parse(['--port', '9'], { LOOP_ROOM_STATE_PORT: '8080' })).toEqual({ port: '9' });
+    expect(parse([], { LOOP_ROOM_STATE_STRICT: '0' })).toEqual({});
+    expect(() => parse([], { LOOP_ROOM_STATE_STRICT: 'maybe' })).toThrow(UsageError);
+    // Other variables of the prefix are not flags of this command: left alone.
+    expect(parse([], { LOOP_ROOM_STATE_SECRET: 'x' })).toEqual({});
+  });
+
+  it('LOOP_ROOM_STATE_STORE takes a file path or a URL; --db or --store on the command line sets it aside', () => {
+    expect(parse([], { LOOP_ROOM_STATE_STORE: '/var/lib/rooms.db' })).toEqual({ store: 'sqlite:/var/lib/rooms.db' });
+    expect(parse([], { LOOP_ROOM_STATE_STORE: 'postgres://u@h/db' })).toEqual({ store: 'postgres://u@h/db' });
+    expect(parse(['--db', 'x.db'], { LOOP_ROOM_STATE_STORE: 'postgres://u@h/db' })).toEqual({ db: 'x.db' });
+    expect(() => parse([], { LOOP_ROOM_STATE_STORE: 'a.db', LOOP_ROOM_STATE_DB: 'b.db' })).toThrow(/LOOP_ROOM_STATE_DB and LOOP_ROOM_STATE_STORE/);
+  });
+
+  it('serve listens on LOOP_ROOM_STATE_PORT with the store of LOOP_ROOM_STATE_STORE', async () => {
+    const port = await freePort();
+    const db = join(temp, 'env.db');
+    const s = await spawnServe(process.execPath, [CLI, 'serve'], { LOOP_ROOM_STATE_PORT: String(port), LOOP_ROOM_STATE_STORE: db, LOOP_ROOM_STATE_ACCESS_LOG: '1' });
+    children.push(s);
+    expect(s.serverUrl).toBe(`http://127.0.0.1:${port}/v1`);
+    expect(s.stdout()).toContain(`store: SQLite ${db}`);
+    await stop(s);
+    expect(existsSync(db)).toBe(true);
+    // The flag wins.
+    const t = await spawnServe(process.execPath, [CLI, 'serve', '--port', '0', '--db', join(temp, 'flag.db')], { LOOP_ROOM_STATE_PORT: String(port), LOOP_ROOM_STATE_STORE: db });
+    children.push(t);
+    expect(t.serverUrl).not.toBe(`http://127.0.0.1:${port}/v1`);
+    expect(t.stdout()).toContain('flag.db');
+    await stop(t);
+  });
+});
+
+describe('logs', () => {
+  it('--log-format json: every stderr line one JSON object with time, level, msg; the access log there too, without scrapes', async () => {
+    const s = await serveCli(['--port', '0', '--db', join(temp, 'json.db'), '--log-format', 'json', '--access-log']);
+    children.push(s);
+    expect((await fetch(`${s.serverUrl}/registration`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${s.origin}/metrics`)).status).toBe(200);
+    s.child.kill('SIGHUP');
+    await stop(s);
+    const lines = s.stderr().split('\n').filter((l) => l !== '');
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const e of entries) {
+      expect(Number.isNaN(Date.parse(String(e.time)))).toBe(false);
+      expect(['info', 'warn', 'error']).toContain(e.level);
+      expect(typeof e.msg).toBe('string');
+    }
+    expect(entries.filter((e) => e.msg === 'request').map((e) => [e.route, e.status])).toEqual([['/v1/registration', 200]]);
+    expect(entries.some((e) => String(e.msg).includes('migration'))).toBe(true);
+    expect(entries.some((e) => e.level === 'warn' && String(e.msg).includes('SIGHUP'))).toBe(true);
+    // stdout keeps the startup lines only.
+    expect(s.stdout()).not.toMatch(/^\{/m);
+  });
+
+  it('text stays the default: plain operator lines on stderr, the access log on stdout without scrapes', async () => {
+    const s = await serveCli(['--port', '0', '--db', join(temp, 'text.db'), '--access-log']);
+    children.push(s);
+    expect((await fetch(`${s.serverUrl}/registration`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${s.origin}/metrics`)).status).toBe(200);
+    await stop(s);
+    expect(s.stderr()).toMatch(/^store: applied migration 1/m);
+    expect(s.stderr()).not.toMatch(/^\{/m);
+    const access = s.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { action: string });
+    expect(access.map((e) => e.action)).toEqual(['registration']);
+  });
+
+  it('repeated failures are rate-limited: a read-only store gives a few lines, not one per failed commit', async () => {
+    const lines: string[] = [];
+    const log = createOperatorLog('text', { err: (t) => lines.push(t), out: () => {} }, { intervalMs: 60_000 });
+    const dir = mkdtempSync(join(temp, 'full-'));
+    // The store logs through the operator log, as serve's does.
+    const sqlite = new SqliteStore({ path: join(dir, 'full.db'), log: (l) => log.line(l) });
+    await sqlite.open();
+    const server = await startServer(async () => ({ store: sqlite, cleanup: () => sqlite.close() }), { log: (l) => log.line(l) });
+    try {
+      const owner = await registerHawkSession(server.serverUrl);
+      const { roomToken } = await createRoom({ serverUrl: server.serverUrl, credentials: owner.credentials, roomName: 'full', roomOwner: 'o' });
+      const g = await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'g' });
+      sqlite.pragma('query_only = ON');
+      const before = lines.length;
+      const body = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };
+      let refused = 0;
+      for (let i = 0; i < 60; i++) if ((await post(`${server.serverUrl}/rooms/${roomToken}`, body, { basic: g.sessionToken })).status === 503) refused++;
+      expect(refused).toBe(60);
+      const failures = lines.slice(before).filter((l) => /fail/.test(l));
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      // Each names the file.
+      for (const f of failures) expect(f).toContain(join(dir, 'full.db'));
+      expect(failures.length).toBeLessThanOrEqual(3);
+    } finally {
+      sqlite.pragma('query_only = OFF');
+      await server.stop();
+    }
+  });
+
+  it('rateLimited: one line per kind per interval, then the count held back', () => {
+    let t = 0;
+    const out: string[] = [];
+    const line = rateLimited((m) => out.push(m), 1000, () => t);
+    for (let i = 0; i < 50; i++) line(`store: write failed (SQLITE_FULL) ${i}`);
+    line('something else');
+    t = 1500;
+    line('store: write failed (SQLITE_FULL) 99');
+    expect(out).toEqual(['store: write failed (SQLITE_FULL) 0', 'something else', 'store: write failed (SQLITE_FULL) 99 (49 more like it in the last 2 s not logged)']);
+  });
+});
+
+describe('SQLite errors', () => {
+  it('name the file, and a lock the busy timeout it waited', async () => {
+    const missing = join(temp, 'no-such-folder', 'rooms.db');
+    const r = await runCli(['serve', '--port', '0', '--db', missing]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`SQLite store ${missing}: Cannot open database because the directory does not exist`);
+
+    const lines: string[] = [];
+    const path = join(temp, 'busy.db');
+    const store = new SqliteStore({ path, busyTimeoutMs: 50, log: (l) => lines.push(l) });
+    await store.open();
+    const holder = new (loadBetterSqlite3())(path);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      await expect(store.createRoom({ token: 't', name: 'n', owner: 'o', ownerHmac: 'h', maxSize: 2, createdAt: 0, expiresAt: 1 })).rejects.toThrow(`the SQLite store ${path} is unavailable (SQLITE_BUSY, after the busy timeout of 50 ms)`);
+      expect(lines.join('\n')).toContain(`store: SQLite ${path}: begin failed (SQLITE_BUSY, after the busy timeout of 50 ms)`);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+      await store.close();
+    }
+  });
+});
+
+describe('a port in use', () => {
+  let holder: Server;
+  afterAll(() => new Promise<void>((r) => holder.close(() => r())));
+
+  it('is found before the store is opened: no database file is made, exit 1 with a message naming --port', async () => {
+    holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const { port } = holder.address() as { port: number };
+    const db = join(temp, 'never.db');
+    const r = await runCli(['serve', '--port', String(port), '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use: pass --port`));
+    expect(existsSync(db)).toBe(false);
+    expect(r.stderr).not.toMatch(/migration/);
+    // With --log-format json the last words are a JSON line too.
+    const json = await runCli(['serve', '--port', String(port), '--db', db, '--log-format', 'json']);
+    expect(json.code).toBe(1);
+    expect(json.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string })).toEqual([
+      expect.objectContaining({ level: 'error', msg: expect.stringContaining(`port ${port} on 127.0.0.1 is in use`) }),
+    ]);
+  });
+});
