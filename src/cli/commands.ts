@@ -6,6 +6,7 @@ import { serve } from './serve';
 import { exportReports } from './export';
 import { simulateTraffic } from './simulateTraffic';
 import { backup } from './backup';
+import { migrateStore } from './migrateStore';
 
 /** The sub-commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize, serve, exportReports, backup, simulateTraffic];
+export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize, serve, exportReports, backup, migrateStore, simulateTraffic];

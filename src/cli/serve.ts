@@ -82,120 +82,118 @@ export const serve: Command = {
 };
 
 async function serveWith(flags: Record<string, string | true>, io: CommandIO, operatorLog: OperatorLog, graceMs: number): Promise<number> {
-  {
-    const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
-    const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
-    // LOOP_ROOM_STATE_ADMIN_TOKEN arrives here through withEnvironment.
-    const adminToken = str(flags['admin-token']);
-    if (!isLoopback(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
-    const retainDays = int(flags, 'retain-days', 90, 0, 100_000);
-    const ttl = num(flags, 'participant-ttl', 300, 0.05, 86_400);
-    const maxRoomSize = int(flags, 'max-room-size', 5, 2, 10_000);
-    const webAppUrl = typeof flags['web-app-url'] === 'string' ? flags['web-app-url'] : undefined;
-    if (webAppUrl !== undefined && !/^https?:\/\//.test(webAppUrl)) throw new UsageError('--web-app-url must be an http(s) URL');
-    const corsOrigins = typeof flags['cors-origin'] === 'string' ? flags['cors-origin'].split(',').map((o) => o.trim()).filter(Boolean) : [];
-    const publicUrl = str(flags['public-url']);
-    if (publicUrl !== undefined && !/^https?:\/\/[^/\s?#@]+\/?$/.test(publicUrl)) throw new UsageError(`--public-url takes an origin such as https://rooms.example.com (no path), got '${publicUrl}'`);
-    for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
-    // Behind a proxy every request comes from loopback: admin data would answer the internet (spec section 7).
-    if (publicUrl !== undefined && !adminToken) throw new UsageError('--public-url (a server reached through a proxy) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN');
-    const trustedProxies = (str(flags['trusted-proxy']) ?? '').split(',').map((a) => a.trim()).filter(Boolean);
-    for (const a of trustedProxies) if (isIP(a) === 0) throw new UsageError(`--trusted-proxy takes IP addresses, got '${a}'`);
-    const limitsFlag = str(flags.limits);
-    if (flags.limits !== undefined && limitsFlag !== 'off' && limitsFlag !== 'on') throw new UsageError('--limits takes off (or on, the default)');
-    const limits: Limits | 'off' =
-      limitsFlag === 'off'
-        ? 'off'
-        : {
-            registrationsPerMinute: int(flags, 'max-registrations', DEFAULT_LIMITS.registrationsPerMinute, 1, 1_000_000),
-            roomsPerHawkSession: int(flags, 'max-rooms-per-session', DEFAULT_LIMITS.roomsPerHawkSession, 1, 1_000_000),
-            reportsPerSession: int(flags, 'max-reports-per-session', DEFAULT_LIMITS.reportsPerSession, 1, 100_000_000),
-            relayConnectionsPerAddress: int(flags, 'max-relay-connections', DEFAULT_LIMITS.relayConnectionsPerAddress, 1, 100_000),
-          };
+  const port = int(flags, 'port', DEFAULT_SERVE_PORT, 0, 65535);
+  const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+  // LOOP_ROOM_STATE_ADMIN_TOKEN arrives here through withEnvironment.
+  const adminToken = str(flags['admin-token']);
+  if (!isLoopback(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
+  const retainDays = int(flags, 'retain-days', 90, 0, 100_000);
+  const ttl = num(flags, 'participant-ttl', 300, 0.05, 86_400);
+  const maxRoomSize = int(flags, 'max-room-size', 5, 2, 10_000);
+  const webAppUrl = typeof flags['web-app-url'] === 'string' ? flags['web-app-url'] : undefined;
+  if (webAppUrl !== undefined && !/^https?:\/\//.test(webAppUrl)) throw new UsageError('--web-app-url must be an http(s) URL');
+  const corsOrigins = typeof flags['cors-origin'] === 'string' ? flags['cors-origin'].split(',').map((o) => o.trim()).filter(Boolean) : [];
+  const publicUrl = str(flags['public-url']);
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s?#@]+\/?$/.test(publicUrl)) throw new UsageError(`--public-url takes an origin such as https://rooms.example.com (no path), got '${publicUrl}'`);
+  for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
+  // Behind a proxy every request comes from loopback: admin data would answer the internet (spec section 7).
+  if (publicUrl !== undefined && !adminToken) throw new UsageError('--public-url (a server reached through a proxy) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN');
+  const trustedProxies = (str(flags['trusted-proxy']) ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  for (const a of trustedProxies) if (isIP(a) === 0) throw new UsageError(`--trusted-proxy takes IP addresses, got '${a}'`);
+  const limitsFlag = str(flags.limits);
+  if (flags.limits !== undefined && limitsFlag !== 'off' && limitsFlag !== 'on') throw new UsageError('--limits takes off (or on, the default)');
+  const limits: Limits | 'off' =
+    limitsFlag === 'off'
+      ? 'off'
+      : {
+          registrationsPerMinute: int(flags, 'max-registrations', DEFAULT_LIMITS.registrationsPerMinute, 1, 1_000_000),
+          roomsPerHawkSession: int(flags, 'max-rooms-per-session', DEFAULT_LIMITS.roomsPerHawkSession, 1, 1_000_000),
+          reportsPerSession: int(flags, 'max-reports-per-session', DEFAULT_LIMITS.reportsPerSession, 1, 100_000_000),
+          relayConnectionsPerAddress: int(flags, 'max-relay-connections', DEFAULT_LIMITS.relayConnectionsPerAddress, 1, 100_000),
+        };
 
-    // Node-only libraries, loaded here so that the other commands run without them.
-    const { chooseStore } = await import('../server/store');
-    const { listenRoomServer } = await import('../server/server');
-    const { answerError, errors } = await import('../server/errors');
-    const log = (line: string) => operatorLog.line(line);
-    // Before the store is opened: a port in use must not leave a new database file behind.
-    await checkPortFree(port, host);
-    const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
-    await chosen.store.open();
-    let visualizer: import('../visualizer/server').VisualizerServer | undefined;
-    let server;
-    try {
-      server = await listenRoomServer({
-        store: chosen.store,
-        host,
-        port,
-        strict: flags.strict === true,
-        adminToken,
-        retainDays,
-        participantTtlMs: Math.round(ttl * 1000),
-        maxRoomSize,
-        ...(webAppUrl ? { webAppUrl } : {}),
-        corsOrigins,
-        ...(publicUrl ? { publicUrl } : {}),
-        trustedProxies,
-        limits,
-        // The HMAC key for tokens and ids; default: the one kept in the store.
-        ...(process.env.LOOP_ROOM_STATE_SECRET ? { secret: process.env.LOOP_ROOM_STATE_SECRET } : {}),
-        log,
-        shutdownGraceMs: graceMs,
-        ...(flags['access-log'] === true ? { accessLog: (entry) => operatorLog.access(entry) } : {}),
-        fallback: (req, res) => {
-          if (visualizer) return visualizer.handle(req, res);
-          answerError(res, errors.notFound());
-        },
-      });
-    } catch (err) {
-      await chosen.store.close();
-      throw listenError(err, port, host);
-    }
-    // The CLI is bundled to dist/cli.cjs; the visualizer page is built next to it.
-    const htmlPath = join(__dirname, 'visualizer.html');
-    if (existsSync(htmlPath)) {
-      const { attachVisualizer } = await import('../visualizer/server');
-      visualizer = await attachVisualizer(server.http, {
-        html: readFileSync(htmlPath, 'utf8'),
-        host,
-        log,
-        adminToken,
-        publicUrl,
-        corsOrigins,
-        trustedProxies,
-        connectionsPerAddress: limits === 'off' ? Infinity : limits.relayConnectionsPerAddress,
-      });
-    } else {
-      log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
-    }
-    await server.room.sweep();
-    // Before the line that says it runs: whoever reads that line may send SIGTERM at once.
-    const signals = interrupts();
-    io.out(`Room server: ${server.serverUrl}  (store: ${chosen.describe}${flags.strict ? ', strict' : ''})`);
-    if (server.publicServerUrl) io.out(`Public URL: ${server.publicServerUrl}  (Hawk signatures are checked for this host and port)`);
-    io.out(`Metrics: ${server.origin}/metrics${adminToken ? ' (admin token required)' : ''}`);
-    if (visualizer) io.out(`Visualizer: ${server.origin}/  (Ctrl-C stops)`);
-    if (!isLoopback(host)) log(`warning: listening on ${host}, not only on this machine`);
-    signals.onHangup(() => log('serve: SIGHUP ignored (nothing to reload; restart the process to change its settings)'));
-    const signal = await signals.first;
-    log(`serve: ${signal}: stopped accepting; answering the requests already received (grace ${graceMs / 1000} s)`);
-    signals.onAgain(() => {
-      log('serve: second signal: cutting the requests still running');
-      server.cutNow();
+  // Node-only libraries, loaded here so that the other commands run without them.
+  const { chooseStore } = await import('../server/store');
+  const { listenRoomServer } = await import('../server/server');
+  const { answerError, errors } = await import('../server/errors');
+  const log = (line: string) => operatorLog.line(line);
+  // Before the store is opened: a port in use must not leave a new database file behind.
+  await checkPortFree(port, host);
+  const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
+  await chosen.store.open();
+  let visualizer: import('../visualizer/server').VisualizerServer | undefined;
+  let server;
+  try {
+    server = await listenRoomServer({
+      store: chosen.store,
+      host,
+      port,
+      strict: flags.strict === true,
+      adminToken,
+      retainDays,
+      participantTtlMs: Math.round(ttl * 1000),
+      maxRoomSize,
+      ...(webAppUrl ? { webAppUrl } : {}),
+      corsOrigins,
+      ...(publicUrl ? { publicUrl } : {}),
+      trustedProxies,
+      limits,
+      // The HMAC key for tokens and ids; default: the one kept in the store.
+      ...(process.env.LOOP_ROOM_STATE_SECRET ? { secret: process.env.LOOP_ROOM_STATE_SECRET } : {}),
+      log,
+      shutdownGraceMs: graceMs,
+      ...(flags['access-log'] === true ? { accessLog: (entry) => operatorLog.access(entry) } : {}),
+      fallback: (req, res) => {
+        if (visualizer) return visualizer.handle(req, res);
+        answerError(res, errors.notFound());
+      },
     });
-    // Stop accepting first; then the live view's WebSockets (which no request waits for) end, so the drain
-    // waits only for requests.
-    const closing = server.close();
-    await visualizer?.close();
-    await closing;
+  } catch (err) {
     await chosen.store.close();
-    signals.dispose();
-    log('serve: stopped');
-    io.out('Room server stopped');
-    return 0;
+    throw listenError(err, port, host);
   }
+  // The CLI is bundled to dist/cli.cjs; the visualizer page is built next to it.
+  const htmlPath = join(__dirname, 'visualizer.html');
+  if (existsSync(htmlPath)) {
+    const { attachVisualizer } = await import('../visualizer/server');
+    visualizer = await attachVisualizer(server.http, {
+      html: readFileSync(htmlPath, 'utf8'),
+      host,
+      log,
+      adminToken,
+      publicUrl,
+      corsOrigins,
+      trustedProxies,
+      connectionsPerAddress: limits === 'off' ? Infinity : limits.relayConnectionsPerAddress,
+    });
+  } else {
+    log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
+  }
+  await server.room.sweep();
+  // Before the line that says it runs: whoever reads that line may send SIGTERM at once.
+  const signals = interrupts();
+  io.out(`Room server: ${server.serverUrl}  (store: ${chosen.describe}${flags.strict ? ', strict' : ''})`);
+  if (server.publicServerUrl) io.out(`Public URL: ${server.publicServerUrl}  (Hawk signatures are checked for this host and port)`);
+  io.out(`Metrics: ${server.origin}/metrics${adminToken ? ' (admin token required)' : ''}`);
+  if (visualizer) io.out(`Visualizer: ${server.origin}/  (Ctrl-C stops)`);
+  if (!isLoopback(host)) log(`warning: listening on ${host}, not only on this machine`);
+  signals.onHangup(() => log('serve: SIGHUP ignored (nothing to reload; restart the process to change its settings)'));
+  const signal = await signals.first;
+  log(`serve: ${signal}: stopped accepting; answering the requests already received (grace ${graceMs / 1000} s)`);
+  signals.onAgain(() => {
+    log('serve: second signal: cutting the requests still running');
+    server.cutNow();
+  });
+  // Stop accepting first; then the live view's WebSockets (which no request waits for) end, so the drain
+  // waits only for requests.
+  const closing = server.close();
+  await visualizer?.close();
+  await closing;
+  await chosen.store.close();
+  signals.dispose();
+  log('serve: stopped');
+  io.out('Room server stopped');
+  return 0;
 }
 
 const str = (v: string | true | undefined) => (typeof v === 'string' ? v : undefined);

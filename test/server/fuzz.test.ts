@@ -171,5 +171,5 @@ describe.each(STORES)('fuzzing (%s)', (_name, factory) => {
     for (const line of server.logs) for (const s of secrets) expect(line).not.toContain(s);
     // eslint-disable-next-line no-console
     console.log(`fuzz: ${sent} requests sent; answers by status: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
-  });
+  }, 240_000);
 });

@@ -96,7 +96,7 @@ describe('logs', () => {
     expect((await fetch(`${s.serverUrl}/registration`, { method: 'POST' })).status).toBe(200);
     expect((await fetch(`${s.origin}/metrics`)).status).toBe(200);
     await stop(s);
-    expect(s.stderr()).toMatch(/^store: applied migration 1/m);
+    expect(s.stderr()).toMatch(/^store: applied schema migration 1/m);
     expect(s.stderr()).not.toMatch(/^\{/m);
     const access = s.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { action: string });
     expect(access.map((e) => e.action)).toEqual(['registration']);
