@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { expectError, hawkGet, post, startServer, type TestServer } from './helpers';
 import { STORES } from './stores';
+import { NonceCache } from '../../src/server/auth';
 
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };
 const CONTROL = ['\u0000', '\u0007', '\n', '\u001b[31m', '\u007f'];
@@ -119,5 +120,17 @@ describe('requests that do not finish', () => {
     await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the slow request was not dropped')), 10_000))]);
     expect(received()).toMatch(/^HTTP\/1\.1 408/);
     expect(server.logs.filter((l) => /internal error/.test(l))).toEqual([]);
+  });
+});
+
+describe('Hawk nonce claims in this process', () => {
+  it("are kept by the request's timestamp: a replay is refused for the window after that timestamp, however late it comes", () => {
+    const cache = new NonceCache(120_000, 4);
+    const ts = 1_000_000_000_000;
+    expect(cache.claim('id|n|1000000000', ts)).toBe(true);
+    // Other requests come, with later timestamps inside the window: sweeps run (4 entries at most) but keep it.
+    expect(cache.claim('id|a|x', ts + 60_000)).toBe(true);
+    expect(cache.claim('id|b|x', ts + 119_000)).toBe(true);
+    expect(cache.claim('id|n|1000000000', ts)).toBe(false);
   });
 });
