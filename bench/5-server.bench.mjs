@@ -83,7 +83,7 @@ export default async function run() {
   // (b) Throughput and latency over HTTP.
   const bare = await spawnChild(['-e', BARE], /Room server: (http:\S+\/v1)/);
   const serve = (name, ...extra) =>
-    spawnChild([...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli.cjs'), 'serve', '--port', '0', '--db', join(dir, `${name}.db`), '--max-room-size', '1000', ...extra], /Room server: (http:\S+\/v1)/);
+    spawnChild([...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli.cjs'), 'serve', '--port', '0', '--db', join(dir, `${name}.db`), '--max-room-size', '1000', '--limits', 'off', ...extra], /Room server: (http:\S+\/v1)/);
   const server = await serve('full');
   try {
     const bodies = [...Array(PARTICIPANTS).keys()].map((i) => walk(i + 1, 2000));

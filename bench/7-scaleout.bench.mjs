@@ -112,7 +112,7 @@ async function loadTestSupport() {
 }
 
 async function startServe(cli, storeArgs, children) {
-  const proc = spawn(process.execPath, [...cli.argv, 'serve', '--port', '0', '--participant-ttl', '3600', ...storeArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: cli.env });
+  const proc = spawn(process.execPath, [...cli.argv, 'serve', '--port', '0', '--participant-ttl', '3600', '--limits', 'off', ...storeArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: cli.env });
   children.add(proc);
   let out = '';
   proc.stdout.on('data', (d) => (out += d));

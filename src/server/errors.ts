@@ -55,6 +55,7 @@ export const AUTH_SCHEMES = 'Basic,Hawk';
 export const errors = {
   notFound: () => new ApiError(404, ERRNO.notFound, 'Not found.'),
   malformedRequest: () => new ApiError(400, ERRNO.badJson, 'Malformed request.'),
+  requestTimeout: () => new ApiError(408, ERRNO.notFound, 'Request timeout: the whole request must arrive within the time limit.'),
   methodNotAllowed: (allow: string) => new ApiError(405, ERRNO.notFound, 'Method not allowed.', { Allow: allow }),
   tooLarge: (limit: number) => new ApiError(413, ERRNO.tooLarge, `Request body larger than ${limit} bytes.`),
   roomNotFound: () => new ApiError(404, ERRNO.invalidToken, 'Token not found.'),

@@ -351,8 +351,9 @@ export async function listenRoomServer(
   const health = healthHandler({ store: options.store, schemaVersion, draining: () => drain.draining, retryAfterSeconds: options.retryAfterSeconds });
   // Slow or stuck clients cannot hold sockets for ever.
   http.keepAliveTimeout = 65_000;
-  http.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end(errors.malformedRequest().rawResponse());
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT';
+    if (socket.writable) socket.end((timedOut ? errors.requestTimeout() : errors.malformedRequest()).rawResponse());
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

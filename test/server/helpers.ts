@@ -11,7 +11,7 @@ export interface TestServer extends ListeningRoomServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(factory: StoreFactory, options: Partial<RoomServerOptions> = {}): Promise<TestServer> {
+export async function startServer(factory: StoreFactory, options: Partial<RoomServerOptions> & { requestTimeoutMs?: number } = {}): Promise<TestServer> {
   const fresh = await factory();
   const logs: string[] = [];
   const s = await listenRoomServer({ store: fresh.store, log: (l) => logs.push(l), ...options });

@@ -357,7 +357,8 @@ test('PostgreSQL stopped mid-load: 503 errno 201, and the clients deliver everyt
 
 test('a Hawk request replayed to the other process is refused (both serve --public-url, as behind one TLS proxy)', async () => {
   const url = await pg().createDatabase();
-  const publicUrl = ['--public-url', 'https://rooms.example.test'];
+  // --public-url needs an admin token (spec section 7: behind a proxy every caller is loopback).
+  const publicUrl = ['--public-url', 'https://rooms.example.test', '--admin-token', 'multiprocess-admin-token'];
   const [a, b] = await Promise.all([serve(['--store', url, ...publicUrl]), serve(['--store', url, ...publicUrl])]);
   try {
     // serve() resolves on the "Room server:" line; the next line may come in a later chunk.
