@@ -1,39 +1,67 @@
 // One request of the room flow (registration, create, join), signed with the package's own Hawk signer or
-// Basic header. Errors carry the server's status and errno, never a credential.
+// Basic header. Errors carry the server's status and errno and name the request (path with the room token
+// replaced by `:roomToken`), never a credential or token.
 import { CONTENT_TYPE, type FetchLike } from '../transport/attempt';
 import { basicAuthorization } from '../transport/basic';
+import { notTheApiHint } from '../transport/errors';
 import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
 
+/** Options every room helper takes. */
 export interface RoomsClientOptions {
   /** Defaults to the global fetch. */
   fetch?: FetchLike;
   /** Hawk: added to the local clock for timestamps (as the hawk library's localtimeOffsetMsec). */
   localtimeOffsetMsec?: number;
+  /** Cancels the request: the helper then rejects with the signal's reason (an `AbortError` DOMException by default). */
+  signal?: AbortSignal;
 }
 
+/** How a room helper authorizes: Hawk (a desktop user's credentials) or Basic (a standalone participant's sessionToken). */
 export type RoomsAuth = { type: 'hawk'; credentials: HawkCredentials } | { type: 'basic'; sessionToken: string };
 
-/** A refusal from the room server: its HTTP status, errno and message. */
+/**
+ * The room server answered, but not with success: its HTTP status and errno. `notTheApi` is true when the
+ * answer is not the Loop API's (405, or no JSON error body): serverUrl lacks its /v1 prefix or names
+ * another server; the message then says so.
+ */
 export class RoomsApiError extends Error {
+  /** Always 'RoomsApiError'. */
+  override readonly name = 'RoomsApiError';
   constructor(
+    /** The answer's HTTP status. */
     readonly status: number,
+    /** The Loop server's errno, when the answer had one. */
     readonly errno: number | undefined,
     message: string,
+    /** True when the answer did not come from the Loop API (see the class's description). */
+    readonly notTheApi = false,
   ) {
     super(message);
-    this.name = 'RoomsApiError';
+  }
+}
+
+/** No answer: the server could not be reached (refused, reset, DNS, CORS refused in a browser). `cause` is fetch's own error. */
+export class RoomsNetworkError extends Error {
+  /** Always 'RoomsNetworkError'. */
+  override readonly name = 'RoomsNetworkError';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
   }
 }
 
 export interface RoomsRequest extends RoomsClientOptions {
   serverUrl: string;
   method: 'GET' | 'POST' | 'DELETE';
+  /** Under serverUrl, e.g. `/rooms/${token}`. */
   path: string;
+  /** What errors show instead of `path` (no token in it), e.g. `/rooms/:roomToken`. */
+  shownPath?: string;
   body?: unknown;
   auth?: RoomsAuth;
   expect: number[];
 }
 
+/** serverUrl checked and without trailing slashes. */
 export function baseUrl(serverUrl: unknown): string {
   if (typeof serverUrl !== 'string') throw new TypeError('serverUrl must be a string such as "https://host/v1"');
   let u: URL;
@@ -47,7 +75,11 @@ export function baseUrl(serverUrl: unknown): string {
 }
 
 export async function roomsRequest(r: RoomsRequest): Promise<Response> {
-  const url = `${baseUrl(r.serverUrl)}${r.path}`;
+  const base = baseUrl(r.serverUrl);
+  const url = `${base}${r.path}`;
+  const shown = `${r.method} ${new URL(base).pathname.replace(/\/+$/, '')}${r.shownPath ?? r.path}`;
+  if (r.signal !== undefined && !(typeof r.signal === 'object' && r.signal !== null && typeof r.signal.aborted === 'boolean')) throw new TypeError('signal must be an AbortSignal');
+  r.signal?.throwIfAborted();
   const body = r.body === undefined ? '' : JSON.stringify(r.body);
   const headers: Record<string, string> = {};
   if (body) headers['Content-Type'] = CONTENT_TYPE;
@@ -63,7 +95,16 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
     headers.Authorization = basicAuthorization(r.auth.sessionToken);
   }
   const fetchFn = r.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  const res = await fetchFn(url, { method: r.method, headers, ...(body ? { body } : {}), credentials: 'omit' });
+  let res: Response;
+  try {
+    res = await fetchFn(url, { method: r.method, headers, ...(body ? { body } : {}), credentials: 'omit', ...(r.signal ? { signal: r.signal } : {}) });
+  } catch (err) {
+    // An abort is the caller's own doing: rethrown as is (the signal's reason).
+    if (r.signal?.aborted) throw r.signal.reason;
+    const cause = (err as { cause?: { code?: unknown } })?.cause;
+    const why = `${err instanceof Error ? err.message : String(err)}${typeof cause?.code === 'string' ? ` (${cause.code})` : ''}`;
+    throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${why}`, { cause: err });
+  }
   if (!r.expect.includes(res.status)) {
     let errno: number | undefined;
     let error = '';
@@ -74,7 +115,13 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
     } catch {
       // not the server's error shape
     }
-    throw new RoomsApiError(res.status, errno, `${r.method} ${r.path.split('/').slice(0, 2).join('/')}: HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`);
+    const notTheApi = res.status === 405 || (errno === undefined && res.status < 500);
+    throw new RoomsApiError(
+      res.status,
+      errno,
+      `${shown}: HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`,
+      notTheApi,
+    );
   }
   return res;
 }

@@ -2,6 +2,7 @@
 import { roomsRequest, type RoomsAuth, type RoomsClientOptions } from './request';
 import type { HawkCredentials } from '../transport/hawk';
 
+/** What createRoom takes: the owner's Hawk credentials and the room's name, owner and size. */
 export interface CreateRoomOptions extends RoomsClientOptions {
   serverUrl: string;
   /** The owner's Hawk credentials (from registerHawkSession). */
@@ -14,6 +15,7 @@ export interface CreateRoomOptions extends RoomsClientOptions {
   expiresIn?: number;
 }
 
+/** The new room, as the server answered (201). */
 export interface CreatedRoom {
   roomToken: string;
   roomUrl: string;
@@ -21,6 +23,10 @@ export interface CreatedRoom {
   expiresAt: number;
 }
 
+/**
+ * POST /rooms, signed with the owner's Hawk credentials: a new room. Rejects with a RoomsApiError (the
+ * server refused), a RoomsNetworkError (no answer), the signal's reason (aborted) or a TypeError (bad option).
+ */
 export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
   const res = await roomsRequest({
     ...o,
@@ -33,6 +39,7 @@ export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
   return (await res.json()) as CreatedRoom;
 }
 
+/** What joinRoom takes. */
 export interface JoinRoomOptions extends RoomsClientOptions {
   serverUrl: string;
   roomToken: string;
@@ -43,6 +50,7 @@ export interface JoinRoomOptions extends RoomsClientOptions {
   auth?: RoomsAuth;
 }
 
+/** The join's answer (200). */
 export interface JoinedRoom {
   /** Basic user for this session's requests (standalone); keep it secret. */
   sessionToken: string;
@@ -51,12 +59,18 @@ export interface JoinedRoom {
   roomConnectionId: string;
 }
 
+/**
+ * POST /rooms/{roomToken} {"action":"join"}: a participation in the room. Without `auth`, a standalone
+ * join (the answer's sessionToken is then the Basic user of that participant's requests). Rejects as
+ * createRoom does; errors name the path used, with `:roomToken` in place of the token.
+ */
 export async function joinRoom(o: JoinRoomOptions): Promise<JoinedRoom> {
   if (typeof o.roomToken !== 'string' || !/^[\w-]+$/.test(o.roomToken)) throw new TypeError('roomToken must be a non-empty string of letters, digits, "_" or "-"');
   const res = await roomsRequest({
     ...o,
     method: 'POST',
     path: `/rooms/${o.roomToken}`,
+    shownPath: '/rooms/:roomToken',
     body: { action: 'join', displayName: o.displayName, clientMaxSize: o.clientMaxSize ?? 2 },
     expect: [200],
   });
