@@ -1,7 +1,7 @@
 // One request of the room flow (registration, create, join), signed with the package's own Hawk signer or
 // Basic header. Errors carry the server's status and errno and name the request (path with the room token
 // replaced by `:roomToken`), never a credential or token.
-import { CONTENT_TYPE, type FetchLike } from '../transport/attempt';
+import { CONTENT_TYPE, errorName, outsideTheApi, type FetchLike } from '../transport/attempt';
 import { basicAuthorization } from '../transport/basic';
 import { notTheApiHint } from '../transport/errors';
 import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
@@ -101,9 +101,7 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
   } catch (err) {
     // An abort is the caller's own doing: rethrown as is (the signal's reason).
     if (r.signal?.aborted) throw r.signal.reason;
-    const cause = (err as { cause?: { code?: unknown } })?.cause;
-    const why = `${err instanceof Error ? err.message : String(err)}${typeof cause?.code === 'string' ? ` (${cause.code})` : ''}`;
-    throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${why}`, { cause: err });
+    throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${errorName(err)}`, { cause: err });
   }
   if (!r.expect.includes(res.status)) {
     let errno: number | undefined;
@@ -115,7 +113,7 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
     } catch {
       // not the server's error shape
     }
-    const notTheApi = res.status === 405 || (errno === undefined && res.status < 500);
+    const notTheApi = outsideTheApi(res.status, errno);
     throw new RoomsApiError(
       res.status,
       errno,

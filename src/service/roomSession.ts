@@ -371,6 +371,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     stop() {
       if (actorStopped) return;
       actorStopped = true;
+      detachSignal();
       quiet();
       joinAbort.abort();
       actor.stop();
@@ -388,6 +389,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     }
   }
   if (!o.join) scheduleRefresh();
+  let detachSignal = () => {};
   // The caller's signal ends the session: a join in flight is cancelled; otherwise leave, then stop.
   const signal = o.signal;
   if (signal) {
@@ -398,7 +400,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     if (signal.aborted) end();
     else {
       signal.addEventListener('abort', end, { once: true });
-      void joinResult.then(() => session.leave()).then(() => signal.removeEventListener('abort', end));
+      detachSignal = () => signal.removeEventListener('abort', end);
     }
   }
   return session;

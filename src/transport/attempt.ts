@@ -78,9 +78,9 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
     const { errno, error } = await readErrorBody(res);
     const message = `HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`;
     if (kind === 'retry') return { kind, status: res.status, errno, retryAfter: res.headers.get('Retry-After'), message };
-    // The Loop API answers every refusal with its JSON error (an errno); 405 or anything else is some
-    // other server, or a path outside the API: nothing later can pass either.
-    if (res.status === 405 || errno === undefined) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `${message}${errno === undefined && res.status !== 405 ? ' (not the API\'s JSON error)' : ''}` };
+    // The Loop API answers every refusal with its JSON error (an errno); 405, 404 errno 999 (no such route)
+    // or anything else is some other server, or a path outside the API: nothing later can pass either.
+    if (outsideTheApi(res.status, errno)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `${message}${errno === undefined && res.status !== 405 ? ' (not the API\'s JSON error)' : ''}` };
     if (kind === 'stop') return { kind, reason: 'refused', status: res.status, errno, message, serverDate: res.headers.get('Date') };
     return { kind, status: res.status, errno, message };
   } catch (err) {
@@ -91,6 +91,11 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
     clearTimeout(timer);
     req.cancel.removeEventListener('abort', onCancel);
   }
+}
+
+/** An answer from outside the Loop API: 405, 404 errno 999 (Loop's "no such route"), or a 4xx without the API's JSON errno. */
+export function outsideTheApi(status: number, errno: number | undefined): boolean {
+  return status === 405 || (status === 404 && errno === 999) || (errno === undefined && status >= 400 && status < 500);
 }
 
 /** The reference server's error body {code, errno, error}; anything else yields nothing. */
@@ -108,9 +113,10 @@ async function readErrorBody(res: Response): Promise<{ errno?: number; error?: s
 }
 
 /** A short description of a thrown value: its name, message and cause code (fetch hides the cause). */
-function errorName(err: unknown): string {
-  if (!(err instanceof Error)) return String(err).slice(0, 200);
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+export function errorName(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  if (typeof e !== 'object' || e === null || typeof e.message !== 'string') return String(err).slice(0, 200);
+  const cause = e.cause;
   const code = typeof cause?.code === 'string' ? ` (${cause.code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : '';
-  return `${err.name}: ${err.message}${code}`.slice(0, 300);
+  return `${String(e.name)}: ${e.message}${code}`.slice(0, 300);
 }
