@@ -319,6 +319,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     queue.stop('the page went away: left the room, waiting requests discarded', { kind: 'discarded' });
   };
 
+  let detachSignal = () => {};
   const session: RoomSession = {
     send,
     getSnapshot: () => actor.getSnapshot(),
@@ -389,7 +390,6 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     }
   }
   if (!o.join) scheduleRefresh();
-  let detachSignal = () => {};
   // The caller's signal ends the session: a join in flight is cancelled; otherwise leave, then stop.
   const signal = o.signal;
   if (signal) {
