@@ -82,7 +82,7 @@ it('invoke: the parent forwards SDK events to the invoked session; leaving the s
   expect(statusBodies()).toEqual(WORKED_EXAMPLE.slice(0, 3).map((r) => r.state));
 });
 
-it('spawn: sessions kept in context, each reporting on its own; a left one is done with the leave's result as output', async () => {
+it('spawn: sessions kept in context, each reporting on its own; a left one is done, with the leave result as output', async () => {
   const app = setup({
     types: { context: {} as { rooms: ActorRefFrom<RoomSessionLogic>[] }, events: {} as { type: 'open'; sessionToken: string } },
     actors: { room: fromRoomSession({ roomToken: server.roomToken, serverUrl: server.serverUrl }) },
