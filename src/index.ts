@@ -56,7 +56,6 @@ export {
   joinRoom,
   RoomsApiError,
   RoomsNetworkError,
-  HAWK_SESSION_INFO,
   type HawkSession,
   type CreateRoomOptions,
   type CreatedRoom,

@@ -1,7 +1,8 @@
 // Hawk sessions (server spec section 1, as loop-server): POST /registration gives a 32-byte session token;
 // client and server derive the Hawk credentials from it with HKDF-SHA256. WebCrypto only (browser-safe).
 import type { HawkCredentials } from '../transport/hawk';
-import { roomsRequest, type RoomsClientOptions } from './request';
+import type { RoomsClientOptions } from './errors';
+import { roomsRequest } from './request';
 
 /** The HKDF `info` string Loop derives Hawk credentials with. */
 export const HAWK_SESSION_INFO = 'identity.mozilla.com/picl/v1/sessionToken';

@@ -1,5 +1,6 @@
 // Creating and joining rooms (server spec section 1): what a client needs before it can report.
-import { roomsRequest, type RoomsAuth, type RoomsClientOptions } from './request';
+import type { RoomsAuth, RoomsClientOptions } from './errors';
+import { roomsRequest } from './request';
 import type { HawkCredentials } from '../transport/hawk';
 
 /** What createRoom takes: the owner's Hawk credentials and the room's name, owner and size. */

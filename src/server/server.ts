@@ -175,7 +175,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       if (cors(req, res) && method === 'OPTIONS' && path.startsWith(`${base}/`)) {
         // A preflight from an allowed origin: the methods and headers a client sends.
         res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key');
         res.setHeader('Access-Control-Max-Age', '600');
         return send(res, none, { status: 204 }, 'other');
       }

@@ -6,8 +6,8 @@ import type { RoomAnomaly, RoomEvent } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
 import { describeStep, eventTypeOf, rejectUnknown, type CheckedEvent, type RoomSnapshot } from '../model/step';
 import type { StatusReport } from '../report';
-import { joinRoom } from '../rooms/rooms';
 import { basicAuthorization } from '../transport/basic';
+import { joinRoom } from '../rooms';
 import { bytesToBase64 } from '../transport/base64';
 import { CONTENT_TYPE } from '../transport/attempt';
 import { createDeliveryQueue, type DeliveryResult, type FlushResult, type QueueStats } from '../transport/deliveryQueue';
@@ -135,56 +135,31 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
 
   // The join, when the session owns it: requests wait for it (their Authorization needs it).
   const joinAbort = new AbortController();
-  let joinResult: Promise<JoinResult>;
-  if (o.join) {
-    const join = o.join;
-    joinResult = joinRoom({
-      serverUrl: o.serverUrl,
-      roomToken: o.roomToken,
-      displayName: join.displayName,
-      ...(join.clientMaxSize !== undefined ? { clientMaxSize: join.clientMaxSize } : {}),
-      ...(auth ? { auth: auth.type === 'hawk' ? { type: 'hawk', credentials: auth.credentials } : auth } : {}),
-      ...(auth?.type === 'hawk' && auth.localtimeOffsetMsec !== undefined ? { localtimeOffsetMsec: auth.localtimeOffsetMsec } : {}),
-      fetch: o.fetch,
-      signal: joinAbort.signal,
-    }).then(
-      (joined): JoinResult => {
-        if (!auth) {
-          o.secrets.push(joined.sessionToken);
-          auth = { type: 'basic', sessionToken: joined.sessionToken };
-          basic = basicAuthorization(joined.sessionToken);
-        }
-        room = { roomToken: o.roomToken, roomConnectionId: joined.roomConnectionId, expires: o.expires ?? joined.expires };
-        if (o.expires === undefined && typeof joined.expires === 'number' && joined.expires > 0) expires = joined.expires;
-        if (reporting === 'joining') reporting = 'active';
-        listeners.emit('joined', room);
-        scheduleRefresh();
-        return { ok: true, room };
-      },
-      (err): JoinResult => {
-        const aborted = joinAbort.signal.aborted;
-        const message = redact(`could not join the room: ${aborted ? 'cancelled' : describe(err)}`);
-        const status = typeof (err as { status?: unknown })?.status === 'number' ? (err as { status: number }).status : undefined;
-        const errno = (err as { errno?: unknown })?.errno;
-        const error: ReportingStoppedError = {
-          type: 'error',
-          kind: 'stopped',
-          reason: 'join-failed',
-          message,
-          dropped: queue.stats().waiting + (queue.stats().inFlight ? 1 : 0),
-          ...(status !== undefined ? { status } : {}),
-          ...(typeof errno === 'number' ? { errno } : {}),
-        };
-        if (reporting !== 'left') reporting = 'stopped';
-        quiet();
-        // The queue's own stop error is this one: it tells once.
-        queue.stop(message, { kind: 'stopped', reason: 'join-failed', status, errno: typeof errno === 'number' ? errno : undefined });
-        return { ok: false, error };
-      },
-    );
-  } else {
-    joinResult = Promise.resolve({ ok: true, room: room! });
-  }
+  const joinResult: Promise<JoinResult> = o.join
+    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: (auth as { localtimeOffsetMsec?: number }).localtimeOffsetMsec }), fetch: o.fetch, signal: joinAbort.signal }).then(
+        (joined): JoinResult => {
+          if (!auth) {
+            o.secrets.push(joined.sessionToken);
+            auth = { type: 'basic', sessionToken: joined.sessionToken };
+            basic = basicAuthorization(joined.sessionToken);
+          }
+          if (!o.expires && joined.expires > 0) expires = joined.expires;
+          room = { roomToken: o.roomToken, roomConnectionId: joined.roomConnectionId, expires };
+          if (reporting === 'joining') reporting = 'active';
+          listeners.emit('joined', room);
+          scheduleRefresh();
+          return { ok: true, room };
+        },
+        (err: { status?: number; errno?: number }): JoinResult => {
+          if (reporting !== 'left') reporting = 'stopped';
+          quiet();
+          const message = redact(`could not join the room: ${joinAbort.signal.aborted ? 'cancelled' : describe(err)}`);
+          // The queue tells it once, as the stop of reporting (unless the session was stopped already).
+          const cause = { kind: 'stopped', reason: 'join-failed', status: err?.status, errno: err?.errno } as const;
+          return { ok: false, error: (queue.stop(message, cause) as ReportingStoppedError) ?? { type: 'error', message, ...cause, dropped: 0 } };
+        },
+      )
+    : Promise.resolve({ ok: true, room: room! });
   const authorization = async (body: string) => {
     if (o.join && !(await joinResult).ok) throw new Error('not joined');
     return signerReady ? sign(await signerReady, body) : basic!;

@@ -53,8 +53,8 @@ export interface DeliveryQueue {
   enqueue(body: object, request?: RoomRequest): Promise<DeliveryResult>;
   /** Resolves when everything queued so far is delivered or definitively failed, with how many were which. */
   flush(): Promise<FlushResult>;
-  /** Stop sending: abort the request in flight and discard the waiting ones (reported once, with the count). */
-  stop(message: string, cause: StopCause): void;
+  /** Stop sending: abort the request in flight and discard the waiting ones (reported once, with the count); the error told, unless stopped already. */
+  stop(message: string, cause: StopCause): RoomSessionError | undefined;
   stats(): QueueStats;
 }
 
@@ -89,7 +89,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
   };
 
   const stop: DeliveryQueue['stop'] = (message, cause) => {
-    if (stopped) return;
+    if (stopped) return undefined;
     stopped = true;
     cancel.abort();
     wake?.();
@@ -99,6 +99,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     for (const d of discarded) d.settle({ ok: false, error: { ...e, request: d.request, body: d.body } });
     // A stop the caller asked for with nothing pending is not an error.
     if (cause.kind === 'stopped' || discarded.length > 0) o.onError(e);
+    return e;
   };
 
   const sleep = (ms: number) =>
