@@ -1,5 +1,6 @@
 // One HTTP attempt of one request, classified. Never throws: every failure becomes an outcome.
 
+/** A WHATWG fetch, or anything called the same way (the global one by default). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export const CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -40,6 +40,7 @@ export interface FlushResult {
 /** How a stop is told: reporting stopped (with why), or the session ended and discarded what waited. */
 export type StopCause = { kind: 'stopped'; reason: StopReason; status?: number; errno?: number } | { kind: 'discarded' };
 
+/** Where the delivery queue stands: waiting requests, one in flight, totals delivered and dropped, stopped. */
 export interface QueueStats {
   waiting: number;
   inFlight: boolean;
