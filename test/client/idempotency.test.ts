@@ -81,3 +81,15 @@ it('idempotencyKey: false sends no key (for a cross-origin server whose CORS ans
   s.stop();
   expect(server.received.map((r) => r.idempotencyKey)).toEqual([undefined]);
 });
+
+it("simulate-traffic's doubled-report fault sends both copies without a key, as a client of the time would", async () => {
+  const { faultyFetch } = await import('../../src/cli/simulateTraffic');
+  server = await startRoomServer();
+  const s = createRoomSession({ roomToken: server.roomToken, serverUrl: server.serverUrl, auth: { type: 'basic', sessionToken: server.sessionToken }, fetch: faultyFetch({ kind: 'doubled-report', at: 1 }) });
+  s.send('Session.connectionCreated');
+  s.send('Publisher.streamCreated');
+  expect(await s.flush()).toEqual({ delivered: 2, dropped: 0 });
+  s.stop();
+  expect(server.received.map((r) => r.idempotencyKey === undefined)).toEqual([false, true, true]);
+  expect(server.received[1].rawBody).toBe(server.received[2].rawBody);
+});
