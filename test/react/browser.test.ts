@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createRoom, registerHawkSession, type HawkSession } from '../../src/index';
+import { createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
 import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { freshSqlite, type FreshStore } from '../server/stores';
@@ -112,6 +112,8 @@ it('StrictMode: joins once per mount, reports every accepted event, leaves on un
 
   await page.evaluate(() => (window as unknown as { unmount: () => void }).unmount());
   expect(await until(() => participants(roomToken), (p) => p.length === 0)).toEqual([]);
+  // The browser tells Playwright of each request on another channel than the request itself: wait for the leave's.
+  await until(async () => actions.includes('leave'), Boolean);
   expect(actions.filter((a) => a === 'join')).toHaveLength(1);
   expect(actions.filter((a) => a === 'leave')).toHaveLength(1);
   expect(actions.filter((a) => a === 'status')).toHaveLength(WORKED_EXAMPLE.length);
@@ -127,5 +129,16 @@ it('leaveOnPageHide: navigating away leaves the room', async () => {
   await page.goto(`${server.origin}/next`);
   expect(await until(() => participants(roomToken), (p) => p.length === 0)).toEqual([]);
   expect(consoleErrors).toEqual([]);
+  await page.close();
+});
+
+it("a refused join: status 'error', with the server's reason", async () => {
+  const { roomToken } = await createRoom({ serverUrl: server.serverUrl, credentials: owner.credentials, roomName: 'Full', roomOwner: 'Alice', maxSize: 2 });
+  await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'A' });
+  await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'B' }).catch(() => {});
+  const page = await browser.newPage();
+  await page.goto(`${server.origin}/?room=${roomToken}`);
+  await page.waitForSelector('#call[data-status="error"]', { state: 'attached' });
+  expect(await call(page).getAttribute('data-error')).toMatch(/could not join the room: RoomsApiError: POST \/v1\/rooms\/:roomToken: HTTP 400 errno 202/);
   await page.close();
 });
