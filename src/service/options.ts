@@ -125,13 +125,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (typeof join !== 'object' || join === null) fail('join must be an object { displayName, clientMaxSize? }');
     checkKnownKeys(join!, new Set(['displayName', 'clientMaxSize']), 'createRoomSession: join');
     if (typeof join!.displayName !== 'string' || join!.displayName === '') fail('join.displayName must be a non-empty string');
-    if (join!.clientMaxSize !== undefined && (!Number.isInteger(join!.clientMaxSize) || (join!.clientMaxSize as number) < 2)) fail('join.clientMaxSize must be an integer >= 2');
+    if (join!.clientMaxSize !== undefined && !((join!.clientMaxSize as number) >= 2 && Number.isInteger(join!.clientMaxSize))) fail('join.clientMaxSize must be an integer >= 2');
   }
-  if (o.signal !== undefined && !isAbortSignal(o.signal)) fail('signal must be an AbortSignal');
-  if (o.idempotencyKey !== undefined && typeof o.idempotencyKey !== 'boolean') fail('idempotencyKey must be a boolean');
-  if (auth === undefined && join !== undefined) {
-    // Standalone: the join answers the Basic sessionToken.
-  } else if (typeof auth !== 'object' || auth === null) fail("auth must be { type: 'basic', sessionToken } or { type: 'hawk', credentials } (or give join: { displayName } to join first)");
+  if (o.signal !== undefined && typeof (o.signal as AbortSignal)?.addEventListener !== 'function') fail('signal must be an AbortSignal');
+  for (const k of ['idempotencyKey', 'leaveOnPageHide'] as const) if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(`${k} must be a boolean`);
+  // Without auth, a standalone join answers the Basic sessionToken.
+  if (auth !== undefined || join === undefined) {
+    if (typeof auth !== 'object' || auth === null) fail("auth must be { type: 'basic', sessionToken } or { type: 'hawk', credentials } (or give join: { displayName } to join first)");
+  }
   const secrets: string[] = [o.roomToken as string];
   if (auth === undefined) {
     // nothing to check
@@ -153,32 +154,21 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxQueue = o.maxQueue ?? DEFAULT_MAX_QUEUE;
   if (!Number.isInteger(maxQueue) || (maxQueue as number) < 1) fail('maxQueue must be an integer >= 1');
-  if (o.leaveOnPageHide !== undefined && typeof o.leaveOnPageHide !== 'boolean') fail('leaveOnPageHide must be a boolean');
   const retry = retryPolicyFrom(o.retry);
   if (typeof retry === 'string') fail(retry);
   const fetchFn = (o.fetch as FetchLike | undefined) ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  if (o.inspect !== undefined && typeof o.inspect !== 'function' && (typeof o.inspect !== 'object' || o.inspect === null)) fail('inspect must be a function or an observer object');
   const serverUrl = base!.href.replace(/\/+$/, '');
+  // The checked options as given (roomToken, auth, join, signal, inspect, expires, refreshEveryMs), and the rest resolved.
   return {
+    ...(o as unknown as RoomSessionOptions),
     url: `${serverUrl}/rooms/${o.roomToken as string}`,
     serverUrl,
-    roomToken: o.roomToken as string,
-    auth: auth as unknown as RoomAuth | undefined,
-    join: join as unknown as RoomJoinOptions | undefined,
-    signal: o.signal as AbortSignal | undefined,
     idempotencyKey: o.idempotencyKey !== false,
     fetch: fetchFn,
     timeoutMs: timeoutMs as number,
     retry: retry as RetryPolicy,
     maxQueue: maxQueue as number,
-    inspect: o.inspect as RoomInspector | undefined,
-    expires: o.expires as number | undefined,
-    refreshEveryMs: o.refreshEveryMs as number | undefined,
     leaveOnPageHide: o.leaveOnPageHide === true,
     secrets,
   };
-}
-
-function isAbortSignal(x: unknown): x is AbortSignal {
-  return typeof x === 'object' && x !== null && typeof (x as AbortSignal).aborted === 'boolean' && typeof (x as AbortSignal).addEventListener === 'function';
 }
