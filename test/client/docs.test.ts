@@ -60,4 +60,5 @@ it('docs/client.md: every TypeScript example compiles under strict mode', () => 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+  // tsc over React's, Vue's and Svelte's types takes a while on a busy machine.
+}, 180_000);
