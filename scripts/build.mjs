@@ -14,6 +14,7 @@ export const LIBRARY_ENTRIES = {
   inspect: 'src/visualizer/inspector.ts',
   'inspect-node': 'src/visualizer/inspector.node.ts',
   testing: 'src/testing.ts',
+  react: 'src/react/index.ts',
 };
 
 rmSync('dist', { recursive: true, force: true });

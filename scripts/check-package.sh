@@ -30,7 +30,7 @@ npm init -y >/dev/null
 # libraries) must not come along.
 npm install --silent --no-audit --no-fund "$work/$tarball" "xstate@$(node -p "require('$root/node_modules/xstate/package.json').version")" \
   "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")"
-for optional in ws hawk better-sqlite3 prom-client pg; do
+for optional in ws hawk better-sqlite3 prom-client pg react; do
   [ ! -e "node_modules/$optional" ] || { echo "optional peer $optional was installed with the package"; exit 1; }
 done
 [ "$(node -p "require('xstate/package.json').version")" = "$(node -p "require('$root/node_modules/xstate/package.json').version")" ] || { echo 'xstate is not the one installed'; exit 1; }
@@ -116,3 +116,22 @@ echo "Node inspector without ws: one clear message (CommonJS and ESM): ok"
 if out=$(npx --no-install loop-room-state visualize --port 0 2>&1); then echo "visualize ran without ws: $out"; exit 1; fi
 [[ $out == *"npm install ws"* ]] || { echo "visualize without ws: unclear message: $out"; exit 1; }
 echo "visualize without ws: clear message: ok"
+
+# The React entry (issue 20): react is an optional peer, so the entry is checked once the app installs it;
+# both formats give useRoomSession, its types compile, and the entry's ESM shares the main entry's chunks.
+grep -qx dist/react.mjs "$work/files.txt" && grep -qx dist/react.cjs "$work/files.txt" || { echo 'missing from tarball: dist/react.mjs or dist/react.cjs'; exit 1; }
+npm install --silent --no-audit --no-fund "react@$(node -p "require('$root/node_modules/react/package.json').version")"
+node -e "const { useRoomSession } = require('loop-room-state/react'); if (typeof useRoomSession !== 'function') throw new Error('react entry (CommonJS) misbehaves'); console.log('react entry (CommonJS): ok')"
+node --input-type=module -e "import { useRoomSession } from 'loop-room-state/react'; import { fromRoomSession } from 'loop-room-state'; if (typeof useRoomSession !== 'function' || typeof fromRoomSession !== 'function') throw new Error('react entry (ESM) misbehaves'); console.log('react entry (ESM): ok')"
+cat > react.mts <<'TS'
+import { useRoomSession, type UseRoomSession, type RoomSessionStatus } from 'loop-room-state/react';
+export function useCall(roomToken: string): RoomSessionStatus {
+  const call: UseRoomSession = useRoomSession({ roomToken, serverUrl: 'https://loop.example.com/v1', join: { displayName: 'Web' } });
+  call.send('Session.connectionCreated');
+  // @ts-expect-error misspelt event type
+  call.send('Session.conectionCreated');
+  return call.status;
+}
+TS
+npx tsc --noEmit --strict --module node16 --moduleResolution node16 --skipLibCheck react.mts
+echo 'react entry types: ok'

@@ -21,13 +21,29 @@ export {
   createRoomSession,
   type RoomSession,
   type RoomSessionEvents,
+  type RoomSessionEventName,
+  type RoomSessionIdle,
   type ReportDelivered,
   type LeaveResult,
   type RoomSessionStats,
   type ReportingState,
+  type RoomInfo,
+  type JoinResult,
 } from './service/roomSession';
-export type { RoomSessionOptions, RoomAuth } from './service/options';
-export type { RoomSessionError, RoomSessionErrorKind } from './transport/errors';
+export type { FlushResult } from './transport/deliveryQueue';
+export type { RoomSessionOptions, RoomAuth, RoomJoinOptions, RoomInspector } from './service/options';
+export type {
+  RoomSessionError,
+  RoomSessionErrorKind,
+  RequestDroppedError,
+  ReportingStoppedError,
+  RequestsDiscardedError,
+  QueueOverflowError,
+  ListenerError,
+  StopReason,
+  RoomRequest,
+} from './transport/errors';
+export { fromRoomSession, type RoomSessionLogic, type RoomSessionActorSnapshot, type RoomSessionActorEvent, type RoomSessionEmitted } from './actor/fromRoomSession';
 export type { RetryPolicy } from './transport/retry';
 export type { HawkCredentials } from './transport/hawk';
 export type { FetchLike } from './transport/attempt';
@@ -39,6 +55,7 @@ export {
   createRoom,
   joinRoom,
   RoomsApiError,
+  RoomsNetworkError,
   type HawkSession,
   type CreateRoomOptions,
   type CreatedRoom,

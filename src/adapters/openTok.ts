@@ -7,6 +7,7 @@ export interface OpenTokEmitter {
   off(type: string, handler: (event: unknown) => void): unknown;
 }
 
+/** The OpenTok objects attachOpenTok listens to. */
 export interface OpenTokSources {
   session: OpenTokEmitter;
   /** The camera publisher. */

@@ -1,8 +1,10 @@
 // Hawk sessions (server spec section 1, as loop-server): POST /registration gives a 32-byte session token;
 // client and server derive the Hawk credentials from it with HKDF-SHA256. WebCrypto only (browser-safe).
 import type { HawkCredentials } from '../transport/hawk';
-import { roomsRequest, type RoomsClientOptions } from './request';
+import type { RoomsClientOptions } from './errors';
+import { roomsRequest } from './request';
 
+/** The HKDF `info` string Loop derives Hawk credentials with. */
 export const HAWK_SESSION_INFO = 'identity.mozilla.com/picl/v1/sessionToken';
 
 function subtle(): SubtleCrypto {
@@ -25,13 +27,17 @@ export async function deriveHawkCredentials(sessionTokenHex: string): Promise<Ha
   return { id: toHex(out.subarray(0, 32)), key: toHex(out.subarray(32, 64)), algorithm: 'sha256' };
 }
 
+/** A Hawk session: its token and the credentials derived from it. */
 export interface HawkSession {
   /** Hex; keep it secret: the credentials are derived from it. */
   sessionToken: string;
   credentials: HawkCredentials;
 }
 
-/** POST /registration without credentials: a new Hawk session and its credentials. */
+/**
+ * POST /registration without credentials: a new Hawk session and its credentials. Rejects with a
+ * RoomsApiError, a RoomsNetworkError, or the signal's reason when `options.signal` aborts it.
+ */
 export async function registerHawkSession(serverUrl: string, options: RoomsClientOptions = {}): Promise<HawkSession> {
   const res = await roomsRequest({ ...options, serverUrl, method: 'POST', path: '/registration', expect: [200] });
   const sessionToken = res.headers.get('Hawk-Session-Token');

@@ -1,39 +1,25 @@
 // One request of the room flow (registration, create, join), signed with the package's own Hawk signer or
-// Basic header. Errors carry the server's status and errno, never a credential.
-import { CONTENT_TYPE, type FetchLike } from '../transport/attempt';
+// Basic header. Errors carry the server's status and errno and name the request (path with the room token
+// replaced by `:roomToken`), never a credential or token.
+import { CONTENT_TYPE, errorName, outsideTheApi } from '../transport/attempt';
 import { basicAuthorization } from '../transport/basic';
-import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
-
-export interface RoomsClientOptions {
-  /** Defaults to the global fetch. */
-  fetch?: FetchLike;
-  /** Hawk: added to the local clock for timestamps (as the hawk library's localtimeOffsetMsec). */
-  localtimeOffsetMsec?: number;
-}
-
-export type RoomsAuth = { type: 'hawk'; credentials: HawkCredentials } | { type: 'basic'; sessionToken: string };
-
-/** A refusal from the room server: its HTTP status, errno and message. */
-export class RoomsApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errno: number | undefined,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RoomsApiError';
-  }
-}
+import { notTheApiHint } from '../transport/errors';
+import { checkHawkCredentials } from '../transport/hawkCredentials';
+import { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptions } from './errors';
 
 export interface RoomsRequest extends RoomsClientOptions {
   serverUrl: string;
   method: 'GET' | 'POST' | 'DELETE';
+  /** Under serverUrl, e.g. `/rooms/${token}`. */
   path: string;
+  /** What errors show instead of `path` (no token in it), e.g. `/rooms/:roomToken`. */
+  shownPath?: string;
   body?: unknown;
   auth?: RoomsAuth;
   expect: number[];
 }
 
+/** serverUrl checked and without trailing slashes. */
 export function baseUrl(serverUrl: unknown): string {
   if (typeof serverUrl !== 'string') throw new TypeError('serverUrl must be a string such as "https://host/v1"');
   let u: URL;
@@ -47,7 +33,11 @@ export function baseUrl(serverUrl: unknown): string {
 }
 
 export async function roomsRequest(r: RoomsRequest): Promise<Response> {
-  const url = `${baseUrl(r.serverUrl)}${r.path}`;
+  const base = baseUrl(r.serverUrl);
+  const url = `${base}${r.path}`;
+  const shown = `${r.method} ${new URL(base).pathname.replace(/\/+$/, '')}${r.shownPath ?? r.path}`;
+  if (r.signal !== undefined && !(typeof r.signal === 'object' && r.signal !== null && typeof r.signal.aborted === 'boolean')) throw new TypeError('signal must be an AbortSignal');
+  r.signal?.throwIfAborted();
   const body = r.body === undefined ? '' : JSON.stringify(r.body);
   const headers: Record<string, string> = {};
   if (body) headers['Content-Type'] = CONTENT_TYPE;
@@ -63,7 +53,14 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
     headers.Authorization = basicAuthorization(r.auth.sessionToken);
   }
   const fetchFn = r.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  const res = await fetchFn(url, { method: r.method, headers, ...(body ? { body } : {}), credentials: 'omit' });
+  let res: Response;
+  try {
+    res = await fetchFn(url, { method: r.method, headers, ...(body ? { body } : {}), credentials: 'omit', ...(r.signal ? { signal: r.signal } : {}) });
+  } catch (err) {
+    // An abort is the caller's own doing: rethrown as is (the signal's reason).
+    if (r.signal?.aborted) throw r.signal.reason;
+    throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${errorName(err)}`, { cause: err });
+  }
   if (!r.expect.includes(res.status)) {
     let errno: number | undefined;
     let error = '';
@@ -74,7 +71,13 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
     } catch {
       // not the server's error shape
     }
-    throw new RoomsApiError(res.status, errno, `${r.method} ${r.path.split('/').slice(0, 2).join('/')}: HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`);
+    const notTheApi = outsideTheApi(res.status, errno);
+    throw new RoomsApiError(
+      res.status,
+      errno,
+      `${shown}: HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`,
+      notTheApi,
+    );
   }
   return res;
 }

@@ -1,7 +1,9 @@
 // Creating and joining rooms (server spec section 1): what a client needs before it can report.
-import { roomsRequest, type RoomsAuth, type RoomsClientOptions } from './request';
+import type { RoomsAuth, RoomsClientOptions } from './errors';
+import { roomsRequest } from './request';
 import type { HawkCredentials } from '../transport/hawk';
 
+/** What createRoom takes: the owner's Hawk credentials and the room's name, owner and size. */
 export interface CreateRoomOptions extends RoomsClientOptions {
   serverUrl: string;
   /** The owner's Hawk credentials (from registerHawkSession). */
@@ -14,6 +16,7 @@ export interface CreateRoomOptions extends RoomsClientOptions {
   expiresIn?: number;
 }
 
+/** The new room, as the server answered (201). */
 export interface CreatedRoom {
   roomToken: string;
   roomUrl: string;
@@ -21,6 +24,10 @@ export interface CreatedRoom {
   expiresAt: number;
 }
 
+/**
+ * POST /rooms, signed with the owner's Hawk credentials: a new room. Rejects with a RoomsApiError (the
+ * server refused), a RoomsNetworkError (no answer), the signal's reason (aborted) or a TypeError (bad option).
+ */
 export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
   const res = await roomsRequest({
     ...o,
@@ -33,6 +40,7 @@ export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
   return (await res.json()) as CreatedRoom;
 }
 
+/** What joinRoom takes. */
 export interface JoinRoomOptions extends RoomsClientOptions {
   serverUrl: string;
   roomToken: string;
@@ -43,6 +51,7 @@ export interface JoinRoomOptions extends RoomsClientOptions {
   auth?: RoomsAuth;
 }
 
+/** The join's answer (200). */
 export interface JoinedRoom {
   /** Basic user for this session's requests (standalone); keep it secret. */
   sessionToken: string;
@@ -51,12 +60,18 @@ export interface JoinedRoom {
   roomConnectionId: string;
 }
 
+/**
+ * POST /rooms/{roomToken} {"action":"join"}: a participation in the room. Without `auth`, a standalone
+ * join (the answer's sessionToken is then the Basic user of that participant's requests). Rejects as
+ * createRoom does; errors name the path used, with `:roomToken` in place of the token.
+ */
 export async function joinRoom(o: JoinRoomOptions): Promise<JoinedRoom> {
   if (typeof o.roomToken !== 'string' || !/^[\w-]+$/.test(o.roomToken)) throw new TypeError('roomToken must be a non-empty string of letters, digits, "_" or "-"');
   const res = await roomsRequest({
     ...o,
     method: 'POST',
     path: `/rooms/${o.roomToken}`,
+    shownPath: '/rooms/:roomToken',
     body: { action: 'join', displayName: o.displayName, clientMaxSize: o.clientMaxSize ?? 2 },
     expect: [200],
   });

@@ -1,5 +1,6 @@
 // A small typed listener registry. A throwing listener never reaches the caller or the event loop.
 
+/** What on() and leaveOnPageHide() return: unsubscribe() stops it. */
 export interface Subscription {
   unsubscribe(): void;
 }

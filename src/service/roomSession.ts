@@ -7,14 +7,36 @@ import { roomSessionMachine } from '../../machines/roomSession';
 import { describeStep, eventTypeOf, rejectUnknown, type CheckedEvent, type RoomSnapshot } from '../model/step';
 import type { StatusReport } from '../report';
 import { basicAuthorization } from '../transport/basic';
+import { joinRoom } from '../rooms';
+import { bytesToBase64 } from '../transport/base64';
 import { CONTENT_TYPE } from '../transport/attempt';
-import { createDeliveryQueue, type DeliveryResult, type QueueStats } from '../transport/deliveryQueue';
-import { redactor, type RoomSessionError } from '../transport/errors';
+import { createDeliveryQueue, type DeliveryResult, type FlushResult, type QueueStats } from '../transport/deliveryQueue';
+import { notTheApiHint, redactor, type ReportingStoppedError, type RoomSessionError } from '../transport/errors';
 import type { HawkSigner } from '../transport/hawkSigner';
 import { Listeners, type Subscription } from './listeners';
-import { resolveOptions, type RoomSessionOptions } from './options';
+import { resolveOptions, type RoomAuth, type RoomSessionOptions } from './options';
 import { watchPageHide } from './pageHide';
 
+/** The room a session reports to; with `join`, what the join answered (never the sessionToken). */
+export interface RoomInfo {
+  roomToken: string;
+  /** This participation's id, when the session joined. */
+  roomConnectionId?: string;
+  /** Seconds the participation lasts unless refreshed, when known (join answer or the `expires` option). */
+  expires?: number;
+}
+
+/** What ready() resolves to: the room once joined (at once without `join`), or why the join failed. */
+export type JoinResult = { ok: true; room: RoomInfo } | { ok: false; error: ReportingStoppedError };
+
+/** What the `idle` event carries: the session's totals so far. */
+export interface RoomSessionIdle {
+  type: 'idle';
+  delivered: number;
+  dropped: number;
+}
+
+/** The `report` event: one status report the server accepted. */
 export interface ReportDelivered {
   body: StatusReport;
   /** Which attempt got it through (1 = the first). */
@@ -23,30 +45,50 @@ export interface ReportDelivered {
   status: number;
 }
 
+/** The events on() takes, and what each listener receives. */
 export interface RoomSessionEvents {
   [key: string]: unknown;
   report: ReportDelivered;
   anomaly: RoomAnomaly;
   error: RoomSessionError;
+  /** The queue drained: every report so far is delivered or dropped. */
+  idle: RoomSessionIdle;
+  /** The join answered (sessions given `join` only). */
+  joined: RoomInfo;
 }
 
+/** The names on() takes. */
+export type RoomSessionEventName = 'report' | 'anomaly' | 'error' | 'idle' | 'joined';
+const EVENT_NAMES: readonly string[] = ['report', 'anomaly', 'error', 'idle', 'joined'] satisfies RoomSessionEventName[];
+
+/** What leave() resolves to: the leave's answer, or why it was not delivered. Never a rejection. */
 export type LeaveResult = DeliveryResult;
 
-export type ReportingState = 'active' | 'leaving' | 'left' | 'stopped';
+/** Where reporting stands: joining (with `join`), active, leaving, left, or stopped for good. */
+export type ReportingState = 'joining' | 'active' | 'leaving' | 'left' | 'stopped';
 
+/** stats(): the queue's counts and where reporting stands. */
 export interface RoomSessionStats extends QueueStats {
   reporting: ReportingState;
 }
 
+/** One client's room session: the machine, fed by send(), reporting every accepted event. */
 export interface RoomSession {
   /** Feed one SDK event, or its type alone. Never throws: a malformed event becomes an `anomaly`. */
   send<const E>(event: CheckedEvent<E>): void;
   getSnapshot(): RoomSnapshot;
   /** Snapshots, as XState's actor.subscribe (a throwing observer is caught and reported as an `error`). */
   subscribe(observer: ((snapshot: RoomSnapshot) => void) | Partial<Observer<RoomSnapshot>>): XSubscription;
-  on<K extends 'report' | 'anomaly' | 'error'>(type: K, fn: (payload: RoomSessionEvents[K]) => void): Subscription;
-  /** Resolves when every report queued so far is delivered or definitively failed. Never rejects. */
-  flush(): Promise<void>;
+  on<K extends RoomSessionEventName>(type: K, fn: (payload: RoomSessionEvents[K]) => void): Subscription;
+  /**
+   * Resolves when every request queued so far is delivered or definitively failed, with how many were
+   * which (`dropped` counts refused, given-up and discarded ones). Never rejects.
+   */
+  flush(): Promise<FlushResult>;
+  /** Resolves once joined (at once without `join`), or with why the join failed. Never rejects. */
+  ready(): Promise<JoinResult>;
+  /** The room once known (at once without `join`; after the join answered with it). */
+  room(): RoomInfo | undefined;
   /** Stop reporting and refreshing, flush, then POST {"action":"leave"}. Idempotent; never rejects. */
   leave(): Promise<LeaveResult>;
   /**
@@ -62,11 +104,17 @@ export interface RoomSession {
 
 const LEAVE_BODY = '{"action":"leave"}';
 
+/**
+ * Start a room session: the machine runs at once; reports go to `${serverUrl}/rooms/${roomToken}` in event
+ * order, each with an Idempotency-Key kept across its retries. With `join`, the session joins first (reports
+ * wait) and leave() ends that participation. Throws a TypeError for a bad or unknown option; nothing else throws.
+ */
 export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const o = resolveOptions(options);
   const redact = redactor(o.secrets);
-  let reporting: ReportingState = 'active';
+  let reporting: ReportingState = o.join ? 'joining' : 'active';
   let leaving: Promise<LeaveResult> | undefined;
+  let room: RoomInfo | undefined = o.join ? undefined : { roomToken: o.roomToken, ...(o.expires !== undefined ? { expires: o.expires } : {}) };
 
   const listeners: Listeners<RoomSessionEvents> = new Listeners<RoomSessionEvents>((type, err) => {
     if (type !== 'error') emitError({ type: 'error', kind: 'listener', message: `a '${String(type)}' listener threw: ${describe(err)}` });
@@ -75,17 +123,57 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
 
   // Only Hawk sessions load the signer and its hashing (a Basic page never downloads them), and load it
   // now, not when first needed: once loaded, the page-hide leave can sign synchronously.
-  const auth = o.auth;
+  const given = o.auth;
+  let auth: RoomAuth | undefined = given;
   let signer: HawkSigner | undefined;
   const signerReady =
-    auth.type === 'hawk' ? import('../transport/hawkSigner').then(({ HawkSigner }) => (signer = new HawkSigner(auth.credentials, auth.localtimeOffsetMsec ?? 0))) : undefined;
+    given?.type === 'hawk' ? import('../transport/hawkSigner').then(({ HawkSigner }) => (signer = new HawkSigner(given.credentials, given.localtimeOffsetMsec ?? 0))) : undefined;
   // A failed load surfaces where it is awaited (the first request stops reporting, with an `error`).
   signerReady?.catch(() => {});
-  const basic = auth.type === 'basic' ? basicAuthorization(auth.sessionToken) : undefined;
+  let basic = auth?.type === 'basic' ? basicAuthorization(auth.sessionToken) : undefined;
   const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url, contentType: CONTENT_TYPE, body });
-  const authorization = (body: string) => (signerReady ? signerReady.then((s) => sign(s, body)) : Promise.resolve(basic!));
+
+  // The join, when the session owns it: requests wait for it (their Authorization needs it).
+  const joinAbort = new AbortController();
+  const joinResult: Promise<JoinResult> = o.join
+    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: (auth as { localtimeOffsetMsec?: number }).localtimeOffsetMsec }), fetch: o.fetch, signal: joinAbort.signal }).then(
+        (joined): JoinResult => {
+          if (!auth) {
+            o.secrets.push(joined.sessionToken);
+            auth = { type: 'basic', sessionToken: joined.sessionToken };
+            basic = basicAuthorization(joined.sessionToken);
+          }
+          if (!o.expires && joined.expires > 0) expires = joined.expires;
+          room = { roomToken: o.roomToken, roomConnectionId: joined.roomConnectionId, expires };
+          if (reporting === 'joining') reporting = 'active';
+          listeners.emit('joined', room);
+          scheduleRefresh();
+          return { ok: true, room };
+        },
+        (err: { status?: number; errno?: number }): JoinResult => {
+          if (reporting !== 'left') reporting = 'stopped';
+          quiet();
+          const message = redact(`could not join the room: ${joinAbort.signal.aborted ? 'cancelled' : describe(err)}`);
+          // The queue tells it once, as the stop of reporting (unless the session was stopped already).
+          const cause = { kind: 'stopped', reason: 'join-failed', status: err?.status, errno: err?.errno } as const;
+          return { ok: false, error: (queue.stop(message, cause) as ReportingStoppedError) ?? { type: 'error', message, ...cause, dropped: 0 } };
+        },
+      )
+    : Promise.resolve({ ok: true, room: room! });
+  const authorization = async (body: string) => {
+    if (o.join && !(await joinResult).ok) throw new Error('not joined');
+    return signerReady ? sign(await signerReady, body) : basic!;
+  };
+
+  // Unique per session: with the request's sequence number, each request's Idempotency-Key.
+  const idempotencyPrefix = o.idempotencyKey ? bytesToBase64(globalThis.crypto.getRandomValues(new Uint8Array(12))).replace(/\+/g, '-').replace(/\//g, '_') : undefined;
 
   const queue = createDeliveryQueue({
+    idempotencyPrefix,
+    onIdle: () => {
+      const { delivered, dropped } = queue.stats();
+      listeners.emit('idle', { type: 'idle', delivered, dropped });
+    },
     fetch: o.fetch,
     url: o.url,
     authorization,
@@ -99,8 +187,10 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     onError: (error) => {
       if (error.kind === 'stopped') {
         // e.g. 410: the participation expired; nothing more is sent, so nothing more is refreshed.
-        if (reporting === 'active') reporting = 'stopped';
+        if (reporting === 'active' || reporting === 'joining') reporting = 'stopped';
         quiet();
+        // A path outside the API (no /v1) answers 405 or a web page: say what to fix, once.
+        if (error.reason === 'not-the-api') error = { ...error, message: `${error.message}; ${notTheApiHint(o.serverUrl)}` };
       }
       emitError(error);
     },
@@ -128,10 +218,10 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     pageWatch?.unsubscribe();
   };
 
-  const actor = createActor(roomSessionMachine, o.inspect ? { inspect: o.inspect as never } : undefined);
+  const actor = createActor(roomSessionMachine, o.inspect ? { inspect: o.inspect } : undefined);
   actor.on('anomaly', (anomaly) => listeners.emit('anomaly', anomaly));
   // With an error observer, XState hands a machine failure to us instead of throwing it from a timer.
-  actor.subscribe({ error: (err) => emitError({ type: 'error', kind: 'stopped', message: `the machine failed: ${describe(err)}` }) });
+  actor.subscribe({ error: (err) => emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message: `the machine failed: ${describe(err)}` }) });
   actor.start();
   let actorStopped = false;
 
@@ -153,7 +243,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const step = (event: unknown) => {
     const type = eventTypeOf(event);
     if (actorStopped) {
-      emitError({ type: 'error', kind: 'stopped', message: `session stopped: event ${JSON.stringify(String(type))} ignored` });
+      emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message: `session stopped: event ${JSON.stringify(String(type))} ignored` });
       return;
     }
     // The live actor cannot take these: XState needs a string type, and acts on its reserved
@@ -167,17 +257,25 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
       // Only the type: SDK event objects carry much else the machine has no use for.
       actor.send({ type } as RoomEvent);
     } catch (err) {
-      emitError({ type: 'error', kind: 'stopped', message: `the machine failed on ${type}: ${describe(err)}` });
+      emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message: `the machine failed on ${type}: ${describe(err)}` });
       return;
     }
     const step = describeStep(type, before, actor.getSnapshot());
-    if (step.accepted && step.report && reporting === 'active') void queue.enqueue(step.report);
+    if (step.accepted && step.report && (reporting === 'active' || reporting === 'joining')) void queue.enqueue(step.report);
   };
 
   // The page is going away: no task may run after this handler, so the leave goes now, keepalive,
   // signed synchronously.
   const leaveNow = () => {
     if (reporting === 'left' || actorStopped) return;
+    // Still joining: cancel the join; the server may have taken it, and forgets it when it expires.
+    if (reporting === 'joining' || !auth) {
+      reporting = 'left';
+      joinAbort.abort();
+      quiet();
+      queue.stop('the page went away: left the room, waiting requests discarded', { kind: 'discarded' });
+      return;
+    }
     reporting = 'left';
     quiet();
     const send = (header: string) =>
@@ -193,9 +291,10 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     } catch {
       // Nothing to tell: the page is gone.
     }
-    queue.stop('the page went away: left the room, waiting requests discarded', 'dropped');
+    queue.stop('the page went away: left the room, waiting requests discarded', { kind: 'discarded' });
   };
 
+  let detachSignal = () => {};
   const session: RoomSession = {
     send,
     getSnapshot: () => actor.getSnapshot(),
@@ -213,16 +312,23 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
       return actor.subscribe({ next: guard(observer.next), error: guard(observer.error), complete: guard(observer.complete) });
     },
     on(type, fn) {
-      if (type !== 'report' && type !== 'anomaly' && type !== 'error') throw new TypeError(`session.on: unknown event ${JSON.stringify(String(type))}; use 'report', 'anomaly' or 'error'`);
+      if (!EVENT_NAMES.includes(type)) throw new TypeError(`session.on: unknown event ${JSON.stringify(String(type))}; use one of ${EVENT_NAMES.map((n) => `'${n}'`).join(', ')}`);
       if (typeof fn !== 'function') throw new TypeError('session.on: the listener must be a function');
       return listeners.on(type, fn);
     },
     flush: () => queue.flush(),
+    ready: () => joinResult,
+    room: () => room,
     leave() {
       if (leaving) return leaving;
       clearTimeout(refreshTimer);
-      if (reporting === 'active') reporting = 'leaving';
+      if (reporting === 'active' || reporting === 'joining') reporting = 'leaving';
       leaving = (async () => {
+        const joined = await joinResult;
+        if (!joined.ok) {
+          pageWatch?.unsubscribe();
+          return { ok: false as const, error: joined.error };
+        }
         await queue.flush();
         // The spec's main text sends {"action":"leave"}; the session token is already the Basic user.
         const result = await queue.enqueue({ action: 'leave' }, 'leave');
@@ -241,9 +347,11 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     stop() {
       if (actorStopped) return;
       actorStopped = true;
+      detachSignal();
       quiet();
+      joinAbort.abort();
       actor.stop();
-      queue.stop('session stopped: waiting requests discarded', 'dropped');
+      queue.stop('session stopped: waiting requests discarded', { kind: 'discarded' });
       if (reporting !== 'left') reporting = 'stopped';
     },
     stats: () => ({ ...queue.stats(), reporting }),
@@ -256,7 +364,20 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
       throw err;
     }
   }
-  scheduleRefresh();
+  if (!o.join) scheduleRefresh();
+  // The caller's signal ends the session: a join in flight is cancelled; otherwise leave, then stop.
+  const signal = o.signal;
+  if (signal) {
+    const end = () => {
+      if (reporting === 'joining') joinAbort.abort();
+      void session.leave().then(() => session.stop());
+    };
+    if (signal.aborted) end();
+    else {
+      signal.addEventListener('abort', end, { once: true });
+      detachSignal = () => signal.removeEventListener('abort', end);
+    }
+  }
   return session;
 }
 

@@ -1,5 +1,6 @@
 // One HTTP attempt of one request, classified. Never throws: every failure becomes an outcome.
 
+/** A WHATWG fetch, or anything called the same way (the global one by default). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export const CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -11,8 +12,11 @@ export type AttemptOutcome =
   | { kind: 'retry'; status?: number; errno?: number; retryAfter: string | null; message: string }
   /** This request is refused for good (400 and other 4xx); later ones may pass. */
   | { kind: 'drop'; status: number; errno?: number; message: string }
-  /** The server will refuse everything from now on (401, 403, 404, 410), or the client cannot sign. */
-  | { kind: 'stop'; status?: number; errno?: number; message: string; serverDate?: string | null };
+  /**
+   * The server will refuse everything from now on (401, 403, 404, 410: `refused`), the room path is not
+   * the Loop API (405, or an answer without the API's JSON: `not-the-api`), or the client cannot sign (`failed`).
+   */
+  | { kind: 'stop'; reason: 'refused' | 'not-the-api' | 'failed'; status?: number; errno?: number; message: string; serverDate?: string | null };
 
 export interface AttemptRequest {
   fetch: FetchLike;
@@ -20,6 +24,8 @@ export interface AttemptRequest {
   body: string;
   authorization: (body: string) => Promise<string>;
   timeoutMs: number;
+  /** Sent on every attempt of this request (the Idempotency-Key stays the same across retries). */
+  headers?: Record<string, string>;
   /** Aborted when the session stops: the attempt ends at once. */
   cancel: AbortSignal;
 }
@@ -39,7 +45,7 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
     authorization = await req.authorization(req.body);
   } catch (err) {
     // A client that cannot sign will not be able to later either.
-    return { kind: 'stop', message: `could not compute the Authorization header: ${errorName(err)}` };
+    return { kind: 'stop', reason: 'failed', message: `could not compute the Authorization header: ${errorName(err)}` };
   }
   const controller = new AbortController();
   let timedOut = false;
@@ -52,25 +58,31 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
   try {
     const res = await req.fetch(req.url, {
       method: 'POST',
-      headers: { 'Content-Type': CONTENT_TYPE, Authorization: authorization },
+      headers: { ...req.headers, 'Content-Type': CONTENT_TYPE, Authorization: authorization },
       body: req.body,
       signal: controller.signal,
       // Credentials are explicit; never let a browser attach cookies to a cross-origin room server.
       credentials: 'omit',
     });
     const kind = classifyStatus(res.status);
+    const type = res.headers.get('Content-Type') ?? '';
     if (kind === 'delivered') {
-      if (/json/i.test(res.headers.get('Content-Type') ?? '')) {
+      if (/json/i.test(type)) {
         const answer = await res.json().catch(() => undefined);
         return { kind, status: res.status, answer };
       }
       await res.body?.cancel().catch(() => {});
+      // A web page where the API should answer (a static host's fallback, say): nothing was reported.
+      if (/html/i.test(type)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `HTTP ${res.status} answered with a web page (${type.split(';')[0]})` };
       return { kind, status: res.status };
     }
     const { errno, error } = await readErrorBody(res);
     const message = `HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`;
     if (kind === 'retry') return { kind, status: res.status, errno, retryAfter: res.headers.get('Retry-After'), message };
-    if (kind === 'stop') return { kind, status: res.status, errno, message, serverDate: res.headers.get('Date') };
+    // The Loop API answers every refusal with its JSON error (an errno); 405, 404 errno 999 (no such route)
+    // or anything else is some other server, or a path outside the API: nothing later can pass either.
+    if (outsideTheApi(res.status, errno)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `${message}${errno === undefined && res.status !== 405 ? ' (not the API\'s JSON error)' : ''}` };
+    if (kind === 'stop') return { kind, reason: 'refused', status: res.status, errno, message, serverDate: res.headers.get('Date') };
     return { kind, status: res.status, errno, message };
   } catch (err) {
     if (timedOut) return { kind: 'retry', retryAfter: null, message: `no answer within ${req.timeoutMs} ms` };
@@ -80,6 +92,11 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
     clearTimeout(timer);
     req.cancel.removeEventListener('abort', onCancel);
   }
+}
+
+/** An answer from outside the Loop API: 405, 404 errno 999 (Loop's "no such route"), or a 4xx without the API's JSON errno. */
+export function outsideTheApi(status: number, errno: number | undefined): boolean {
+  return status === 405 || (status === 404 && errno === 999) || (errno === undefined && status >= 400 && status < 500);
 }
 
 /** The reference server's error body {code, errno, error}; anything else yields nothing. */
@@ -97,9 +114,10 @@ async function readErrorBody(res: Response): Promise<{ errno?: number; error?: s
 }
 
 /** A short description of a thrown value: its name, message and cause code (fetch hides the cause). */
-function errorName(err: unknown): string {
-  if (!(err instanceof Error)) return String(err).slice(0, 200);
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+export function errorName(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
+  if (typeof e !== 'object' || e === null || typeof e.message !== 'string') return String(err).slice(0, 200);
+  const cause = e.cause;
   const code = typeof cause?.code === 'string' ? ` (${cause.code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : '';
-  return `${err.name}: ${err.message}${code}`.slice(0, 300);
+  return `${String(e.name)}: ${e.message}${code}`.slice(0, 300);
 }

@@ -1,7 +1,7 @@
 // The delivery queue: one request in flight, strict order, bounded retries, bounded length.
 // Closures rather than a class: the browser bundle minifies local names, not property names.
 import { attempt, type AttemptOutcome, type FetchLike } from './attempt';
-import type { RoomRequest, RoomSessionError } from './errors';
+import type { ReportingStoppedError, RequestDroppedError, RequestsDiscardedError, RoomRequest, RoomSessionError, StopReason } from './errors';
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from './retry';
 
 export interface DeliveryQueueOptions {
@@ -14,6 +14,13 @@ export interface DeliveryQueueOptions {
   maxQueue: number;
   onDelivered: (body: object, attempt: number, status: number) => void;
   onError: (error: RoomSessionError) => void;
+  /** Called when the queue has drained: nothing waiting, nothing in flight. */
+  onIdle?: () => void;
+  /**
+   * A prefix unique to this session: each request then carries `Idempotency-Key: "<prefix>.<n>"`, the
+   * same on every attempt of that request, so a server that honours it stores a retried report once.
+   */
+  idempotencyPrefix?: string;
   /** Asked once per request after a 401: true when signing afresh may pass (Hawk clock corrected). */
   reauthorize?: (refusal: Extract<AttemptOutcome, { kind: 'stop' }>) => boolean;
   random?: () => number;
@@ -22,6 +29,18 @@ export interface DeliveryQueueOptions {
 /** `answer`: the parsed JSON body of a 2xx answer that had one (refresh answers `{expires}`). */
 export type DeliveryResult = { ok: true; status: number; attempts: number; answer?: unknown } | { ok: false; error: RoomSessionError };
 
+/** What became of the requests a flush() waited for. */
+export interface FlushResult {
+  /** Delivered (a 2xx answer). */
+  delivered: number;
+  /** Not delivered: refused, given up after their retries, discarded by a stop, or dropped for room. */
+  dropped: number;
+}
+
+/** How a stop is told: reporting stopped (with why), or the session ended and discarded what waited. */
+export type StopCause = { kind: 'stopped'; reason: StopReason; status?: number; errno?: number } | { kind: 'discarded' };
+
+/** Where the delivery queue stands: waiting requests, one in flight, totals delivered and dropped, stopped. */
 export interface QueueStats {
   waiting: number;
   inFlight: boolean;
@@ -33,16 +52,18 @@ export interface QueueStats {
 export interface DeliveryQueue {
   /** Queue a request. Resolves when it is delivered or definitively failed; never rejects. */
   enqueue(body: object, request?: RoomRequest): Promise<DeliveryResult>;
-  /** Resolves when everything queued so far is delivered or definitively failed. */
-  flush(): Promise<void>;
-  /** Stop sending: abort the request in flight and discard the waiting ones (reported once, with the count). */
-  stop(reason: string, kind?: 'stopped' | 'dropped', cause?: AttemptOutcome): void;
+  /** Resolves when everything queued so far is delivered or definitively failed, with how many were which. */
+  flush(): Promise<FlushResult>;
+  /** Stop sending: abort the request in flight and discard the waiting ones (reported once, with the count); the error told, unless stopped already. */
+  stop(message: string, cause: StopCause): RoomSessionError | undefined;
   stats(): QueueStats;
 }
 
 interface Item {
   body: object;
   request: RoomRequest;
+  /** Idempotency-Key value, fixed when queued. */
+  key?: string;
   settle: (result: DeliveryResult) => void;
   done: Promise<DeliveryResult>;
 }
@@ -57,36 +78,29 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
   let overflowed = 0;
   let delivered = 0;
   let dropped = 0;
+  let sequence = 0;
   const cancel = new AbortController();
   let wake: (() => void) | undefined;
 
-  const error = (kind: RoomSessionError['kind'], message: string, item: Item, more?: Partial<RoomSessionError>): RoomSessionError => ({
-    type: 'error',
-    kind,
-    message,
-    request: item.request,
-    body: item.body,
-    ...more,
-  });
-
-  const giveUp = (item: Item, message: string, more: Partial<RoomSessionError>): DeliveryResult => {
-    const e = error('dropped', `${item.request} ${message}`, item, more);
+  const giveUp = (item: Item, message: string, more: { attempts: number; status?: number; errno?: number }): DeliveryResult => {
+    const e: RequestDroppedError = { type: 'error', kind: 'dropped', message: `${item.request} ${message}`, request: item.request, body: item.body, ...more };
     dropped++;
     o.onError(e);
     return { ok: false, error: e };
   };
 
-  const stop: DeliveryQueue['stop'] = (reason, kind = 'stopped', cause) => {
-    if (stopped) return;
+  const stop: DeliveryQueue['stop'] = (message, cause) => {
+    if (stopped) return undefined;
     stopped = true;
     cancel.abort();
     wake?.();
     const discarded = [...(inFlight ? [inFlight] : []), ...waiting.splice(0)];
     dropped += discarded.length;
-    const e: RoomSessionError = { type: 'error', kind, message: reason, status: cause && 'status' in cause ? cause.status : undefined, errno: cause && 'errno' in cause ? cause.errno : undefined, dropped: discarded.length };
+    const e: ReportingStoppedError | RequestsDiscardedError = { type: 'error', message, ...cause, dropped: discarded.length };
     for (const d of discarded) d.settle({ ok: false, error: { ...e, request: d.request, body: d.body } });
     // A stop the caller asked for with nothing pending is not an error.
-    if (kind === 'stopped' || discarded.length > 0) o.onError(e);
+    if (cause.kind === 'stopped' || discarded.length > 0) o.onError(e);
+    return e;
   };
 
   const sleep = (ms: number) =>
@@ -100,8 +114,9 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     const attempts = unreachable ? 1 : o.retry.attempts;
     let last: AttemptOutcome | undefined;
     let reauthorized = false;
+    const headers = item.key ? { 'Idempotency-Key': item.key } : undefined;
     for (let n = 1; n <= attempts; n++) {
-      last = await attempt({ fetch: o.fetch, url: o.url, body, authorization: o.authorization, timeoutMs: o.timeoutMs, cancel: cancel.signal });
+      last = await attempt({ fetch: o.fetch, url: o.url, body, authorization: o.authorization, timeoutMs: o.timeoutMs, headers, cancel: cancel.signal });
       if (stopped) return undefined;
       if (last.kind === 'delivered') {
         unreachable = false;
@@ -117,7 +132,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
           n--;
           continue;
         }
-        stop(`reporting stopped: ${last.message}`, 'stopped', last);
+        stop(`reporting stopped: ${last.message}`, { kind: 'stopped', reason: last.reason, status: last.status, errno: last.errno });
         return undefined;
       }
       if (n < attempts) {
@@ -143,6 +158,10 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     } finally {
       pumping = false;
     }
+    // After the settled promises' own callbacks, so a flush() awaiting them has its answer first; and
+    // only when nothing was queued meanwhile.
+    await Promise.resolve();
+    if (!stopped && !pumping && waiting.length === 0) o.onIdle?.();
   };
 
   const reportOverflow = () => {
@@ -155,9 +174,9 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     enqueue(body, request = 'status') {
       let settle!: (r: DeliveryResult) => void;
       const done = new Promise<DeliveryResult>((r) => (settle = r));
-      const item: Item = { body, request, settle, done };
+      const item: Item = { body, request, settle, done, key: o.idempotencyPrefix === undefined ? undefined : `"${o.idempotencyPrefix}.${++sequence}"` };
       if (stopped) {
-        settle({ ok: false, error: error('stopped', 'reporting has stopped; request not sent', item) });
+        settle({ ok: false, error: { type: 'error', kind: 'stopped', reason: 'failed', message: 'reporting has stopped; request not sent', dropped: 1, request, body } });
         return done;
       }
       // Drop the oldest waiting status report: each report names the whole state after its event, so
@@ -167,7 +186,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
         if (index >= 0) {
           const [old] = waiting.splice(index, 1);
           dropped++;
-          old.settle({ ok: false, error: error('overflow', 'queue full: oldest waiting report dropped', old) });
+          old.settle({ ok: false, error: { type: 'error', kind: 'overflow', message: 'queue full: oldest waiting report dropped', dropped: 1, request: old.request, body: old.body } });
           if (overflowed++ === 0) void Promise.resolve().then(reportOverflow);
         }
       }
@@ -176,7 +195,9 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
       return done;
     },
     async flush() {
-      await Promise.all([inFlight, ...waiting].filter((i): i is Item => i !== undefined).map((i) => i.done));
+      const results = await Promise.all([inFlight, ...waiting].filter((i): i is Item => i !== undefined).map((i) => i.done));
+      const delivered = results.filter((r) => r.ok).length;
+      return { delivered, dropped: results.length - delivered };
     },
     stop,
     stats: () => ({ waiting: waiting.length, inFlight: inFlight !== undefined, delivered, dropped, stopped }),

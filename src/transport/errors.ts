@@ -1,36 +1,88 @@
-// What the `error` event carries, and the redaction that keeps secrets out of it.
-
-export type RoomSessionErrorKind =
-  /** One request was given up (400/other 4xx, retries exhausted, discarded by stop()); later ones still go. */
-  | 'dropped'
-  /** Reporting has stopped for good (401, 403, 404, 410 such as an expired participation, or the client cannot sign). */
-  | 'stopped'
-  /** The queue was full: `dropped` oldest waiting reports were discarded to make room. */
-  | 'overflow'
-  /** A listener passed to on()/subscribe() threw; the session carried on. */
-  | 'listener';
+// What the `error` event carries (a union on `kind`, so a switch narrows it), and the redaction that keeps
+// secrets out of it.
 
 /** The requests a session makes to the room (docs/protocol.md): status reports, refreshes and the leave. */
 export type RoomRequest = 'status' | 'refresh' | 'leave';
 
-export interface RoomSessionError {
+interface ErrorBase {
   type: 'error';
-  kind: RoomSessionErrorKind;
   /** Human-readable why. Never holds a token, key or Authorization value. */
   message: string;
-  /** Which request: a status report, a refresh or the leave. */
-  request?: RoomRequest;
+}
+
+/**
+ * One request was given up; later ones still go. `status` is the refusing answer's (400 and other 4xx),
+ * absent when no answer came (network error or timeout on every attempt).
+ */
+export interface RequestDroppedError extends ErrorBase {
+  kind: 'dropped';
+  request: RoomRequest;
   /** The body that was not delivered (status reports carry no secret). */
-  body?: object;
+  body: object;
+  attempts: number;
   status?: number;
   errno?: number;
-  attempts?: number;
-  /** How many requests this error accounts for (overflow, stop). */
-  dropped?: number;
 }
+
+/** Why reporting stopped: see {@link ReportingStoppedError}. */
+export type StopReason =
+  /** The server refuses everything from now on: 401, 403, 404 (errno: unknown room), 410 (participation expired). */
+  | 'refused'
+  /** The room path is not the Loop API (405, or an answer that is not the API's JSON): serverUrl lacks its /v1 prefix or names another server. */
+  | 'not-the-api'
+  /** Joining the room failed (a session given `join`); nothing was reported. */
+  | 'join-failed'
+  /** The client cannot sign, the machine failed, or the session was stopped. */
+  | 'failed';
+
+/** Reporting has stopped for good; `dropped` requests were discarded with it. */
+export interface ReportingStoppedError extends ErrorBase {
+  kind: 'stopped';
+  reason: StopReason;
+  /** The answer's status when an answer caused the stop (always there for `refused` and `not-the-api`). */
+  status?: number;
+  errno?: number;
+  /** Requests discarded with the stop. */
+  dropped: number;
+  /** On the result of one discarded request (leave(), enqueue): which one. */
+  request?: RoomRequest;
+  body?: object;
+}
+
+/** stop(), or the page going away: `dropped` waiting requests were discarded (the session ended; nothing failed). */
+export interface RequestsDiscardedError extends ErrorBase {
+  kind: 'discarded';
+  dropped: number;
+  request?: RoomRequest;
+  body?: object;
+}
+
+/** The queue was full: `dropped` oldest waiting status reports were discarded to make room. */
+export interface QueueOverflowError extends ErrorBase {
+  kind: 'overflow';
+  dropped: number;
+  request?: RoomRequest;
+  body?: object;
+}
+
+/** A listener passed to on()/subscribe() threw; the session carried on. */
+export interface ListenerError extends ErrorBase {
+  kind: 'listener';
+}
+
+/** The `error` event's payload: switch on `kind` to reach the fields each kind always has. */
+export type RoomSessionError = RequestDroppedError | ReportingStoppedError | RequestsDiscardedError | QueueOverflowError | ListenerError;
+
+/** The kinds of {@link RoomSessionError}. */
+export type RoomSessionErrorKind = RoomSessionError['kind'];
 
 /** Replace every occurrence of each secret by [redacted]; secrets shorter than 4 characters are too common to match. */
 export function redactor(secrets: readonly string[]): (text: string) => string {
   const list = secrets.filter((s) => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
   return (text) => list.reduce((t, s) => t.split(s).join('[redacted]'), text);
+}
+
+/** The hint every "not the API" message carries: the serverUrl used, and the /v1 prefix it needs. */
+export function notTheApiHint(serverUrl: string): string {
+  return `is serverUrl (${serverUrl}) the Loop API's base URL, with its /v1 prefix (e.g. https://host/v1)?`;
 }

@@ -1,6 +1,7 @@
 // Hawk credentials and their check, apart from the signer: option checks need them at start, while the
 // signer (and its hashing) is loaded only by Hawk sessions.
 
+/** Hawk credentials: id, key, and the MAC algorithm (Loop uses sha256). */
 export interface HawkCredentials {
   id: string;
   key: string;

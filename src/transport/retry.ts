@@ -1,5 +1,6 @@
 // Retry bounds and the wait before each retry: exponential backoff with full jitter, or the server's Retry-After.
 
+/** How requests are retried: attempts, backoff bounds, the longest Retry-After honoured. */
 export interface RetryPolicy {
   /** Attempts per request, the first included (>= 1). */
   attempts: number;

@@ -11,7 +11,8 @@
  *   server.roomToken      the one room this server knows (others answer 404, errno 105)
  *   server.sessionToken   the Basic credential it accepts  -> auth: { type: 'basic', sessionToken }
  *   server.hawk           the Hawk credentials it accepts   -> auth: { type: 'hawk', credentials }
- *   server.received       every request, in arrival order (ReceivedRequest below), faulted ones included
+ *   server.received       every request, in arrival order (ReceivedRequest below), faulted ones included;
+ *                         each with its headers and its Idempotency-Key (idempotencyKey)
  *   server.delivered()    the requests answered 2xx to a client still listening: what the room "got"
  *   server.statusBodies() the bodies of delivered status reports, in order
  *   server.waitFor(pred, timeoutMs?)   resolves once pred(server) holds (polls; rejects on timeout)
@@ -92,6 +93,8 @@ export interface ReceivedRequest {
   /** Path and query as sent, e.g. /v1/rooms/QzBbvGmIZWU */
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The Idempotency-Key header as sent (quotes included), when there was one. */
+  idempotencyKey?: string;
   rawBody: string;
   /** The parsed JSON body, or undefined when it did not parse. */
   body: unknown;
@@ -179,6 +182,7 @@ export async function startRoomServer(options: RoomServerOptions = {}): Promise<
       method: req.method ?? '',
       path: req.url ?? '',
       headers: { ...req.headers },
+      ...(typeof req.headers['idempotency-key'] === 'string' ? { idempotencyKey: req.headers['idempotency-key'] } : {}),
       rawBody,
       body,
       auth: null,
