@@ -13,7 +13,8 @@ export function exportShape(r: StoredReport, room: string) {
     receivedAt: new Date(r.receivedAt).toISOString(),
     report: { action: 'status' as const, ...r.fields },
     verdict: r.verdict,
-    ...(r.expected ? { expected: r.expected } : {}),
+    // Fields in one order whatever the store kept (PostgreSQL's jsonb orders keys its own way).
+    ...(r.expected ? { expected: { state: r.expected.state, connections: r.expected.connections, sendStreams: r.expected.sendStreams, recvStreams: r.expected.recvStreams } } : {}),
   };
 }
 
