@@ -5,6 +5,7 @@ import { visualize } from './visualize';
 import { serve } from './serve';
 import { exportReports } from './export';
 import { simulateTraffic } from './simulateTraffic';
+import { conform } from './conform';
 
 /** The sub-commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize, serve, exportReports, simulateTraffic];
+export const COMMANDS: readonly Command[] = [simulate, generateTests, visualize, serve, exportReports, simulateTraffic, conform];

@@ -146,8 +146,9 @@ export async function startWireServer(): Promise<WireServer> {
           // Always the payload: a Hawk request without a payload hash is refused ("Missing required payload hash").
           payload: body,
           timestampSkewSec: SKEW_S,
-          nonceFunc: (_key, nonce, ts) => {
-            if (!nonces.claim(`${creds.id}|${nonce}|${ts}`, Date.now())) {
+          // A nonce is fresh once per credentials within the window, whatever the timestamp: "a fresh nonce each time".
+          nonceFunc: (_key, nonce) => {
+            if (!nonces.claim(`${creds.id}|${nonce}`, Date.now())) {
               reused = true;
               throw new Error('replayed nonce');
             }
