@@ -53,27 +53,6 @@ export function judge(input: JudgeInput): Pick<CaseResult, 'status' | 'divergenc
   const at = (step: number, expectedText: string, received: string): Divergence => ({ step, event: eventOf(step), expected: expectedText, received });
   const problems: Divergence[] = [...input.adapterProblems];
 
-  // What the adapter says about itself, after each event.
-  c.steps.forEach((s, i) => {
-    const o = observed[i];
-    if (!o) return;
-    const want: string[] = [];
-    const got: string[] = [];
-    if (adapter.observes.includes('state') && o.state !== s.state) {
-      want.push(`state ${s.state}`);
-      got.push(`state ${String(o.state)}`);
-    }
-    if (adapter.observes.includes('counters')) {
-      for (const k of ['connections', 'sendStreams', 'recvStreams'] as const) {
-        if (o[k] !== s[k]) {
-          want.push(`${k} ${s[k]}`);
-          got.push(`${k} ${String(o[k])}`);
-        }
-      }
-    }
-    if (want.length > 0) problems.push(at(i + 1, `observed ${want.join(', ')}`, `observed ${got.join(', ')}`));
-  });
-
   // The requests, in order (refreshes are allowed at any time and not part of the sequence).
   const received = requests.filter((r) => actionOf(r.body) !== 'refresh');
   for (let k = 0; k < Math.max(expected.length, received.length); k++) {
@@ -106,6 +85,28 @@ export function judge(input: JudgeInput): Pick<CaseResult, 'status' | 'divergenc
       problems.push(at(again.step, `report ${f.report} sent again not earlier than ${RETRY_AFTER_S * 1000} ms after the ${f.answer} (Retry-After: ${RETRY_AFTER_S})`, `sent again ${again.at - first.answeredAt} ms after it`));
     }
   }
+
+  // What the adapter says about itself, after each event (after the wire's problems of the same step: a
+  // wrong request says more than a wrong self-report).
+  c.steps.forEach((s, i) => {
+    const o = observed[i];
+    if (!o) return;
+    const want: string[] = [];
+    const got: string[] = [];
+    if (adapter.observes.includes('state') && o.state !== s.state) {
+      want.push(`state ${s.state}`);
+      got.push(`state ${String(o.state)}`);
+    }
+    if (adapter.observes.includes('counters')) {
+      for (const k of ['connections', 'sendStreams', 'recvStreams'] as const) {
+        if (o[k] !== s[k]) {
+          want.push(`${k} ${s[k]}`);
+          got.push(`${k} ${String(o[k])}`);
+        }
+      }
+    }
+    if (want.length > 0) problems.push(at(i + 1, `the adapter to answer ${want.join(', ')}`, `${got.join(', ')}`));
+  });
 
   const ordered = problems.map((p, i) => ({ p, i })).sort((a, b) => a.p.step - b.p.step || a.i - b.i).map((x) => x.p);
   return {

@@ -23,7 +23,7 @@ export function brokenAdapter(name: string, edits: Array<[string, string]>): str
 
 /** An adapter script written as is (for protocol breakers). */
 export function scriptAdapter(name: string, source: string): string {
-  const file = join(dir, `${name}.mjs`);
+  const file = join(dir, `${name}.cjs`);
   writeFileSync(file, source);
   return `"${process.execPath}" "${file}"`;
 }

@@ -3,6 +3,7 @@
 // expected and received requests side by side. A failing case links into the visualizer at its first
 // divergence and offers its replay file (the visualizer's test-vector format, with what the client did).
 import { ROOM_EVENTS, ROOM_STATES } from '../../../machines/domain';
+import { coversOfSteps } from '../../testgen/isolate';
 import { coverageItems } from '../../testgen/items';
 import { encodeFragment } from '../../visualizer/scenario';
 import type { CaseResult, RunResult } from '../types';
@@ -41,18 +42,28 @@ export function replayVector(r: CaseResult): { id: string; description: string; 
 }
 
 function matrix(run: RunResult): string {
-  const byItem = new Map<string, CaseResult[]>();
-  for (const r of run.cases) if (r.status !== 'skipped') for (const i of r.items) byItem.set(i, [...(byItem.get(i) ?? []), r]);
+  // An item passes in a case when a step before the first divergence fires it, fails when the divergent
+  // step does; steps after the divergence say nothing about it.
+  const byItem = new Map<string, Array<{ r: CaseResult; ok: boolean }>>();
+  for (const r of run.cases) {
+    if (r.status === 'skipped') continue;
+    const upTo = r.divergence ? r.divergence.step : Infinity;
+    coversOfSteps(r.steps).forEach((items, i) => {
+      if (i + 1 > upTo) return;
+      for (const id of items) byItem.set(id, [...(byItem.get(id) ?? []), { r, ok: i + 1 < upTo }]);
+    });
+  }
   const events = [...ROOM_EVENTS, '*', 'always'] as const;
   const head = `<tr><th scope="col">state \\ event</th>${events.map((e) => `<th scope="col">${esc(e === '*' ? 'unknown' : e === 'always' ? '(eventless)' : e)}</th>`).join('')}</tr>`;
   const rows = ROOM_STATES.map((state) => {
     const cells = events.map((event) => {
       const items = coverageItems().filter((i) => i.state === state && i.event === event);
       const marks = items.map((i) => {
-        const cs = byItem.get(i.id) ?? [];
-        const failed = cs.filter((c) => c.status === 'failed');
+        const seen = byItem.get(i.id) ?? [];
+        const cs = [...new Set(seen.map((x) => x.r))];
+        const failed = [...new Set(seen.filter((x) => !x.ok).map((x) => x.r))];
         const status = cs.length === 0 ? 'notrun' : failed.length > 0 ? 'failed' : 'passed';
-        const own = cs.find((c) => c.id === `model:${i.id}`) ?? failed[0] ?? cs[0];
+        const own = failed[0] ?? cs.find((c) => c.id === `model:${i.id}`) ?? cs[0];
         const label = `${i.summary}: ${status === 'notrun' ? 'not exercised' : status === 'failed' ? `failed in ${failed.map((c) => c.id).join(', ')}` : `passed in ${cs.length} case${cs.length === 1 ? '' : 's'}`}`;
         const text = `${status === 'notrun' ? '·' : MARK[status]}${i.id.split('|')[2]}`;
         return own ? `<a class="${status}" href="#${anchor(own.id)}" title="${esc(label)}">${text}</a>` : `<span class="${status}" title="${esc(label)}">${text}</span>`;
@@ -61,7 +72,7 @@ function matrix(run: RunResult): string {
     });
     return `<tr><th scope="row">${state}</th>${cells.join('')}</tr>`;
   });
-  return `<table class="matrix" data-testid="matrix"><caption>Per transition (coverage item: state, event, candidate number): ✓ passed in every case that fires it, ✗ failed in one, · not exercised</caption>${head}${rows.join('')}</table>`;
+  return `<table class="matrix" data-testid="matrix"><caption>Per transition (coverage item: state, event, candidate number): ✓ fired without a divergence, ✗ fired at a case's first divergence, · not exercised</caption>${head}${rows.join('')}</table>`;
 }
 
 function caseSection(r: CaseResult, o: HtmlOptions): string {
