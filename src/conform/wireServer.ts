@@ -50,6 +50,8 @@ export interface WireServer {
   shutdown(): Promise<void>;
 }
 
+const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After, WWW-Authenticate' };
+
 const token = () => randomBytes(12).toString('base64url');
 
 export async function startWireServer(): Promise<WireServer> {
@@ -60,6 +62,12 @@ export async function startWireServer(): Promise<WireServer> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = performance.now();
+    // A client in a browser page reports from another origin: its preflight is answered, not recorded.
+    for (const [h, v] of Object.entries(CORS)) res.setHeader(h, v);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' });
+      return void res.end();
+    }
     let body: string;
     try {
       body = await readBody(req);
