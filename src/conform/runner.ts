@@ -1,6 +1,7 @@
 // Runs the cases against an adapter: the kit's server, the adapter lanes (one adapter process per lane,
 // cases spread over the lanes since one adapter runs one session at a time), the quiet-wire waits, the
 // verdicts, and the shrinking of failing random walks.
+import { loadHawk } from '../server/peers';
 import { exploreGraph } from '../testgen/explore';
 import { randomWalks } from '../testgen/select';
 import { modelCases, toConformCase } from './cases/model';
@@ -30,6 +31,8 @@ export interface ConformOptions {
   jobs?: number;
   /** Called as each case ends (progress). */
   onCase?: (r: CaseResult) => void;
+  /** Instead of the selected cases: these (bench and tests run other case sets, e.g. the tour vectors). */
+  casesFor?: (info: AdapterInfo) => ConformCase[];
 }
 
 /** The options or the case list are wrong: exit 2, like a driver failure. */
@@ -71,10 +74,18 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
   }
   let cases: ConformCase[];
   try {
-    cases = selectCases(o, info);
+    cases = o.casesFor ? o.casesFor(info) : selectCases(o, info);
   } catch (err) {
     first.close();
     throw err;
+  }
+  if (cases.some((c) => c.auth === 'hawk' && info.auth.includes('hawk'))) {
+    try {
+      loadHawk();
+    } catch (err) {
+      first.close();
+      throw new ConformUsageError(`the Hawk cases need ${err instanceof Error ? err.message : String(err)} (or leave them out: --cases, --only)`);
+    }
   }
   const server = await startWireServer();
   const lanes: Array<Adapter | undefined> = [first];

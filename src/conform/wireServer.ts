@@ -58,7 +58,12 @@ export async function startWireServer(): Promise<WireServer> {
   const rooms = new Map<string, Room>();
   const nonces = new NonceCache(2 * SKEW_S * 1000);
   const strays: WireServer['strays'] = [];
-  const server: Server = createServer((req, res) => void handle(req, res));
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // A kit failure must not leave the client waiting: answer, and the case shows the request.
+      if (!res.headersSent) json(res, 500, JSON.stringify({ code: 500, errno: 999, error: `conformance kit failure: ${err instanceof Error ? err.message : String(err)}` }));
+    });
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = performance.now();
