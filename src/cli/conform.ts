@@ -13,7 +13,7 @@ const USAGE = [
   '  --cases          ID,ID: only these cases (--list prints the ids)',
   '  --max-count      counter bound of the model cases, 0..10 (default 3: three-party rooms)',
   '  --seed S --walks K --length L   also K seeded random walks of L events; a failing walk is shrunk',
-  '  --timeout-ms     per adapter answer (default 5000)',
+  '  --timeout-ms     per adapter answer (default 5000; the hello at least 10000)',
   '  --fresh-process  start the adapter anew for every case',
   '  --jobs           adapter processes side by side (default 4; one session each)',
   '  --quiet-ms       a step is judged after no request for this long (default 300)',

@@ -8,6 +8,9 @@ import type { AdapterInfo, AuthScheme } from './types';
 
 export const DRIVER_PROTOCOL = 1;
 
+/** The hello waits at least this long, whatever --timeout-ms says: the adapter's interpreter is starting. */
+export const HELLO_MIN_TIMEOUT_MS = 10_000;
+
 /** The run cannot go on: the adapter did not start, broke the protocol, or exited. */
 export class DriverError extends Error {}
 
@@ -79,7 +82,7 @@ export class Adapter {
   }
 
   async hello(): Promise<AdapterInfo> {
-    const a = await this.request({ type: 'hello', protocol: DRIVER_PROTOCOL });
+    const a = await this.request({ type: 'hello', protocol: DRIVER_PROTOCOL }, Math.max(this.timeoutMs, HELLO_MIN_TIMEOUT_MS));
     const sent = JSON.stringify(a);
     if (!a.ok) throw new DriverError(`the adapter refused hello: ${String(a.error ?? sent)}`);
     if (typeof a.name !== 'string') throw new DriverError(`the hello answer needs "name" (a string); the adapter sent ${short(sent)}`);
@@ -92,15 +95,15 @@ export class Adapter {
   }
 
   /** Send one message and wait for its answer. Rejects with DriverError or AdapterTimeout. */
-  request(message: Record<string, unknown>): Promise<Answer> {
+  request(message: Record<string, unknown>, timeoutMs = this.timeoutMs): Promise<Answer> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     const line = JSON.stringify({ id, ...message });
     return new Promise<Answer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new AdapterTimeout(`no answer to ${short(line, 120)} within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+        reject(new AdapterTimeout(`no answer to ${short(line, 120)} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(id, {
         resolve: (a) => (clearTimeout(timer), resolve(a)),
         reject: (e) => (clearTimeout(timer), reject(e)),

@@ -144,6 +144,29 @@ describe('conform: reports', () => {
   });
 });
 
+describe('conform: adapter processes', () => {
+  it('--fresh-process starts the adapter anew for every case', async () => {
+    const log = join(dir, 'hellos.log');
+    const adapter = brokenAdapter('counting', [["case 'hello':", `case 'hello': (await import('node:fs')).appendFileSync(${JSON.stringify(log)}, process.pid + '\\n');`]]);
+    const cases = ['model:init|Session.connectionCreated|0', 'model:init|*|0', 'wire:basic:auth'];
+    const r = await cli('--adapter', adapter, '--cases', cases.join(','), '--fresh-process', ...FAST);
+    expect(r.code).toBe(0);
+    const pids = readFileSync(log, 'utf8').trim().split('\n');
+    // The first answers the run's hello; then one per case.
+    expect(new Set(pids).size).toBe(cases.length + 1);
+  });
+
+  it('an adapter that never answers leave: those cases fail at the leave (--timeout-ms), the run goes on, exit 1', async () => {
+    const adapter = brokenAdapter('stuck-leave', [["case 'leave':", "case 'leave': await new Promise(() => {});"]]);
+    const json = join(dir, 'stuck.json');
+    const r = await cli('--adapter', adapter, '--cases', 'model:init|Session.connectionCreated|0,model:init|*|0', '--timeout-ms', '400', '--json', json, ...FAST);
+    expect(r.code).toBe(1);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { cases: Array<{ status: string; divergence: { event: string; received: string } }> };
+    expect(result.cases.map((c) => c.status)).toEqual(['failed', 'failed']);
+    for (const c of result.cases) expect(c.divergence).toMatchObject({ event: 'leave', received: expect.stringContaining('within 400 ms') });
+  });
+});
+
 describe('conform: random walks', () => {
   it('a failing walk is shrunk to a shortest failing prefix, and that is what is reported', async () => {
     const adapter = brokenAdapter('walk-wrong-settle', [["return state === 'waiting' || state === 'starting' ? 'starting' : 'cleanup';", "return 'starting';"]]);
