@@ -42,6 +42,15 @@ describe('conform: exit 2 when the run cannot be done, saying why', () => {
     expect(w.err).toContain('answered id 99');
   });
 
+  it('--list prints every case id with what it checks, without an adapter', async () => {
+    const r = await cli('--list');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(92);
+    expect(lines).toContain('wire:hawk:503-retry-after  Hawk: 503 with Retry-After: 1 on report 2: it is sent again, not earlier than 1 s later, and report 3 only after it');
+    expect((await cli('--list', '--only', 'wire', '--max-count', '2')).out.trim().split('\n')).toHaveLength(18);
+  });
+
   it('an adapter that does not start, and bad options: exit 2', async () => {
     const r = await cli('--adapter', join(dir, 'no-such-adapter'));
     expect(r.code).toBe(2);

@@ -72,7 +72,7 @@ function matrix(run: RunResult): string {
     });
     return `<tr><th scope="row">${state}</th>${cells.join('')}</tr>`;
   });
-  return `<table class="matrix" data-testid="matrix"><caption>Per transition (coverage item: state, event, candidate number): ✓ fired without a divergence, ✗ fired at a case's first divergence, · not exercised</caption>${head}${rows.join('')}</table>`;
+  return `<div class="scroll"><table class="matrix" data-testid="matrix"><caption>Per transition (coverage item: state, event, candidate number): ✓ fired without a divergence, ✗ fired at a case's first divergence, · not exercised</caption>${head}${rows.join('')}</table></div>`;
 }
 
 function caseSection(r: CaseResult, o: HtmlOptions): string {
@@ -115,7 +115,7 @@ function caseSection(r: CaseResult, o: HtmlOptions): string {
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1rem 2rem;color:#111;background:#fff}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
-caption{text-align:left;font-weight:600;padding:4px 0}.matrix td{text-align:center;white-space:nowrap}
+caption{text-align:left;font-weight:600;padding:4px 0}.matrix td{text-align:center;white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}
 a.passed,span.passed{color:#11652a}a.failed,span.failed{color:#b00020;font-weight:700}.notrun{color:#666}
 details.case{border-left:4px solid #11652a;padding-left:.5rem;margin:.4rem 0}details.case.failed{border-color:#b00020}details.case.skipped{border-color:#888}
 tr.bad td{background:#fde8ea}.divergence{color:#b00020;font-weight:600}code{white-space:pre-wrap;word-break:break-all}pre{white-space:pre-wrap}
