@@ -1,4 +1,5 @@
 // Clients with one realistic bug each fail exactly the cases that bug should fail: nothing else.
+import { ROOM_EVENTS } from '../../machines/domain';
 import { runConformance, selectCases } from '../../src/conform/runner';
 import type { CaseResult, ConformCase } from '../../src/conform/types';
 import { brokenAdapter } from './support';
@@ -24,6 +25,17 @@ const BUGS: Array<{ name: string; edits: Array<[string, string]>; fails: string[
     name: 'a report for a rejected event',
     edits: [['if (!next) return;', 'if (!next) { if (!left && !stopped) { const { connections, sendStreams, recvStreams } = session.counters; queue.push(JSON.stringify({ action: \'status\', event: type, state: session.state, connections, sendStreams, recvStreams })); pumping ??= pump(); } return; }']],
     fails: ids((c) => c.steps.some((s) => !s.accepted)),
+  },
+  {
+    name: 'event names matched case-insensitively',
+    edits: [['function step(session, type) {', 'function step(session, type) {\n  type = Object.keys(COUNTING).find((k) => k.toLowerCase() === String(type).toLowerCase()) ?? type;']],
+    // The protocol 1.1 misspellings that differ only in case, and the lower-case variant of every event.
+    fails: ids((c) => c.steps.some((s) => !s.accepted && !(ROOM_EVENTS as readonly string[]).includes(s.event) && ROOM_EVENTS.some((e) => e.toLowerCase() === s.event.toLowerCase()))),
+  },
+  {
+    name: 'two-party assumption (any connection leaving means back to waiting)',
+    edits: [['if (counters[counter] < 0) return null;', "if (counters[counter] < 0) return null;\n  if (type === 'Session.connectionDestroyed' && counters.connections >= 1) return { state: 'waiting', counters };"]],
+    fails: ids((c) => c.steps.some((s) => s.accepted && s.event === 'Session.connectionDestroyed' && s.connections >= 2)),
   },
   {
     name: 'no retry',
@@ -56,13 +68,14 @@ const BUGS: Array<{ name: string; edits: Array<[string, string]>; fails: string[
 ];
 
 describe('deliberately broken clients fail the cases they should, and only those', () => {
-  // Two at a time (the wait is the wire's, not the CPU's); each bug is its own test, reported by name.
+  // Three at a time (the wait is the wire's, not the CPU's); each bug is its own test, reported by name.
   const runs = new Map<string, Promise<CaseResult[]>>();
   const run = (bug: (typeof BUGS)[number]) => runConformance({ adapter: brokenAdapter(bug.name.replace(/\W+/g, '-'), bug.edits), quietMs: 80, jobs: 4 }).then((r) => r.cases);
   beforeAll(() => {
-    for (let i = 0; i < BUGS.length; i += 2) {
-      const before = i === 0 ? Promise.resolve() : Promise.allSettled([runs.get(BUGS[i - 2].name), runs.get(BUGS[i - 1].name)]);
-      for (const bug of BUGS.slice(i, i + 2)) {
+    const AT_ONCE = 3;
+    for (let i = 0; i < BUGS.length; i += AT_ONCE) {
+      const before = i === 0 ? Promise.resolve() : Promise.allSettled(BUGS.slice(i - AT_ONCE, i).map((b) => runs.get(b.name)));
+      for (const bug of BUGS.slice(i, i + AT_ONCE)) {
         const p = before.then(() => run(bug));
         p.catch(() => {});
         runs.set(bug.name, p);
@@ -77,4 +90,10 @@ describe('deliberately broken clients fail the cases they should, and only those
     expect(cases.filter((c) => c.status === 'skipped')).toEqual([]);
     for (const c of cases.filter((r) => r.status === 'failed')) expect(c.divergence).toBeDefined();
   });
+});
+
+it('the two-party assumption shows only from max count 3 (the default): at 2 no case has a third party leave', () => {
+  const thirdLeaves = (cs: ConformCase[]) => cs.filter((c) => c.steps.some((s) => s.accepted && s.event === 'Session.connectionDestroyed' && s.connections >= 2));
+  expect(thirdLeaves(selectCases({ maxCount: 2 }, info))).toEqual([]);
+  expect(thirdLeaves(all).length).toBeGreaterThan(0);
 });
