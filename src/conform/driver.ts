@@ -115,6 +115,8 @@ export class Adapter {
 
   close(): void {
     this.closing = true;
+    // Whoever still waits for an answer stops waiting (a lane of a run that is ending).
+    this.fail(new DriverError('the adapter was closed by the kit'));
     try {
       this.link.stdin.end();
     } catch {

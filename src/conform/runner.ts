@@ -90,6 +90,7 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
   const server = await startWireServer();
   const lanes: Array<Adapter | undefined> = [first];
   const results = new Map<string, CaseResult>();
+  const queue = [...cases];
   try {
     const ready = async (lane: number): Promise<Adapter> => {
       let a = lanes[lane];
@@ -117,7 +118,6 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
       }
       return r.result;
     };
-    const queue = [...cases];
     const jobs = Math.max(1, Math.min(o.jobs ?? DEFAULT_JOBS, queue.length || 1));
     await Promise.all(
       Array.from({ length: jobs }, async (_, lane) => {
@@ -130,6 +130,8 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
       }),
     );
   } finally {
+    // When one lane stops the run, the others take no further case.
+    queue.length = 0;
     for (const a of lanes) a?.close();
     await server.shutdown();
   }

@@ -42,6 +42,20 @@ describe('conform: exit 2 when the run cannot be done, saying why', () => {
     expect(w.err).toContain('answered id 99');
   });
 
+  it('an adapter that exits in the middle of a run: exit 2 naming the exit, and no adapter is started after it', async () => {
+    const log = join(dir, 'crash-starts.log');
+    const adapter = brokenAdapter('crash', [
+      ["case 'hello':", `case 'hello': (await import('node:fs')).appendFileSync(${JSON.stringify(log)}, 'x');`],
+      ["case 'leave':", "case 'leave': if (client.session.counters.connections > 1) process.exit(3);"],
+    ]);
+    const r = await cli('--adapter', adapter, '--only', 'model', ...FAST);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('the adapter exited with code 3');
+    const started = readFileSync(log, 'utf8').length;
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(readFileSync(log, 'utf8').length).toBe(started);
+  });
+
   it('--list prints every case id with what it checks, without an adapter', async () => {
     const r = await cli('--list');
     expect(r.code).toBe(0);
