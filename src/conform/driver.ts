@@ -30,8 +30,14 @@ export interface AdapterLink {
   exited: Promise<string>;
 }
 
+/** After its stdin closes, an adapter gets this long to end by itself (a browser adapter closes its browser). */
+export const EXIT_GRACE_MS = 3000;
+
 export function spawnAdapter(command: string): AdapterLink {
-  const child: ChildProcess = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: the shell and whatever it starts are killed together if they outstay the grace.
+  const child: ChildProcess = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let gone = false;
+  child.once('exit', () => (gone = true));
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(`could not start: ${err.message}`));
     child.once('exit', (code, signal) => resolve(signal ? `was killed by ${signal}` : `exited with code ${String(code)}`));
@@ -44,7 +50,16 @@ export function spawnAdapter(command: string): AdapterLink {
     stderr: child.stderr!,
     describe: command,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (gone || child.pid === undefined) return;
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, EXIT_GRACE_MS);
+      timer.unref();
+      child.once('exit', () => clearTimeout(timer));
     },
     exited,
   };
@@ -113,6 +128,7 @@ export class Adapter {
     });
   }
 
+  /** Ends the adapter's stdin; it is killed if it has not ended within EXIT_GRACE_MS. */
   close(): void {
     this.closing = true;
     // Whoever still waits for an answer stops waiting (a lane of a run that is ending).
