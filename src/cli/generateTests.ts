@@ -8,11 +8,13 @@ import { UsageError, parseArgs } from './args';
 import type { Command } from './command';
 
 const USAGE = [
-  'loop-room-state generate-tests [--coverage states|transitions] [--max-count N] [--seed S [--walks K] [--length L]]',
+  'loop-room-state generate-tests [--coverage states|transitions] [--max-count N] [--isolate | --seed S [--walks K] [--length L]]',
   '                               [--format json|jest] [--out FILE] [--report [FILE]] [--import-from MODULE]',
   '',
   '  --coverage     what the tour covers: every transition candidate and rejection (default) or every state',
   '  --max-count    counter bound of the exploration, 0..10 (default 2; 3 reaches three-party rooms)',
+  '  --isolate      one short case per coverage item (shortest prefix + the item), each step listing the',
+  '                 items it covers: for black-box runners that stop a case at its first mismatch',
   '  --seed         seeded random walks for soak use instead of the tour (same seed, same walks)',
   '  --walks        random walks: how many (default 10)',
   '  --length       random walks: events per walk (default 40)',
@@ -32,13 +34,13 @@ export const generateTests: Command = {
     const args = argv.map((a, i) => (a === '--report' && (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) ? '--report=-' : a));
     const { flags } = parseArgs(args, {
       coverage: 'value', 'max-count': 'value', seed: 'value', walks: 'value', length: 'value',
-      format: 'value', out: 'value', report: 'value', 'import-from': 'value',
+      format: 'value', out: 'value', report: 'value', 'import-from': 'value', isolate: 'switch',
     });
     const format = flags.format ?? 'json';
     if (format !== 'json' && format !== 'jest') throw new UsageError(`--format must be json or jest, got '${String(format)}'`);
     const coverage = flags.coverage ?? 'transitions';
     if (coverage !== 'states' && coverage !== 'transitions') throw new UsageError(`--coverage must be states or transitions, got '${String(coverage)}'`);
-    const options: GenerateOptions = { coverage, maxCount: intFlag(flags, 'max-count', 2) };
+    const options: GenerateOptions = { coverage, maxCount: intFlag(flags, 'max-count', 2), ...(flags.isolate ? { isolate: true } : {}) };
     if (flags.seed !== undefined) {
       options.seed = intFlag(flags, 'seed', 0);
       options.walks = intFlag(flags, 'walks', 10);
@@ -54,8 +56,8 @@ export const generateTests: Command = {
       if (err instanceof RangeError) throw new UsageError(asFlags(err.message));
       throw err;
     }
-    const shown = ['coverage', 'max-count', 'seed', 'walks', 'length', 'format'].filter((k) => flags[k] !== undefined);
-    const command = ['loop-room-state generate-tests', ...shown.map((k) => `--${k} ${String(flags[k])}`)].join(' ');
+    const shown = ['coverage', 'max-count', 'isolate', 'seed', 'walks', 'length', 'format'].filter((k) => flags[k] !== undefined);
+    const command = ['loop-room-state generate-tests', ...shown.map((k) => (flags[k] === true ? `--${k}` : `--${k} ${String(flags[k])}`))].join(' ');
     const text =
       format === 'jest'
         ? renderJestFile(cases, { command, ...(typeof flags['import-from'] === 'string' ? { importFrom: flags['import-from'] } : {}) })
@@ -72,10 +74,10 @@ export const generateTests: Command = {
 };
 
 // The library names its options (maxCount); the command line knows them as flags (--max-count).
-const FLAG_OF: Record<string, string> = { maxCount: '--max-count', walkLength: '--length', walks: '--walks', seed: '--seed', coverage: '--coverage' };
+const FLAG_OF: Record<string, string> = { maxCount: '--max-count', walkLength: '--length', walks: '--walks', seed: '--seed', coverage: '--coverage', isolate: '--isolate' };
 
 export function asFlags(message: string): string {
-  return message.replace(/\b(maxCount|walkLength|walks|seed|coverage)\b/g, (name) => FLAG_OF[name]);
+  return message.replace(/\b(maxCount|walkLength|walks|seed|coverage|isolate)\b/g, (name) => FLAG_OF[name]);
 }
 
 function intFlag(flags: Record<string, string | true>, name: string, fallback: number): number {

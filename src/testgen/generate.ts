@@ -1,4 +1,6 @@
 import { DEFAULT_MAX_COUNT, checkMaxCount, exploreGraph } from './explore';
+import { coversOfSteps, isolatedPaths } from './isolate';
+import { coverageItems } from './items';
 import { candidateTargets, coverageTour, randomWalks, stateTargets } from './select';
 import { stateTrail, toTestCase } from './vectors';
 import type { GenerateOptions, TestCase } from './types';
@@ -15,12 +17,24 @@ export function generateTestCases(options: GenerateOptions = {}): TestCase[] {
   const maxCount = checkMaxCount(options.maxCount ?? DEFAULT_MAX_COUNT);
   const graph = exploreGraph(maxCount);
   if (options.seed !== undefined) {
+    if (options.isolate) throw new RangeError('isolate and seed are two kinds of cases: give one of them');
     const seed = checkInteger('seed', options.seed, -(2 ** 31), 2 ** 32 - 1);
     const walks = checkInteger('walks', options.walks ?? 10, 1, 10_000);
     const length = checkInteger('walkLength', options.walkLength ?? 40, 1, 100_000);
     return randomWalks(graph, seed, walks, length).map((events, i) => {
       const c = toTestCase(`walk-${seed}-${pad(i + 1, walks)}`, '', events);
       c.description = `Random walk ${i + 1} of ${walks} (seed ${seed}, max count ${maxCount}): ${eventCount(c)} ${through(c)}`;
+      return c;
+    });
+  }
+  if (options.isolate) {
+    if (coverage !== 'transitions') throw new RangeError("isolate works on coverage 'transitions' (one case per transition candidate or rejection)");
+    const summaries = new Map(coverageItems().map((i) => [i.id, i.summary]));
+    const isolated = isolatedPaths(graph);
+    return isolated.map(({ item, events }, i) => {
+      const c = toTestCase(`item-${pad(i + 1, isolated.length)}`, '', events);
+      c.description = `Item ${item}: ${summaries.get(item) ?? item} (max count ${maxCount}): ${eventCount(c)}, the last one the item's`;
+      coversOfSteps(c.steps).forEach((covers, k) => (c.steps[k].covers = covers));
       return c;
     });
   }

@@ -9,6 +9,8 @@ export interface TestStep {
   connections: number;
   sendStreams: number;
   recvStreams: number;
+  /** Isolated cases only: the coverage items this step fires (its event's candidate, then any settling). */
+  covers?: string[];
 }
 
 /** One test case: a sequence of events from `init` with zero counters. */
@@ -31,4 +33,6 @@ export interface GenerateOptions {
   walks?: number;
   /** Random walks: events per walk (default 40). */
   walkLength?: number;
+  /** One short case per coverage item (shortest prefix + the item's event), each step naming what it covers. */
+  isolate?: boolean;
 }
