@@ -175,7 +175,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       if (cors(req, res) && method === 'OPTIONS' && path.startsWith(`${base}/`)) {
         // A preflight from an allowed origin: the methods and headers a client sends.
         res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key');
         res.setHeader('Access-Control-Max-Age', '600');
         return send(res, none, { status: 204 }, 'other');
       }
@@ -253,7 +253,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       const o = jsonObject(req.headers['content-type'], body);
       const a = o.action;
       action = a === 'join' || a === 'refresh' || a === 'status' || a === 'leave' ? a : 'other';
-      const { answer } = await rooms.roomAction(caller, room, o);
+      const { answer } = await rooms.roomAction(caller, room, o, req.headers['idempotency-key']);
       return send(res, caller, answer, action);
     } catch (err) {
       fail(res, caller, err, action);

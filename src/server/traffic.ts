@@ -12,14 +12,14 @@ import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type SessionReports,
 import { ApiError, errors } from './errors';
 import { exportShape } from './reportShape';
 import { TRAFFIC_SESSION_PATH } from './routes';
-import { StoreUnavailableError, type Figures, type Store } from './store';
+import { StoreUnavailableError, type Figures, type Stats } from './store';
 
 /** How often the stream reads the store while someone listens. */
 export const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 
 export interface TrafficRequest {
-  store: Store;
+  store: Figures;
   req: IncomingMessage;
   res: ServerResponse;
   /** The path after the base path: '/traffic', '/traffic/stream', '/traffic/sessions/<id>'. */
@@ -30,24 +30,14 @@ export interface TrafficRequest {
   now?: () => number;
 }
 
-/** The figures of one window, read from the store now. */
-export async function trafficSnapshot(store: Store, window: TrafficWindow, now = Date.now(), cache?: MediaCache): Promise<TrafficSnapshot> {
+/** The figures of one window, read from the store's rollups now (their cost: the window's minutes, not its reports). */
+export async function trafficSnapshot(store: Figures, window: TrafficWindow, now = Date.now()): Promise<TrafficSnapshot> {
   const span = WINDOW_MS[window];
   const since = span === undefined ? undefined : now - span;
-  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData(TRAFFIC_MEDIA_BUCKETS)]);
+  // metricsData([]): the sessions open now by state, without a histogram (the window's comes with the stats).
+  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData([])]);
   const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
   for (const o of metrics.openSessions) if (o.state in open) open[o.state] += o.count;
-  let cumulative: number[];
-  let total: number;
-  if (since === undefined) {
-    cumulative = metrics.timeToMedia.buckets.map((b) => b.count);
-    total = metrics.timeToMedia.count;
-  } else {
-    const media = await windowTimesToMedia(store, since, now, cache);
-    cumulative = TRAFFIC_MEDIA_BUCKETS.map((le) => media.filter((x) => x <= le).length);
-    total = media.length;
-  }
-  const histogram = [...TRAFFIC_MEDIA_BUCKETS.map((le, i) => ({ le, count: cumulative[i] - (i > 0 ? cumulative[i - 1] : 0) })), { le: null, count: total - (cumulative[cumulative.length - 1] ?? 0) }];
   return {
     window,
     at: new Date(now).toISOString(),
@@ -57,40 +47,17 @@ export async function trafficSnapshot(store: Store, window: TrafficWindow, now =
     open,
     transitions: stats.transitions,
     ended: stats.ended,
-    timeToMedia: { ...stats.timeToMedia, histogram },
+    timeToMedia: { count: stats.timeToMedia.count, p50: stats.timeToMedia.p50, p90: stats.timeToMedia.p90, p99: stats.timeToMedia.p99, percentiles: stats.timeToMedia.percentiles, histogram: coarser(stats.timeToMedia.buckets) },
     nonConformance: stats.nonConformance.map((n) => ({ ...n, expected: n.expected ? { ...n.expected } : null, reported: { ...n.reported } })),
   };
 }
 
-/** What a stream remembers between reads of a window: each session's time to media never changes once known. */
-export interface MediaCache {
-  /** Reports received from this time on are still to be read. */
-  readFrom?: number;
-  bySession: Map<string, { joinedAt: number; seconds: number }>;
-}
-
-/** Reports may be stamped a little before they are committed (group commit): each read goes back this far. */
-const OVERLAP_MS = 5_000;
-
-/**
- * Join to first sendrecv (seconds) of the sessions joined at or after `since`, as /v1/stats counts them. The store
- * has no query for it, so it is read from the window's reports and their sessions; with a cache (the stream's),
- * only the reports since the last read are read again.
- */
-async function windowTimesToMedia(store: Store, since: number, now: number, cache: MediaCache = { bySession: new Map() }): Promise<number[]> {
-  const from = cache.readFrom === undefined ? since : Math.max(since, cache.readFrom - OVERLAP_MS);
-  const reached = new Set<string>();
-  for await (const r of store.exportReports({ since: from })) if (r.fields.state === 'sendrecv' && !cache.bySession.has(r.session)) reached.add(r.session);
-  for (const id of reached) {
-    const s = await store.getSession(id);
-    const media = s?.firstReached.sendrecv;
-    if (s && media !== undefined) cache.bySession.set(id, { joinedAt: s.joinedAt, seconds: (media - s.joinedAt) / 1000 });
-  }
-  cache.readFrom = now;
-  const out: number[] = [];
-  for (const [id, m] of cache.bySession) {
-    if (m.joinedAt < since) cache.bySession.delete(id); // the window only moves on
-    else out.push(m.seconds);
+/** The store's time-to-media buckets added up into the traffic view's (each of its bounds is one of the store's). */
+function coarser(buckets: Stats['timeToMedia']['buckets']): TrafficSnapshot['timeToMedia']['histogram'] {
+  const out = [...TRAFFIC_MEDIA_BUCKETS.map((le) => ({ le: le as number | null, count: 0 })), { le: null, count: 0 }];
+  for (const b of buckets) {
+    const i = b.le === null ? -1 : TRAFFIC_MEDIA_BUCKETS.findIndex((le) => b.le! <= le);
+    out[i < 0 ? out.length - 1 : i].count += b.count;
   }
   return out;
 }
@@ -197,7 +164,6 @@ interface Poller {
   lastFigures?: string;
   /** The poll loop runs (a read in flight or the next one scheduled). */
   running: boolean;
-  media: MediaCache;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -211,7 +177,7 @@ function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, s
   let byWindow = pollers.get(t.store);
   if (!byWindow) pollers.set(t.store, (byWindow = new Map()));
   let poller = byWindow.get(window);
-  if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false, media: { bySession: new Map() } }));
+  if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false }));
   const p = poller;
   const listener: Listener = { send: (text) => res.write(text) };
   p.listeners.add(listener);
@@ -238,9 +204,9 @@ function stream(t: TrafficRequest, window: TrafficWindow, cors: Record<string, s
   }
 }
 
-function poll(store: Store, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
+function poll(store: Figures, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
   const started = Date.now();
-  trafficSnapshot(store, window, now(), p.media)
+  trafficSnapshot(store, window, now())
     .then((snap) => {
       const { at: _at, since: _since, ...figures } = snap;
       const text = `event: traffic\ndata: ${JSON.stringify(snap)}\n\n`;

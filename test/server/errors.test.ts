@@ -276,7 +276,7 @@ describe.each(STORES)('CORS (%s)', (_name, factory) => {
       const pre = await raw(`${server.serverUrl}/rooms/AAAAAAAAAAA`, { method: 'OPTIONS', headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST' } });
       expect(pre.status).toBe(204);
       expect(pre.headers.get('Access-Control-Allow-Origin')).toBe('http://app.example');
-      expect(pre.headers.get('Access-Control-Allow-Headers')).toBe('Authorization, Content-Type');
+      expect(pre.headers.get('Access-Control-Allow-Headers')).toBe('Authorization, Content-Type, Idempotency-Key');
       const reg = await raw(`${server.serverUrl}/registration`, { method: 'POST', headers: { Origin: 'http://app.example' } });
       expect(reg.headers.get('Access-Control-Expose-Headers')).toContain('Hawk-Session-Token');
       const error = await raw(`${server.serverUrl}/rooms/AAAAAAAAAAA`, { method: 'POST', headers: { Origin: 'http://app.example' } });

@@ -13,7 +13,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { metricsFromRows, sessionReplay, statsFromRows } from '../common/figures';
+import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
+import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
 import {
   StoreUnavailableError,
@@ -25,7 +26,9 @@ import {
   type MetricsData,
   type Migration,
   type RoomRecord,
+  type SeenKey,
   type SessionDecision,
+  type UpdateOptions,
   type SessionRecord,
   type SessionReplay,
   type Stats,
@@ -41,6 +44,7 @@ import { transaction, type TransactionOptions } from './transaction';
 import * as figures from './sql/figures';
 import * as hawk from './sql/hawk';
 import * as reports from './sql/reports';
+import * as rollups from './sql/rollups';
 import * as rooms from './sql/rooms';
 import * as sessions from './sql/sessions';
 
@@ -166,7 +170,9 @@ export class PostgresStore implements Store {
     await this.transaction('delete room', async (c) => {
       if (!(await rooms.selectRoomForUpdate(c, token))) return;
       await rooms.markRoomDeleted(c, token, at);
-      await sessions.endRoomSessions(c, token, at);
+      const delta = new RollupDelta();
+      for (const e of await sessions.endRoomSessions(c, token, at)) delta.ended({ ...e, reason: 'deleted' });
+      await rollups.addRollups(c, delta.rows(), this.shard);
     });
   }
 
@@ -194,20 +200,32 @@ export class PostgresStore implements Store {
       if (!current) return undefined;
       const decision = decide({ room: current, open: await sessions.selectOpenSessionsForUpdate(c, room) });
       if (decision.kind === 'refuse') return decision.value;
-      for (const end of [...decision.end].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await sessions.endSession(c, end.id, end.reason, end.at);
+      const delta = new RollupDelta();
+      for (const end of [...decision.end].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        const ended = await sessions.endSession(c, end.id, end.reason, end.at);
+        if (ended) delta.ended({ ...ended, reason: end.reason });
+      }
       await sessions.insertSession(c, decision.create);
+      delta.session(undefined, decision.create);
+      await rollups.addRollups(c, delta.rows(), this.shard);
       return decision.value;
     });
   }
 
-  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
+  updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batches.add(id, decide);
+    return this.batches.add(id, decide, options.idempotencyKey);
   }
 
   async expireSessions(now: number): Promise<number> {
     // Ended at their expiry, not at the sweep, as the SQLite store does.
-    return this.transaction('expire sessions', async (c) => (await sessions.expireSessions(c, now)).length);
+    return this.transaction('expire sessions', async (c) => {
+      const ended = await sessions.expireSessions(c, now);
+      const delta = new RollupDelta();
+      for (const e of ended) delta.ended({ ...e, reason: 'expired' });
+      await rollups.addRollups(c, delta.rows(), this.shard);
+      return ended.length;
+    });
   }
 
   async retain(before: number): Promise<{ reports: number; sessions: number }> {
@@ -244,11 +262,17 @@ export class PostgresStore implements Store {
   }
 
   stats(query: StatsQuery): Promise<Stats> {
-    return this.read('stats', async (q) => statsFromRows(query, await figures.statsRows(q, query)));
+    return this.read('stats', async (q) => {
+      const [sums, open] = await Promise.all([rollups.rollupSums(q, bucketRange(query.since, query.until)), figures.openSessionsByState(q)]);
+      return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0));
+    });
   }
 
   metricsData(buckets: readonly number[]): Promise<MetricsData> {
-    return this.read('metrics', async (q) => metricsFromRows(buckets, await figures.metricsRows(q)));
+    return this.read('metrics', async (q) => {
+      const [totals, allTime, open] = await Promise.all([figures.reportTotals(q), rollups.rollupSums(q, { all: true }), figures.openSessionsByState(q)]);
+      return metricsFromTotals(buckets, totals, allTime, open);
+    });
   }
 
   // --- machinery ---

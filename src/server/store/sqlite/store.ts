@@ -2,7 +2,8 @@
 // commit (groupCommit.ts); reads run on the connection at once. The SQL is in sql/, one file per table group.
 import { loadBetterSqlite3 } from '../../peers';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { metricsFromRows, sessionReplay, statsFromRows } from '../common/figures';
+import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
+import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
 import {
@@ -15,7 +16,9 @@ import {
   type MetricsData,
   type Migration,
   type RoomRecord,
+  type SeenKey,
   type SessionDecision,
+  type UpdateOptions,
   type SessionRecord,
   type SessionReplay,
   type Stats,
@@ -31,6 +34,7 @@ import { statementCache, type Db, type Sql } from './statements';
 import * as figures from './sql/figures';
 import * as hawk from './sql/hawk';
 import * as reports from './sql/reports';
+import * as rollups from './sql/rollups';
 import * as rooms from './sql/rooms';
 import * as sessions from './sql/sessions';
 
@@ -51,10 +55,18 @@ export class SqliteStore implements Store {
   private readonly statements = statementCache(() => this.conn());
   private readonly sql: Sql = this.statements.sql;
   private readonly group: GroupCommit;
+  /** What the calls of the group transaction in progress add to the rollups: written once, just before its commit. */
+  private readonly rolled = new RollupDelta();
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.log = options.log ?? (() => {});
-    this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes);
+    this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes, () => {
+      try {
+        rollups.addRollups(this.sql, this.rolled.rows());
+      } finally {
+        this.rolled.clear();
+      }
+    });
   }
 
   async open(): Promise<void> {
@@ -121,43 +133,54 @@ export class SqliteStore implements Store {
   }
 
   deleteRoom(token: string, at: number): Promise<void> {
-    return this.write(() => {
+    return this.write((delta) => {
       rooms.markRoomDeleted(this.sql, token, at);
-      sessions.endRoomSessions(this.sql, token, at);
+      for (const e of sessions.endRoomSessions(this.sql, token, at)) delta.ended({ ...e, reason: 'deleted' });
     });
   }
 
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
-    return this.write(() => {
+    return this.write((delta) => {
       const current = rooms.selectRoomForUpdate(this.sql, room);
       if (!current) return undefined;
-      const d = decide({ room: current, open: sessions.selectOpenSessions(this.sql, room) });
+      const d = decide({ room: current, open: sessions.selectOpenSessionsForUpdate(this.sql, room) });
       if (d.kind === 'refuse') return d.value;
-      for (const e of d.end) sessions.endSession(this.sql, e.id, e.reason, e.at);
+      for (const e of d.end) {
+        const ended = sessions.endSession(this.sql, e.id, e.reason, e.at);
+        if (ended) delta.ended({ ...ended, reason: e.reason });
+      }
       sessions.insertSession(this.sql, d.create);
+      delta.session(undefined, d.create);
       return d.value;
     });
   }
 
-  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
-    return this.write(() => {
+  updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
+    const key = options.idempotencyKey;
+    return this.write((delta) => {
       const [session] = sessions.selectSessionsForUpdate(this.sql, [id]);
       if (!session) return undefined;
-      const d = decide(session);
+      const d = decide(session, { repeated: key !== undefined && reports.reportKeySeen(this.sql, id, key) });
       if (d.kind === 'refuse') return d.value;
       const next: SessionRecord = { ...session, ...d.changes };
       if (d.report) {
         next.reportCount = session.reportCount + 1;
-        reports.insertReport(this.sql, session, next.reportCount, d.report);
+        reports.insertReport(this.sql, session, next.reportCount, d.report, key);
         reports.addReportTotals(this.sql, d.report.labels);
+        delta.report(session, d.report);
       }
       sessions.updateSessionRow(this.sql, next);
+      delta.session(session, next);
       return d.value;
     });
   }
 
   expireSessions(now: number): Promise<number> {
-    return this.write(() => sessions.expireSessions(this.sql, now).length);
+    return this.write((delta) => {
+      const ended = sessions.expireSessions(this.sql, now);
+      for (const e of ended) delta.ended({ ...e, reason: 'expired' });
+      return ended.length;
+    });
   }
 
   retain(before: number): Promise<{ reports: number; sessions: number }> {
@@ -217,11 +240,16 @@ export class SqliteStore implements Store {
   }
 
   stats(q: StatsQuery): Promise<Stats> {
-    return this.read(() => statsFromRows(q, figures.statsRows(this.sql, q)));
+    return this.read(() => {
+      const open = figures.openSessionsByState(this.sql).reduce((n, o) => n + o.count, 0);
+      return statsFromRollups(q, rollups.rollupSums(this.sql, bucketRange(q.since, q.until)), open);
+    });
   }
 
   metricsData(buckets: readonly number[]): Promise<MetricsData> {
-    return this.read(() => metricsFromRows(buckets, figures.metricsRows(this.sql)));
+    return this.read(() =>
+      metricsFromTotals(buckets, figures.reportTotals(this.sql), rollups.rollupSums(this.sql, { all: true }), figures.openSessionsByState(this.sql)),
+    );
   }
 
   // ---- machinery ----------------------------------------------------------------------------------
@@ -255,7 +283,13 @@ export class SqliteStore implements Store {
     }
   }
 
-  private write<T>(run: () => T): Promise<T> {
-    return this.group.write(run);
+  /** A call in the next group transaction; what it adds to the rollups counts once its savepoint is released. */
+  private write<T>(run: (delta: RollupDelta) => T): Promise<T> {
+    return this.group.write(() => {
+      const delta = new RollupDelta();
+      const value = run(delta);
+      this.rolled.merge(delta);
+      return value;
+    });
   }
 }
