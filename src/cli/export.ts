@@ -1,5 +1,5 @@
 import { UsageError, parseArgs } from './args';
-import type { Command } from './command';
+import type { Command, CommandIO } from './command';
 
 export const exportReports: Command = {
   name: 'export',
@@ -27,16 +27,12 @@ export const exportReports: Command = {
     const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined });
     const { existsSync } = await import('node:fs');
     if (flags.store === undefined && !existsSync(typeof flags.db === 'string' ? flags.db : './loop-room-state.db')) throw new Error('no such database file (pass --db PATH)');
-    // `export | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
-    let closed = false;
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') closed = true;
-    });
-    await chosen.store.open();
+    const write = lineWriter(io);
+    // Read only: export never migrates or writes the store (an older schema is read as it is, a newer one refused).
     try {
+      await chosen.store.openReadOnly();
       for await (const r of chosen.store.exportReports({ ...(room ? { room } : {}), ...(since !== undefined ? { since } : {}) })) {
-        if (closed) break;
-        io.out(JSON.stringify(exportShape(r)));
+        if (!(await write(JSON.stringify(exportShape(r))))) break;
       }
     } finally {
       await chosen.store.close();
@@ -44,3 +40,34 @@ export const exportReports: Command = {
     return 0;
   },
 };
+
+/**
+ * Writes one line; resolves false once the reader went away (`export | head` closes the pipe early: stop quietly).
+ * On a stream it waits while the reader is behind (back-pressure), so memory stays flat however slow the reader.
+ */
+function lineWriter(io: CommandIO): (line: string) => Promise<boolean> {
+  const out = io.stdout;
+  if (!out) {
+    return async (line) => {
+      io.out(line);
+      return true;
+    };
+  }
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    closed = true;
+    wake?.();
+  };
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') stop();
+  });
+  out.on('close', stop);
+  out.on('drain', () => wake?.());
+  return async (line) => {
+    if (closed) return false;
+    if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    return !closed;
+  };
+}

@@ -218,6 +218,12 @@ export interface MetricsData {
 export interface RoomStore {
   /** Apply pending migrations; open connections. */
   open(): Promise<void>;
+  /**
+   * Open to read only (export): nothing is migrated or written. A database at an older schema version is read as it
+   * is (the reports' columns are version 1's); a newer one, or one that is not a loop-room-state database, is refused
+   * with a message saying so.
+   */
+  openReadOnly(): Promise<void>;
   close(): Promise<void>;
   /** Schema version now in effect. */
   schemaVersion(): Promise<number>;

@@ -15,7 +15,7 @@ import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
 import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
-import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
+import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -109,6 +109,19 @@ export class PostgresStore implements Store {
         this.log(appliedLine('postgres', m));
       }
     });
+  }
+
+  async openReadOnly(): Promise<void> {
+    if (!this.pool) {
+      this.pool = createPool(loadPg(), this.url, this.log);
+      // Every transaction of these connections is read-only: PostgreSQL refuses a write should one slip in.
+      this.pool.on('connect', (c) => void c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY').catch(() => {}));
+    }
+    const version = await this.read('open', async (q) => {
+      const table = (await q.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")).rows[0].present as boolean;
+      return table ? Number((await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v) : undefined;
+    });
+    readableVersion(version, this.migrations, `the database ${this.location}`);
   }
 
   async close(): Promise<void> {

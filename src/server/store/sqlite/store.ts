@@ -4,7 +4,7 @@ import { loadBetterSqlite3 } from '../../peers';
 import { CommitTimes, Throttle } from '../common/commitTimes';
 import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
-import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
+import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
 import {
   StoreUnavailableError,
@@ -79,6 +79,20 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       this.migrate(this.options.migrations ?? SQLITE_MIGRATIONS);
     } catch (err) {
+      throw classify(this.log, 'open', err);
+    }
+  }
+
+  async openReadOnly(): Promise<void> {
+    const Database = loadBetterSqlite3();
+    const where = `the database ${this.options.path}`;
+    try {
+      // readonly: SQLite itself refuses every write (no journal mode change, no migration, nothing).
+      this.db = new Database(this.options.path, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeoutMs ?? 200 });
+      const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+      readableVersion(table ? Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v) : undefined, this.options.migrations ?? SQLITE_MIGRATIONS, where);
+    } catch (err) {
+      await this.close();
       throw classify(this.log, 'open', err);
     }
   }
