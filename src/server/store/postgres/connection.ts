@@ -20,10 +20,12 @@ export interface PoolSettings {
   poolSize: number;
   /** Milliseconds to wait for a connection (default 5000) before the store counts as unavailable. */
   connectTimeoutMs: number;
+  /** Longest a read of figures may run (statement_timeout of their connections); then the store counts as unavailable. */
+  readTimeoutMs: number;
 }
 
 /**
- * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N`) and are taken out
+ * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N&read_timeout_ms=N`) and are taken out
  * before node-postgres sees the rest; everything else (sslmode, application_name...) is node-postgres's.
  */
 export function parseStoreUrl(url: string): { connectionString: string; settings: PoolSettings } {
@@ -39,7 +41,8 @@ export function parseStoreUrl(url: string): { connectionString: string; settings
   };
   const poolSize = int('pool_size', 10, 1, 1000);
   const connectTimeoutMs = int('connect_timeout_ms', 5000, 100, 600_000);
-  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs } };
+  const readTimeoutMs = int('read_timeout_ms', 5000, 10, 600_000);
+  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs, readTimeoutMs } };
 }
 
 /** A URL fit for a message: no password, no query. */
@@ -52,15 +55,19 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** A pool of `size` connections (default: the URL's pool_size). */
-export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number): Pool {
+/**
+ * A pool of `size` connections (default: the URL's pool_size). `reads`: a pool for figures, whose statements stop
+ * at the URL's read_timeout_ms (PostgreSQL cancels them) and whose callers wait no longer than that for a connection.
+ */
+export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number, reads = false): Pool {
   const { connectionString, settings } = parseStoreUrl(url);
   // int8 (BIGINT, count(*)) as a number: epoch milliseconds and counts stay far below 2^53.
   const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
   const config: PoolConfig = {
     connectionString,
     max: size ?? settings.poolSize,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
+    connectionTimeoutMillis: reads ? Math.min(settings.connectTimeoutMs, settings.readTimeoutMs) : settings.connectTimeoutMs,
+    ...(reads ? { statement_timeout: settings.readTimeoutMs } : {}),
     idleTimeoutMillis: 30_000,
     types,
   };

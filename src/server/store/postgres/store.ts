@@ -15,6 +15,7 @@ import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
 import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
+import { SingleFlight } from '../common/singleFlight';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import {
   StoreUnavailableError,
@@ -51,6 +52,8 @@ import * as sessions from './sql/sessions';
 /** Key of the advisory lock that makes concurrent `open()`s apply migrations one at a time. */
 const MIGRATION_LOCK = 7_311_200_011;
 const TOTAL_SHARDS = 64;
+/** Connections for reads of figures: few, so that a slow scrape cannot take the pool's. */
+const FIGURE_CONNECTIONS = 2;
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Migrations to apply (default: the store's own); tests pass more to check upgrades. */
@@ -64,6 +67,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 export class PostgresStore implements Store {
   private pool: Pool | undefined;
   private batchPool: Pool | undefined;
+  /** Figures (stats, metrics, traffic, a session's reports) read on connections of their own, with a statement timeout. */
+  private figuresPool: Pool | undefined;
+  private readonly flights = new SingleFlight();
   private readonly log: (line: string) => void;
   private readonly migrations: readonly Migration[];
   /** This process's base running-total shard (spread so concurrent commits do not queue on one hot row). */
@@ -98,6 +104,8 @@ export class PostgresStore implements Store {
       // The report batches get a connection of their own: behind a queue of reads they would wait, and
       // every report waiting on them with them.
       this.batchPool = createPool(pg, this.url, this.log, MAX_IN_FLIGHT);
+      // Reads of figures never take the connections requests need, and stop at read_timeout_ms (503 Retry-After).
+      this.figuresPool = createPool(pg, this.url, this.log, FIGURE_CONNECTIONS, true);
     }
     await this.transaction('migrate', async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -127,8 +135,8 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     this.closed = true;
     await this.batches.idle();
-    const pools = [this.pool, this.batchPool];
-    this.pool = this.batchPool = undefined;
+    const pools = [this.pool, this.batchPool, this.figuresPool];
+    this.pool = this.batchPool = this.figuresPool = undefined;
     for (const pool of pools) await pool?.end();
   }
 
@@ -255,7 +263,7 @@ export class PostgresStore implements Store {
   // --- figures ---
 
   sessionReports(id: string): Promise<StoredReport[]> {
-    return this.read('session reports', (q) => reports.selectSessionReports(q, id));
+    return this.figure('session reports', (q) => reports.selectSessionReports(q, id));
   }
 
   sessionReplay(id: string): Promise<SessionReplay | undefined> {
@@ -274,18 +282,28 @@ export class PostgresStore implements Store {
     }
   }
 
-  stats(query: StatsQuery): Promise<Stats> {
-    return this.read('stats', async (q) => {
-      const [sums, open] = await Promise.all([rollups.rollupSums(q, bucketRange(query.since, query.until)), figures.openSessionsByState(q)]);
-      return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0));
-    });
+  async stats(query: StatsQuery): Promise<Stats> {
+    const range = bucketRange(query.since, query.until);
+    const [sums, open] = await Promise.all([this.rollupSums(range), this.openSessionsByState()]);
+    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0));
   }
 
-  metricsData(buckets: readonly number[]): Promise<MetricsData> {
-    return this.read('metrics', async (q) => {
-      const [totals, allTime, open] = await Promise.all([figures.reportTotals(q), rollups.rollupSums(q, { all: true }), figures.openSessionsByState(q)]);
-      return metricsFromTotals(buckets, totals, allTime, open);
-    });
+  async metricsData(buckets: readonly number[]): Promise<MetricsData> {
+    const [totals, allTime, open] = await Promise.all([
+      this.flights.run('report totals', () => this.figure('metrics', (q) => figures.reportTotals(q))),
+      this.rollupSums({ all: true }),
+      this.openSessionsByState(),
+    ]);
+    return metricsFromTotals(buckets, totals, allTime, open);
+  }
+
+  /** One query per window's buckets at a time, whoever asks (a window is whole minutes, so callers share it). */
+  private rollupSums(range: ReturnType<typeof bucketRange>) {
+    return this.flights.run(`rollups ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.rollupSums(q, range)));
+  }
+
+  private openSessionsByState() {
+    return this.flights.run('open sessions', () => this.figure('open sessions', (q) => figures.openSessionsByState(q)));
   }
 
   // --- machinery ---
@@ -293,6 +311,18 @@ export class PostgresStore implements Store {
   private pgPool(): Pool {
     if (!this.pool) throw new StoreUnavailableError('the PostgreSQL store is not open');
     return this.pool;
+  }
+
+  /** A read of figures on their own pool (statement timeout: a read that takes too long is StoreUnavailableError). */
+  private async figure<T>(what: string, work: (q: Queryable) => Promise<T>): Promise<T> {
+    try {
+      // Opened read-only (export), the store has the main pool only.
+      const pool = this.figuresPool ?? this.pool;
+      if (!pool) throw new StoreUnavailableError('the PostgreSQL store is not open');
+      return await work(pool);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
   }
 
   private writerPool(): Pool {
