@@ -247,11 +247,11 @@ test('an unreachable database is StoreUnavailableError at open()', async () => {
 });
 
 test('store URL: our parameters are taken out, bad values refused, and no password in what is shown', () => {
-  const { connectionString, settings } = parseStoreUrl('postgres://u:s3cret@db:5433/rooms?sslmode=require&pool_size=4&connect_timeout_ms=900');
-  expect(settings).toEqual({ poolSize: 4, connectTimeoutMs: 900 });
+  const { connectionString, settings } = parseStoreUrl('postgres://u:s3cret@db:5433/rooms?sslmode=require&pool_size=4&connect_timeout_ms=900&read_timeout_ms=700');
+  expect(settings).toEqual({ poolSize: 4, connectTimeoutMs: 900, readTimeoutMs: 700 });
   expect(connectionString).toBe('postgres://u:s3cret@db:5433/rooms?sslmode=require');
-  expect(parseStoreUrl('postgresql://db/rooms').settings).toEqual({ poolSize: 10, connectTimeoutMs: 5000 });
-  for (const bad of ['pool_size=0', 'pool_size=x', 'pool_size=2.5', 'connect_timeout_ms=1']) {
+  expect(parseStoreUrl('postgresql://db/rooms').settings).toEqual({ poolSize: 10, connectTimeoutMs: 5000, readTimeoutMs: 5000 });
+  for (const bad of ['pool_size=0', 'pool_size=x', 'pool_size=2.5', 'connect_timeout_ms=1', 'read_timeout_ms=0']) {
     expect(() => parseStoreUrl(`postgres://db/rooms?${bad}`)).toThrow(/must be an integer/);
   }
   expect(() => parseStoreUrl('mysql://db/rooms')).toThrow(/not a PostgreSQL URL/);
