@@ -21,7 +21,7 @@ export function post(agent, url, headers, body) {
  * index (e.g. to send a participant's reports to several servers in turn). Counted: the answers whose
  * request started and ended within the measuring window (after `warmupMs`, for `measureMs`).
  * `onWindow.start` / `onWindow.end` are called when the window opens and closes.
- * Returns reports/s, their count, latency percentiles (ms) and how many answers were not 204.
+ * Returns reports/s, their count, latency percentiles and maximum (ms) and how many answers were not 204.
  */
 export async function load(participants, { warmupMs, measureMs, rate = null, onWindow = {} }) {
   const agent = new Agent({ keepAlive: true, maxSockets: participants.length });
@@ -67,5 +67,5 @@ export async function load(participants, { warmupMs, measureMs, rate = null, onW
   }
   latencies.sort((a, b) => a - b);
   const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
-  return { rps: done / (measureMs / 1000), count: done, p50: q(0.5), p99: q(0.99), failed };
+  return { rps: done / (measureMs / 1000), count: done, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, failed };
 }
