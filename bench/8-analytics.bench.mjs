@@ -10,10 +10,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ROOM_EVENTS, createRoom, initialRoomSnapshot, joinRoom, registerHawkSession, stepRoom } from '../dist/index.mjs';
-import { fmt, median, printTable } from './harness.mjs';
-import { load } from './load.mjs';
+import { fileURLToPath } from 'node:url';
+import { ROOM_EVENTS, createRoom, joinRoom, registerHawkSession } from '../dist/index.mjs';
+import { fmt, importSources, median, printTable } from './harness.mjs';
+import { load, walk } from './load.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SIZES = (process.env.BENCH_ANALYTICS_SIZES ?? '10000,100000,1000000').split(',').map(Number);
@@ -25,7 +25,7 @@ const READS = 9;
 
 export default async function run() {
   const work = mkdtempSync(join(tmpdir(), 'loop-room-bench8-'));
-  const lib = await bundle(work);
+  const lib = await bundle();
   const rows = [];
   const loaded = [];
   const exports = [];
@@ -66,7 +66,7 @@ export default async function run() {
         }
         exports.push({ store: target.name, reports: stored.toExponential(0), ...(await exportPeak(target.args)) });
       } finally {
-        await target.cluster?.stop?.();
+        await target.cluster?.destroy();
       }
     }
   } finally {
@@ -77,35 +77,14 @@ export default async function run() {
   printTable('export of the whole store to a pipe: peak RSS (goal <= 150 MB)', exports);
 }
 
-/** The stores, the server and the PostgreSQL test cluster, bundled from the sources (they are no package entry). */
-async function bundle(work) {
-  const { build } = await import('esbuild');
-  const dir = join(ROOT, 'node_modules', '.cache', 'loop-room-state-bench');
-  const entry = join(work, 'entry.ts');
-  const { writeFileSync, mkdirSync } = await import('node:fs');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    entry,
-    `export { SqliteStore } from ${JSON.stringify(join(ROOT, 'src/server/store/sqlite/store'))};\n` +
-      `export { createPostgresStore } from ${JSON.stringify(join(ROOT, 'src/server/store/postgres/store'))};\n` +
-      `export { pgAvailable, startPgCluster } from ${JSON.stringify(join(ROOT, 'test/support/postgres'))};\n`,
-  );
-  const out = join(dir, `analytics-${process.pid}.mjs`);
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: out,
-    packages: 'external',
-    logLevel: 'error',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const __dirname = " + JSON.stringify(join(ROOT, 'test/support')) + ';' },
+/** The stores and the PostgreSQL test cluster, bundled from the sources (they are no package entry). */
+function bundle() {
+  return importSources({
+    SqliteStore: 'src/server/store/sqlite/store',
+    createPostgresStore: 'src/server/store/postgres/store',
+    pgAvailable: 'test/support/postgres',
+    startPgCluster: 'test/support/postgres',
   });
-  try {
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(out, { force: true });
-  }
 }
 
 /** Stores reports `from`..`to` through the store API: sessions of 15 reports each, started at random over the span. */
@@ -205,20 +184,6 @@ async function readFigures(serverUrl) {
     const samples = [];
     for (let i = 0; i < READS; i++) samples.push(await timeGet(url));
     out[what] = median(samples);
-  }
-  return out;
-}
-
-/** Report bodies of a correct client: a seeded walk of the model. */
-function walk(seed, count) {
-  let x = seed >>> 0 || 1;
-  const rand = () => ((x = (x * 1103515245 + 12345) >>> 0), x / 2 ** 32);
-  let snap = initialRoomSnapshot();
-  const out = [];
-  while (out.length < count) {
-    const { snapshot, step } = stepRoom(snap, { type: ROOM_EVENTS[Math.floor(rand() * ROOM_EVENTS.length)] });
-    snap = snapshot;
-    if (step.report) out.push(JSON.stringify(step.report));
   }
   return out;
 }

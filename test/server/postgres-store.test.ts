@@ -8,6 +8,7 @@ import { isUnavailable, parseStoreUrl, redactUrl, toStoreError } from '../../src
 import { POSTGRES_MIGRATIONS } from '../../src/server/store/postgres/migrations';
 import { StoreUnavailableError, type RoomRecord, type SessionRecord } from '../../src/server/store';
 import { usePgCluster } from '../support/postgres';
+import { roomRecord, sessionRecord } from './records';
 
 const pg = usePgCluster();
 const stores: PostgresStore[] = [];
@@ -22,24 +23,8 @@ async function openStore(url: string, poolSize = 4): Promise<PostgresStore> {
   return store;
 }
 
-let n = 0;
-const room = (token = `room${++n}`): RoomRecord => ({ token, name: 'r', owner: 'o', ownerHmac: 'oh', maxSize: 5, createdAt: 1000, expiresAt: 10_000_000 });
-const session = (roomToken: string, id = `s${++n}`, extra: Partial<SessionRecord> = {}): SessionRecord => ({
-  id,
-  room: roomToken,
-  kind: 'basic',
-  participantHmac: `p-${id}`,
-  tokenHmac: `t-${id}`,
-  displayName: 'Alice',
-  owner: false,
-  joinedAt: 1000 + n,
-  expiresAt: 5_000_000,
-  snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 },
-  firstReached: {},
-  reportCount: 0,
-  nonConformantCount: 0,
-  ...extra,
-});
+const room = (token?: string): RoomRecord => roomRecord(token === undefined ? {} : { token });
+const session = (roomToken: string, id?: string, extra: Partial<SessionRecord> = {}): SessionRecord => sessionRecord(roomToken, { ...(id === undefined ? {} : { id }), ...extra });
 
 async function join(store: PostgresStore, s: SessionRecord): Promise<void> {
   await store.joinRoom(s.room, () => ({ kind: 'apply', value: s.id, end: [], create: s }));

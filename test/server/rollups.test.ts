@@ -21,10 +21,31 @@ interface RawStore {
   cleanup(): Promise<void>;
 }
 
+/** The store, and how to reach its database around it. */
+function rawStore(first: Store, exec: (sql: string) => Promise<void>, reopen: () => Store, remove: () => Promise<void>): RawStore {
+  let store = first;
+  return {
+    get store() {
+      return store;
+    },
+    exec,
+    reopenAfter: async (sql) => {
+      await store.close();
+      for (const s of sql) await exec(s);
+      store = reopen();
+      await store.open();
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      await remove();
+    },
+  };
+}
+
 async function rawSqlite(): Promise<RawStore> {
   const fresh = await freshSqlite();
   const { SqliteStore } = await import('../../src/server/store/sqlite/store');
-  let store: Store = fresh.store;
   const exec = async (sql: string) => {
     const db = new (loadBetterSqlite3())(fresh.path);
     try {
@@ -33,29 +54,12 @@ async function rawSqlite(): Promise<RawStore> {
       db.close();
     }
   };
-  return {
-    get store() {
-      return store;
-    },
-    exec,
-    reopenAfter: async (sql) => {
-      await store.close();
-      for (const s of sql) await exec(s);
-      store = new SqliteStore({ path: fresh.path });
-      await store.open();
-      return store;
-    },
-    cleanup: async () => {
-      await store.close();
-      await fresh.cleanup();
-    },
-  };
+  return rawStore(fresh.store, exec, () => new SqliteStore({ path: fresh.path }), fresh.cleanup);
 }
 
 async function rawPostgres(): Promise<RawStore> {
   const fresh = await freshPostgres();
   const { createPostgresStore } = await import('../../src/server/store/postgres/store');
-  let store: Store = fresh.store;
   const exec = async (sql: string) => {
     const pool = new (loadPg().Pool)({ connectionString: fresh.url, max: 1 });
     try {
@@ -64,22 +68,7 @@ async function rawPostgres(): Promise<RawStore> {
       await pool.end();
     }
   };
-  return {
-    get store() {
-      return store;
-    },
-    exec,
-    reopenAfter: async (sql) => {
-      await store.close();
-      for (const s of sql) await exec(s);
-      store = createPostgresStore(fresh.url);
-      await store.open();
-      return store;
-    },
-    cleanup: async () => {
-      await store.close();
-    },
-  };
+  return rawStore(fresh.store, exec, () => createPostgresStore(fresh.url), async () => {});
 }
 
 const RAW_STORES: Array<[string, () => Promise<RawStore>]> = [['sqlite', rawSqlite], ...(pgAvailable() ? [['postgres', rawPostgres] as [string, () => Promise<RawStore>]] : [])];

@@ -147,6 +147,12 @@ export function bucketRange(since: number | undefined, until: number | undefined
   return { all: false, from: since === undefined ? 0 : bucketOf(since), to: until === undefined ? Number.MAX_SAFE_INTEGER : until };
 }
 
+/** Schema version 4's report idempotency keys, the same in both dialects: unique per session where present. */
+export const IDEMPOTENCY_KEY_STATEMENTS: readonly string[] = [
+  'ALTER TABLE reports ADD COLUMN idempotency_key TEXT',
+  'CREATE UNIQUE INDEX reports_idempotency ON reports (session, idempotency_key) WHERE idempotency_key IS NOT NULL',
+];
+
 // ---- the backfill: the same rollups built from the rows a database already holds (schema migration 4) ----------
 
 export type Dialect = 'sqlite' | 'postgres';

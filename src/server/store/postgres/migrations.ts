@@ -2,7 +2,7 @@
 // released version: add the next one. No foreign keys: their KEY SHARE locks would cross the fixed
 // lock order (room, then its sessions by id) that keeps concurrent units of work free of deadlocks.
 import type { Migration } from '../contract';
-import { backfillStatements } from '../common/rollups';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS } from '../common/rollups';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
@@ -127,8 +127,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (bucket, kind, key, shard)
       )`,
       ...backfillStatements('postgres'),
-      'ALTER TABLE reports ADD COLUMN idempotency_key TEXT',
-      'CREATE UNIQUE INDEX reports_idempotency ON reports (session, idempotency_key) WHERE idempotency_key IS NOT NULL',
+      ...IDEMPOTENCY_KEY_STATEMENTS,
     ],
   },
 ];

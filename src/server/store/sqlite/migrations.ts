@@ -1,6 +1,6 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
 import type { Migration } from '../contract';
-import { backfillStatements } from '../common/rollups';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS } from '../common/rollups';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -117,8 +117,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (bucket, kind, key, shard)
       ) WITHOUT ROWID`,
       ...backfillStatements('sqlite'),
-      'ALTER TABLE reports ADD COLUMN idempotency_key TEXT',
-      'CREATE UNIQUE INDEX reports_idempotency ON reports (session, idempotency_key) WHERE idempotency_key IS NOT NULL',
+      ...IDEMPOTENCY_KEY_STATEMENTS,
     ],
   },
 ];
