@@ -4,7 +4,8 @@
 // come every second (against the same load alone), and export's peak RSS at the largest size.
 // Stores are filled through the store API (joins, 15 reports a session, leaves) spread over the last two days;
 // the figures are read over HTTP from `loop-room-state serve` in a child process, as a deployment reads them.
-// BENCH_ANALYTICS_SIZES (default 10000,100000,1000000) and BENCH_ANALYTICS_STORES (default sqlite,postgres) bound it.
+// Bounds: BENCH_ANALYTICS_STORES (default sqlite,postgres), BENCH_ANALYTICS_SIZES (SQLite, default 10000,100000,1000000)
+// and BENCH_ANALYTICS_PG_SIZES (PostgreSQL, default 10000,100000: filling 10^6 through its API takes long on 2 cores).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { load, walk } from './load.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SIZES = (process.env.BENCH_ANALYTICS_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const PG_SIZES = (process.env.BENCH_ANALYTICS_PG_SIZES ?? '10000,100000').split(',').map(Number);
 const STORES = (process.env.BENCH_ANALYTICS_STORES ?? 'sqlite,postgres').split(',');
 const SPAN_MS = 2 * 86_400_000;
 const PER_SESSION = 15;
@@ -34,7 +36,7 @@ export default async function run() {
       let target;
       if (kind === 'sqlite') {
         const path = join(work, 'analytics.db');
-        target = { name: 'SQLite', args: ['--db', path], open: () => new lib.SqliteStore({ path }) };
+        target = { name: 'SQLite', args: ['--db', path], open: () => new lib.SqliteStore({ path }), sizes: SIZES };
       } else {
         if (!lib.pgAvailable()) {
           console.log('\n8-analytics: PostgreSQL left out (no server binaries; bash scripts/ensure-postgres.sh installs them)');
@@ -42,12 +44,12 @@ export default async function run() {
         }
         const cluster = await lib.startPgCluster();
         const url = await cluster.createDatabase();
-        target = { name: 'PostgreSQL', args: ['--store', url], open: () => lib.createPostgresStore(`${url}?pool_size=16&connect_timeout_ms=300000&options=${encodeURIComponent('-c synchronous_commit=off')}`), cluster };
+        target = { name: 'PostgreSQL', args: ['--store', url], open: () => lib.createPostgresStore(`${url}?pool_size=16&connect_timeout_ms=300000&options=${encodeURIComponent('-c synchronous_commit=off')}`), cluster, sizes: PG_SIZES };
       }
       try {
         let stored = 0;
         const base = {};
-        for (const size of SIZES) {
+        for (const size of target.sizes) {
           const t0 = performance.now();
           stored = await fill(target, lib, stored, size);
           const fillS = (performance.now() - t0) / 1000;
@@ -58,7 +60,7 @@ export default async function run() {
               base[what] ??= ms;
               rows.push({ store: target.name, reports: size.toExponential(0), read: what, 'median ms': fmt(ms, 1), 'ratio to 10^4': fmt(ms / base[what], 2), 'fill s': fmt(fillS, 0) });
             }
-            if (size === SIZES.at(-1)) loaded.push(...(await underLoad(target.name, size, server.url)));
+            if (size === target.sizes.at(-1)) loaded.push(...(await underLoad(target.name, size, server.url)));
           } finally {
             server.child.kill('SIGTERM');
             await server.exited;
