@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { ROOM_EVENTS, createRoom, initialRoomSnapshot, joinRoom, registerHawkSession, stepRoom } from '../dist/index.mjs';
+import { createRoom, joinRoom, registerHawkSession } from '../dist/index.mjs';
 import { fmt, printTable, timeSync } from './harness.mjs';
-import { load as runLoad } from './load.mjs';
+import { load as runLoad, walk } from './load.mjs';
 
 const require = createRequire(import.meta.url);
 const Hawk = require('hawk');
@@ -18,20 +18,6 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const PARTICIPANTS = Number(process.env.BENCH_PARTICIPANTS ?? 64);
 const WARMUP_MS = 500;
 const MEASURE_MS = Number(process.env.BENCH_SERVER_MS ?? 3000);
-
-/** Report bodies of a correct client: a seeded walk of the model (accepted events only). */
-function walk(seed, count) {
-  let x = seed >>> 0 || 1;
-  const rand = () => ((x = (x * 1103515245 + 12345) >>> 0), x / 2 ** 32);
-  let snap = initialRoomSnapshot();
-  const out = [];
-  while (out.length < count) {
-    const { snapshot, step } = stepRoom(snap, { type: ROOM_EVENTS[Math.floor(rand() * ROOM_EVENTS.length)] });
-    snap = snapshot;
-    if (step.report) out.push(JSON.stringify(step.report));
-  }
-  return out;
-}
 
 function spawnChild(args, pattern) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fmt, printTable } from './harness.mjs';
+import { fmt, importSources, printTable } from './harness.mjs';
 import { load } from './load.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -89,26 +89,8 @@ export default async function () {
 }
 
 /** test/support/postgres.ts (the tests' throw-away cluster), bundled for this run. */
-async function loadTestSupport() {
-  const { build } = await import('esbuild');
-  // Inside the package's node_modules so that its imports (pg, esbuild) resolve.
-  const dir = join(ROOT, 'node_modules', '.cache', 'loop-room-state-bench');
-  const out = join(dir, `pg-support-${process.pid}.mjs`);
-  await build({
-    entryPoints: [join(ROOT, 'test/support/postgres.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: out,
-    packages: 'external',
-    logLevel: 'error',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const __dirname = " + JSON.stringify(join(ROOT, 'test/support')) + ';' },
-  });
-  try {
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(out, { force: true });
-  }
+function loadTestSupport() {
+  return importSources({ pgAvailable: 'test/support/postgres', startPgCluster: 'test/support/postgres' });
 }
 
 async function startServe(cli, storeArgs, children) {

@@ -1,5 +1,40 @@
 // Shared bench harness: every figure is a ratio to a baseline measured in the same run, never an absolute target.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Named exports of the package's sources (modules that are no package entry: stores, test support), bundled
+ * with esbuild into the package's node_modules so that their imports (pg, better-sqlite3) resolve.
+ * `names`: export name -> source path from the package root.
+ */
+export async function importSources(names) {
+  const { build } = await import('esbuild');
+  const dir = join(ROOT, 'node_modules', '.cache', 'loop-room-state-bench');
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, `entry-${process.pid}.ts`);
+  const out = join(dir, `bundle-${process.pid}.mjs`);
+  writeFileSync(entry, Object.entries(names).map(([name, path]) => `export { ${name} } from ${JSON.stringify(join(ROOT, path))};`).join('\n'));
+  try {
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: out,
+      packages: 'external',
+      logLevel: 'error',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const __dirname = " + JSON.stringify(join(ROOT, 'test/support')) + ';' },
+    });
+    return await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(entry, { force: true });
+    rmSync(out, { force: true });
+  }
+}
 
 /** Median ns per operation of `fn(i)` over `trials` trials of `n` calls each, after a warm-up. */
 export function timeSync(fn, { n = 20000, trials = 7 } = {}) {

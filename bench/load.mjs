@@ -2,6 +2,7 @@
 // reports over keep-alive node:http, each one after the other (closed loop) or each at its share of a rate.
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { ROOM_EVENTS, initialRoomSnapshot, stepRoom } from '../dist/index.mjs';
 
 /** One POST; resolves with the status code once the answer is read. */
 export function post(agent, url, headers, body) {
@@ -21,7 +22,7 @@ export function post(agent, url, headers, body) {
  * index (e.g. to send a participant's reports to several servers in turn). Counted: the answers whose
  * request started and ended within the measuring window (after `warmupMs`, for `measureMs`).
  * `onWindow.start` / `onWindow.end` are called when the window opens and closes.
- * Returns reports/s, their count, latency percentiles (ms) and how many answers were not 204.
+ * Returns reports/s, their count, latency percentiles and maximum (ms) and how many answers were not 204.
  */
 export async function load(participants, { warmupMs, measureMs, rate = null, onWindow = {} }) {
   const agent = new Agent({ keepAlive: true, maxSockets: participants.length });
@@ -67,5 +68,19 @@ export async function load(participants, { warmupMs, measureMs, rate = null, onW
   }
   latencies.sort((a, b) => a - b);
   const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
-  return { rps: done / (measureMs / 1000), count: done, p50: q(0.5), p99: q(0.99), failed };
+  return { rps: done / (measureMs / 1000), count: done, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, failed };
+}
+
+/** Report bodies of a correct client: a seeded walk of the model (accepted events only). */
+export function walk(seed, count) {
+  let x = seed >>> 0 || 1;
+  const rand = () => ((x = (x * 1103515245 + 12345) >>> 0), x / 2 ** 32);
+  let snap = initialRoomSnapshot();
+  const out = [];
+  while (out.length < count) {
+    const { snapshot, step } = stepRoom(snap, { type: ROOM_EVENTS[Math.floor(rand() * ROOM_EVENTS.length)] });
+    snap = snapshot;
+    if (step.report) out.push(JSON.stringify(step.report));
+  }
+  return out;
 }

@@ -10,4 +10,6 @@ export interface Command {
 export interface CommandIO {
   out(text: string): void;
   err(text: string): void;
+  /** The process's stdout, for a command that streams much output and must wait for a slow reader (export). */
+  stdout?: NodeJS.WritableStream;
 }

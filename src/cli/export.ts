@@ -1,5 +1,5 @@
 import { UsageError, parseArgs } from './args';
-import type { Command } from './command';
+import type { Command, CommandIO } from './command';
 
 export const exportReports: Command = {
   name: 'export',
@@ -27,19 +27,17 @@ export const exportReports: Command = {
     const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined });
     const { existsSync } = await import('node:fs');
     if (flags.store === undefined && !existsSync(typeof flags.db === 'string' ? flags.db : './loop-room-state.db')) throw new Error('no such database file (pass --db PATH)');
-    // `export | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
-    let closed = false;
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') closed = true;
-    });
-    await chosen.store.open();
+    const write = lineWriter(io);
+    // Read only: export never migrates or writes the store (an older schema is read as it is, a newer one refused).
     try {
+      await chosen.store.openReadOnly();
       // Rooms are shown by id, a stable HMAC of the token under the server's secret (spec section 3).
-      const { Hmacs, randomHex } = await import('../server/secrets');
-      const hmacs = new Hmacs(process.env.LOOP_ROOM_STATE_SECRET || (await chosen.store.serverSecret(randomHex(32))));
+      const { Hmacs } = await import('../server/secrets');
+      const secret = process.env.LOOP_ROOM_STATE_SECRET || (await chosen.store.storedSecret());
+      if (!secret) throw new Error('the store keeps no server secret (its server ran with LOOP_ROOM_STATE_SECRET): set the same LOOP_ROOM_STATE_SECRET for export');
+      const hmacs = new Hmacs(secret);
       for await (const r of chosen.store.exportReports({ ...(room ? { room } : {}), ...(since !== undefined ? { since } : {}) })) {
-        if (closed) break;
-        io.out(JSON.stringify(exportShape(r, hmacs.roomId(r.room))));
+        if (!(await write(JSON.stringify(exportShape(r, hmacs.roomId(r.room)))))) break;
       }
     } finally {
       await chosen.store.close();
@@ -47,3 +45,34 @@ export const exportReports: Command = {
     return 0;
   },
 };
+
+/**
+ * Writes one line; resolves false once the reader went away (`export | head` closes the pipe early: stop quietly).
+ * On a stream it waits while the reader is behind (back-pressure), so memory stays flat however slow the reader.
+ */
+function lineWriter(io: CommandIO): (line: string) => Promise<boolean> {
+  const out = io.stdout;
+  if (!out) {
+    return async (line) => {
+      io.out(line);
+      return true;
+    };
+  }
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    closed = true;
+    wake?.();
+  };
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') stop();
+  });
+  out.on('close', stop);
+  out.on('drain', () => wake?.());
+  return async (line) => {
+    if (closed) return false;
+    if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    return !closed;
+  };
+}

@@ -1,12 +1,14 @@
 // GET /metrics (server spec section 4), made with prom-client. Report and session figures are read from
-// the store at each scrape (they survive restarts and agree across processes); request counts and commit
-// latencies are this process's own. Label values are known names or 'other', so cardinality is bounded.
+// the store's running totals at each scrape (they survive restarts, agree across processes, cost the same
+// whatever the number of stored reports, and never go down: retention deletes rows, not counts); request
+// counts and commit latencies are this process's own. Label values are known names or 'other', so cardinality is bounded.
 import type { Registry } from 'prom-client';
 import { END_REASONS, StoreUnavailableError, VERDICTS, type Figures } from './store';
 import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
 import { loadPromClient } from './peers';
 import { registerOperationalMetrics, type OperationalMetrics } from './processMetrics';
 
+/** Bounds (seconds) of loop_room_time_to_media_seconds: each one of the store's (MEDIA_BOUNDS). */
 export const METRICS_MEDIA_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
@@ -35,14 +37,14 @@ export class ServerMetrics {
     this.reports = new prom.Counter({ name: 'loop_room_status_reports_total', help: 'Stored status reports by event, reported state and verdict.', labelNames: ['event', 'state', 'verdict'], registers });
     this.transitions = new prom.Counter({ name: 'loop_room_transitions_total', help: "Stored status reports by the session's state before (from), the reported state (to) and event.", labelNames: ['from', 'to', 'event'], registers });
     this.sessions = new prom.Gauge({ name: 'loop_room_sessions', help: 'Open participant sessions by current state.', labelNames: ['state'], registers });
-    this.ended = new prom.Counter({ name: 'loop_room_sessions_ended_total', help: 'Ended sessions (still retained) by state when they ended and reason.', labelNames: ['state', 'reason'], registers });
+    this.ended = new prom.Counter({ name: 'loop_room_sessions_ended_total', help: 'Ended sessions by state when they ended and reason (never lowered by retention).', labelNames: ['state', 'reason'], registers });
     const self = this;
     // A histogram filled from stored data: prom-client's Histogram only observes, so this one is read as is.
     this.registry.registerMetric({
       name: 'loop_room_time_to_media_seconds',
       get: async () => ({
         name: 'loop_room_time_to_media_seconds',
-        help: 'Seconds from join to the first sendrecv report, per session (retained sessions).',
+        help: 'Seconds from join to the first sendrecv report, per session (never lowered by retention).',
         type: 'histogram',
         aggregator: 'sum',
         values: [

@@ -8,7 +8,7 @@ import { ApiError, errors } from './errors';
 import { QUOTA_RETRY_AFTER_SECONDS, tooManyRequests, type Limits } from './limits';
 import type { Answer } from './respond';
 import { randomHex, type Hmacs } from './secrets';
-import type { NewReport, RoomRecord, RoomStore, SessionDecision, SessionRecord, StatusFields, Verdict } from './store';
+import type { NewReport, RoomRecord, RoomStore, SeenKey, SessionDecision, SessionRecord, StatusFields, UpdateOptions, Verdict } from './store';
 
 type SessionChanges = Extract<SessionDecision<unknown>, { kind: 'apply' }>['changes'];
 import { actionOf, optionalNumber, requiredInteger, requiredString, statusFields, type Action } from './validate';
@@ -37,6 +37,18 @@ export function deriveHawkCredentialsNode(sessionToken: Buffer): { id: string; k
 }
 
 export const ROOM_TOKEN = /^[A-Za-z0-9_-]{11}$/;
+
+/**
+ * The Idempotency-Key header of a status report (IETF httpapi draft: a structured-field string; a bare token is
+ * taken too): 1 to 255 printable ASCII characters. Absent: undefined. Anything else: 400 errno 107.
+ */
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (Array.isArray(header)) throw errors.invalid('Invalid Idempotency-Key: send it once.');
+  const m = /^"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,255})"$|^([\x21\x23-\x7e]{1,255})$/.exec(header.trim());
+  if (!m) throw errors.invalid('Invalid Idempotency-Key: 1 to 255 printable ASCII characters.');
+  return m[1] ?? m[2];
+}
 
 /** Label values for metrics: known names, anything else 'other'. */
 export const eventLabel = (e: string) => (isRoomEventType(e) ? e : 'other');
@@ -114,15 +126,18 @@ export class Rooms {
     return { status: 204 };
   }
 
-  /** POST /rooms/:token, the body already a JSON object. */
-  async roomAction(caller: Caller, room: RoomRecord, o: Record<string, unknown>): Promise<{ action: Action; answer: Answer }> {
+  /**
+   * POST /rooms/:token, the body already a JSON object. `idempotencyKey`: the request's Idempotency-Key header, as
+   * received (a status report stored with a key is stored once per session and key; a repeat answers 204 unjudged).
+   */
+  async roomAction(caller: Caller, room: RoomRecord, o: Record<string, unknown>, idempotencyKey?: string | string[]): Promise<{ action: Action; answer: Answer }> {
     const action = actionOf(o);
     if (caller.scheme === 'none' && action !== 'join') throw errors.unauthorized();
     switch (action) {
       case 'join':
         return { action, answer: await this.join(caller, room, o) };
       case 'status':
-        return { action, answer: await this.status(caller, room, statusFields(o)) };
+        return { action, answer: await this.status(caller, room, statusFields(o), idempotencyKeyOf(idempotencyKey)) };
       case 'refresh':
         return { action, answer: await this.refresh(caller, room) };
       case 'leave':
@@ -209,25 +224,28 @@ export class Rooms {
     caller: Caller,
     room: RoomRecord,
     gone: () => ApiError,
-    apply: (s: SessionRecord, now: number) => { value: T; changes?: Partial<SessionRecord>; report?: NewReport } | ApiError,
+    apply: (s: SessionRecord, now: number, seen: SeenKey) => { value: T; changes?: Partial<SessionRecord>; report?: NewReport } | ApiError,
+    options: UpdateOptions = {},
   ): Promise<T> {
     const s = await this.sessionOf(caller, room);
     if (!s) throw gone();
-    const result = await this.o.store.updateSession<T | ApiError>(s.id, (cur) => {
+    const result = await this.o.store.updateSession<T | ApiError>(s.id, (cur, seen) => {
       const now = this.o.now();
       if (cur.endedAt !== undefined) return { kind: 'refuse', value: gone() };
       if (cur.expiresAt <= now) return { kind: 'apply', value: gone(), changes: { endedAt: cur.expiresAt, endReason: 'expired', endState: cur.snapshot.state } };
-      const a = apply(cur, now);
+      const a = apply(cur, now, seen);
       if (a instanceof ApiError) return { kind: 'refuse', value: a };
       return { kind: 'apply', value: a.value, changes: a.changes as SessionChanges, report: a.report };
-    });
+    }, options);
     if (result === undefined) throw gone();
     if (result instanceof ApiError) throw result;
     return result;
   }
 
-  private async status(caller: Caller, room: RoomRecord, fields: StatusFields): Promise<Answer> {
-    await this.onSession<NewReport['labels']>(caller, room, errors.notInRoom, (cur, now) => {
+  private async status(caller: Caller, room: RoomRecord, fields: StatusFields, idempotencyKey: string | undefined): Promise<Answer> {
+    await this.onSession<NewReport['labels'] | 'repeat'>(caller, room, errors.notInRoom, (cur, now, seen) => {
+      // Stored before under this key (the client retried a report whose answer it did not get): its first answer.
+      if (seen.repeated) return { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } };
       if (cur.reportCount >= this.o.limits.reportsPerSession) return tooManyRequests(QUOTA_RETRY_AFTER_SECONDS);
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);
@@ -245,7 +263,7 @@ export class Rooms {
         },
         report: { receivedAt: now, fromState: cur.snapshot.state, fields, verdict, ...(check.expected ? { expected: check.expected } : {}), labels },
       };
-    });
+    }, idempotencyKey === undefined ? {} : { idempotencyKey });
     return { status: 204 };
   }
 

@@ -207,7 +207,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         const o = jsonObject(r.req.headers['content-type'], b);
         const a = o.action;
         r.action = a === 'join' || a === 'refresh' || a === 'status' || a === 'leave' ? a : 'other';
-        const { answer } = await rooms.roomAction(r.caller, room, o);
+        const { answer } = await rooms.roomAction(r.caller, room, o, r.req.headers['idempotency-key']);
         responder.send(r.res, r.caller, answer, r.action);
       },
     }),

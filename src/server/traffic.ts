@@ -10,30 +10,20 @@ import type { ServerResponse } from 'node:http';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type TrafficSnapshot, type TrafficWindow } from '../traffic/wire';
 import { errors } from './errors';
-import { StoreUnavailableError, type Store } from './store';
+import { StoreUnavailableError, type Figures, type Stats } from './store';
 
 /** How often the stream reads the store while someone listens. */
 export const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 
-/** The figures of one window, read from the store now. */
-export async function trafficSnapshot(store: Store, window: TrafficWindow, now = Date.now(), cache?: MediaCache): Promise<TrafficSnapshot> {
+/** The figures of one window, read from the store's rollups now (their cost: the window's minutes, not its reports). */
+export async function trafficSnapshot(store: Figures, window: TrafficWindow, now = Date.now()): Promise<TrafficSnapshot> {
   const span = WINDOW_MS[window];
   const since = span === undefined ? undefined : now - span;
-  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData(TRAFFIC_MEDIA_BUCKETS)]);
+  // metricsData([]): the sessions open now by state, without a histogram (the window's comes with the stats).
+  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData([])]);
   const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
   for (const o of metrics.openSessions) if (o.state in open) open[o.state] += o.count;
-  let cumulative: number[];
-  let total: number;
-  if (since === undefined) {
-    cumulative = metrics.timeToMedia.buckets.map((b) => b.count);
-    total = metrics.timeToMedia.count;
-  } else {
-    const media = await windowTimesToMedia(store, since, now, cache);
-    cumulative = TRAFFIC_MEDIA_BUCKETS.map((le) => media.filter((x) => x <= le).length);
-    total = media.length;
-  }
-  const histogram = [...TRAFFIC_MEDIA_BUCKETS.map((le, i) => ({ le, count: cumulative[i] - (i > 0 ? cumulative[i - 1] : 0) })), { le: null, count: total - (cumulative[cumulative.length - 1] ?? 0) }];
   return {
     window,
     at: new Date(now).toISOString(),
@@ -43,40 +33,17 @@ export async function trafficSnapshot(store: Store, window: TrafficWindow, now =
     open,
     transitions: stats.transitions,
     ended: stats.ended,
-    timeToMedia: { ...stats.timeToMedia, histogram },
+    timeToMedia: { count: stats.timeToMedia.count, p50: stats.timeToMedia.p50, p90: stats.timeToMedia.p90, p99: stats.timeToMedia.p99, percentiles: stats.timeToMedia.percentiles, histogram: coarser(stats.timeToMedia.buckets) },
     nonConformance: stats.nonConformance.map((n) => ({ ...n, expected: n.expected ? { ...n.expected } : null, reported: { ...n.reported } })),
   };
 }
 
-/** What a stream remembers between reads of a window: each session's time to media never changes once known. */
-export interface MediaCache {
-  /** Reports received from this time on are still to be read. */
-  readFrom?: number;
-  bySession: Map<string, { joinedAt: number; seconds: number }>;
-}
-
-/** Reports may be stamped a little before they are committed (group commit): each read goes back this far. */
-const OVERLAP_MS = 5_000;
-
-/**
- * Join to first sendrecv (seconds) of the sessions joined at or after `since`, as /v1/stats counts them. The store
- * has no query for it, so it is read from the window's reports and their sessions; with a cache (the stream's),
- * only the reports since the last read are read again.
- */
-async function windowTimesToMedia(store: Store, since: number, now: number, cache: MediaCache = { bySession: new Map() }): Promise<number[]> {
-  const from = cache.readFrom === undefined ? since : Math.max(since, cache.readFrom - OVERLAP_MS);
-  const reached = new Set<string>();
-  for await (const r of store.exportReports({ since: from })) if (r.fields.state === 'sendrecv' && !cache.bySession.has(r.session)) reached.add(r.session);
-  for (const id of reached) {
-    const s = await store.getSession(id);
-    const media = s?.firstReached.sendrecv;
-    if (s && media !== undefined) cache.bySession.set(id, { joinedAt: s.joinedAt, seconds: (media - s.joinedAt) / 1000 });
-  }
-  cache.readFrom = now;
-  const out: number[] = [];
-  for (const [id, m] of cache.bySession) {
-    if (m.joinedAt < since) cache.bySession.delete(id); // the window only moves on
-    else out.push(m.seconds);
+/** The store's time-to-media buckets added up into the traffic view's (each of its bounds is one of the store's). */
+function coarser(buckets: Stats['timeToMedia']['buckets']): TrafficSnapshot['timeToMedia']['histogram'] {
+  const out = [...TRAFFIC_MEDIA_BUCKETS.map((le) => ({ le: le as number | null, count: 0 })), { le: null, count: 0 }];
+  for (const b of buckets) {
+    const i = b.le === null ? -1 : TRAFFIC_MEDIA_BUCKETS.findIndex((le) => b.le! <= le);
+    out[i < 0 ? out.length - 1 : i].count += b.count;
   }
   return out;
 }
@@ -101,21 +68,20 @@ interface Poller {
   lastFigures?: string;
   /** The poll loop runs (a read in flight or the next one scheduled). */
   running: boolean;
-  media: MediaCache;
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const pollers = new WeakMap<Store, Map<TrafficWindow, Poller>>();
+const pollers = new WeakMap<Figures, Map<TrafficWindow, Poller>>();
 
 /** Opens a traffic stream on `res` (its headers: `cors`); it ends when the client goes away or the server closes. */
-export function openTrafficStream(store: Store, res: ServerResponse, window: TrafficWindow, cors: Record<string, string>, now: () => number = Date.now): void {
+export function openTrafficStream(store: Figures, res: ServerResponse, window: TrafficWindow, cors: Record<string, string>, now: () => number = Date.now): void {
   res.writeHead(200, { ...cors, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   res.write(`retry: 1000\n\n`);
   res.socket?.setTimeout(0);
   let byWindow = pollers.get(store);
   if (!byWindow) pollers.set(store, (byWindow = new Map()));
   let poller = byWindow.get(window);
-  if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false, media: { bySession: new Map() } }));
+  if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false }));
   const p = poller;
   const listener: Listener = { send: (text) => res.write(text) };
   p.listeners.add(listener);
@@ -142,9 +108,9 @@ export function openTrafficStream(store: Store, res: ServerResponse, window: Tra
   }
 }
 
-function poll(store: Store, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
+function poll(store: Figures, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
   const started = Date.now();
-  trafficSnapshot(store, window, now(), p.media)
+  trafficSnapshot(store, window, now())
     .then((snap) => {
       const { at: _at, since: _since, ...figures } = snap;
       const text = `event: traffic\ndata: ${JSON.stringify(snap)}\n\n`;
@@ -172,7 +138,7 @@ function poll(store: Store, window: TrafficWindow, p: Poller, now: () => number,
 }
 
 /** Listeners of the store's traffic streams now, over all windows (for tests and operators). */
-export function activeStreams(store: Store): number {
+export function activeStreams(store: Figures): number {
   let n = 0;
   for (const p of pollers.get(store)?.values() ?? []) n += p.listeners.size;
   return n;

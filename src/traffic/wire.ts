@@ -42,6 +42,8 @@ export interface TrafficSnapshot {
     p50: number | null;
     p90: number | null;
     p99: number | null;
+    /** How the percentiles are made (from the store's finer histogram, interpolated as Prometheus histogram_quantile). */
+    percentiles?: string;
     /** Sessions per bucket (not cumulative): one per TRAFFIC_MEDIA_BUCKETS bound, then one above the last. */
     histogram: Array<{ le: number | null; count: number }>;
   };

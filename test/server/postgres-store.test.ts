@@ -8,6 +8,7 @@ import { isUnavailable, parseStoreUrl, redactUrl, toStoreError } from '../../src
 import { POSTGRES_MIGRATIONS } from '../../src/server/store/postgres/migrations';
 import { StoreUnavailableError, type RoomRecord, type SessionRecord } from '../../src/server/store';
 import { usePgCluster } from '../support/postgres';
+import { roomRecord, sessionRecord } from './records';
 
 const pg = usePgCluster();
 const stores: PostgresStore[] = [];
@@ -22,24 +23,8 @@ async function openStore(url: string, poolSize = 4): Promise<PostgresStore> {
   return store;
 }
 
-let n = 0;
-const room = (token = `room${++n}`): RoomRecord => ({ token, name: 'r', owner: 'o', ownerHmac: 'oh', maxSize: 5, createdAt: 1000, expiresAt: 10_000_000 });
-const session = (roomToken: string, id = `s${++n}`, extra: Partial<SessionRecord> = {}): SessionRecord => ({
-  id,
-  room: roomToken,
-  kind: 'basic',
-  participantHmac: `p-${id}`,
-  tokenHmac: `t-${id}`,
-  displayName: 'Alice',
-  owner: false,
-  joinedAt: 1000 + n,
-  expiresAt: 5_000_000,
-  snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 },
-  firstReached: {},
-  reportCount: 0,
-  nonConformantCount: 0,
-  ...extra,
-});
+const room = (token?: string): RoomRecord => roomRecord(token === undefined ? {} : { token });
+const session = (roomToken: string, id?: string, extra: Partial<SessionRecord> = {}): SessionRecord => sessionRecord(roomToken, { ...(id === undefined ? {} : { id }), ...extra });
 
 async function join(store: PostgresStore, s: SessionRecord): Promise<void> {
   await store.joinRoom(s.room, () => ({ kind: 'apply', value: s.id, end: [], create: s }));
@@ -247,11 +232,11 @@ test('an unreachable database is StoreUnavailableError at open()', async () => {
 });
 
 test('store URL: our parameters are taken out, bad values refused, and no password in what is shown', () => {
-  const { connectionString, settings } = parseStoreUrl('postgres://u:s3cret@db:5433/rooms?sslmode=require&pool_size=4&connect_timeout_ms=900');
-  expect(settings).toEqual({ poolSize: 4, connectTimeoutMs: 900, statementTimeoutMs: 30_000, lockTimeoutMs: 5000 });
+  const { connectionString, settings } = parseStoreUrl('postgres://u:s3cret@db:5433/rooms?sslmode=require&pool_size=4&connect_timeout_ms=900&read_timeout_ms=700');
+  expect(settings).toEqual({ poolSize: 4, connectTimeoutMs: 900, statementTimeoutMs: 30_000, lockTimeoutMs: 5000, readTimeoutMs: 700 });
   expect(connectionString).toBe('postgres://u:s3cret@db:5433/rooms?sslmode=require');
-  expect(parseStoreUrl('postgresql://db/rooms').settings).toEqual({ poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 30_000, lockTimeoutMs: 5000 });
-  for (const bad of ['pool_size=0', 'pool_size=x', 'pool_size=2.5', 'connect_timeout_ms=1']) {
+  expect(parseStoreUrl('postgresql://db/rooms').settings).toEqual({ poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 30_000, lockTimeoutMs: 5000, readTimeoutMs: 5000 });
+  for (const bad of ['pool_size=0', 'pool_size=x', 'pool_size=2.5', 'connect_timeout_ms=1', 'read_timeout_ms=0']) {
     expect(() => parseStoreUrl(`postgres://db/rooms?${bad}`)).toThrow(/must be an integer/);
   }
   expect(() => parseStoreUrl('mysql://db/rooms')).toThrow(/not a PostgreSQL URL/);

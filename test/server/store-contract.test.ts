@@ -1,28 +1,10 @@
 // The store contract, the same on both stores: what the server relies on whatever the database.
-import type { RoomRecord, SessionRecord, Store } from '../../src/server/store';
+import type { SessionRecord, Store } from '../../src/server/store';
+import { roomRecord, sessionRecord } from './records';
 import { STORES } from './stores';
 
-let n = 0;
-const room = (extra: Partial<RoomRecord> = {}): RoomRecord => ({ token: `room${++n}`, name: 'r', owner: 'o', ownerHmac: 'oh', maxSize: 5, createdAt: 1000, expiresAt: 10_000_000, ...extra });
-const session = (roomToken: string, extra: Partial<SessionRecord> = {}): SessionRecord => {
-  const id = `s${++n}`;
-  return {
-    id,
-    room: roomToken,
-    kind: 'basic',
-    participantHmac: `p-${id}`,
-    tokenHmac: `t-${id}`,
-    displayName: 'Alice',
-    owner: false,
-    joinedAt: 1000 + n,
-    expiresAt: 5_000_000,
-    snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 },
-    firstReached: { init: 1000 + n },
-    reportCount: 0,
-    nonConformantCount: 0,
-    ...extra,
-  };
-};
+const room = roomRecord;
+const session = (roomToken: string, extra: Partial<SessionRecord> = {}) => sessionRecord(roomToken, { firstReached: { init: 1000 }, ...extra });
 
 const join = (store: Store, s: SessionRecord) => store.joinRoom(s.room, () => ({ kind: 'apply', value: s.id, end: [], create: s }));
 

@@ -135,6 +135,17 @@ export interface StoredReport {
   expected?: ModelSnapshot;
 }
 
+export interface UpdateOptions {
+  /** The client's Idempotency-Key of the report this unit of work may append. */
+  idempotencyKey?: string;
+}
+
+/** What updateSession's `decide` learns of the idempotency key. */
+export interface SeenKey {
+  /** A report with this key is stored for this session already: a repeat. */
+  repeated: boolean;
+}
+
 /** What `decide` asks of `updateSession`. */
 export type SessionDecision<T> =
   | { kind: 'refuse'; value: T }
@@ -171,12 +182,26 @@ export interface StatsQuery {
 export interface Stats {
   since: string | null;
   until: string | null;
+  /** The window is read in whole buckets of this many seconds: `since` rounded down, `until` rounded up. */
+  bucketSeconds: number;
   sessions: { started: number; ended: number; open: number };
   /** Sessions (started in the window) that reached each state at least once. */
   funnel: Record<RoomState, number>;
   transitions: Array<{ from: string; to: string; event: string; count: number }>;
   ended: Array<{ state: string; reason: EndReason; count: number }>;
-  timeToMedia: { count: number; p50: number | null; p90: number | null; p99: number | null };
+  /** Reports received in the window by verdict. */
+  verdicts: Array<{ verdict: Verdict; count: number }>;
+  timeToMedia: {
+    count: number;
+    p50: number | null;
+    p90: number | null;
+    p99: number | null;
+    /** How the percentiles are made: interpolated within the histogram's buckets (as Prometheus histogram_quantile). */
+    percentiles: string;
+    sumSeconds: number;
+    /** Sessions per bucket (not cumulative), the last (le null) above every bound. */
+    buckets: Array<{ le: number | null; count: number }>;
+  };
   nonConformance: Array<{ verdict: Verdict; from: string; event: string; expected: ModelSnapshot | null; reported: Omit<StatusFields, 'event'>; count: number; exampleSession: string }>;
 }
 
@@ -193,6 +218,12 @@ export interface MetricsData {
 export interface RoomStore {
   /** Apply pending migrations; open connections. */
   open(): Promise<void>;
+  /**
+   * Open to read only (export): nothing is migrated or written. A database at an older schema version is read as it
+   * is (the reports' columns are version 1's); a newer one, or one that is not a loop-room-state database, is refused
+   * with a message saying so.
+   */
+  openReadOnly(): Promise<void>;
   close(): Promise<void>;
   /** Schema version now in effect. */
   schemaVersion(): Promise<number>;
@@ -201,6 +232,8 @@ export interface RoomStore {
    * one, or `candidate` stored first if there is none yet (first writer wins). Table `settings`, name 'secret'.
    */
   serverSecret(candidate: string): Promise<string>;
+  /** The secret the store keeps, if any, without writing one (read-only use: export). */
+  storedSecret(): Promise<string | undefined>;
 
   createHawkSession(record: HawkSessionRecord): Promise<void>;
   getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined>;
@@ -235,8 +268,12 @@ export interface RoomStore {
 
   /** Unit of work on one room's participants (serialized per room). */
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined>;
-  /** Unit of work on one session (serialized per session). Resolves undefined for an unknown session. */
-  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined>;
+  /**
+   * Unit of work on one session (serialized per session). Resolves undefined for an unknown session. With an
+   * `idempotencyKey`, `decide` is told whether a report with that key is already stored for this session (schema
+   * version 4: the store keeps (session, key) unique, across processes); a report it appends carries the key.
+   */
+  updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options?: UpdateOptions): Promise<T | undefined>;
   /** End open sessions whose expiry passed (reason 'expired'); resolves how many. */
   expireSessions(now: number): Promise<number>;
 

@@ -1,93 +1,140 @@
-// /v1/stats and /metrics figures from the rows either store reads: the same definitions whatever the store.
+// /v1/stats and /metrics figures from the rollups either store reads back (rollups.ts): the same definitions
+// whatever the store. Their cost depends on the number of buckets in the window, not on the stored reports.
 import { ROOM_STATES, type RoomState } from '../../../../machines/domain';
 import type { EndReason, MetricsData, ModelSnapshot, SessionReplay, Stats, StatsQuery, Store, Verdict } from '../contract';
-import type { Row } from './rows';
+import { BUCKET_MS, cmp, MEDIA_BOUNDS, type RollupKind } from './rollups';
 
-/** The q-quantile (0..1) of ascending `sorted` by the nearest-rank method; null when empty. */
-export function percentile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1];
+/** One rollup key's sums over a window (what sql/figures.ts reads). */
+export interface RollupSum {
+  kind: RollupKind;
+  key: string;
+  count: number;
+  sum: number;
+  example: string | null;
 }
 
-/** The query's window in milliseconds (open ends made finite). */
-export function windowOf(q: StatsQuery): { since: number; until: number } {
-  return { since: q.since ?? 0, until: q.until ?? Number.MAX_SAFE_INTEGER };
-}
+/** What the answers say about their time-to-media percentiles. */
+export const PERCENTILES_FROM_HISTOGRAM = 'interpolated within histogram buckets, as Prometheus histogram_quantile';
 
-const firstReachedOf = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Partial<Record<RoomState, number>>;
-
-export interface StatsRows {
-  started: number;
-  ended: number;
-  open: number;
-  /** Sessions joined in the window: joined_at, first_reached. */
-  joined: Iterable<Row>;
-  /** from, to, event, count. */
-  transitions: Row[];
-  /** state, reason, count. */
-  endedBy: Row[];
-  /** verdict, from_state, event, expected, state, connections, send_streams, recv_streams, count, example. */
-  nonConformance: Row[];
-}
-
-export function statsFromRows(q: StatsQuery, r: StatsRows): Stats {
-  const funnel = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
-  const media: number[] = [];
-  for (const row of r.joined) {
-    const first = firstReachedOf(row.first_reached);
-    for (const s of ROOM_STATES) if (first[s] !== undefined) funnel[s]++;
-    if (first.sendrecv !== undefined) media.push((first.sendrecv - Number(row.joined_at)) / 1000);
+/**
+ * The q-quantile (0..1) of a histogram, as Prometheus's histogram_quantile: linear interpolation within the bucket
+ * that holds the rank (from 0 for the first); a rank in the last (unbounded) bucket answers the highest bound.
+ * `counts` has one count per bound, then the count above them all. Null when empty.
+ */
+export function histogramQuantile(q: number, bounds: readonly number[], counts: readonly number[]): number | null {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let below = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] > 0 && below + counts[i] >= rank) {
+      if (i >= bounds.length) return bounds[bounds.length - 1];
+      const lower = i === 0 ? 0 : bounds[i - 1];
+      return lower + (bounds[i] - lower) * ((rank - below) / counts[i]);
+    }
+    below += counts[i];
   }
-  media.sort((a, b) => a - b);
+  return bounds[bounds.length - 1];
+}
+
+const parse = (key: string) => JSON.parse(key) as Array<string | null>;
+const int = (v: string | null) => Number(v);
+
+/** /v1/stats from the window's rollup sums and the number of sessions open now. */
+export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open: number): Stats {
+  const funnel = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
+  const media = MEDIA_BOUNDS.map(() => 0).concat(0);
+  let mediaSum = 0;
+  let started = 0;
+  const transitions: Stats['transitions'] = [];
+  const ended: Stats['ended'] = [];
+  const verdicts: NonNullable<Stats['verdicts']> = [];
+  const nonConformance: Stats['nonConformance'] = [];
+  for (const r of sums) {
+    const k = parse(r.key);
+    switch (r.kind) {
+      case 'started':
+        started += r.count;
+        break;
+      case 'funnel':
+        if (k[0] !== null && k[0] in funnel) funnel[k[0] as RoomState] += r.count;
+        break;
+      case 'media':
+        media[int(k[0])] += r.count;
+        mediaSum += r.sum;
+        break;
+      case 'transition':
+        transitions.push({ from: String(k[0]), to: String(k[1]), event: String(k[2]), count: r.count });
+        break;
+      case 'ended':
+        ended.push({ state: String(k[0]), reason: k[1] as EndReason, count: r.count });
+        break;
+      case 'verdict':
+        verdicts.push({ verdict: k[0] as Verdict, count: r.count });
+        break;
+      case 'nonconformance': {
+        const [verdict, from, event, es, ec, esend, erecv, state, c, send, recv] = k;
+        const expected: ModelSnapshot | null = es === null ? null : { state: es as RoomState, connections: int(ec), sendStreams: int(esend), recvStreams: int(erecv) };
+        nonConformance.push({
+          verdict: verdict as Verdict,
+          from: String(from),
+          event: String(event),
+          expected,
+          reported: { state: String(state), connections: int(c), sendStreams: int(send), recvStreams: int(recv) },
+          count: r.count,
+          exampleSession: String(r.example),
+        });
+        break;
+      }
+    }
+  }
+  const count = media.reduce((a, b) => a + b, 0);
+  const quantile = (p: number) => histogramQuantile(p, MEDIA_BOUNDS, media);
   return {
     since: q.since === undefined ? null : new Date(q.since).toISOString(),
     until: q.until === undefined ? null : new Date(q.until).toISOString(),
-    sessions: { started: r.started, ended: r.ended, open: r.open },
+    bucketSeconds: BUCKET_MS / 1000,
+    sessions: { started, ended: ended.reduce((a, e) => a + e.count, 0), open },
     funnel,
-    transitions: r.transitions.map((t) => ({ from: String(t.from), to: String(t.to), event: String(t.event), count: Number(t.count) })),
-    ended: r.endedBy.map((e) => ({ state: String(e.state), reason: e.reason as EndReason, count: Number(e.count) })),
-    timeToMedia: { count: media.length, p50: percentile(media, 0.5), p90: percentile(media, 0.9), p99: percentile(media, 0.99) },
-    nonConformance: r.nonConformance.map((n) => ({
-      verdict: n.verdict as Verdict,
-      from: String(n.from_state),
-      event: String(n.event),
-      expected: n.expected === null ? null : (typeof n.expected === 'string' ? JSON.parse(n.expected) : n.expected) as ModelSnapshot,
-      reported: { state: String(n.state), connections: Number(n.connections), sendStreams: Number(n.send_streams), recvStreams: Number(n.recv_streams) },
-      count: Number(n.count),
-      exampleSession: String(n.example),
-    })),
+    transitions: transitions.sort((a, b) => b.count - a.count || cmp(a.from, b.from) || cmp(a.to, b.to) || cmp(a.event, b.event)),
+    ended: ended.sort((a, b) => b.count - a.count || cmp(a.state, b.state) || cmp(a.reason, b.reason)),
+    verdicts: verdicts.sort((a, b) => b.count - a.count || cmp(a.verdict, b.verdict)),
+    timeToMedia: {
+      count,
+      p50: quantile(0.5),
+      p90: quantile(0.9),
+      p99: quantile(0.99),
+      percentiles: PERCENTILES_FROM_HISTOGRAM,
+      sumSeconds: mediaSum,
+      buckets: [...MEDIA_BOUNDS.map((le, i) => ({ le, count: media[i] })), { le: null, count: media[MEDIA_BOUNDS.length] }],
+    },
+    nonConformance: nonConformance.sort(
+      (a, b) => b.count - a.count || cmp(a.verdict, b.verdict) || cmp(a.from, b.from) || cmp(a.event, b.event) || cmp(JSON.stringify([a.expected, a.reported]), JSON.stringify([b.expected, b.reported])),
+    ),
   };
 }
 
-export interface MetricsRows {
-  /** from_state, event, state, verdict, count. */
-  totals: Row[];
-  /** state, count. */
-  open: Row[];
-  /** end_state, end_reason, count. */
-  ended: Row[];
-  /** joined_at, media (ms of the first sendrecv). */
-  media: Iterable<Row>;
+/** Cumulative counts at each of `buckets` (each one of MEDIA_BOUNDS) from per-bucket counts over MEDIA_BOUNDS. */
+export function cumulativeAt(buckets: readonly number[], perBucket: ReadonlyArray<{ le: number | null; count: number }>): Array<{ le: number; count: number }> {
+  return buckets.map((le) => {
+    if (!MEDIA_BOUNDS.includes(le)) throw new Error(`time-to-media bucket ${le} is not one the store keeps (MEDIA_BOUNDS)`);
+    return { le, count: perBucket.filter((b) => b.le !== null && b.le <= le).reduce((a, b) => a + b.count, 0) };
+  });
 }
 
-export function metricsFromRows(buckets: readonly number[], r: MetricsRows): MetricsData {
-  const counts = buckets.map(() => 0);
-  let count = 0;
-  let sum = 0;
-  for (const row of r.media) {
-    const seconds = (Number(row.media) - Number(row.joined_at)) / 1000;
-    count++;
-    sum += seconds;
-    buckets.forEach((le, i) => {
-      if (seconds <= le) counts[i]++;
-    });
-  }
+/** /metrics's store figures: the running totals (never lowered by retention) and the sessions open now. */
+export function metricsFromTotals(
+  buckets: readonly number[],
+  totals: MetricsData['reportTotals'],
+  allTime: readonly RollupSum[],
+  open: MetricsData['openSessions'],
+): MetricsData {
+  const stats = statsFromRollups({}, allTime, 0);
   return {
-    reportTotals: r.totals.map((t) => ({ from: String(t.from_state), event: String(t.event), state: String(t.state), verdict: t.verdict as Verdict, count: Number(t.count) })),
-    openSessions: r.open.map((o) => ({ state: o.state as RoomState, count: Number(o.count) })),
-    endedSessions: r.ended.map((e) => ({ state: String(e.end_state), reason: e.end_reason as EndReason, count: Number(e.count) })),
-    timeToMedia: { buckets: buckets.map((le, i) => ({ le, count: counts[i] })), count, sum },
+    reportTotals: totals,
+    openSessions: open,
+    endedSessions: stats.ended,
+    timeToMedia: { buckets: cumulativeAt(buckets, stats.timeToMedia.buckets ?? []), count: stats.timeToMedia.count, sum: stats.timeToMedia.sumSeconds ?? 0 },
   };
 }
 

@@ -12,6 +12,13 @@ export function pendingMigrations(current: number, migrations: readonly Migratio
   return sorted.filter((m) => m.version > current);
 }
 
+/** The version a database says it is at, checked for reading only: a foreign or newer database is refused. */
+export function readableVersion(current: number | undefined, migrations: readonly Migration[], where: string): number {
+  if (current === undefined) throw new Error(`${where} is not a loop-room-state database (it has no schema_migrations table)`);
+  pendingMigrations(current, migrations, where);
+  return current;
+}
+
 /** One line for the log when a migration has been applied. */
 export const appliedLine = (store: string, m: Migration) => `${store}: applied schema migration ${m.version} (${m.name})`;
 

@@ -67,6 +67,18 @@ export function reportFromRow(r: Row): StoredReport {
   return report;
 }
 
+/** A session just ended, as the rollups count it (what the stores' UPDATE ... RETURNING gives). */
+export interface Ended {
+  id: string;
+  joinedAt: number;
+  endedAt: number;
+  state: string;
+}
+
+export function endedFromRow(r: Row): Ended {
+  return { id: String(r.id), joinedAt: Number(r.joined_at), endedAt: Number(r.ended_at), state: String(r.end_state) };
+}
+
 /** A session's columns, in the order sessionValues gives them. */
 export const SESSION_COLUMNS = [
   'id', 'room', 'kind', 'participant_hmac', 'token_hmac', 'display_name', 'owner', 'joined_at', 'expires_at', 'ended_at', 'end_reason', 'end_state',

@@ -24,10 +24,13 @@ export interface PoolSettings {
   statementTimeoutMs: number;
   /** PostgreSQL lock_timeout, ms (default 5000; 0: none): a report waits this long for a row lock, then 503. */
   lockTimeoutMs: number;
+  /** Longest a read of figures may run (statement_timeout of their connections); then the store counts as unavailable. */
+  readTimeoutMs: number;
 }
 
 /**
- * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N&statement_timeout_ms=N&lock_timeout_ms=N`) and are taken out
+ * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N&statement_timeout_ms=N&lock_timeout_ms=N&read_timeout_ms=N`)
+ * and are taken out
  * before node-postgres sees the rest; everything else (sslmode, application_name...) is node-postgres's.
  */
 export function parseStoreUrl(url: string): { connectionString: string; settings: PoolSettings } {
@@ -45,7 +48,8 @@ export function parseStoreUrl(url: string): { connectionString: string; settings
   const connectTimeoutMs = int('connect_timeout_ms', 5000, 100, 600_000);
   const statementTimeoutMs = int('statement_timeout_ms', 30_000, 0, 86_400_000);
   const lockTimeoutMs = int('lock_timeout_ms', 5000, 0, 86_400_000);
-  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs, statementTimeoutMs, lockTimeoutMs } };
+  const readTimeoutMs = int('read_timeout_ms', 5000, 10, 600_000);
+  return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs, statementTimeoutMs, lockTimeoutMs, readTimeoutMs } };
 }
 
 /** A URL fit for a message: no password, no query. */
@@ -58,17 +62,20 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** A pool of `size` connections (default: the URL's pool_size). */
-export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number): Pool {
+/**
+ * A pool of `size` connections (default: the URL's pool_size). `reads`: a pool for figures, whose statements stop
+ * at the URL's read_timeout_ms (PostgreSQL cancels them) and whose callers wait no longer than that for a connection.
+ */
+export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number, reads = false): Pool {
   const { connectionString, settings } = parseStoreUrl(url);
   // int8 (BIGINT, count(*)) as a number: epoch milliseconds and counts stay far below 2^53.
   const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
   const config: PoolConfig = {
     connectionString,
     max: size ?? settings.poolSize,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    // Sent as startup parameters: every connection of the pool has them, whatever runs on it.
-    statement_timeout: settings.statementTimeoutMs,
+    connectionTimeoutMillis: reads ? Math.min(settings.connectTimeoutMs, settings.readTimeoutMs) : settings.connectTimeoutMs,
+    // Sent as startup parameters: every connection of the pool has them, whatever runs on it (figures: the shorter read limit).
+    statement_timeout: reads ? settings.readTimeoutMs : settings.statementTimeoutMs,
     lock_timeout: settings.lockTimeoutMs,
     idleTimeoutMillis: 30_000,
     types,

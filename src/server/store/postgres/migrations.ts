@@ -2,6 +2,7 @@
 // released version: add the next one. No foreign keys: their KEY SHARE locks would cross the fixed
 // lock order (room, then its sessions by id) that keeps concurrent units of work free of deadlocks.
 import type { Migration } from '../contract';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS } from '../common/rollups';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
@@ -108,6 +109,25 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       // What retention asks of each Hawk session it would delete: does it own a room, is it in an open session.
       'CREATE INDEX rooms_owner ON rooms (owner_hmac)',
       'CREATE INDEX sessions_open_participant ON sessions (participant_hmac) WHERE ended_at IS NULL',
+    ],
+  },
+  {
+    version: 4,
+    name: 'rollups (built from the rows stored) and report idempotency keys',
+    statements: [
+      // See common/rollups.ts. Shards as report_totals's: concurrent batches add to rows of their own.
+      `CREATE TABLE rollups (
+        bucket BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        shard SMALLINT NOT NULL,
+        count BIGINT NOT NULL,
+        sum DOUBLE PRECISION NOT NULL,
+        example TEXT,
+        PRIMARY KEY (bucket, kind, key, shard)
+      )`,
+      ...backfillStatements('postgres'),
+      ...IDEMPOTENCY_KEY_STATEMENTS,
     ],
   },
 ];

@@ -5,8 +5,10 @@
 // that fails for a reason other than an outage is redone call by call, each in its own transaction, so one bad
 // call does not undo the others.
 import type { Pool, PoolClient } from 'pg';
-import { StoreUnavailableError, type SessionDecision, type SessionRecord } from '../contract';
+import { StoreUnavailableError, type SeenKey, type SessionDecision, type SessionRecord } from '../contract';
+import { RollupDelta } from '../common/rollups';
 import { SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../common/rows';
+import { addRollupsParams, addRollupsSql } from './sql/rollups';
 import { transaction } from './transaction';
 
 const MAX_BATCH = 512;
@@ -20,7 +22,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface PendingUpdate {
   id: string;
-  decide: (session: SessionRecord) => SessionDecision<unknown>;
+  decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<unknown>;
+  /** The report's idempotency key, if the client sent one. */
+  key?: string;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -45,9 +49,9 @@ export class ReportBatches {
 
   constructor(private readonly o: ReportBatchOptions) {}
 
-  add<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
+  add<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, key?: string): Promise<T | undefined> {
     return new Promise<T | undefined>((resolve, reject) => {
-      this.queue.push({ id, decide, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id, decide, key, resolve: resolve as (v: unknown) => void, reject });
       this.pump();
     });
   }
@@ -153,22 +157,29 @@ export class ReportBatches {
   /** One batch in the transaction it begins: lock, decide in arrival order, write; the caller commits. */
   private async applyBatch(c: PoolClient, batch: PendingUpdate[], shard: number): Promise<{ outcomes: Outcome[]; txid: number }> {
     const ids = [...new Set(batch.map((b) => b.id))].sort();
-    // BEGIN, the transaction's id and the locks in one round trip: the simple query protocol takes several
-    // statements but no parameters, so the ids are quoted by node-postgres's escapeLiteral.
+    // BEGIN, the transaction's id, the locks and the idempotency keys already stored, in one round trip: the simple
+    // query protocol takes several statements but no parameters, so values are quoted by node-postgres's escapeLiteral.
+    const keyed = batch.filter((b) => b.key !== undefined).map((b) => `(${c.escapeLiteral(b.id)}, ${c.escapeLiteral(b.key!)})`);
     const begun = (await c.query(
-      `BEGIN; SELECT txid_current() AS txid; SELECT ${SESSION_LIST} FROM sessions WHERE id = ANY(ARRAY[${ids.map((id) => c.escapeLiteral(id)).join(', ')}]::text[]) ORDER BY id FOR NO KEY UPDATE`,
+      `BEGIN; SELECT txid_current() AS txid; SELECT ${SESSION_LIST} FROM sessions WHERE id = ANY(ARRAY[${ids.map((id) => c.escapeLiteral(id)).join(', ')}]::text[]) ORDER BY id FOR NO KEY UPDATE;` +
+        (keyed.length ? ` SELECT session, idempotency_key FROM reports WHERE (session, idempotency_key) IN (${keyed.join(', ')})` : ' SELECT 1 WHERE false'),
     )) as unknown as Array<{ rows: Row[] }>;
     const txid = Number(begun[1].rows[0].txid);
     const current = new Map<string, SessionRecord>(begun[2].rows.map((r: Row) => [String(r.id), sessionFromRow(r)]));
+    // Keys are checked after the session's lock: a repeat from another process waits for the first to commit.
+    const seen = new Set(begun[3].rows.map((r) => `${r.session}\u0000${r.idempotency_key}`));
     const changed = new Set<string>();
     const reports: unknown[][] = [];
+    const keys: Array<string | null> = [];
     const totals = new Map<string, number>();
+    const delta = new RollupDelta();
     const outcomes = batch.map((call): Outcome => {
       const session = current.get(call.id);
       if (!session) return { ok: true, value: undefined };
+      const seenId = `${call.id}\u0000${call.key}`;
       let decision: SessionDecision<unknown>;
       try {
-        decision = call.decide(structuredClone(session));
+        decision = call.decide(structuredClone(session), { repeated: call.key !== undefined && seen.has(seenId) });
       } catch (error) {
         return { ok: false, error };
       }
@@ -181,21 +192,25 @@ export class ReportBatches {
           session.id, next.reportCount, session.room, r.receivedAt, r.fromState, r.fields.event, r.fields.state,
           r.fields.connections, r.fields.sendStreams, r.fields.recvStreams, r.verdict, r.expected ? JSON.stringify(r.expected) : null,
         ]);
+        keys.push(call.key ?? null);
+        if (call.key !== undefined) seen.add(seenId);
         const key = JSON.stringify([r.labels.from, r.labels.event, r.labels.state, r.labels.verdict]);
         totals.set(key, (totals.get(key) ?? 0) + 1);
+        delta.report(session, r);
       }
+      delta.session(session, next);
       current.set(call.id, next);
       changed.add(call.id);
       return { ok: true, value: decision.value };
     });
     if (changed.size === 0) return { outcomes, txid };
     // All of the batch's writes in one statement (one round trip): session rows (already locked), reports,
-    // then the running totals in key order, after the sessions: the fixed order.
+    // then the running totals and the rollups in key order, after the sessions: the fixed order.
     const rows = [...changed].sort().map((id) => sessionValues(current.get(id)!));
     const sessionCol = (i: number) => rows.map((r) => r[i]);
     const reportCol = (i: number) => reports.map((r) => r[i]);
-    const keys = [...totals.keys()].sort();
-    const parts = keys.map((k) => JSON.parse(k) as string[]);
+    const totalKeys = [...totals.keys()].sort();
+    const parts = totalKeys.map((k) => JSON.parse(k) as string[]);
     await c.query(
       `WITH updated AS (
          UPDATE sessions s SET display_name = u.display_name, expires_at = u.expires_at, ended_at = u.ended_at, end_reason = u.end_reason,
@@ -205,8 +220,10 @@ export class ReportBatches {
            AS u(id, display_name, expires_at, ended_at, end_reason, end_state, state, connections, send_streams, recv_streams, first_reached, report_count, non_conformant)
          WHERE s.id = u.id
        ), inserted AS (
-         INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected)
-         SELECT * FROM unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::text[], $25::jsonb[])
+         INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected, idempotency_key)
+         SELECT * FROM unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::text[], $25::jsonb[], $32::text[])
+       ), rolled AS (
+         ${addRollupsSql(33)}
        )
        INSERT INTO report_totals (shard, from_state, event, state, verdict, count)
        SELECT $26, * FROM unnest($27::text[], $28::text[], $29::text[], $30::text[], $31::bigint[])
@@ -219,7 +236,9 @@ export class ReportBatches {
         parts.map((p) => p[1]),
         parts.map((p) => p[2]),
         parts.map((p) => p[3]),
-        keys.map((k) => totals.get(k)),
+        totalKeys.map((k) => totals.get(k)),
+        keys,
+        ...addRollupsParams(delta.rows(), shard),
       ],
     );
     return { outcomes, txid };

@@ -13,8 +13,10 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { metricsFromRows, sessionReplay, statsFromRows } from '../common/figures';
-import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
+import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
+import { bucketRange, RollupDelta } from '../common/rollups';
+import { SingleFlight } from '../common/singleFlight';
+import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -25,7 +27,9 @@ import {
   type MetricsData,
   type Migration,
   type RoomRecord,
+  type SeenKey,
   type SessionDecision,
+  type UpdateOptions,
   type SessionRecord,
   type SessionReplay,
   type Stats,
@@ -41,12 +45,15 @@ import { transaction, type TransactionOptions } from './transaction';
 import * as figures from './sql/figures';
 import * as hawk from './sql/hawk';
 import * as reports from './sql/reports';
+import * as rollups from './sql/rollups';
 import * as rooms from './sql/rooms';
 import * as sessions from './sql/sessions';
 
 /** Key of the advisory lock that makes concurrent `open()`s apply migrations one at a time. */
 const MIGRATION_LOCK = 7_311_200_011;
 const TOTAL_SHARDS = 64;
+/** Connections for reads of figures: few, so that a slow scrape cannot take the pool's. */
+const FIGURE_CONNECTIONS = 2;
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Migrations to apply (default: the store's own); tests pass more to check upgrades. */
@@ -60,6 +67,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 export class PostgresStore implements Store {
   private pool: Pool | undefined;
   private batchPool: Pool | undefined;
+  /** Figures (stats, metrics, traffic, a session's reports) read on connections of their own, with a statement timeout. */
+  private figuresPool: Pool | undefined;
+  private readonly flights = new SingleFlight();
   private readonly log: (line: string) => void;
   private readonly migrations: readonly Migration[];
   /** This process's base running-total shard (spread so concurrent commits do not queue on one hot row). */
@@ -94,6 +104,8 @@ export class PostgresStore implements Store {
       // The report batches get a connection of their own: behind a queue of reads they would wait, and
       // every report waiting on them with them.
       this.batchPool = createPool(pg, this.url, this.log, MAX_IN_FLIGHT);
+      // Reads of figures never take the connections requests need, and stop at read_timeout_ms (503 Retry-After).
+      this.figuresPool = createPool(pg, this.url, this.log, FIGURE_CONNECTIONS, true);
     }
     await this.transaction('migrate', async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -107,16 +119,33 @@ export class PostgresStore implements Store {
     });
   }
 
+  async openReadOnly(): Promise<void> {
+    if (!this.pool) {
+      this.pool = createPool(loadPg(), this.url, this.log);
+      // Every transaction of these connections is read-only: PostgreSQL refuses a write should one slip in.
+      this.pool.on('connect', (c) => void c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY').catch(() => {}));
+    }
+    const version = await this.read('open', async (q) => {
+      const table = (await q.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")).rows[0].present as boolean;
+      return table ? Number((await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v) : undefined;
+    });
+    readableVersion(version, this.migrations, `the database ${this.location}`);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.batches.idle();
-    const pools = [this.pool, this.batchPool];
-    this.pool = this.batchPool = undefined;
+    const pools = [this.pool, this.batchPool, this.figuresPool];
+    this.pool = this.batchPool = this.figuresPool = undefined;
     for (const pool of pools) await pool?.end();
   }
 
   async schemaVersion(): Promise<number> {
     return this.read('schema version', async (q) => Number((await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v));
+  }
+
+  async storedSecret(): Promise<string | undefined> {
+    return this.read('server secret', async (q) => (await q.query(`SELECT value FROM settings WHERE name = 'secret'`)).rows[0]?.value as string | undefined);
   }
 
   /** The server's HMAC secret, shared by every process: the first process's candidate wins. */
@@ -170,7 +199,9 @@ export class PostgresStore implements Store {
     await this.transaction('delete room', async (c) => {
       if (!(await rooms.selectRoomForUpdate(c, token))) return;
       await rooms.markRoomDeleted(c, token, at);
-      await sessions.endRoomSessions(c, token, at);
+      const delta = new RollupDelta();
+      for (const e of await sessions.endRoomSessions(c, token, at)) delta.ended({ ...e, reason: 'deleted' });
+      await rollups.addRollups(c, delta.rows(), this.shard);
     });
   }
 
@@ -198,20 +229,32 @@ export class PostgresStore implements Store {
       if (!current) return undefined;
       const decision = decide({ room: current, open: await sessions.selectOpenSessionsForUpdate(c, room) });
       if (decision.kind === 'refuse') return decision.value;
-      for (const end of [...decision.end].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await sessions.endSession(c, end.id, end.reason, end.at);
+      const delta = new RollupDelta();
+      for (const end of [...decision.end].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        const ended = await sessions.endSession(c, end.id, end.reason, end.at);
+        if (ended) delta.ended({ ...ended, reason: end.reason });
+      }
       await sessions.insertSession(c, decision.create);
+      delta.session(undefined, decision.create);
+      await rollups.addRollups(c, delta.rows(), this.shard);
       return decision.value;
     });
   }
 
-  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
+  updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batches.add(id, decide);
+    return this.batches.add(id, decide, options.idempotencyKey);
   }
 
   async expireSessions(now: number): Promise<number> {
     // Ended at their expiry, not at the sweep, as the SQLite store does.
-    return this.transaction('expire sessions', async (c) => (await sessions.expireSessions(c, now)).length);
+    return this.transaction('expire sessions', async (c) => {
+      const ended = await sessions.expireSessions(c, now);
+      const delta = new RollupDelta();
+      for (const e of ended) delta.ended({ ...e, reason: 'expired' });
+      await rollups.addRollups(c, delta.rows(), this.shard);
+      return ended.length;
+    });
   }
 
   async retain(before: number): Promise<{ reports: number; sessions: number }> {
@@ -228,7 +271,7 @@ export class PostgresStore implements Store {
   // --- figures ---
 
   sessionReports(id: string): Promise<StoredReport[]> {
-    return this.read('session reports', (q) => reports.selectSessionReports(q, id));
+    return this.figure('session reports', (q) => reports.selectSessionReports(q, id));
   }
 
   sessionReplay(id: string): Promise<SessionReplay | undefined> {
@@ -247,12 +290,28 @@ export class PostgresStore implements Store {
     }
   }
 
-  stats(query: StatsQuery): Promise<Stats> {
-    return this.read('stats', async (q) => statsFromRows(query, await figures.statsRows(q, query)));
+  async stats(query: StatsQuery): Promise<Stats> {
+    const range = bucketRange(query.since, query.until);
+    const [sums, open] = await Promise.all([this.rollupSums(range), this.openSessionsByState()]);
+    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0));
   }
 
-  metricsData(buckets: readonly number[]): Promise<MetricsData> {
-    return this.read('metrics', async (q) => metricsFromRows(buckets, await figures.metricsRows(q)));
+  async metricsData(buckets: readonly number[]): Promise<MetricsData> {
+    const [totals, allTime, open] = await Promise.all([
+      this.flights.run('report totals', () => this.figure('metrics', (q) => figures.reportTotals(q))),
+      this.rollupSums({ all: true }),
+      this.openSessionsByState(),
+    ]);
+    return metricsFromTotals(buckets, totals, allTime, open);
+  }
+
+  /** One query per window's buckets at a time, whoever asks (a window is whole minutes, so callers share it). */
+  private rollupSums(range: ReturnType<typeof bucketRange>) {
+    return this.flights.run(`rollups ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.rollupSums(q, range)));
+  }
+
+  private openSessionsByState() {
+    return this.flights.run('open sessions', () => this.figure('open sessions', (q) => figures.openSessionsByState(q)));
   }
 
   // --- machinery ---
@@ -260,6 +319,18 @@ export class PostgresStore implements Store {
   private pgPool(): Pool {
     if (!this.pool) throw new StoreUnavailableError('the PostgreSQL store is not open');
     return this.pool;
+  }
+
+  /** A read of figures on their own pool (statement timeout: a read that takes too long is StoreUnavailableError). */
+  private async figure<T>(what: string, work: (q: Queryable) => Promise<T>): Promise<T> {
+    try {
+      // Opened read-only (export), the store has the main pool only.
+      const pool = this.figuresPool ?? this.pool;
+      if (!pool) throw new StoreUnavailableError('the PostgreSQL store is not open');
+      return await work(pool);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
   }
 
   private writerPool(): Pool {

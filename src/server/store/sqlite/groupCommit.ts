@@ -19,6 +19,8 @@ export class GroupCommit {
     private readonly sql: Sql,
     private readonly log: Log,
     private readonly commitTimes: CommitTimes,
+    /** Runs last in every group transaction, outside the calls' savepoints: its failure fails the whole commit. */
+    private readonly beforeCommit: () => void = () => {},
   ) {}
 
   /** Runs `run` in the next group transaction; resolves with its value once that transaction committed. */
@@ -74,6 +76,7 @@ export class GroupCommit {
       }
     }
     try {
+      this.beforeCommit();
       this.sql('COMMIT').run();
     } catch (err) {
       try {
@@ -81,7 +84,8 @@ export class GroupCommit {
       } catch {
         // nothing more to undo
       }
-      const e = unavailable(this.log, 'commit', err);
+      // An outage fails every call with 'unavailable'; a bug of the last step is nobody's call in particular.
+      const e = classify(this.log, 'commit', err);
       for (const p of batch) p.reject(e);
       return;
     }

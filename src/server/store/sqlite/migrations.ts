@@ -1,5 +1,6 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
 import type { Migration } from '../contract';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS } from '../common/rollups';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -98,6 +99,25 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       // What retention asks of each Hawk session it would delete: does it own a room, is it in an open session.
       'CREATE INDEX rooms_owner ON rooms (owner_hmac)',
       'CREATE INDEX sessions_open_participant ON sessions (participant_hmac) WHERE ended_at IS NULL',
+    ],
+  },
+  {
+    version: 4,
+    name: 'rollups (built from the rows stored) and report idempotency keys',
+    statements: [
+      // See common/rollups.ts. The shard is always 0 here (one writer); the column keeps both schemas alike.
+      `CREATE TABLE rollups (
+        bucket INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        sum REAL NOT NULL,
+        example TEXT,
+        PRIMARY KEY (bucket, kind, key, shard)
+      ) WITHOUT ROWID`,
+      ...backfillStatements('sqlite'),
+      ...IDEMPOTENCY_KEY_STATEMENTS,
     ],
   },
 ];

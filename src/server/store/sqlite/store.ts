@@ -2,8 +2,9 @@
 // commit (groupCommit.ts); reads run on the connection at once. The SQL is in sql/, one file per table group.
 import { loadBetterSqlite3 } from '../../peers';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { metricsFromRows, sessionReplay, statsFromRows } from '../common/figures';
-import { appliedLine, pendingMigrations, SCHEMA_TABLE } from '../common/migrate';
+import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
+import { bucketRange, RollupDelta } from '../common/rollups';
+import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
 import {
   StoreUnavailableError,
@@ -15,7 +16,9 @@ import {
   type MetricsData,
   type Migration,
   type RoomRecord,
+  type SeenKey,
   type SessionDecision,
+  type UpdateOptions,
   type SessionRecord,
   type SessionReplay,
   type Stats,
@@ -31,6 +34,7 @@ import { statementCache, type Db, type Sql } from './statements';
 import * as figures from './sql/figures';
 import * as hawk from './sql/hawk';
 import * as reports from './sql/reports';
+import * as rollups from './sql/rollups';
 import * as rooms from './sql/rooms';
 import * as sessions from './sql/sessions';
 
@@ -51,11 +55,19 @@ export class SqliteStore implements Store {
   private readonly statements = statementCache(() => this.conn());
   private readonly sql: Sql = this.statements.sql;
   private readonly group: GroupCommit;
+  /** What the calls of the group transaction in progress add to the rollups: written once, just before its commit. */
+  private readonly rolled = new RollupDelta();
 
   constructor(private readonly options: SqliteStoreOptions) {
     const log = options.log ?? (() => {});
     this.log = Object.assign((line: string) => log(line), { where: { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 200 } });
-    this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes);
+    this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes, () => {
+      try {
+        rollups.addRollups(this.sql, this.rolled.rows());
+      } finally {
+        this.rolled.clear();
+      }
+    });
   }
 
   async open(): Promise<void> {
@@ -71,6 +83,20 @@ export class SqliteStore implements Store {
       const e = classify(this.log, 'open', err);
       // better-sqlite3's own checks (a missing folder) and refusals name no file: say which one.
       throw e instanceof Error && !(e instanceof StoreUnavailableError) ? Object.assign(e, { message: `SQLite store ${this.options.path}: ${e.message}` }) : e;
+    }
+  }
+
+  async openReadOnly(): Promise<void> {
+    const Database = loadBetterSqlite3();
+    const where = `the database ${this.options.path}`;
+    try {
+      // readonly: SQLite itself refuses every write (no journal mode change, no migration, nothing).
+      this.db = new Database(this.options.path, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeoutMs ?? 200 });
+      const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+      readableVersion(table ? Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v) : undefined, this.options.migrations ?? SQLITE_MIGRATIONS, where);
+    } catch (err) {
+      await this.close();
+      throw classify(this.log, 'open', err);
     }
   }
 
@@ -92,6 +118,10 @@ export class SqliteStore implements Store {
 
   takeCommitTimes(): number[] {
     return this.commitTimes.take();
+  }
+
+  async storedSecret(): Promise<string | undefined> {
+    return this.read(() => (this.sql("SELECT value FROM settings WHERE name = 'secret'").get() as Row | undefined)?.value as string | undefined);
   }
 
   async serverSecret(candidate: string): Promise<string> {
@@ -124,43 +154,54 @@ export class SqliteStore implements Store {
   }
 
   deleteRoom(token: string, at: number): Promise<void> {
-    return this.write(() => {
+    return this.write((delta) => {
       rooms.markRoomDeleted(this.sql, token, at);
-      sessions.endRoomSessions(this.sql, token, at);
+      for (const e of sessions.endRoomSessions(this.sql, token, at)) delta.ended({ ...e, reason: 'deleted' });
     });
   }
 
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
-    return this.write(() => {
+    return this.write((delta) => {
       const current = rooms.selectRoomForUpdate(this.sql, room);
       if (!current) return undefined;
-      const d = decide({ room: current, open: sessions.selectOpenSessions(this.sql, room) });
+      const d = decide({ room: current, open: sessions.selectOpenSessionsForUpdate(this.sql, room) });
       if (d.kind === 'refuse') return d.value;
-      for (const e of d.end) sessions.endSession(this.sql, e.id, e.reason, e.at);
+      for (const e of d.end) {
+        const ended = sessions.endSession(this.sql, e.id, e.reason, e.at);
+        if (ended) delta.ended({ ...ended, reason: e.reason });
+      }
       sessions.insertSession(this.sql, d.create);
+      delta.session(undefined, d.create);
       return d.value;
     });
   }
 
-  updateSession<T>(id: string, decide: (session: SessionRecord) => SessionDecision<T>): Promise<T | undefined> {
-    return this.write(() => {
+  updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
+    const key = options.idempotencyKey;
+    return this.write((delta) => {
       const [session] = sessions.selectSessionsForUpdate(this.sql, [id]);
       if (!session) return undefined;
-      const d = decide(session);
+      const d = decide(session, { repeated: key !== undefined && reports.reportKeySeen(this.sql, id, key) });
       if (d.kind === 'refuse') return d.value;
       const next: SessionRecord = { ...session, ...d.changes };
       if (d.report) {
         next.reportCount = session.reportCount + 1;
-        reports.insertReport(this.sql, session, next.reportCount, d.report);
+        reports.insertReport(this.sql, session, next.reportCount, d.report, key);
         reports.addReportTotals(this.sql, d.report.labels);
+        delta.report(session, d.report);
       }
       sessions.updateSessionRow(this.sql, next);
+      delta.session(session, next);
       return d.value;
     });
   }
 
   expireSessions(now: number): Promise<number> {
-    return this.write(() => sessions.expireSessions(this.sql, now).length);
+    return this.write((delta) => {
+      const ended = sessions.expireSessions(this.sql, now);
+      for (const e of ended) delta.ended({ ...e, reason: 'expired' });
+      return ended.length;
+    });
   }
 
   retain(before: number): Promise<{ reports: number; sessions: number }> {
@@ -224,11 +265,16 @@ export class SqliteStore implements Store {
   }
 
   stats(q: StatsQuery): Promise<Stats> {
-    return this.read(() => statsFromRows(q, figures.statsRows(this.sql, q)));
+    return this.read(() => {
+      const open = figures.openSessionsByState(this.sql).reduce((n, o) => n + o.count, 0);
+      return statsFromRollups(q, rollups.rollupSums(this.sql, bucketRange(q.since, q.until)), open);
+    });
   }
 
   metricsData(buckets: readonly number[]): Promise<MetricsData> {
-    return this.read(() => metricsFromRows(buckets, figures.metricsRows(this.sql)));
+    return this.read(() =>
+      metricsFromTotals(buckets, figures.reportTotals(this.sql), rollups.rollupSums(this.sql, { all: true }), figures.openSessionsByState(this.sql)),
+    );
   }
 
   // ---- machinery ----------------------------------------------------------------------------------
@@ -262,7 +308,13 @@ export class SqliteStore implements Store {
     }
   }
 
-  private write<T>(run: () => T): Promise<T> {
-    return this.group.write(run);
+  /** A call in the next group transaction; what it adds to the rollups counts once its savepoint is released. */
+  private write<T>(run: (delta: RollupDelta) => T): Promise<T> {
+    return this.group.write(() => {
+      const delta = new RollupDelta();
+      const value = run(delta);
+      this.rolled.merge(delta);
+      return value;
+    });
   }
 }

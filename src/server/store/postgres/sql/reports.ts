@@ -6,8 +6,26 @@ import type { Queryable } from '../connection';
 const LIST = REPORT_COLUMNS.join(', ');
 export const EXPORT_PAGE = 1000;
 
-export async function insertReport(q: Queryable, session: SessionRecord, seq: number, r: NewReport): Promise<void> {
-  await q.query(`INSERT INTO reports (${LIST}) VALUES (${placeholders(REPORT_COLUMNS.length, 'postgres')})`, reportValues(session, seq, r));
+/** Stores a report, with the client's idempotency key when it sent one. */
+export async function insertReport(q: Queryable, session: SessionRecord, seq: number, r: NewReport, idempotencyKey?: string): Promise<void> {
+  await q.query(`INSERT INTO reports (${LIST}, idempotency_key) VALUES (${placeholders(REPORT_COLUMNS.length + 1, 'postgres')})`, [...reportValues(session, seq, r), idempotencyKey ?? null]);
+}
+
+/** Whether a report with this idempotency key is stored for the session. */
+export async function reportKeySeen(q: Queryable, session: string, key: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM reports WHERE session = $1 AND idempotency_key = $2', [session, key])).rows.length > 0;
+}
+
+/** Of these (session, key) pairs, those stored already, as `session\u0000key`. */
+export async function reportKeysSeen(q: Queryable, pairs: ReadonlyArray<readonly [string, string]>): Promise<Set<string>> {
+  if (pairs.length === 0) return new Set();
+  const rows = (
+    await q.query('SELECT session, idempotency_key FROM reports WHERE (session, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    ])
+  ).rows as Array<{ session: string; idempotency_key: string }>;
+  return new Set(rows.map((r) => `${r.session}\u0000${r.idempotency_key}`));
 }
 
 /** Adds to the running total of the report's labels (never lowered: retention deletes rows, not counts), in the shard given. */

@@ -1,18 +1,11 @@
 // Participant sessions (PostgreSQL dialect; sqlite/sql/sessions.ts is the same in SQLite's). Session rows are
 // locked in id order, after their room: the fixed order that keeps concurrent units of work free of deadlocks.
 import type { EndReason, SessionRecord } from '../../contract';
-import { placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../../common/rows';
+import { endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
 const LIST = SESSION_COLUMNS.join(', ');
 
-/** An ended session as the rollups count it. */
-export interface Ended {
-  id: string;
-  joinedAt: number;
-  endedAt: number;
-  state: string;
-}
 
 export async function insertSession(q: Queryable, s: SessionRecord): Promise<void> {
   await q.query(`INSERT INTO sessions (${LIST}) VALUES (${placeholders(SESSION_COLUMNS.length, 'postgres')})`, sessionValues(s));
@@ -105,8 +98,4 @@ export async function expireSessions(q: Queryable, now: number): Promise<Ended[]
 export async function deleteEndedSessions(q: Queryable, before: number): Promise<number> {
   const r = await q.query('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < $1 ORDER BY id FOR UPDATE)', [before]);
   return r.rowCount ?? 0;
-}
-
-function endedFromRow(r: Row): Ended {
-  return { id: String(r.id), joinedAt: Number(r.joined_at), endedAt: Number(r.ended_at), state: String(r.end_state) };
 }

@@ -6,8 +6,14 @@ import type { Sql } from '../statements';
 const LIST = REPORT_COLUMNS.join(', ');
 export const EXPORT_PAGE = 1000;
 
-export function insertReport(sql: Sql, session: SessionRecord, seq: number, r: NewReport): void {
-  sql(`INSERT INTO reports (${LIST}) VALUES (${placeholders(REPORT_COLUMNS.length, 'sqlite')})`).run(...reportValues(session, seq, r));
+/** Stores a report, with the client's idempotency key when it sent one. */
+export function insertReport(sql: Sql, session: SessionRecord, seq: number, r: NewReport, idempotencyKey?: string): void {
+  sql(`INSERT INTO reports (${LIST}, idempotency_key) VALUES (${placeholders(REPORT_COLUMNS.length + 1, 'sqlite')})`).run(...reportValues(session, seq, r), idempotencyKey ?? null);
+}
+
+/** Whether a report with this idempotency key is stored for the session. */
+export function reportKeySeen(sql: Sql, session: string, key: string): boolean {
+  return sql('SELECT 1 FROM reports WHERE session = ? AND idempotency_key = ?').get(session, key) !== undefined;
 }
 
 /** Adds one to the running total of the report's labels (never lowered: retention deletes rows, not counts). */

@@ -1,17 +1,10 @@
 // Participant sessions (SQLite dialect; postgres/sql/sessions.ts is the same in PostgreSQL's).
 import type { EndReason, SessionRecord } from '../../contract';
-import { placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../../common/rows';
+import { endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
 import { bindable, type Sql } from '../statements';
 
 const LIST = SESSION_COLUMNS.join(', ');
 
-/** An ended session as the rollups count it. */
-export interface Ended {
-  id: string;
-  joinedAt: number;
-  endedAt: number;
-  state: string;
-}
 
 export function insertSession(sql: Sql, s: SessionRecord): void {
   sql(`INSERT INTO sessions (${LIST}) VALUES (${placeholders(SESSION_COLUMNS.length, 'sqlite')})`).run(...bindable(sessionValues(s)));
@@ -80,10 +73,6 @@ export function expireSessions(sql: Sql, now: number): Ended[] {
 /** Retention: sessions ended before `before`; how many. */
 export function deleteEndedSessions(sql: Sql, before: number): number {
   return sql('DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?').run(before).changes;
-}
-
-function endedFromRow(r: Row): Ended {
-  return { id: String(r.id), joinedAt: Number(r.joined_at), endedAt: Number(r.ended_at), state: String(r.end_state) };
 }
 
 /** Open sessions of a room, locked for a unit of work, in join order (one writer: the transaction is the lock). */

@@ -1,0 +1,261 @@
+// Analytics at volume (issue 16): what /v1/stats, /v1/traffic?window=hour|day|all and /metrics cost at 10^4, 10^5
+// and 10^6 stored reports (each as a ratio to its 10^4 figure: rollups make it depend on the window's minutes, not
+// on the reports), the status reports' p99 and max while a traffic stream is open and a scrape plus a stats call
+// come every second (against the same load alone), and export's peak RSS at the largest size.
+// Stores are filled through the store API (joins, 15 reports a session, leaves) spread over the last two days;
+// the figures are read over HTTP from `loop-room-state serve` in a child process, as a deployment reads them.
+// Bounds: BENCH_ANALYTICS_STORES (default sqlite,postgres), BENCH_ANALYTICS_SIZES (SQLite, default 10000,100000,1000000)
+// and BENCH_ANALYTICS_PG_SIZES (PostgreSQL, default 10000,100000: filling 10^6 through its API takes long on 2 cores).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { ROOM_EVENTS, createRoom, joinRoom, registerHawkSession } from '../dist/index.mjs';
+import { fmt, importSources, median, printTable } from './harness.mjs';
+import { load, walk } from './load.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SIZES = (process.env.BENCH_ANALYTICS_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const PG_SIZES = (process.env.BENCH_ANALYTICS_PG_SIZES ?? '10000,100000').split(',').map(Number);
+const STORES = (process.env.BENCH_ANALYTICS_STORES ?? 'sqlite,postgres').split(',');
+const SPAN_MS = 2 * 86_400_000;
+const PER_SESSION = 15;
+const STATES = ['waiting', 'starting', 'sending', 'sendrecv', 'receiving', 'sendrecv', 'waiting'];
+const READS = 9;
+
+export default async function run() {
+  const work = mkdtempSync(join(tmpdir(), 'loop-room-bench8-'));
+  const lib = await bundle();
+  const rows = [];
+  const loaded = [];
+  const exports = [];
+  try {
+    for (const kind of STORES) {
+      let target;
+      if (kind === 'sqlite') {
+        const path = join(work, 'analytics.db');
+        target = { name: 'SQLite', args: ['--db', path], open: () => new lib.SqliteStore({ path }), sizes: SIZES };
+      } else {
+        if (!lib.pgAvailable()) {
+          console.log('\n8-analytics: PostgreSQL left out (no server binaries; bash scripts/ensure-postgres.sh installs them)');
+          continue;
+        }
+        const cluster = await lib.startPgCluster();
+        const url = await cluster.createDatabase();
+        target = { name: 'PostgreSQL', args: ['--store', url], open: () => lib.createPostgresStore(`${url}?pool_size=16&connect_timeout_ms=300000&options=${encodeURIComponent('-c synchronous_commit=off')}`), cluster, sizes: PG_SIZES };
+      }
+      try {
+        let stored = 0;
+        const base = {};
+        for (const size of target.sizes) {
+          const t0 = performance.now();
+          stored = await fill(target, lib, stored, size);
+          const fillS = (performance.now() - t0) / 1000;
+          const server = await serve(target.args);
+          try {
+            const figures = await readFigures(server.url);
+            for (const [what, ms] of Object.entries(figures)) {
+              base[what] ??= ms;
+              rows.push({ store: target.name, reports: size.toExponential(0), read: what, 'median ms': fmt(ms, 1), 'ratio to 10^4': fmt(ms / base[what], 2), 'fill s': fmt(fillS, 0) });
+            }
+            if (size === target.sizes.at(-1)) loaded.push(...(await underLoad(target.name, size, server.url)));
+          } finally {
+            server.child.kill('SIGTERM');
+            await server.exited;
+          }
+        }
+        exports.push({ store: target.name, reports: stored.toExponential(0), ...(await exportPeak(target.args)) });
+      } finally {
+        await target.cluster?.destroy();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  printTable('Analytics reads over HTTP by stored reports (median of 9; ratio to the same read at 10^4; goal <= 1.5)', rows);
+  printTable('Status reports at 100/s with a traffic stream open and a /metrics scrape plus a /v1/stats call every second, against the same load alone (goal: max <= 5x quiet p99)', loaded);
+  printTable('export of the whole store to a pipe: peak RSS (goal <= 150 MB)', exports);
+}
+
+/** The stores and the PostgreSQL test cluster, bundled from the sources (they are no package entry). */
+function bundle() {
+  return importSources({
+    SqliteStore: 'src/server/store/sqlite/store',
+    createPostgresStore: 'src/server/store/postgres/store',
+    pgAvailable: 'test/support/postgres',
+    startPgCluster: 'test/support/postgres',
+  });
+}
+
+/** Stores reports `from`..`to` through the store API: sessions of 15 reports each, started at random over the span. */
+async function fill(target, lib, from, to) {
+  // The fill is set-up, not what is measured: no fsync per commit (SQLite synchronous=OFF, PostgreSQL
+  // synchronous_commit=off on the filler's connections); the server measured afterwards runs as deployed.
+  const store = target.open();
+  await store.open();
+  store.pragma?.('synchronous = OFF');
+  const now = Date.now();
+  const CHAINS = 256;
+  const sessions = Math.ceil((to - from) / PER_SESSION);
+  let next = 0;
+  let seed = from + 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0), seed / 2 ** 32);
+  try {
+    await Promise.all(
+      Array.from({ length: CHAINS }, async (_, chain) => {
+        const room = `bench8-${from}-${chain}`;
+        await store.createRoom({ token: room, name: 'bench', owner: 'o', ownerHmac: 'oh', maxSize: 10_000, createdAt: now - SPAN_MS, expiresAt: now + 86_400_000 });
+        for (let s = next++; s < sessions; s = next++) {
+          const id = `b${from}-${s}`;
+          const joinedAt = Math.floor(now - SPAN_MS + rand() * (SPAN_MS - PER_SESSION * 2000));
+          await store.joinRoom(room, () => ({
+            kind: 'apply',
+            value: id,
+            end: [],
+            create: {
+              id, room, kind: 'basic', participantHmac: `p-${id}`, tokenHmac: `t-${id}`, displayName: 'b', owner: false, joinedAt, expiresAt: now + 3_600_000,
+              snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }, firstReached: { init: joinedAt }, reportCount: 0, nonConformantCount: 0,
+            },
+          }));
+          for (let k = 0; k < PER_SESSION; k++) {
+            const at = joinedAt + (k + 1) * 2000;
+            const last = k === PER_SESSION - 1;
+            await store.updateSession(id, (cur) => {
+              const state = STATES[k % STATES.length];
+              const verdict = (s + k) % 50 === 0 ? 'wrong-counters' : 'conformant';
+              const snapshot = { state, connections: 1 + (k % 2), sendStreams: k % 2, recvStreams: k % 2 };
+              const firstReached = { ...cur.firstReached, [state]: cur.firstReached[state] ?? at };
+              return {
+                kind: 'apply',
+                value: null,
+                changes: { snapshot, firstReached, ...(last ? { endedAt: at, endReason: 'left', endState: state } : {}) },
+                report: {
+                  receivedAt: at, fromState: cur.snapshot.state, fields: { event: ROOM_EVENTS[k % ROOM_EVENTS.length], ...snapshot }, verdict,
+                  ...(verdict === 'conformant' ? {} : { expected: { ...snapshot, connections: snapshot.connections + 1 } }),
+                  labels: { from: cur.snapshot.state, event: ROOM_EVENTS[k % ROOM_EVENTS.length], state, verdict },
+                },
+              };
+            });
+          }
+        }
+      }),
+    );
+  } finally {
+    await store.close();
+  }
+  return from + sessions * PER_SESSION;
+}
+
+function serve(args) {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.cjs'), 'serve', '--port', '0', '--max-room-size', '1000', '--retain-days', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /Room server: (http:\S+\/v1)/.exec(out);
+      if (m) resolve({ child, url: m[1], exited });
+    });
+    child.stderr.on('data', (d) => { if (process.env.BENCH_SERVER_STDERR) process.stderr.write(d); });
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}): ${out}`)));
+  });
+}
+
+async function timeGet(url) {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+  return performance.now() - t0;
+}
+
+async function readFigures(serverUrl) {
+  const origin = serverUrl.replace(/\/v1$/, '');
+  const reads = {
+    stats: `${serverUrl}/stats`,
+    'traffic hour': `${serverUrl}/traffic?window=hour`,
+    'traffic day': `${serverUrl}/traffic?window=day`,
+    'traffic all': `${serverUrl}/traffic?window=all`,
+    '/metrics': `${origin}/metrics`,
+  };
+  const out = {};
+  for (const [what, url] of Object.entries(reads)) {
+    await timeGet(url);
+    const samples = [];
+    for (let i = 0; i < READS; i++) samples.push(await timeGet(url));
+    out[what] = median(samples);
+  }
+  return out;
+}
+
+/** p99 and max of status reports at a fixed rate, quiet and with the analytics readers at work. */
+async function underLoad(name, size, serverUrl) {
+  const owner = await registerHawkSession(serverUrl);
+  const room = (await createRoom({ serverUrl, credentials: owner.credentials, roomName: 'bench8', roomOwner: 'o', maxSize: 1000 })).roomToken;
+  const participants = [];
+  for (let i = 0; i < 20; i++) {
+    const g = await joinRoom({ serverUrl, roomToken: room, displayName: `p${i}`, clientMaxSize: 10_000 });
+    const auth = `Basic ${Buffer.from(`${g.sessionToken}:`).toString('base64')}`;
+    participants.push({ url: `${serverUrl}/rooms/${room}`, bodies: walk(i + 1, 2000), headers: () => ({ 'Content-Type': 'application/json; charset=utf-8', Authorization: auth }) });
+  }
+  const measure = async (busy) => {
+    const abort = new AbortController();
+    const timers = [];
+    let stream = Promise.resolve();
+    if (busy) {
+      stream = fetch(`${serverUrl}/traffic/stream?window=day`, { signal: abort.signal })
+        .then(async (res) => {
+          const reader = res.body.getReader();
+          for (;;) if ((await reader.read()).done) return;
+        })
+        .catch(() => {});
+      const origin = serverUrl.replace(/\/v1$/, '');
+      timers.push(
+        setInterval(() => {
+          void timeGet(`${origin}/metrics`).catch(() => {});
+          void timeGet(`${serverUrl}/stats`).catch(() => {});
+        }, 1000),
+      );
+    }
+    try {
+      return await load(participants, { warmupMs: 500, measureMs: 6000, rate: 100 });
+    } finally {
+      for (const t of timers) clearInterval(t);
+      abort.abort();
+      await stream;
+    }
+  };
+  const quiet = await measure(false);
+  const busy = await measure(true);
+  const row = (what, r) => ({ store: name, reports: size.toExponential(0), load: what, 'p99 ms': fmt(r.p99, 1), 'max ms': fmt(r.max, 1), 'max / quiet p99': fmt(r.max / quiet.p99, 2), failed: r.failed });
+  return [row('quiet', quiet), row('stream + scrape + stats', busy)];
+}
+
+/** Peak RSS of `export` of the whole store, its output read as fast as it comes (and thrown away). */
+function exportPeak(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/cli.cjs'), 'export', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let peak = 0;
+    let bytes = 0;
+    const t0 = performance.now();
+    const rss = () => {
+      try {
+        peak = Math.max(peak, Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
+      } catch {
+        // gone
+      }
+    };
+    const timer = setInterval(rss, 50);
+    child.stdout.on('data', (d) => {
+      bytes += d.length;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code !== 0) reject(new Error(`export exited ${code}`));
+      else resolve({ 'output MB': fmt(bytes / 1048576, 0), 'peak RSS MB': fmt(peak / 1024, 0), 'export s': fmt((performance.now() - t0) / 1000, 1) });
+    });
+  });
+}

@@ -1,0 +1,204 @@
+/*
+ * Rollups: the counts /v1/stats, /v1/traffic* and /metrics read, kept as reports are stored, in the same
+ * transaction (so they never disagree with the rows, survive restarts and add up across processes).
+ *
+ * One table, `rollups (bucket, kind, key, shard, count, sum, example)`:
+ * - bucket: the minute (epoch ms of its start) the count belongs to, or ALL (-1) for the running total over all
+ *   time, which retention never lowers (/metrics's counters, and /v1/stats without a window);
+ * - kind and key (a JSON array of strings, null where a value is absent):
+ *     started        []                                    sessions joined, by join minute
+ *     ended          [state, reason]                       sessions ended, by end minute
+ *     funnel         [state]                               sessions that reached the state, by join minute
+ *     media          [bucket index]                        join to first sendrecv, by join minute; `sum` in seconds
+ *     transition     [from, to, event]                     reports, by receipt minute
+ *     verdict        [verdict]                             reports, by receipt minute
+ *     nonconformance [verdict, from, event, expected state, connections, sendStreams, recvStreams,
+ *                     reported state, connections, sendStreams, recvStreams]   with one example session (the least id)
+ * - shard: rows several writers add to at once are spread over shards (PostgreSQL); readers add them up.
+ * Pure: the stores write `RollupDelta.rows()` with their own SQL (sql/rollups.ts) and read the sums back.
+ */
+import type { EndReason, NewReport, SessionRecord } from '../contract';
+
+export const BUCKET_MS = 60_000;
+/** The bucket of the running totals over all time. */
+export const ALL = -1;
+
+/**
+ * Upper bounds (seconds) of the time-to-media buckets the store keeps; one more bucket holds everything above.
+ * Every histogram the server shows (/metrics's, the traffic view's) takes a subset of these bounds.
+ */
+export const MEDIA_BOUNDS: readonly number[] = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+
+export type RollupKind = 'started' | 'ended' | 'funnel' | 'media' | 'transition' | 'verdict' | 'nonconformance';
+
+export interface RollupRow {
+  bucket: number;
+  kind: RollupKind;
+  /** JSON array of strings and nulls. */
+  key: string;
+  count: number;
+  sum: number;
+  example: string | null;
+}
+
+export const bucketOf = (ms: number) => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
+
+/** The media bucket of `seconds`: the first bound it is at most, or MEDIA_BOUNDS.length (above them all). */
+export function mediaIndex(seconds: number): number {
+  const i = MEDIA_BOUNDS.findIndex((le) => seconds <= le);
+  return i < 0 ? MEDIA_BOUNDS.length : i;
+}
+
+/** A key as both dialects' backfill SQL writes it: a JSON array of strings (numbers as text) and nulls. */
+export const rollupKey = (values: ReadonlyArray<string | number | null | undefined>) => JSON.stringify(values.map((v) => (v === null || v === undefined ? null : String(v))));
+
+/** An ended session, as the stores learn of it. */
+export interface SessionEnd {
+  endedAt: number;
+  state: string;
+  reason: EndReason;
+}
+
+/** What one unit of work (or a batch of them) adds to the rollups. */
+export class RollupDelta {
+  private readonly rowsByKey = new Map<string, RollupRow>();
+
+  /** Adds to the bucket of `at` and to the running total. */
+  add(at: number, kind: RollupKind, key: string, count = 1, sum = 0, example: string | null = null): void {
+    for (const bucket of [bucketOf(at), ALL]) {
+      const id = `${bucket}\u0000${kind}\u0000${key}`;
+      const row = this.rowsByKey.get(id);
+      if (!row) this.rowsByKey.set(id, { bucket, kind, key, count, sum, example });
+      else {
+        row.count += count;
+        row.sum += sum;
+        if (example !== null && (row.example === null || example < row.example)) row.example = example;
+      }
+    }
+  }
+
+  /**
+   * A session's row went from `before` (undefined: it was just created) to `after`: a start, the states it reached
+   * for the first time, its first sendrecv, its end.
+   */
+  session(before: SessionRecord | undefined, after: SessionRecord): void {
+    if (!before) this.add(after.joinedAt, 'started', '[]');
+    for (const [state, at] of Object.entries(after.firstReached)) {
+      if (at === undefined || before?.firstReached[state as keyof SessionRecord['firstReached']] !== undefined) continue;
+      this.add(after.joinedAt, 'funnel', rollupKey([state]));
+      if (state === 'sendrecv') {
+        const seconds = (at - after.joinedAt) / 1000;
+        this.add(after.joinedAt, 'media', rollupKey([mediaIndex(seconds)]), 1, seconds);
+      }
+    }
+    if (after.endedAt !== undefined && before?.endedAt === undefined) {
+      this.ended({ endedAt: after.endedAt, state: after.endState ?? after.snapshot.state, reason: after.endReason ?? 'left' });
+    }
+  }
+
+  ended(e: SessionEnd): void {
+    this.add(e.endedAt, 'ended', rollupKey([e.state, e.reason]));
+  }
+
+  report(session: SessionRecord, r: NewReport): void {
+    const f = r.fields;
+    this.add(r.receivedAt, 'transition', rollupKey([r.fromState, f.state, f.event]));
+    this.add(r.receivedAt, 'verdict', rollupKey([r.verdict]));
+    if (r.verdict !== 'conformant') {
+      const e = r.expected;
+      const key = rollupKey([r.verdict, r.fromState, f.event, e?.state, e?.connections, e?.sendStreams, e?.recvStreams, f.state, f.connections, f.sendStreams, f.recvStreams]);
+      this.add(r.receivedAt, 'nonconformance', key, 1, 0, session.id);
+    }
+  }
+
+  merge(other: RollupDelta): void {
+    for (const r of other.rowsByKey.values()) {
+      const id = `${r.bucket}\u0000${r.kind}\u0000${r.key}`;
+      const row = this.rowsByKey.get(id);
+      if (!row) this.rowsByKey.set(id, { ...r });
+      else {
+        row.count += r.count;
+        row.sum += r.sum;
+        if (r.example !== null && (row.example === null || r.example < row.example)) row.example = r.example;
+      }
+    }
+  }
+
+  get size(): number {
+    return this.rowsByKey.size;
+  }
+
+  /** The rows to add, in one fixed order (bucket, kind, key): writers lock them in that order, so never in a cycle. */
+  rows(): RollupRow[] {
+    return [...this.rowsByKey.values()].sort((a, b) => a.bucket - b.bucket || cmp(a.kind, b.kind) || cmp(a.key, b.key));
+  }
+
+  clear(): void {
+    this.rowsByKey.clear();
+  }
+}
+
+/** Byte order on ASCII, like PostgreSQL's "C" collation and SQLite's BINARY. */
+export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The bucket range a stats window reads: whole minutes, `since` rounded down, `until` rounded up; ALL without a window. */
+export function bucketRange(since: number | undefined, until: number | undefined): { all: true } | { all: false; from: number; to: number } {
+  if (since === undefined && until === undefined) return { all: true };
+  return { all: false, from: since === undefined ? 0 : bucketOf(since), to: until === undefined ? Number.MAX_SAFE_INTEGER : until };
+}
+
+/** Schema version 4's report idempotency keys, the same in both dialects: unique per session where present. */
+export const IDEMPOTENCY_KEY_STATEMENTS: readonly string[] = [
+  'ALTER TABLE reports ADD COLUMN idempotency_key TEXT',
+  'CREATE UNIQUE INDEX reports_idempotency ON reports (session, idempotency_key) WHERE idempotency_key IS NOT NULL',
+];
+
+// ---- the backfill: the same rollups built from the rows a database already holds (schema migration 4) ----------
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A JSON array of text values as each dialect writes it (the same text rollupKey makes). */
+function keySql(d: Dialect, parts: string[]): string {
+  if (parts.length === 0) return "'[]'";
+  return d === 'sqlite' ? `json_array(${parts.map((p) => `CAST(${p} AS TEXT)`).join(', ')})` : `array_to_json(ARRAY[${parts.map((p) => `(${p})::text`).join(', ')}])::text`;
+}
+
+/** Integer division of a non-negative integer floors in both dialects. */
+const bucketSql = (ms: string) => `((${ms}) / ${BUCKET_MS}) * ${BUCKET_MS}`;
+
+function mediaIndexSql(seconds: string): string {
+  return `CASE ${MEDIA_BOUNDS.map((le, i) => `WHEN ${seconds} <= ${le} THEN ${i}`).join(' ')} ELSE ${MEDIA_BOUNDS.length} END`;
+}
+
+/**
+ * Statements that fill `rollups` from the reports and sessions stored (a bucket per minute, then the running totals
+ * as the sum of the buckets). Both dialects floor integer division of non-negative times the same way.
+ */
+export function backfillStatements(d: Dialect): string[] {
+  const json = (col: string, field: string) => (d === 'sqlite' ? `json_extract(${col}, '$.${field}')` : `(${col}->>'${field}')`);
+  const num = (col: string, field: string) => (d === 'sqlite' ? json(col, field) : `${json(col, field)}::bigint`);
+  const insert = (kind: RollupKind, bucket: string, key: string, from: string, sum = '0', example = 'NULL') =>
+    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT b, '${kind}', k, 0, COUNT(*), SUM(s), ${d === 'sqlite' ? 'MIN(e)' : 'MIN(e COLLATE "C")'} FROM (SELECT ${bucket} AS b, ${key} AS k, ${sum} AS s, ${example} AS e ${from}) AS t GROUP BY b, k`;
+  const mediaSeconds = `((${num('first_reached', 'sendrecv')} - joined_at) / 1000.0)`;
+  const funnelKeys =
+    d === 'sqlite' ? 'FROM sessions, json_each(sessions.first_reached) AS f' : 'FROM sessions, jsonb_object_keys(sessions.first_reached) AS f(key)';
+  return [
+    insert('started', bucketSql('joined_at'), "'[]'", 'FROM sessions'),
+    insert('ended', bucketSql('ended_at'), keySql(d, ['end_state', 'end_reason']), 'FROM sessions WHERE ended_at IS NOT NULL'),
+    insert('funnel', bucketSql('joined_at'), keySql(d, ['f.key']), funnelKeys),
+    insert('media', bucketSql('joined_at'), keySql(d, [mediaIndexSql(mediaSeconds)]), `FROM sessions WHERE ${json('first_reached', 'sendrecv')} IS NOT NULL`, mediaSeconds),
+    insert('transition', bucketSql('received_at'), keySql(d, ['from_state', 'state', 'event']), 'FROM reports'),
+    insert('verdict', bucketSql('received_at'), keySql(d, ['verdict']), 'FROM reports'),
+    insert(
+      'nonconformance',
+      bucketSql('received_at'),
+      keySql(d, ['verdict', 'from_state', 'event', json('expected', 'state'), json('expected', 'connections'), json('expected', 'sendStreams'), json('expected', 'recvStreams'), 'state', 'connections', 'send_streams', 'recv_streams']),
+      "FROM reports WHERE verdict <> 'conformant'",
+      '0',
+      'session',
+    ),
+    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT ${ALL}, kind, key, 0, SUM(count), SUM(sum), ${d === 'sqlite' ? 'MIN(example)' : 'MIN(example COLLATE "C")'} FROM rollups WHERE bucket <> ${ALL} GROUP BY kind, key`,
+  ];
+}

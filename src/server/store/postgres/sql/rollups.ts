@@ -1,0 +1,33 @@
+// Rollups: added to in the transaction that stores what they count, summed over a window by the figures
+// (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
+import type { RollupSum } from '../../common/figures';
+import { ALL, type RollupKind, type RollupRow, type bucketRange } from '../../common/rollups';
+import type { Row } from '../../common/rows';
+import type { Queryable } from '../connection';
+
+/** The upsert of `rows` as SQL taking its values from parameters $n.. (one statement, or one part of a batch's). */
+export function addRollupsSql(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT u.bucket, u.kind, u.key, ${p(0)}, u.count, u.sum, u.example
+     FROM unnest(${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::bigint[], ${p(5)}::float8[], ${p(6)}::text[]) AS u(bucket, kind, key, count, sum, example)
+     ON CONFLICT (bucket, kind, key, shard) DO UPDATE SET count = rollups.count + EXCLUDED.count, sum = rollups.sum + EXCLUDED.sum,
+       example = LEAST(rollups.example COLLATE "C", EXCLUDED.example COLLATE "C")`;
+}
+
+/** The parameters of addRollupsSql. */
+export function addRollupsParams(rows: readonly RollupRow[], shard: number): unknown[] {
+  return [shard, rows.map((r) => r.bucket), rows.map((r) => r.kind), rows.map((r) => r.key), rows.map((r) => r.count), rows.map((r) => r.sum), rows.map((r) => r.example)];
+}
+
+/** Adds the rows, in their (fixed) order, to this shard's. */
+export async function addRollups(q: Queryable, rows: readonly RollupRow[], shard = 0): Promise<void> {
+  if (rows.length > 0) await q.query(addRollupsSql(1), addRollupsParams(rows, shard));
+}
+
+/** Each key's sums over the buckets of the range (shards added up). */
+export async function rollupSums(q: Queryable, range: ReturnType<typeof bucketRange>): Promise<RollupSum[]> {
+  const select = 'SELECT kind, key, sum(count)::bigint AS count, sum(sum) AS sum, min(example COLLATE "C") AS example FROM rollups';
+  const rows = (range.all ? (await q.query(`${select} WHERE bucket = $1 GROUP BY kind, key`, [ALL])).rows : (await q.query(`${select} WHERE bucket >= $1 AND bucket < $2 GROUP BY kind, key`, [range.from, range.to])).rows) as Row[];
+  return rows.map((r) => ({ kind: r.kind as RollupKind, key: String(r.key), count: Number(r.count), sum: Number(r.sum), example: r.example === null ? null : String(r.example) }));
+}

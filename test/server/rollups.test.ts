@@ -1,0 +1,360 @@
+// Rollups (issue 16): /v1/stats and /metrics read counts kept as reports are stored. They must say what the rows
+// say (a property over random report streams), survive retention (counters never go down), be rebuilt from the
+// rows by the schema migration, and be written in the same commit as what they count.
+import fc from 'fast-check';
+import { ROOM_STATES, type RoomState } from '../../machines/domain';
+import type { EndReason, NewReport, SessionRecord, Stats, Store, Verdict } from '../../src/server/store';
+import { histogramQuantile } from '../../src/server/store/common/figures';
+import { BUCKET_MS, MEDIA_BOUNDS, mediaIndex } from '../../src/server/store/common/rollups';
+import { loadBetterSqlite3 } from '../../src/server/peers';
+import { loadPg } from '../../src/server/store/postgres/connection';
+import { freshPostgres, pgAvailable } from '../support/postgres';
+import { freshSqlite } from './stores';
+
+/** A store with raw access to its database, for the migration and outage tests. */
+interface RawStore {
+  store: Store;
+  /** Runs SQL on a connection of its own (the store stays open). */
+  exec(sql: string): Promise<void>;
+  /** Closes the store, runs SQL, opens a new store on the same database. */
+  reopenAfter(sql: string[]): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+/** The store, and how to reach its database around it. */
+function rawStore(first: Store, exec: (sql: string) => Promise<void>, reopen: () => Store, remove: () => Promise<void>): RawStore {
+  let store = first;
+  return {
+    get store() {
+      return store;
+    },
+    exec,
+    reopenAfter: async (sql) => {
+      await store.close();
+      for (const s of sql) await exec(s);
+      store = reopen();
+      await store.open();
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      await remove();
+    },
+  };
+}
+
+async function rawSqlite(): Promise<RawStore> {
+  const fresh = await freshSqlite();
+  const { SqliteStore } = await import('../../src/server/store/sqlite/store');
+  const exec = async (sql: string) => {
+    const db = new (loadBetterSqlite3())(fresh.path);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
+  return rawStore(fresh.store, exec, () => new SqliteStore({ path: fresh.path }), fresh.cleanup);
+}
+
+async function rawPostgres(): Promise<RawStore> {
+  const fresh = await freshPostgres();
+  const { createPostgresStore } = await import('../../src/server/store/postgres/store');
+  const exec = async (sql: string) => {
+    const pool = new (loadPg().Pool)({ connectionString: fresh.url, max: 1 });
+    try {
+      await pool.query(sql);
+    } finally {
+      await pool.end();
+    }
+  };
+  return rawStore(fresh.store, exec, () => createPostgresStore(fresh.url), async () => {});
+}
+
+const RAW_STORES: Array<[string, () => Promise<RawStore>]> = [['sqlite', rawSqlite], ...(pgAvailable() ? [['postgres', rawPostgres] as [string, () => Promise<RawStore>]] : [])];
+
+// ---- a random stream of joins, reports, leaves, expiries and room deletions, through the store API ----------------
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const EVENTS = ['Session.connectionCreated', 'Session.streamCreated', 'Publisher.streamCreated', 'Session.connectionDestroyed', 'made-up'];
+const STATES: string[] = [...ROOM_STATES, 'nowhere'];
+const VERDICTS: Verdict[] = ['conformant', 'conformant', 'rejected-event', 'wrong-state', 'wrong-counters', 'unknown-event', 'unknown-state'];
+
+type Op =
+  | { kind: 'join'; room: number; participant: number; dt: number }
+  | { kind: 'report'; pick: number; event: number; state: number; counters: [number, number, number]; verdict: number; expected: boolean; dt: number }
+  | { kind: 'leave'; pick: number; dt: number }
+  | { kind: 'expire'; dt: number }
+  | { kind: 'delete'; room: number; dt: number };
+
+const dt = fc.integer({ min: 0, max: 150_000 });
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('join' as const), room: fc.nat(2), participant: fc.nat(3), dt }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('report' as const),
+      pick: fc.nat(),
+      event: fc.nat(EVENTS.length - 1),
+      state: fc.nat(STATES.length - 1),
+      counters: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2)),
+      verdict: fc.nat(VERDICTS.length - 1),
+      expected: fc.boolean(),
+      dt,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave' as const), pick: fc.nat(), dt }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), dt }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), room: fc.nat(2), dt }) },
+);
+
+let unique = 0;
+
+/** Plays the ops on the store (rooms and session ids of its own), from time `start`; the session ids it made. */
+async function play(store: Store, ops: readonly Op[], start: number): Promise<string[]> {
+  const run = ++unique;
+  const rooms = [0, 1, 2].map((i) => `r${run}x${i}`);
+  for (const token of rooms) await store.createRoom({ token, name: 'n', owner: 'o', ownerHmac: 'oh', maxSize: 10, createdAt: start, expiresAt: start + 86_400_000 * 30 });
+  const ids: string[] = [];
+  const open: string[] = [];
+  let now = start;
+  let n = 0;
+  for (const op of ops) {
+    now += op.dt;
+    const at = now;
+    if (op.kind === 'join') {
+      const id = `s${run}x${++n}`;
+      const participant = `p${op.participant}`;
+      const room = rooms[op.room];
+      const create: SessionRecord = {
+        id, room, kind: 'basic', participantHmac: participant, tokenHmac: `t-${id}`, displayName: 'd', owner: false, joinedAt: at, expiresAt: at + 240_000,
+        snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }, firstReached: { init: at }, reportCount: 0, nonConformantCount: 0,
+      };
+      await store.joinRoom(room, (ctx) => ({
+        kind: 'apply',
+        value: id,
+        end: ctx.open.filter((s) => s.participantHmac === participant).map((s) => ({ id: s.id, reason: 'rejoined' as EndReason, at })),
+        create,
+      }));
+      ids.push(id);
+      open.push(id);
+    } else if (op.kind === 'report' || op.kind === 'leave') {
+      if (open.length === 0) continue;
+      const id = open[op.pick % open.length];
+      await store.updateSession(id, (s) => {
+        if (s.endedAt !== undefined) return { kind: 'refuse', value: null };
+        if (op.kind === 'leave') return { kind: 'apply', value: null, changes: { endedAt: at, endReason: 'left', endState: s.snapshot.state } };
+        const state = STATES[op.state];
+        const verdict = VERDICTS[op.verdict];
+        const fields = { event: EVENTS[op.event], state, connections: op.counters[0], sendStreams: op.counters[1], recvStreams: op.counters[2] };
+        const known = (ROOM_STATES as readonly string[]).includes(state);
+        const next = known ? { state: state as RoomState, connections: op.counters[0], sendStreams: op.counters[1], recvStreams: op.counters[2] } : s.snapshot;
+        const firstReached = { ...s.firstReached };
+        if (firstReached[next.state] === undefined) firstReached[next.state] = at;
+        const report: NewReport = {
+          receivedAt: at,
+          fromState: s.snapshot.state,
+          fields,
+          verdict,
+          ...(verdict !== 'conformant' && op.expected ? { expected: { state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 } } : {}),
+          labels: { from: s.snapshot.state, event: 'other', state: known ? state : 'other', verdict },
+        };
+        return { kind: 'apply', value: null, changes: { snapshot: next, firstReached, expiresAt: at + 240_000 }, report };
+      });
+    } else if (op.kind === 'expire') {
+      await store.expireSessions(at);
+    } else {
+      await store.deleteRoom(rooms[op.room], at);
+    }
+    for (let i = open.length - 1; i >= 0; i--) if ((await store.getSession(open[i]))?.endedAt !== undefined) open.splice(i, 1);
+  }
+  return ids;
+}
+
+// ---- the same figures, computed from the raw rows -------------------------------------------------------------
+
+async function rawStats(store: Store, sessionIds: readonly string[], since?: number, until?: number): Promise<Omit<Stats, 'timeToMedia'> & { timeToMedia: Pick<Stats['timeToMedia'], 'count' | 'p50' | 'p90' | 'p99' | 'buckets'> }> {
+  const lo = since ?? 0;
+  const hi = until ?? Number.MAX_SAFE_INTEGER;
+  const inWindow = (t: number | undefined) => t !== undefined && t >= lo && t < hi;
+  const sessions = (await Promise.all(sessionIds.map((id) => store.getSession(id)))).filter((s): s is SessionRecord => s !== undefined);
+  const funnel = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
+  const media = MEDIA_BOUNDS.map(() => 0).concat(0);
+  const ended = new Map<string, number>();
+  let started = 0;
+  for (const s of sessions) {
+    if (inWindow(s.joinedAt)) {
+      started++;
+      for (const st of ROOM_STATES) if (s.firstReached[st] !== undefined) funnel[st]++;
+      if (s.firstReached.sendrecv !== undefined) media[mediaIndex((s.firstReached.sendrecv - s.joinedAt) / 1000)]++;
+    }
+    if (inWindow(s.endedAt)) ended.set(JSON.stringify([s.endState, s.endReason]), (ended.get(JSON.stringify([s.endState, s.endReason])) ?? 0) + 1);
+  }
+  const transitions = new Map<string, number>();
+  const verdicts = new Map<string, number>();
+  const nonConformance = new Map<string, { count: number; example: string }>();
+  for await (const r of store.exportReports({})) {
+    if (!inWindow(r.receivedAt)) continue;
+    const t = JSON.stringify([r.fromState, r.fields.state, r.fields.event]);
+    transitions.set(t, (transitions.get(t) ?? 0) + 1);
+    verdicts.set(r.verdict, (verdicts.get(r.verdict) ?? 0) + 1);
+    if (r.verdict !== 'conformant') {
+      const { event, ...reported } = r.fields;
+      const e = r.expected;
+      const expected = e ? { state: e.state, connections: e.connections, sendStreams: e.sendStreams, recvStreams: e.recvStreams } : null;
+      const k = JSON.stringify([r.verdict, r.fromState, event, expected, reported]);
+      const g = nonConformance.get(k);
+      if (!g) nonConformance.set(k, { count: 1, example: r.session });
+      else {
+        g.count++;
+        if (r.session < g.example) g.example = r.session;
+      }
+    }
+  }
+  const q = (p: number) => histogramQuantile(p, MEDIA_BOUNDS, media);
+  return {
+    since: since === undefined ? null : new Date(since).toISOString(),
+    until: until === undefined ? null : new Date(until).toISOString(),
+    bucketSeconds: BUCKET_MS / 1000,
+    sessions: { started, ended: [...ended.values()].reduce((a, b) => a + b, 0), open: sessions.filter((s) => s.endedAt === undefined).length },
+    funnel,
+    transitions: [...transitions].map(([k, count]) => {
+      const [from, to, event] = JSON.parse(k);
+      return { from, to, event, count };
+    }),
+    ended: [...ended].map(([k, count]) => {
+      const [state, reason] = JSON.parse(k);
+      return { state, reason, count };
+    }),
+    verdicts: [...verdicts].map(([verdict, count]) => ({ verdict: verdict as Verdict, count })),
+    timeToMedia: { count: media.reduce((a, b) => a + b, 0), p50: q(0.5), p90: q(0.9), p99: q(0.99), buckets: [...MEDIA_BOUNDS.map((le, i) => ({ le, count: media[i] })), { le: null, count: media[MEDIA_BOUNDS.length] }] },
+    nonConformance: [...nonConformance].map(([k, g]) => {
+      const [verdict, from, event, expected, { state, connections, sendStreams, recvStreams }] = JSON.parse(k);
+      return { verdict, from, event, expected, reported: { state, connections, sendStreams, recvStreams }, count: g.count, exampleSession: g.example };
+    }),
+  };
+}
+
+/** Stats in a comparable form: lists as sorted sets, the text about percentiles left out. */
+function comparable(s: Partial<Stats> & Record<string, unknown>) {
+  const sorted = <T>(xs: T[] | undefined) => (xs ?? []).map((x) => JSON.stringify(x)).sort();
+  const t = s.timeToMedia!;
+  return {
+    ...s,
+    transitions: sorted(s.transitions),
+    ended: sorted(s.ended),
+    verdicts: sorted(s.verdicts),
+    nonConformance: sorted(s.nonConformance),
+    timeToMedia: { count: t.count, p50: t.p50, p90: t.p90, p99: t.p99, buckets: t.buckets },
+  };
+}
+
+describe('histogramQuantile', () => {
+  it('interpolates within the bucket that holds the rank, as Prometheus does', () => {
+    // 10 in (0, 1], 10 in (1, 2]: the median is the top of the first bucket, p75 half way through the second.
+    expect(histogramQuantile(0.5, [1, 2], [10, 10, 0])).toBe(1);
+    expect(histogramQuantile(0.75, [1, 2], [10, 10, 0])).toBe(1.5);
+    expect(histogramQuantile(0.99, [1, 2], [0, 0, 5])).toBe(2);
+    expect(histogramQuantile(0.5, [1, 2], [0, 0, 0])).toBeNull();
+  });
+});
+
+describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
+  let raw: RawStore;
+  const all: string[] = [];
+  beforeAll(async () => {
+    raw = await make();
+  });
+  afterAll(() => raw.cleanup());
+
+  it('stats from the rollups equal stats computed from the raw rows, for any report stream and window', async () => {
+    let era = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.nat(30), fc.nat(30), async (ops, a, b) => {
+        const start = T0 + ++era * 86_400_000;
+        all.push(...(await play(raw.store, ops, start)));
+        const minute = (k: number) => start + k * BUCKET_MS;
+        const [lo, hi] = [Math.min(a, b), Math.max(a, b) + 1];
+        for (const [since, until] of [[undefined, undefined], [minute(lo), minute(hi)], [minute(lo), undefined], [undefined, minute(hi)]] as Array<[number?, number?]>) {
+          const got = comparable((await raw.store.stats({ since, until })) as never);
+          const want = comparable((await rawStats(raw.store, all, since, until)) as never);
+          expect(got).toEqual(want);
+        }
+      }),
+      { numRuns: name === 'sqlite' ? 25 : 10 },
+    );
+  });
+
+  it('the schema migration builds, from the rows of a version 3 database, the rollups kept live', async () => {
+    await play(raw.store, fc.sample(fc.array(opArb, { minLength: 60, maxLength: 60 }), { numRuns: 1, seed: 16 })[0], T0);
+    const windows: Array<[number?, number?]> = [[undefined, undefined], [T0, T0 + 3_600_000], [T0 + 5 * BUCKET_MS, undefined]];
+    const live = await Promise.all(windows.map(([since, until]) => raw.store.stats({ since, until })));
+    const liveMetrics = await raw.store.metricsData([0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300]);
+    // Back to schema version 3: no rollups, no idempotency keys.
+    const store = await raw.reopenAfter([
+      'DROP TABLE rollups',
+      'DROP INDEX reports_idempotency',
+      'ALTER TABLE reports DROP COLUMN idempotency_key',
+      'DELETE FROM schema_migrations WHERE version = 4',
+    ]);
+    expect(await store.schemaVersion()).toBe(4);
+    const rebuilt = await Promise.all(windows.map(([since, until]) => store.stats({ since, until })));
+    for (let i = 0; i < windows.length; i++) expect(comparable(rebuilt[i] as never)).toEqual(comparable(live[i] as never));
+    const metrics = await store.metricsData([0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300]);
+    const bySum = (m: typeof metrics) => ({ ...m, endedSessions: [...m.endedSessions].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), reportTotals: [...m.reportTotals].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), openSessions: [...m.openSessions].sort((x, y) => x.state.localeCompare(y.state)), timeToMedia: { ...m.timeToMedia, sum: Math.round(m.timeToMedia.sum * 1000) } });
+    expect(bySum(metrics)).toEqual(bySum(liveMetrics));
+    expect(liveMetrics.endedSessions.length).toBeGreaterThan(0);
+  });
+
+  it('counters never go down: retention deletes rows, not counts', async () => {
+    const before = await raw.store.metricsData([1, 10, 60]);
+    const statsBefore = await raw.store.stats({});
+    expect(before.endedSessions.reduce((a, e) => a + e.count, 0)).toBeGreaterThan(0);
+    const deleted = await raw.store.retain(Date.parse('2100-01-01T00:00:00Z'));
+    expect(deleted.reports).toBeGreaterThan(0);
+    expect(deleted.sessions).toBeGreaterThan(0);
+    const after = await raw.store.metricsData([1, 10, 60]);
+    const total = (m: typeof before) => ({
+      reports: m.reportTotals.reduce((a, r) => a + r.count, 0),
+      ended: m.endedSessions.reduce((a, e) => a + e.count, 0),
+      media: m.timeToMedia.count,
+      buckets: m.timeToMedia.buckets,
+    });
+    expect(total(after)).toEqual(total(before));
+    const statsAfter = await raw.store.stats({});
+    expect({ ...statsAfter, sessions: { ...statsAfter.sessions, open: 0 } }).toEqual({ ...statsBefore, sessions: { ...statsBefore.sessions, open: 0 } });
+  });
+
+  it('a store outage while the rollups are written fails the whole commit: nothing stored, nothing half-counted', async () => {
+    const start = Date.parse('2026-06-01T00:00:00Z');
+    const [id] = await play(raw.store, [{ kind: 'join', room: 0, participant: 0, dt: 0 }], start);
+    const report = (at: number) => (s: SessionRecord) => ({
+      kind: 'apply' as const,
+      value: 'stored',
+      changes: { snapshot: { ...s.snapshot, state: 'waiting' as RoomState }, firstReached: { ...s.firstReached, waiting: at } },
+      report: {
+        receivedAt: at, fromState: s.snapshot.state, fields: { event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 },
+        verdict: 'wrong-counters' as Verdict, labels: { from: s.snapshot.state, event: 'Session.connectionCreated', state: 'waiting', verdict: 'wrong-counters' as Verdict },
+      },
+    });
+    const figures = async () => ({ stats: await raw.store.stats({}), totals: (await raw.store.metricsData([])).reportTotals, session: await raw.store.getSession(id), reports: await raw.store.sessionReports(id) });
+    const before = await figures();
+    if (name === 'sqlite') await raw.exec("CREATE TRIGGER fail_rollups BEFORE INSERT ON rollups BEGIN SELECT RAISE(ABORT, 'the rollups are unavailable (test)'); END");
+    else {
+      await raw.exec("CREATE FUNCTION fail_rollups() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full (test)' USING ERRCODE = '53100'; END $$ LANGUAGE plpgsql");
+      await raw.exec('CREATE TRIGGER fail_rollups BEFORE INSERT ON rollups FOR EACH ROW EXECUTE FUNCTION fail_rollups()');
+    }
+    // (Compared as outcomes: the driver's errors may come from another realm than the test's.)
+    const outcome = await raw.store.updateSession(id, report(start + 1000)).then(
+      (value) => ({ resolved: value }),
+      (err: { name?: string }) => ({ rejected: name === 'postgres' ? err.name : 'error' }),
+    );
+    expect(outcome).toEqual({ rejected: name === 'postgres' ? 'StoreUnavailableError' : 'error' });
+    expect(await figures()).toEqual(before);
+    await raw.exec(name === 'sqlite' ? 'DROP TRIGGER fail_rollups' : 'DROP TRIGGER fail_rollups ON rollups');
+    expect(await raw.store.updateSession(id, report(start + 2000))).toBe('stored');
+    const after = await figures();
+    expect(after.reports).toHaveLength(1);
+    expect(after.stats.verdicts.find((v) => v.verdict === 'wrong-counters')!.count).toBe(before.stats.verdicts.find((v) => v.verdict === 'wrong-counters')!.count + 1);
+  });
+});
