@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { errors } from '../server/errors';
 import { clientAddress, HostPolicy, isLoopbackAddress, isWildcard, normalize } from '../server/exposure';
 import { OpenCounter, tooManyRequests } from '../server/limits';
 import { sameSecret } from '../server/secrets';
@@ -138,7 +137,7 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
       // The watch side is admin data: without a token, this machine only.
       return refuse(403, 'Forbidden');
     }
-    if (wss.clients.size >= maxConnections) return refuse(503, 'Service Unavailable', errors.unavailable(10).rawResponse());
+    if (wss.clients.size >= maxConnections) return refuse(429, 'Too Many Requests', tooManyRequests(10).rawResponse());
     if (!perAddress.take(address)) return refuse(429, 'Too Many Requests', tooManyRequests(10).rawResponse());
     let released = false;
     const release = () => {

@@ -66,6 +66,21 @@ describe('admin data without an admin token', () => {
   });
 });
 
+describe('serve flags for limits and proxies', () => {
+  it.each([
+    [['--limits', 'maybe'], /--limits takes off/],
+    [['--trusted-proxy', 'proxy.example'], /--trusted-proxy takes IP addresses/],
+    [['--max-registrations', '0'], /--max-registrations must be/],
+    [['--max-rooms-per-session', 'x'], /--max-rooms-per-session must be/],
+    [['--max-reports-per-session', '1.5'], /--max-reports-per-session must be an integer/],
+    [['--max-relay-connections', '-1'], /--max-relay-connections must be/],
+  ])('refuses %j', async (args, message) => {
+    const err: string[] = [];
+    const code = await main(['serve', '--port', '0', ...args], { out: () => {}, err: (t) => err.push(t) });
+    expect([code, err.join('\n')]).toEqual([2, expect.stringMatching(message)]);
+  });
+});
+
 describe('CORS', () => {
   it('never grants Origin null or an unconfigured origin, on admin data or the API', async () => {
     const server = await startServer(sqlite, { corsOrigins: ['https://app.example'] });
