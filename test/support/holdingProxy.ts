@@ -13,8 +13,11 @@ export interface HoldingProxy {
   close(): Promise<void>;
 }
 
-/** `hold(n)` is asked per request (0-based arrival index): true holds that answer `holdMs` after the upstream answered. */
-export async function startHoldingProxy(upstreamPort: number, options: { hold: (index: number, req: IncomingMessage) => boolean; holdMs: number }): Promise<HoldingProxy> {
+/**
+ * `hold(n)` is asked per request (0-based arrival index): true holds that answer `holdMs` after the upstream answered.
+ * Several upstream ports: requests go to them in turn (several server processes behind one balancer).
+ */
+export async function startHoldingProxy(upstreamPort: number | readonly number[], options: { hold: (index: number, req: IncomingMessage) => boolean; holdMs: number }): Promise<HoldingProxy> {
   const forwarded: HoldingProxy['forwarded'] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -23,7 +26,8 @@ export async function startHoldingProxy(upstreamPort: number, options: { hold: (
     const held = options.hold(index, req);
     const entry: HoldingProxy['forwarded'][number] = { method: req.method ?? '', path: req.url ?? '', held, ...(typeof req.headers['idempotency-key'] === 'string' ? { idempotencyKey: req.headers['idempotency-key'] } : {}) };
     forwarded.push(entry);
-    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    const ports = typeof upstreamPort === 'number' ? [upstreamPort] : upstreamPort;
+    const upstream = httpRequest({ host: '127.0.0.1', port: ports[index % ports.length], method: req.method, path: req.url, headers: req.headers }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (c: Buffer) => chunks.push(c));
       answer.on('end', () => {
