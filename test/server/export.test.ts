@@ -33,6 +33,8 @@ async function sqliteAt(version: number, n: number, name = `v${version}-${n}.db`
   const db = new (loadBetterSqlite3())(path);
   const insert = db.prepare(REPORT_SQL);
   db.transaction(() => {
+    // The secret a server made on its first start: export shows rooms by their HMAC under it.
+    db.prepare("INSERT INTO settings (name, value) VALUES ('secret', 'export-test-secret')").run();
     for (let i = 0; i < n; i++) insert.run(`session-${Math.floor(i / 15)}`, (i % 15) + 1, Date.parse('2026-01-01T00:00:00Z') + i);
   })();
   db.close();
@@ -64,6 +66,21 @@ describe('export never changes the store it reads', () => {
     db.close();
   });
 
+  it('rooms are ids under the stored secret, and a store without one (its server had LOOP_ROOM_STATE_SECRET) needs the same variable', async () => {
+    const path = await sqliteAt(3, 2, 'secret.db');
+    const out = await runCli(['export', '--db', path]);
+    const { Hmacs } = await import('../../src/server/secrets');
+    expect(JSON.parse(out.stdout.split('\n')[0]).room).toBe(new Hmacs('export-test-secret').roomId('room-token'));
+    const db = new (loadBetterSqlite3())(path);
+    db.prepare("DELETE FROM settings WHERE name = 'secret'").run();
+    db.close();
+    const before = files(path);
+    const refused = await runCli(['export', '--db', path]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/no server secret.*LOOP_ROOM_STATE_SECRET/);
+    expect(files(path)).toEqual(before);
+  });
+
   it('refuses a database newer than it knows, and one that is not a loop-room-state database, with a message', async () => {
     const newer = await sqliteAt(SQLITE_MIGRATIONS.at(-1)!.version, 1, 'newer.db');
     const db = new (loadBetterSqlite3())(newer);
@@ -92,6 +109,7 @@ describe('export never changes the store it reads', () => {
     await old.close();
     const pool = new (loadPg().Pool)({ connectionString: url, max: 1 });
     try {
+      await pool.query("INSERT INTO settings (name, value) VALUES ('secret', 'export-test-secret')");
       await pool.query(REPORT_SQL.replace(/\?/g, (_, i: number) => `$${REPORT_SQL.slice(0, i).split('?').length}`), ['s-1', 1, 1_700_000_000_000]);
       const out = await runCli(['export', '--store', url]);
       expect(out.code).toBe(0);
