@@ -2,7 +2,7 @@
 // node:http room server; the actor's snapshot follows the session's; emitted events reach actor.on; the
 // inspector option is XState's inspection type.
 import { assign, createActor, setup, type ActorRefFrom, type InspectionEvent } from 'xstate';
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { fromRoomSession, type RoomSessionLogic } from '../../src/index';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 

@@ -1,7 +1,7 @@
 // Item 5 of issue 20 against a real node:http room server: errors a union on `kind`, flush() counting what was
 // delivered and dropped, `idle` when the queue drains, answers from outside the API stopping reporting once,
 // and unknown options refused in plain JS too.
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { createRoomSession, type RoomSessionError } from '../../src/index';
 import { joinRoom } from '../../src/rooms';
 

@@ -6,7 +6,7 @@ import { createRoomSession } from '../../src/service/roomSession';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createRoom, registerHawkSession } from '../../src/rooms';
 import { startHoldingProxy, type HoldingProxy } from '../support/holdingProxy';
-import { freshSqlite, STORES, type FreshStore } from '../server/stores';
+import { freshSqlite, STORES, type FreshStore } from '../support/stores';
 import { freshPostgres } from '../support/postgres';
 import type { Store } from '../../src/server/store';
 

@@ -1,7 +1,7 @@
 // Item 1 of issue 20, the client side: every request carries an Idempotency-Key that stays the same across
 // its retries and differs between requests. Proven through a proxy holding every third answer past the
 // client's timeout, in front of a real node:http room server that records what arrived.
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { startHoldingProxy, type HoldingProxy } from '../support/holdingProxy';
 import { createRoomSession } from '../../src/service/roomSession';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
-import { freshSqlite } from '../server/stores';
+import { freshSqlite } from '../support/stores';
 import { post, raw, startServer } from '../server/helpers';
 import { ROOT } from '../server/process';
 import { findTool, itWith } from '../support/tools';

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
 import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
-import { freshSqlite, type FreshStore } from '../server/stores';
+import { freshSqlite, type FreshStore } from '../support/stores';
 import { hawkGet, raw } from '../server/helpers';
 import { launchChromium, ROOT } from '../visualizer/browser';
 

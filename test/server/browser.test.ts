@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium, ROOT } from '../visualizer/browser';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
-import { freshSqlite } from './stores';
+import { freshSqlite } from '../support/stores';
 import { startServer, type TestServer } from './helpers';
 
 let browser: Browser;

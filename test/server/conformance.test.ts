@@ -5,7 +5,7 @@ import { ROOM_EVENTS, ROOM_STATES, isRoomEventType } from '../../machines/domain
 import { createRoomSession, createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
 import { askMachine, checkReport, machineAnswer } from '../../src/server/conformance';
 import { generateTestCases } from '../../src/testgen/generate';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { expectError, post, raw, startServer, type TestServer } from './helpers';
 
 const BOUND = 4;

@@ -12,7 +12,7 @@ import { SqliteStore } from '../../src/server/store/sqlite/store';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { basicAuthorization } from '../../src/transport/basic';
 import { runCli, serveCli, requireBuilt } from './process';
-import { freshSqlite } from './stores';
+import { freshSqlite } from '../support/stores';
 import { countReports, expectError, httpPost, post, raw, startServer, type TestServer } from './helpers';
 
 /** A seeded walk of the model: the report bodies a correct client sends (accepted events only), lazily. */

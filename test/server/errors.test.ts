@@ -2,7 +2,7 @@
 import { createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
 import { HawkSigner } from '../../src/transport/hawk';
 import { request as httpRequest } from 'node:http';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { JSON_TYPE, countReports, expectError, hawkGet, post, raw, startServer, type RawAnswer, type TestServer } from './helpers';
 
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };

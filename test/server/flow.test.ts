@@ -3,7 +3,7 @@
 import { createRoom, createRoomSession, deriveHawkCredentials, joinRoom, registerHawkSession, walkRoom, type RoomSession } from '../../src/index';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { deriveHawkCredentialsNode } from '../../src/server/rooms';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { hawkGet, raw, startServer, type TestServer } from './helpers';
 
 const FAST = { timeoutMs: 2000, retry: { attempts: 6, baseDelayMs: 2, maxDelayMs: 20 } };

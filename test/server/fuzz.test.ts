@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { HawkSigner } from '../../src/transport/hawk';
 import { basicAuthorization } from '../../src/transport/basic';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { countReports, startServer, type TestServer } from './helpers';
 
 const RUNS = 5200;

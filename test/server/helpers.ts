@@ -1,7 +1,7 @@
 // Shared by the server suites: a real room server on 127.0.0.1 (port 0) over a fresh store, and raw requests.
 import { request as httpRequest, type Agent } from 'node:http';
 import { listenRoomServer, type ListeningRoomServer, type RoomServerOptions } from '../../src/server/server';
-import type { FreshStore, StoreFactory } from './stores';
+import type { FreshStore, StoreFactory } from '../support/stores';
 import { HawkSigner, type HawkCredentials } from '../../src/transport/hawk';
 import { basicAuthorization } from '../../src/transport/basic';
 

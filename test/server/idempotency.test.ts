@@ -5,7 +5,7 @@ import { listenRoomServer } from '../../src/server/server';
 import { createPostgresStore } from '../../src/server/store/postgres/store';
 import { freshPostgres, pgAvailable } from '../support/postgres';
 import { basicAuthorization } from '../../src/transport/basic';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { expectError, JSON_TYPE, raw, startServer } from './helpers';
 
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };

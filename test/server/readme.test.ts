@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from './helpers';
-import { freshSqlite } from './stores';
+import { freshSqlite } from '../support/stores';
 
 const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);

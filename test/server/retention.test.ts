@@ -4,7 +4,7 @@ import { SqliteStore } from '../../src/server/store/sqlite/store';
 import { SQLITE_MIGRATIONS } from '../../src/server/store/sqlite/migrations';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
-import { STORES, freshSqlite } from './stores';
+import { STORES, freshSqlite } from '../support/stores';
 import { countReports, expectError, post, raw, startServer } from './helpers';
 
 const DAY = 86_400_000;

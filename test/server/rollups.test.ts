@@ -9,7 +9,7 @@ import { BUCKET_MS, MEDIA_BOUNDS, mediaIndex } from '../../src/server/store/comm
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { loadPg } from '../../src/server/store/postgres/connection';
 import { freshPostgres, pgAvailable } from '../support/postgres';
-import { freshSqlite } from './stores';
+import { freshSqlite } from '../support/stores';
 
 /** A store with raw access to its database, for the migration and outage tests. */
 interface RawStore {

@@ -1,6 +1,6 @@
 // Fault injection on a real loopback server: every report arrives exactly once, in order, once the
 // server recovers within the retry window; otherwise `error` events, and flush() still resolves.
-import { startRoomServer, type RoomServer, type ReceivedRequest } from '../support/roomServer';
+import { startRoomServer, type RoomServer, type ReceivedRequest } from '../support/fakeLoopServer';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { walkRoom } from '../../src/model/step';
 import { recordedSession, ev, FAST, type Recorded } from './helpers';

@@ -1,5 +1,5 @@
 // Shared by the service tests: a session against a test room server, with every emitted event recorded.
-import type { RoomServer } from '../support/roomServer';
+import type { RoomServer } from '../support/fakeLoopServer';
 import { createRoomSession, type ReportDelivered, type RoomSession } from '../../src/service/roomSession';
 import type { RoomSessionOptions } from '../../src/service/options';
 import type { RoomAnomaly } from '../../machines/domain';

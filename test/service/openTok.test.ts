@@ -2,7 +2,7 @@
 // OpenTok's event shapes (session: connectionCreated {connection}, connectionDestroyed {connection, reason},
 // streamCreated {stream}, streamDestroyed {stream, reason}; publisher: streamCreated/streamDestroyed {stream}).
 import { EventEmitter } from 'node:events';
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { attachOpenTok } from '../../src/adapters/openTok';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { recordedSession } from './helpers';

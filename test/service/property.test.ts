@@ -1,7 +1,7 @@
 // Property: for random event sequences (valid, underflowing and unknown), the bodies the server received
 // equal the model's accepted transitions, one for one, and every rejection surfaced as one anomaly.
 import fc from 'fast-check';
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { ROOM_EVENTS } from '../../machines/domain';
 import { walkRoom } from '../../src/model/step';
 import { recordedSession } from './helpers';

@@ -1,5 +1,5 @@
 // Staying in the room: {"action":"refresh"} on a timer (expires/3 by default), against a real room server.
-import { startRoomServer, type ReceivedRequest, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type ReceivedRequest, type RoomServer } from '../support/fakeLoopServer';
 import { createRoomSession } from '../../src/service/roomSession';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { walkRoom } from '../../src/model/step';

@@ -1,6 +1,6 @@
 // No secret in output: the session token, the Hawk id and key, the room token and any Authorization
 // value never appear in an emitted event, an error, a leave result, or the console.
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createRoomSession } from '../../src/service/roomSession';
 import { recordedSession, ev, FAST, type AuthKind } from './helpers';

@@ -1,5 +1,5 @@
 // The session wrapper itself: options, malformed input, listeners, subscribe and inspect.
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { createRoomSession } from '../../src/service/roomSession';
 import { recordedSession, ev, FAST } from './helpers';
 

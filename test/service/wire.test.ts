@@ -1,5 +1,5 @@
 // Spec section 1 on the wire, and the worked example of section 5, against a real room server.
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { recordedSession, ev, type AuthKind } from './helpers';
 

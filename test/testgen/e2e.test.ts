@@ -4,7 +4,7 @@
 // The package's client entry (what `import ... from 'loop-room-state'` gives), from source.
 import { createRoomSession, type RoomAnomaly, type RoomAuth } from '../../src/index';
 import { generateTestCases, type TestCase } from '../../src/testing';
-import { startRoomServer, type RoomServer } from '../support/roomServer';
+import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 
 /** Short bounds: the server answers at once, nothing here should wait on a retry. */
 const FAST = { timeoutMs: 2000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } };

@@ -7,7 +7,7 @@ import { listenRoomServer } from '../../src/server/server';
 import { activeStreams, trafficSnapshot } from '../../src/server/traffic';
 import { countEdges } from '../../src/visualizer/trafficEdges';
 import { checkTrafficSnapshot, type TrafficSnapshot } from '../../src/visualizer/trafficWire';
-import { freshSqlite, STORES } from '../server/stores';
+import { freshSqlite, STORES } from '../support/stores';
 import { expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers });

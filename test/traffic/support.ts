@@ -10,7 +10,7 @@ import { listenRoomServer, type ListeningRoomServer } from '../../src/server/ser
 import type { Store } from '../../src/server/store';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { attachVisualizer } from '../../src/visualizer/server';
-import { freshSqlite, type StoreFactory } from '../server/stores';
+import { freshSqlite, type StoreFactory } from '../support/stores';
 
 export interface TrafficServer extends ListeningRoomServer {
   store: Store;

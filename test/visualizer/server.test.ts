@@ -11,7 +11,7 @@ import { applyMessage, checkSessions, liveTrack, type InspectorMessage } from '.
 import { walkScenario } from '../../src/visualizer/scenario';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createRoomSession } from '../../src/service/roomSession';
-import { startRoomServer } from '../support/roomServer';
+import { startRoomServer } from '../support/fakeLoopServer';
 
 const HTML = '<!doctype html><title>page</title>';
 let server: VisualizerServer;

@@ -4,7 +4,7 @@
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { DEFAULT_LIMITS, OpenCounter, WindowCounter } from '../../src/server/limits';
 import { expectError, hawkGet, post, raw, startServer, type RawAnswer } from './helpers';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 
 const [, sqlite] = STORES[0];
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { registerHawkSession } from '../../src/index';
 import { readiness } from '../../src/server/health';
 import { loadBetterSqlite3 } from '../../src/server/peers';
-import { freshSqlite } from './stores';
+import { freshSqlite } from '../support/stores';
 import { raw, startServer, type TestServer } from './helpers';
 import { findTool, itWith } from '../support/tools';
 

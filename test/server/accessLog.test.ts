@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import type { AccessLogEntry } from '../../src/server/accessLog';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { post, raw, startServer } from './helpers';
 import { serveCli, requireBuilt } from './process';
 

@@ -1,7 +1,7 @@
 // /v1/traffic* requests in loop_room_requests_total: one action `traffic` for the three endpoints, errors
 // included, a stream counted once (when it is answered, however long it stays open).
 import { activeStreams } from '../../src/server/traffic';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { raw, startServer, type TestServer } from './helpers';
 
 const ADMIN = 'traffic-metrics-admin-token';

@@ -17,7 +17,7 @@ import { POSTGRES_MIGRATIONS } from '../../src/server/store/postgres/migrations'
 import { loadPg } from '../../src/server/store/postgres/connection';
 import type { HawkCredentials } from '../../src/transport/hawk';
 import { sharedPgCluster } from '../support/postgres';
-import { STORES, type FreshStore } from './stores';
+import { STORES, type FreshStore } from '../support/stores';
 import { expectError, post, startServer, type TestServer } from './helpers';
 
 const DAY = 86_400_000;

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { main } from '../../src/cli/main';
 import { post, raw, startServer, type TestServer } from './helpers';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 
 const [, sqlite] = STORES[0];
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };

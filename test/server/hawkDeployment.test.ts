@@ -11,7 +11,7 @@ import { SqliteStore } from '../../src/server/store/sqlite/store';
 import type { Store } from '../../src/server/store';
 import { HawkSigner } from '../../src/transport/hawk';
 import { freshPostgres, pgAvailable } from '../support/postgres';
-import { freshSqlite, STORES } from './stores';
+import { freshSqlite, STORES } from '../support/stores';
 import { JSON_TYPE, countReports, expectError, httpPost, startServer, type RawAnswer } from './helpers';
 
 const STATUS = JSON.stringify({ action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 });

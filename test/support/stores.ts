@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/server/store/sqlite/store';
 import type { Store } from '../../src/server/store';
-import { freshPostgres, pgAvailable } from '../support/postgres';
+import { freshPostgres, pgAvailable } from './postgres';
 
 export interface FreshStore {
   store: Store;

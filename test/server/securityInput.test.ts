@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { expectError, hawkGet, post, startServer, type TestServer } from './helpers';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 import { NonceCache } from '../../src/server/auth';
 
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };

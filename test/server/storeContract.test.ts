@@ -1,7 +1,7 @@
 // The store contract, the same on both stores: what the server relies on whatever the database.
 import type { SessionRecord, Store } from '../../src/server/store';
 import { roomRecord, sessionRecord } from './records';
-import { STORES } from './stores';
+import { STORES } from '../support/stores';
 
 const room = roomRecord;
 const session = (roomToken: string, extra: Partial<SessionRecord> = {}) => sessionRecord(roomToken, { firstReached: { init: 1000 }, ...extra });
