@@ -270,7 +270,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
   it('stats from the rollups equal stats computed from the raw rows, for any report stream and window', async () => {
     let era = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.nat(30), fc.nat(30), async (ops, a, b) => {
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.nat(200), fc.nat(200), async (ops, a, b) => {
         const start = T0 + ++era * 86_400_000;
         all.push(...(await play(raw.store, ops, start)));
         const minute = (k: number) => start + k * BUCKET_MS;

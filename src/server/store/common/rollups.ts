@@ -3,8 +3,9 @@
  * transaction (so they never disagree with the rows, survive restarts and add up across processes).
  *
  * One table, `rollups (bucket, kind, key, shard, count, sum, example)`:
- * - bucket: the minute (epoch ms of its start) the count belongs to, or ALL (-1) for the running total over all
- *   time, which retention never lowers (/metrics's counters, and /v1/stats without a window);
+ * - bucket: the minute (epoch ms of its start) the count belongs to; the same counts again by hour (the hour's start
+ *   + 1, so that no hour row is a minute's: a day's window reads 24 hours and the minutes at its ends); and ALL (-1),
+ *   the running total over all time, which retention never lowers (/metrics's counters, /v1/stats without a window);
  * - kind and key (a JSON array of strings, null where a value is absent):
  *     started        []                                    sessions joined, by join minute
  *     ended          [state, reason]                       sessions ended, by end minute
@@ -22,6 +23,9 @@ import type { EndReason, NewReport, SessionRecord } from '../contract';
 export const BUCKET_MS = 60_000;
 /** The bucket of the running totals over all time. */
 export const ALL = -1;
+export const HOUR_MS = 3_600_000;
+/** The hour rows' bucket: the hour's start + 1. */
+export const hourBucketOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS + 1;
 
 /**
  * Upper bounds (seconds) of the time-to-media buckets the store keeps; one more bucket holds everything above.
@@ -65,7 +69,7 @@ export class RollupDelta {
 
   /** Adds to the bucket of `at` and to the running total. */
   add(at: number, kind: RollupKind, key: string, count = 1, sum = 0, example: string | null = null): void {
-    for (const bucket of [bucketOf(at), ALL]) {
+    for (const bucket of [bucketOf(at), hourBucketOf(at), ALL]) {
       const id = `${bucket}\u0000${kind}\u0000${key}`;
       const row = this.rowsByKey.get(id);
       if (!row) this.rowsByKey.set(id, { bucket, kind, key, count, sum, example });
@@ -141,10 +145,21 @@ export class RollupDelta {
 /** Byte order on ASCII, like PostgreSQL's "C" collation and SQLite's BINARY. */
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The bucket range a stats window reads: whole minutes, `since` rounded down, `until` rounded up; ALL without a window. */
-export function bucketRange(since: number | undefined, until: number | undefined): { all: true } | { all: false; from: number; to: number } {
+/**
+ * The rows a stats window reads: whole minutes, `since` rounded down, `until` rounded up; ALL without a window.
+ * The whole hours inside [from, to) come from hour rows (`hours`: their buckets), the rest from minute rows
+ * (`minutes`: up to two ranges of minute buckets, before and after the hours).
+ */
+export type BucketRange = { all: true } | { all: false; minutes: Array<[number, number]>; hours: [number, number] | null };
+
+export function bucketRange(since: number | undefined, until: number | undefined): BucketRange {
   if (since === undefined && until === undefined) return { all: true };
-  return { all: false, from: since === undefined ? 0 : bucketOf(since), to: until === undefined ? Number.MAX_SAFE_INTEGER : until };
+  const from = since === undefined ? 0 : bucketOf(since);
+  const to = until === undefined ? Number.MAX_SAFE_INTEGER : until;
+  const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const h1 = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (h0 >= h1) return { all: false, minutes: [[from, to]], hours: null };
+  return { all: false, minutes: [[from, h0], [h1, to]], hours: [h0 + 1, h1 + 1] };
 }
 
 /** Schema version 4's report idempotency keys, the same in both dialects: unique per session where present. */
@@ -198,7 +213,10 @@ export function backfillStatements(d: Dialect): string[] {
       '0',
       'session',
     ),
-    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
-     SELECT ${ALL}, kind, key, 0, SUM(count), SUM(sum), ${d === 'sqlite' ? 'MIN(example)' : 'MIN(example COLLATE "C")'} FROM rollups WHERE bucket <> ${ALL} GROUP BY kind, key`,
+    ...[`((bucket / ${HOUR_MS}) * ${HOUR_MS} + 1)`, `${ALL}`].map(
+      (bucket) => `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT ${bucket}, kind, key, 0, SUM(count), SUM(sum), ${d === 'sqlite' ? 'MIN(example)' : 'MIN(example COLLATE "C")'} FROM rollups
+     WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 0 GROUP BY ${bucket === `${ALL}` ? '' : `${bucket}, `}kind, key`,
+    ),
   ];
 }

@@ -14,7 +14,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
 import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
-import { bucketRange, RollupDelta } from '../common/rollups';
+import { bucketRange, RollupDelta, type BucketRange } from '../common/rollups';
 import { SingleFlight } from '../common/singleFlight';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import {
@@ -306,7 +306,7 @@ export class PostgresStore implements Store {
   }
 
   /** One query per window's buckets at a time, whoever asks (a window is whole minutes, so callers share it). */
-  private rollupSums(range: ReturnType<typeof bucketRange>) {
+  private rollupSums(range: BucketRange) {
     return this.flights.run(`rollups ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.rollupSums(q, range)));
   }
 
