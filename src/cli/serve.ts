@@ -114,17 +114,19 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
 
   // Node-only libraries, loaded here so that the other commands run without them.
   const { chooseStore } = await import('../server/store');
-  const { listenRoomServer } = await import('../server/server');
-  const { answerError, errors } = await import('../server/errors');
+  const { createServeApp } = await import('../server/app');
   const log = (line: string) => operatorLog.line(line);
   // Before the store is opened: a port in use must not leave a new database file behind.
   await checkPortFree(port, host);
   const chosen = chooseStore({ db: str(flags.db), store: str(flags.store) }, log);
+  // The CLI is bundled to dist/cli.cjs; the visualizer page is built next to it.
+  const htmlPath = join(__dirname, 'visualizer.html');
+  const html = existsSync(htmlPath) ? readFileSync(htmlPath, 'utf8') : undefined;
+  if (html === undefined) log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
   await chosen.store.open();
-  let visualizer: import('../visualizer/server').VisualizerServer | undefined;
   let server;
   try {
-    server = await listenRoomServer({
+    server = await createServeApp({
       store: chosen.store,
       host,
       port,
@@ -143,32 +145,13 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
       log,
       shutdownGraceMs: graceMs,
       ...(flags['access-log'] === true ? { accessLog: (entry) => operatorLog.access(entry) } : {}),
-      fallback: (req, res) => {
-        if (visualizer) return visualizer.handle(req, res);
-        answerError(res, errors.notFound());
-      },
+      ...(html !== undefined ? { html } : {}),
     });
   } catch (err) {
     await chosen.store.close();
     throw listenError(err, port, host);
   }
-  // The CLI is bundled to dist/cli.cjs; the visualizer page is built next to it.
-  const htmlPath = join(__dirname, 'visualizer.html');
-  if (existsSync(htmlPath)) {
-    const { attachVisualizer } = await import('../visualizer/server');
-    visualizer = await attachVisualizer(server.http, {
-      html: readFileSync(htmlPath, 'utf8'),
-      host,
-      log,
-      adminToken,
-      publicUrl,
-      corsOrigins,
-      trustedProxies,
-      connectionsPerAddress: limits === 'off' ? Infinity : limits.relayConnectionsPerAddress,
-    });
-  } else {
-    log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
-  }
+  const visualizer = server.visualizer;
   await server.room.sweep();
   // Before the line that says it runs: whoever reads that line may send SIGTERM at once.
   const signals = interrupts();
@@ -184,11 +167,7 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
     log('serve: second signal: cutting the requests still running');
     server.cutNow();
   });
-  // Stop accepting first; then the live view's WebSockets (which no request waits for) end, so the drain
-  // waits only for requests.
-  const closing = server.close();
-  await visualizer?.close();
-  await closing;
+  await server.close();
   await chosen.store.close();
   signals.dispose();
   log('serve: stopped');

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/docs/diagram';
-import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
+import { createServeApp } from '../../src/server/app';
+import type { ListeningRoomServer } from '../../src/server/server';
 import type { Store } from '../../src/server/store';
 import { walkScenario } from '../../src/visualizer/scenario';
-import { attachVisualizer } from '../../src/visualizer/server';
 import { freshSqlite, type StoreFactory } from '../support/stores';
 
 export interface TrafficServer extends ListeningRoomServer {
@@ -17,26 +17,20 @@ export interface TrafficServer extends ListeningRoomServer {
   stop(): Promise<void>;
 }
 
-/** `serve`, in process: the room server with the visualizer page (built into `dir`) on the same port. */
+/** `serve`, in process (src/server/app.ts, what the CLI runs): the API and the built page at / on one port. */
 export async function startServe(options: { dir?: string; adminToken?: string; corsOrigins?: string[]; store?: StoreFactory } = {}): Promise<TrafficServer> {
   const fresh = await (options.store ?? freshSqlite)();
-  let visualizer: Awaited<ReturnType<typeof attachVisualizer>> | undefined;
-  const server = await listenRoomServer({
+  const server = await createServeApp({
     store: fresh.store,
     port: 0,
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
-    fallback: (req, res) => {
-      if (visualizer) return visualizer.handle(req, res);
-      res.writeHead(404).end();
-    },
+    ...(options.dir ? { html: readFileSync(join(options.dir, 'visualizer.html'), 'utf8') } : {}),
   });
-  if (options.dir) visualizer = await attachVisualizer(server.http, { html: readFileSync(join(options.dir, 'visualizer.html'), 'utf8') });
   return {
     ...server,
     store: fresh.store,
     stop: async () => {
-      await visualizer?.close();
       await server.close();
       await fresh.cleanup();
     },
