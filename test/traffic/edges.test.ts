@@ -2,7 +2,7 @@
 // by the machine, must equal the edges the model itself says each step took (walkScenario's `taken`).
 import fc from 'fast-check';
 import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { countEdges, transitionKey, transitionPaths, type Transition } from '../../src/visualizer/trafficEdges';
 import { edgeWidth, flaggedStep, trafficView } from '../../src/visualizer/traffic';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
 import type { RoomStore } from '../../src/server/store/types';
 import { walkScenario } from '../../src/visualizer/scenario';

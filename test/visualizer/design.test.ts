@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ROOM_EVENTS } from '../../machines/domain';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';

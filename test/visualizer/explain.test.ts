@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { allCandidates, guardHolds } from '../../src/model/candidates';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { availableCandidates } from '../../src/visualizer/scenario';

@@ -1,7 +1,7 @@
 // The test's own answer to "which drawn edges would the current snapshot take now", from the pure step alone:
 // an edge S -E-> T when the state is S and E is accepted and settles in T (or in a state an eventless edge from T
 // leads to); an eventless edge T -> U when such an edge enters T and the step settles in U.
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { stepRoom, type RoomSnapshot } from '../../src/model/step';
 
 const EDGES = diagramEdges();

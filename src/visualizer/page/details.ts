@@ -1,7 +1,7 @@
 // The details panel: what an edge or a state of the diagram means, from the machine's candidates.
 import type { RoomState } from '../../../machines/domain';
 import { allCandidates } from '../../model/candidates';
-import type { DiagramEdge } from '../../docs/diagram';
+import type { DiagramEdge } from '../../model/diagramEdges';
 import type { ScenarioView } from '../scenario';
 import { EDGES } from './diagram';
 import { el } from './dom';

@@ -1,7 +1,7 @@
 // The page's diagram: the SVG laid out at build time (layout.ts) from the machine, tagged here so people, assistive
 // technology and tests can find, focus and click its states and edges. Tags come from the same machine edges.
 import { ROOM_STATES, type RoomState } from '../../../machines/domain';
-import { diagramEdges, type DiagramEdge } from '../../docs/diagram';
+import { diagramEdges, type DiagramEdge } from '../../model/diagramEdges';
 import { edgeName, STATE_MEANING } from './explain';
 
 export const EDGES: ReadonlyMap<string, DiagramEdge> = new Map(diagramEdges().map((e) => [e.id, e]));

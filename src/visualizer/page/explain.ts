@@ -2,7 +2,7 @@
 // guard's description against the machine's own guard (test/visualizer/explain.test.ts).
 import { COUNTING, type RoomCounter, type RoomCounters, type RoomState } from '../../../machines/domain';
 import type { Candidate } from '../../model/candidates';
-import type { DiagramEdge, EdgeOrigin } from '../../docs/diagram';
+import type { DiagramEdge, EdgeOrigin } from '../../model/diagramEdges';
 
 /** Spec section 2, each state's meaning. */
 export const STATE_MEANING: Readonly<Record<RoomState, string>> = {

@@ -3,7 +3,7 @@
 import { instance } from '@viz-js/viz';
 import { ROOM_STATES } from '../../../machines/domain';
 import { roomSessionMachine } from '../../../machines/roomSession';
-import { diagramEdges, type EdgeOrigin } from '../../docs/diagram';
+import { diagramEdges, type EdgeOrigin } from '../../model/diagramEdges';
 import { edgeLines } from './explain';
 
 const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
