@@ -12,8 +12,18 @@ import { fetchSessionReports, openTrafficStream, type LinkState, type TrafficSou
 export interface TrafficHooks {
   /** The diagram's SVG once drawn. */
   svg(): SVGSVGElement | undefined;
-  /** The page's replay mode: load a replay file's text. */
-  loadReplay(name: string, text: string): Promise<void>;
+  /** Ask the page to enter or leave traffic mode (it calls `show` back when it draws). */
+  setMode(on: boolean): void;
+  /** The page's replay: a session's reports, at step `at`, with the server's verdict flagged on it. */
+  replay(name: string, text: string, at?: number, flag?: { step: number; text: string }): Promise<boolean>;
+}
+
+/** What the page calls: traffic mode is one of its modes, entered and left through its state. */
+export interface TrafficMode {
+  /** Draw the mode on (counts on the diagram, the panel) or off; idempotent, called on every page render. */
+  show(on: boolean): void;
+  /** A state or an edge was chosen on the diagram in traffic mode: tell its counts. */
+  pick(target: Element): void;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -25,13 +35,9 @@ const t = {
   stream: undefined as { close(): void } | undefined,
   snapshot: undefined as TrafficSnapshot | undefined,
   view: undefined as TrafficView | undefined,
-  /** What the page's mode line said before traffic mode, put back when leaving it. */
-  modeBefore: 'explore',
-  /** The replayed session's flagged step, re-marked whenever the page redraws its log. */
-  flag: undefined as { step: number; text: string } | undefined,
 };
 
-export function mountTraffic(hooks: TrafficHooks): void {
+export function mountTraffic(hooks: TrafficHooks): TrafficMode {
   const style = document.createElement('style');
   style.textContent = TRAFFIC_CSS;
   document.head.append(style);
@@ -43,7 +49,10 @@ export function mountTraffic(hooks: TrafficHooks): void {
   const panel = buildPanel();
   $('aside.side').prepend(panel);
 
-  button.addEventListener('click', () => (t.on ? leave() : enter(hooks)));
+  button.addEventListener('click', () => {
+    hooks.setMode(!t.on);
+    announce(t.on ? 'Traffic mode: counts of real sessions on the statechart' : 'Left traffic mode');
+  });
   $<HTMLSelectElement>('#traffic-window').addEventListener('change', (ev) => {
     t.window = (ev.target as HTMLSelectElement).value as TrafficWindow;
     if (t.source) connect(hooks, t.source);
@@ -62,24 +71,15 @@ export function mountTraffic(hooks: TrafficHooks): void {
     const row = (ev.target as Element).closest<HTMLTableRowElement>('tr[data-session]');
     if (row) void drillDown(hooks, row);
   });
-  // In traffic mode a click or Enter on the diagram tells its counts instead of sending an event.
-  const diagram = $('#diagram');
-  const tell = (ev: Event) => {
-    if (!t.on || !t.view) return;
-    if (ev instanceof KeyboardEvent && ev.key !== 'Enter' && ev.key !== ' ') return;
-    const target = (ev.target as Element).closest('[data-edge], [data-state]');
-    if (!target) return;
-    ev.stopPropagation();
-    ev.preventDefault();
-    announce(target.getAttribute('aria-label') ?? '');
-    $('#traffic-picked').textContent = target.getAttribute('aria-label') ?? '';
+  return {
+    show: (on) => (on ? enter(hooks) : leave()),
+    pick: (target) => {
+      if (!t.view) return;
+      const words = target.getAttribute('aria-label') ?? '';
+      announce(words);
+      $('#traffic-picked').textContent = words;
+    },
   };
-  diagram.addEventListener('click', tell, true);
-  diagram.addEventListener('keydown', tell, true);
-  // The page redraws its step log on every replay step: keep the drill-down's flag on the right step.
-  new MutationObserver(markFlag).observe($('#log'), { childList: true });
-  $('#replay-file').addEventListener('change', () => (t.flag = undefined));
-  document.addEventListener('drop', () => (t.flag = undefined), true);
 }
 
 function buildPanel(): HTMLElement {
@@ -141,12 +141,11 @@ export function apiBase(input: string): string {
 }
 
 function enter(hooks: TrafficHooks): void {
+  if (t.on) return;
   t.on = true;
   document.body.setAttribute('data-traffic', 'true');
   $('#mode-traffic').setAttribute('aria-pressed', 'true');
   $('#traffic').hidden = false;
-  t.modeBefore = $('[data-testid="mode"]').textContent ?? 'explore';
-  $('[data-testid="mode"]').textContent = 'traffic';
   if (t.view) paint(hooks);
   if (!t.source) {
     // Served by `serve`: its own origin, no configuration. From disk: ask.
@@ -157,16 +156,14 @@ function enter(hooks: TrafficHooks): void {
       $('#traffic-url').focus();
     }
   }
-  announce('Traffic mode: counts of real sessions on the statechart');
 }
 
 function leave(): void {
+  if (!t.on) return;
   t.on = false;
   document.body.removeAttribute('data-traffic');
   $('#mode-traffic').setAttribute('aria-pressed', 'false');
-  $('[data-testid="mode"]').textContent = t.modeBefore;
   unpaint();
-  announce('Left traffic mode');
 }
 
 function connect(hooks: TrafficHooks, source: TrafficSource): void {
@@ -363,21 +360,9 @@ async function drillDown(hooks: TrafficHooks, row: HTMLTableRowElement): Promise
     return;
   }
   const step = flaggedStep(reports.reports, n);
-  leave();
-  await hooks.loadReplay(`session ${reports.session}`, replayText(reports.reports));
-  t.flag = step === undefined ? undefined : { step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` };
-  // Step the page's replay to the flagged report (the user steps on from there).
-  $('#replay-first').click();
-  for (let i = 0; i < (step ?? 0); i++) $('#replay-next').click();
-  markFlag();
+  // The page's replay, at the flagged report (the user steps on from there): it leaves traffic mode.
+  const flag = step === undefined ? undefined : { step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` };
+  if (!(await hooks.replay(`session ${reports.session}`, replayText(reports.reports), step ?? 0, flag))) return;
   out.textContent = `Replaying session ${reports.session} (${reports.reports.length} reports)${step ? `: step ${step} is the ${n.verdict} report` : ''}.`;
   announce(out.textContent);
-}
-
-function markFlag(): void {
-  if (!t.flag) return;
-  const li = document.querySelector<HTMLLIElement>(`#log li[data-step="${t.flag.step}"]`);
-  if (!li || li.hasAttribute('data-flagged')) return;
-  li.setAttribute('data-flagged', 'true');
-  li.append(el('div', { 'data-testid': 'flagged-step', class: 'mismatch' }, t.flag.text));
 }

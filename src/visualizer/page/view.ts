@@ -27,7 +27,8 @@ export function renderEvents(box: HTMLElement, view: ScenarioView): void {
   if (focused) box.querySelector<HTMLElement>(`button[data-event="${CSS.escape(focused)}"]`)?.focus();
 }
 
-export function renderLog(log: HTMLElement, view: ScenarioView): void {
+/** The step log; `flag` marks a step the server judged wrong (a traffic non-conformance row's), with its words. */
+export function renderLog(log: HTMLElement, view: ScenarioView, flag?: { step: number; text: string }): void {
   const shown = view.steps.slice(-LOG_LIMIT);
   const items = shown.map((s) => {
     const head = `${s.event}: ${s.from} → ${s.state}`;
@@ -37,6 +38,10 @@ export function renderLog(log: HTMLElement, view: ScenarioView): void {
     if (s.mismatches.length > 0) {
       li.setAttribute('data-mismatch', 'true');
       for (const m of s.mismatches) li.append(el('div', { 'data-testid': 'mismatch', class: 'mismatch' }, `Disagrees with the model: ${m}`));
+    }
+    if (flag?.step === s.n) {
+      li.setAttribute('data-flagged', 'true');
+      li.append(el('div', { 'data-testid': 'flagged-step', class: 'mismatch' }, flag.text));
     }
     return li;
   });
