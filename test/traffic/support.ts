@@ -88,7 +88,7 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     else open[last]++;
     if (broken) {
       const last = steps[steps.length - 1];
-      const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)} (${last.counters.connections}, ${last.counters.sendStreams}, ${last.counters.recvStreams})`;
+      const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)}: ${last.counters.connections} in room, ${last.counters.sendStreams} sent, ${last.counters.recvStreams} received`;
       const key = `${last.from}|${last.event}|${reported}`;
       const row = rows.get(key) ?? { verdict: 'unknown-state', from: last.from, event: last.event, reported, count: 0 };
       row.count++;

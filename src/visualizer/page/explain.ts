@@ -15,6 +15,17 @@ export const STATE_MEANING: Readonly<Record<RoomState, string>> = {
   cleanup: 'no streams sent or received; the connection is about to be torn down',
 };
 
+/** Spec 4.2, each state's counters (on the settled state), in words for its node and the Now panel. */
+export const STATE_CONDITION: Readonly<Record<RoomState, string>> = {
+  init: 'nobody connected',
+  waiting: 'alone: connections 1',
+  starting: '2+ people, no streams',
+  sending: '2+ people, sending only',
+  receiving: '2+ people, receiving only',
+  sendrecv: '2+ people, both ways',
+  cleanup: '2+ people, media gone',
+};
+
 type Test = { counter: RoomCounter; op: '=' | '>'; value: number };
 
 /** What each guard of the machine asks, as data (checked against the machine), with a short tag and a meaning. */

@@ -1,17 +1,19 @@
 // The visualizer page: explore the machine event by event, follow live sessions, replay files.
 // Every step goes through the pure model (`stepRoom`): the page never decides an outcome itself.
-import { ROOM_COUNTERS, type RoomState } from '../../../machines/domain';
+import { COUNTING, isRoomEventType, ROOM_COUNTERS, type RoomState } from '../../../machines/domain';
+import { STATE_CONDITION } from './explain';
 import { initialRoomSnapshot } from '../../model/step';
 import { parseReplay, ReplayError } from '../replay';
 import { availableCandidates, decodeFragment, encodeFragment, walkScenario, type ScenarioView } from '../scenario';
-import { edgeDetails, stateDetails } from './details';
-import { EDGES, highlight, prepareDiagram } from './diagram';
-import { downloadPng, downloadSvg } from './export';
+import { edgeDetails, groupDetails, stateDetails } from './details';
+import { EDGES, GROUPS, highlight, knockOutLabels, prepareDiagram } from './diagram';
+import { downloadPng, downloadSvg, type ExportInfo } from './export';
 import { $, announce, el } from './dom';
 import { connectLive, watchUrl, type LiveClient } from './live';
 import { renderEvents, renderLog, renderSessionList, renderSideTable, stepAnnouncement } from './view';
 import { setupZoom } from './zoom';
-import { reduce, initialState, currentOf, type Action, type Flag, type PageState, type Step } from './state';
+import { reduce, initialState, currentOf, timelineOf, type Action, type Flag, type PageState } from './state';
+import { mountTimeline, renderTimeline } from './timeline';
 import { mountTraffic, type TrafficMode } from './traffic';
 
 /** What the page holds besides its state: the diagram, the last walked view, the live link. */
@@ -21,6 +23,8 @@ const page = {
   svg: undefined as SVGSVGElement | undefined,
   viewport: undefined as SVGGElement | undefined,
   view: undefined as ScenarioView | undefined,
+  /** The model's walk of the whole shown scenario (the timeline's chips), kept to extend as a live session grows. */
+  full: undefined as ScenarioView | undefined,
   /** Candidate id -> event, for what the current snapshot would take now. */
   available: new Map<string, string>() as ReadonlyMap<string, string>,
   traffic: undefined as TrafficMode | undefined,
@@ -40,10 +44,14 @@ function render(): void {
   page.view = view;
 
   $('[data-testid="current-state"]').textContent = view.state;
+  $('[data-testid="state-condition"]').textContent = STATE_CONDITION[view.state as RoomState];
   for (const c of ROOM_COUNTERS) $(`[data-testid="counter-${c}"]`).textContent = String(view.counters[c]);
   renderEvents($('#events'), view);
   renderLog($('#log'), view, s.scenario === 'replay' ? s.flag : undefined);
   renderMode();
+  const line = timelineOf(s);
+  page.full = line.at === line.events.length ? view : walkScenario(line.events, line.observed, page.full);
+  renderTimeline(page.full, line.at, s.scenario === 'replay' ? s.flag?.step : undefined, timelineLabel());
   const last = view.steps[view.steps.length - 1];
   page.available = availableCandidates(view.snapshot);
   if (page.svg) highlight(page.svg, view.state as RoomState, last?.taken ?? [], page.available);
@@ -63,6 +71,8 @@ function renderDetails(): string {
   if (d?.kind === 'edge') {
     const e = EDGES.get(d.id);
     if (e) return edgeDetails(box, e, view, page.available.has(e.candidate.id));
+    const group = GROUPS.get(d.id);
+    if (group) return groupDetails(box, group, view, new Set(page.available.keys()));
   }
   if (d?.kind === 'state') return stateDetails(box, d.id as RoomState, view);
   return '';
@@ -75,11 +85,12 @@ function activate(target: Element): void {
   // Traffic mode tells the element's counts; it never sends an event.
   if (page.state.mode === 'traffic') return page.traffic?.pick(picked);
   if (picked.hasAttribute('data-edge')) {
-    const e = EDGES.get(picked.id);
-    if (!e) return;
-    const send = e.event !== undefined && page.available.has(e.candidate.id);
+    // A grouped line sends the event of its member from the current state, when that one can be taken.
+    const e = EDGES.get(picked.id) ?? GROUPS.get(picked.id)?.members.find((m) => page.available.has(m.candidate.id));
+    const send = e !== undefined && e.event !== undefined && page.available.has(e.candidate.id);
     if (send) sendEvent(e.event as string);
-    page.state = reduce(page.state, { type: 'select', details: { kind: 'edge', id: e.id } });
+    if (!e && !GROUPS.has(picked.id)) return;
+    page.state = reduce(page.state, { type: 'select', details: { kind: 'edge', id: picked.id } });
     const words = renderDetails();
     if (!send) announce(words);
     return;
@@ -99,7 +110,7 @@ function renderMode(): void {
   $('[data-testid="mode"]').textContent = s.mode;
   const detail = $('[data-testid="mode-detail"]');
   const controls = $('#replay-controls');
-  controls.hidden = s.tracks.length === 0;
+  controls.hidden = s.tracks.length < 2;
   $('#explore-here').hidden = s.scenario === 'explore';
   if (s.scenario === 'replay' && s.tracks.length > 0) {
     const t = s.tracks[s.track];
@@ -108,10 +119,36 @@ function renderMode(): void {
     const live = s.following ? s.sessions.get(s.following) : undefined;
     detail.textContent = live ? `following ${live.label}${live.stopped ? ' (ended)' : ''}${live.overflow ? ' (too many steps: later ones not kept)' : ''}` : '';
   } else detail.textContent = '';
-  if (s.tracks.length > 0) {
-    $('#replay-position').textContent = `${s.scenario === 'replay' ? s.position : 0} / ${s.tracks[s.track].events.length}`;
-  }
+  detail.title = detail.textContent ?? '';
   renderSessions();
+}
+
+/** The exported file's header: what is shown, the scenario, and the legend as on the page. */
+function exportInfo(): ExportInfo {
+  const s = page.state;
+  const view = page.view as ScenarioView;
+  const scheme = matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  const events = view.steps.map((x) => x.event);
+  const legend = Array.from(document.querySelectorAll(s.mode === 'traffic' ? '#traffic-legend li' : '.key li'), (li) => li.textContent?.trim() ?? '');
+  return {
+    title: `roomSessionMachine · ${s.mode}${s.mode === 'traffic' ? '' : ` · now ${view.state}`} · ${scheme} colours`,
+    scenario: s.mode === 'traffic' ? ($('#traffic-totals').textContent ?? '') : `${timelineLabel()}: ${events.length === 0 ? 'no events yet' : events.join(', ')}`,
+    legend,
+  };
+}
+
+/** What the timeline shows, in words. */
+function timelineLabel(): string {
+  const s = page.state;
+  if (s.scenario === 'replay') {
+    const t = s.tracks[s.track];
+    return `Replay of ${t.id}${t.description ? `: ${t.description}` : ''}`;
+  }
+  if (s.scenario === 'live') {
+    const live = s.following ? s.sessions.get(s.following) : undefined;
+    return live ? `Live: ${live.label}${s.liveAt === undefined ? '' : ' (stepped back: Last follows it again)'}` : 'Live: no session followed';
+  }
+  return s.explore.length === 0 ? 'Explore: send an event to start' : 'Explore';
 }
 
 function renderSessions(): void {
@@ -181,6 +218,20 @@ function wire(): void {
   });
   $('#explore-here').addEventListener('click', () => dispatch({ type: 'explore-here' }));
   window.addEventListener('hashchange', readFragment);
+  // The counter an event moves, highlighted while its button or edge is hovered or focused.
+  const moves = (ev: Event) => {
+    const t = (ev.target as Element).closest?.('button[data-event], [data-edge][data-event]');
+    showMoves(ev.type === 'mouseout' || ev.type === 'focusout' ? undefined : t?.getAttribute('data-event') ?? undefined);
+  };
+  for (const box of [$('#events'), $('#diagram')]) for (const type of ['mouseover', 'mouseout', 'focusin', 'focusout']) box.addEventListener(type, moves);
+  mountTimeline({
+    step: (to) => {
+      const s = dispatch({ type: 'step', to });
+      announceStep();
+      const line = timelineOf(s);
+      return line.at < line.events.length;
+    },
+  });
   $('#diagram').addEventListener('click', (ev) => activate(ev.target as Element));
   $('#diagram').addEventListener('keydown', (ev) => {
     if (ev.key !== 'Enter' && ev.key !== ' ') return;
@@ -191,11 +242,11 @@ function wire(): void {
   });
 
   $('#export-svg').addEventListener('click', () => {
-    if (page.svg) downloadSvg(page.svg, `room-session-${page.view?.state ?? 'init'}.svg`);
+    if (page.svg) downloadSvg(page.svg, exportInfo(), `room-session-${page.view?.state ?? 'init'}.svg`);
   });
   $('#export-png').addEventListener('click', () => {
     if (page.svg)
-      downloadPng(page.svg, `room-session-${page.view?.state ?? 'init'}.png`).catch((err: unknown) => announce(`PNG export failed: ${err instanceof Error ? err.message : String(err)}`));
+      downloadPng(page.svg, exportInfo(), `room-session-${page.view?.state ?? 'init'}.png`).catch((err: unknown) => announce(`PNG export failed: ${err instanceof Error ? err.message : String(err)}`));
   });
 
   // replay
@@ -225,15 +276,6 @@ function wire(): void {
   $<HTMLSelectElement>('#replay-track').addEventListener('change', (ev) => {
     dispatch({ type: 'track', track: Number((ev.target as HTMLSelectElement).value) });
   });
-  const move = (to: Step) => () => {
-    if (page.state.tracks.length === 0) return;
-    dispatch({ type: 'step', to, in: 'replay' });
-    announceStep();
-  };
-  $('#replay-first').addEventListener('click', move('first'));
-  $('#replay-prev').addEventListener('click', move('prev'));
-  $('#replay-next').addEventListener('click', move('next'));
-  $('#replay-last').addEventListener('click', move('last'));
 
   // live
   $('#live-form').addEventListener('submit', (ev) => {
@@ -251,6 +293,14 @@ function wire(): void {
     const s = dispatch({ type: 'follow', session: b.dataset.follow as string });
     announce(`Following ${s.sessions.get(s.following as string)?.label}; now ${page.view?.state}`);
   });
+}
+
+/** Mark the counter `event` moves (by +1 or -1) in the Now panel; none when undefined. */
+function showMoves(event: string | undefined): void {
+  for (const e of Array.from(document.querySelectorAll('.now [data-moves]'))) e.removeAttribute('data-moves');
+  if (!event || !isRoomEventType(event)) return;
+  const { counter, delta } = COUNTING[event];
+  for (const e of Array.from(document.querySelectorAll(`.now [data-counter="${counter}"]`))) e.setAttribute('data-moves', delta > 0 ? '+1' : '−1');
 }
 
 /** Say the step now shown, and where the source disagrees with the model. */
@@ -336,6 +386,9 @@ function fitDiagram(): void {
   $('[data-testid="zoom-fit"]').addEventListener('click', zoom.fit);
   document.body.dataset.diagram = 'ready';
   performance.mark('diagram-drawn');
+  // Label backings read the layout: after the first paint.
+  const svg = page.svg;
+  requestAnimationFrame(() => setTimeout(() => knockOutLabels(svg)));
 }
 
 function start(): void {

@@ -1,7 +1,7 @@
 // The page's panels drawn from a scenario: event buttons, step log, live sessions, side table, announcements.
 import { ROOM_COUNTERS } from '../../../machines/domain';
 import type { LiveSession } from '../protocol';
-import { eventOptions, type ScenarioView } from '../scenario';
+import { eventOptions, rejectionReason, type ScenarioView } from '../scenario';
 import { el } from './dom';
 import { sideTableRows } from './tables';
 
@@ -34,7 +34,7 @@ export function renderLog(log: HTMLElement, view: ScenarioView, flag?: { step: n
     const head = `${s.event}: ${s.from} → ${s.state}`;
     const li = el('li', { 'data-testid': 'log-entry', 'data-step': String(s.n), 'data-accepted': String(s.accepted), value: String(s.n) }, el('span', {}, head));
     if (s.report) li.append(el('code', { 'data-testid': 'report' }, JSON.stringify(s.report)));
-    else li.append(el('span', { 'data-testid': 'rejection', class: 'why' }, ` rejected (${s.anomaly?.reason}): no report`));
+    else li.append(el('span', { 'data-testid': 'rejection', class: 'why' }, ` rejected: ${rejectionReason(s.event, s.counters)}; no report`));
     if (s.mismatches.length > 0) {
       li.setAttribute('data-mismatch', 'true');
       for (const m of s.mismatches) li.append(el('div', { 'data-testid': 'mismatch', class: 'mismatch' }, `Disagrees with the model: ${m}`));
