@@ -336,6 +336,9 @@ function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
     ['end', box.x + box.width, box.y + box.height + 18],
     ['start', box.x, box.y - 7],
     ['end', box.x + box.width, box.y - 7],
+    ['middle', cx, box.y + box.height + 36],
+    ['start', box.x + box.width + 6, box.y + box.height + 18],
+    ['end', box.x - 6, box.y + box.height + 18],
   ];
   const least = (b: DOMRect) => Math.min(...others.map((o) => Math.max(o.x - b.x - b.width, b.x - o.x - o.width, o.y - b.y - b.height, b.y - o.y - o.height)));
   const put = ([anchor, x, y]: [string, number, number]) => {

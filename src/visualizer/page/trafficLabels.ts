@@ -12,7 +12,7 @@ interface Box {
 }
 
 /** Clearance around a count, in chart units: its halo (2 units) and a 4 CSS px gap to any other label at the fit view. */
-const PAD = 6;
+const PAD = 7.5;
 /** Sampling step along edge paths, in chart units. */
 const STEP = 2;
 

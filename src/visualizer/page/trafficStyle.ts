@@ -31,7 +31,7 @@ body[data-traffic] #diagram [data-active="true"] path { fill: var(--node); strok
 body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
 #diagram text.traffic-count { font: bold 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 #diagram rect.traffic-backing { fill: var(--bg); stroke: none; }
-#diagram text.traffic-state { font: 15px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+#diagram text.traffic-state { font: 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 #log li[data-flagged="true"] { outline: 3px solid var(--bad); }
 /* Traffic's legend replaces Explore's while on; the scale's lines are drawn at the widths the chart uses. */
 body[data-traffic] .key:not(#traffic-legend) { display: none; }
