@@ -236,6 +236,10 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     expect(log.map(([, e]) => e)).toEqual(p.events);
     expect(log.filter(([, , f]) => f === 'true').map(([s]) => Number(s))).toEqual([n]);
     expect(await page.textContent('[data-testid="flagged-step"]')).toContain('unknown-state');
+    // It opens on the timeline at that step, its chip marked, on the first screen.
+    expect(await page.getAttribute('[data-testid="timeline"] [aria-current="step"]', 'data-step')).toBe(String(n));
+    expect(await page.getAttribute('[data-testid="timeline"] [aria-current="step"]', 'data-mismatch')).toBe('true');
+    expect(await page.evaluate(() => (document.querySelector('[data-testid="timeline"] [aria-current="step"]') as HTMLElement).getBoundingClientRect().bottom <= innerHeight)).toBe(true);
     // Stepping back and forth keeps the flag on that step only.
     await page.click('[data-testid="step-prev"]');
     expect(await page.$$eval('[data-flagged="true"]', (x) => x.length)).toBe(0);

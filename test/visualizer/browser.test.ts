@@ -223,6 +223,15 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     actor.send({ type: 'Publisher.streamDestroyed' }); // rejected: shown as such
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 6);
     expect((await shown(page)).log.slice(4).map((l) => l.accepted)).toEqual([true, false]);
+    // The followed session is on the timeline at its newest step; stepped back, it stays there as the session goes on.
+    await textIs(page, '[data-testid="step-position"]', '6 / 6');
+    expect(await page.getAttribute('[data-testid="timeline"] button[data-step="6"]', 'data-rejected')).toBe('true');
+    await page.click('[data-testid="step-prev"]');
+    await page.click('[data-testid="step-prev"]');
+    await textIs(page, '[data-testid="step-position"]', '4 / 6');
+    expect((await shown(page)).state).toBe('sendrecv');
+    await page.click('[data-testid="step-last"]');
+    await textIs(page, '[data-testid="step-position"]', '6 / 6');
     // A second session on the same inspector is listed too; following it switches the view.
     const other = createActor(roomSessionMachine, { inspect: inspector }).start();
     other.send({ type: 'Session.connectionCreated' });

@@ -493,6 +493,12 @@ describe('the docked timeline', () => {
     await page.waitForSelector('[data-testid="play"][aria-pressed="false"]');
     expect((await shown(page)).state).toBe('init');
     expect(await onOneScreen()).toEqual([]);
+    // axe after the replay was played, light and dark.
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect({ scheme, replay: await axeViolations(page) }).toEqual({ scheme, replay: [] });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });
 
