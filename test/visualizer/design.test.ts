@@ -93,6 +93,12 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
       }
       expect({ width, fit: await page.getAttribute('#diagram', 'data-fit') }).toEqual({ width, fit: width >= 1024 ? expect.any(String) : 'false' });
       expect(await page.isVisible('[data-testid="zoom-cue"]')).toBe(true); // the cue that the chart is zoomed in
+      // Phones: a minimap in the corner, the part in view outlined inside it.
+      if (width < 900) {
+        const map = await page.locator('[data-testid="minimap"]').boundingBox();
+        const view = await page.locator('[data-testid="minimap"] .minimap-view').boundingBox();
+        expect(map && view && view.width > 0 && view.width < map.width).toBe(true);
+      }
       const init = await page.locator('#diagram [data-state="init"]').boundingBox();
       const box = await page.locator('#diagram').boundingBox();
       if (!init || !box) throw new Error('no init or diagram box');
@@ -528,7 +534,7 @@ it('takes the docs screenshots of Explore and Replay at 1280x800, 1920x1080 and 
       await page.locator('#diagram [data-state="sendrecv"]').focus();
       await page.keyboard.press('Enter');
       await textIs(page, '[data-testid="details"]', 'sending and receiving: the session is set up', true);
-      await page.locator('#diagram svg').focus(); // no focus ring in the picture
+      await page.locator('#diagram > svg[role="group"]').focus(); // no focus ring in the picture
       const gaps = await closeLabels(page, 4);
       if (width > 900) expect({ size, close: gaps.close }).toEqual({ size, close: [] });
       const c = await lineContrast(page);
@@ -538,7 +544,7 @@ it('takes the docs screenshots of Explore and Replay at 1280x800, 1920x1080 and 
       await page.setInputFiles('[data-testid="replay-file"]', { name: 'reports.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(reports)) });
       await textIs(page, '[data-testid="mode"]', 'replay');
       await page.click('[data-testid="timeline"] button[data-step="4"]');
-      await page.locator('#diagram svg').focus();
+      await page.locator('#diagram > svg[role="group"]').focus();
       const replayGaps = await closeLabels(page, 4);
       if (width > 900) expect({ size, close: replayGaps.close }).toEqual({ size, close: [] });
       const r = await lineContrast(page);

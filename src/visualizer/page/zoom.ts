@@ -99,10 +99,41 @@ function readableStart(svg: SVGSVGElement, viewport: SVGGElement, layout: Box, h
   return zoomIdentity.translate(tx, ty).scale(k);
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * The minimap: the whole chart small in the box's corner (a `<use>` of the chart's graph, so nothing is drawn twice
+ * by hand) with the part in view outlined. Shown by style.css on narrow screens while zoomed; hidden, it costs nothing.
+ */
+function minimap(box: HTMLElement, svg: SVGSVGElement): { show(t: ZoomTransform): void } | undefined {
+  const graph = svg.querySelector<SVGGElement>('g.graph[id]');
+  if (!graph) return undefined;
+  const map = document.createElementNS(SVG_NS, 'svg');
+  map.setAttribute('class', 'minimap');
+  map.setAttribute('data-testid', 'minimap');
+  map.setAttribute('aria-hidden', 'true');
+  map.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  const use = document.createElementNS(SVG_NS, 'use');
+  use.setAttribute('href', `#${graph.id}`);
+  const view = document.createElementNS(SVG_NS, 'rect');
+  view.setAttribute('class', 'minimap-view');
+  map.append(use, view);
+  box.append(map);
+  return {
+    show(t: ZoomTransform) {
+      const vb = svg.viewBox.baseVal;
+      map.setAttribute('viewBox', `${vb.x} ${vb.y} ${vb.width} ${vb.height}`);
+      // The part of the chart in view: the viewBox seen through the inverse of the zoom.
+      for (const [k, v] of Object.entries({ x: (vb.x - t.x) / t.k, y: (vb.y - t.y) / t.k, width: vb.width / t.k, height: vb.height / t.k })) view.setAttribute(k, v.toFixed(1));
+    },
+  };
+}
+
 export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGElement, home: Element[] = []): DiagramZoom {
   const base = svg.viewBox.baseVal;
   const layout: Box = { x: base.x, y: base.y, width: base.width, height: base.height };
   const sel = select<SVGSVGElement, unknown>(svg);
+  const map = minimap(box, svg);
   const behaviour = zoom<SVGSVGElement, unknown>()
     .scaleExtent([0.5, 12])
     // d3's own step (x10 with ctrl) takes one wheel notch from 1x to 4x: at most ZOOM_STEP a notch here, as the keys.
@@ -125,6 +156,7 @@ export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGEl
       box.dataset.fit = String(fit);
       // The cue that part of the chart is out of view (a phone opens zoomed in).
       box.parentElement?.querySelector('[data-testid="zoom-cue"]')?.toggleAttribute('hidden', fit);
+      map?.show(t);
     });
 
   /** Make the viewBox the drawn extent (the layout's own, as built, when nothing sticks out). */
