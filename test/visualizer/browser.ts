@@ -297,3 +297,14 @@ export const lineContrast = (page: Page) =>
       between: available && taken ? ratio(available, taken) : null,
     };
   });
+
+/** A screenshot to `path`; once more after a moment when Chromium answers "Unable to capture screenshot" (seen under load). */
+export async function screenshot(page: Page, path: string): Promise<void> {
+  try {
+    await page.screenshot({ path });
+  } catch (err) {
+    if (!String(err).includes('Unable to capture screenshot')) throw err;
+    await page.waitForTimeout(500);
+    await page.screenshot({ path });
+  }
+}

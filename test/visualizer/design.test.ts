@@ -11,7 +11,7 @@ import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';
-import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, shown, textIs, textsOutsideDiagram } from './browser';
+import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, screenshot, shown, textIs, textsOutsideDiagram } from './browser';
 import { availableEdgeIds } from './oracle';
 
 const fx = usePageFixture();
@@ -513,7 +513,7 @@ it('takes the docs screenshots of Explore and Replay at 1280x800, 1920x1080 and 
   // The docs' screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
   const shot = async (page: Page, name: string) => {
     const file = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', name) : join(tmpdir(), `loop-room-${process.pid}-${name}`);
-    await page.screenshot({ path: file });
+    await screenshot(page, file);
     expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
     if (!process.env.UPDATE_SCREENSHOTS) rmSync(file, { force: true });
   };

@@ -33,7 +33,7 @@ export function renderLog(log: HTMLElement, view: ScenarioView, flag?: { step: n
   const items = shown.map((s) => {
     const head = `${s.event}: ${s.from} → ${s.state}`;
     const li = el('li', { 'data-testid': 'log-entry', 'data-step': String(s.n), 'data-accepted': String(s.accepted), value: String(s.n) }, el('span', {}, head));
-    if (s.report) li.append(el('code', { 'data-testid': 'report' }, JSON.stringify(s.report)));
+    if (s.report) li.append(reportCode(s.report));
     else li.append(el('span', { 'data-testid': 'rejection', class: 'why' }, ` rejected: ${rejectionReason(s.event, s.counters)}; no report`));
     if (s.mismatches.length > 0) {
       li.setAttribute('data-mismatch', 'true');
@@ -51,6 +51,14 @@ export function renderLog(log: HTMLElement, view: ScenarioView, flag?: { step: n
   if (view.steps.length > shown.length) log.prepend(el('li', { class: 'why', 'data-testid': 'log-truncated' }, `(${view.steps.length - shown.length} earlier steps not shown)`));
   // The newest step in view, without scrolling the page; after layout, so a redraw never forces one.
   if (view.steps.length > 0) requestAnimationFrame(() => (log.scrollTop = log.scrollHeight));
+}
+
+/** A report body as one line of JSON that wraps after its commas, not mid-word (`<wbr>` is not copied with the text). */
+function reportCode(report: object): HTMLElement {
+  const parts = JSON.stringify(report).split(',');
+  const code = el('code', { 'data-testid': 'report' });
+  parts.forEach((p, i) => code.append(i < parts.length - 1 ? `${p},` : p, ...(i < parts.length - 1 ? [document.createElement('wbr')] : [])));
+  return code;
 }
 
 export function renderSessionList(list: HTMLElement, sessions: ReadonlyMap<string, LiveSession>, following: string | undefined): void {
