@@ -125,12 +125,19 @@ export function availableCandidates(snapshot: RoomSnapshot): Map<string, RoomEve
   return out;
 }
 
-/** The words for a rejection; the model is the judge (this only explains what `stepRoom` decided). */
+/** What each counter stops at zero, in plain words: what a rejected decrement would have taken away. */
+const NOTHING_TO_TAKE: Readonly<Record<keyof RoomCounters, string>> = {
+  connections: 'nobody is connected, so no connection can end',
+  sendStreams: 'you are not sending, so no outgoing video or audio can stop',
+  recvStreams: 'no remote video or audio to stop',
+};
+
+/** The words for a rejection, plain first and the model's term after; the model is the judge (this only explains what `stepRoom` decided). */
 export function rejectionReason(event: string, counters: RoomCounters): string {
-  if (!isRoomEventType(event)) return `unknown-event: "${event}" is not one of the six event types`;
+  if (!isRoomEventType(event)) return `"${event}" is not one of the six events the room knows (unknown-event)`;
   const { counter, delta } = COUNTING[event];
   return delta < 0 && counters[counter] === 0
-    ? `counter-underflow: ${counter} is 0, so ${event} would take it below zero`
+    ? `${NOTHING_TO_TAKE[counter]} (${counter} is already 0: counter-underflow)`
     : 'rejected by the model in this state';
 }
 

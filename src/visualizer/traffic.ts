@@ -2,19 +2,55 @@
 // counts, funnel, ended sessions, time to media, non-conformance), and the replay of a non-conformance example.
 // Pure: no DOM, so it is tested in Node and the page only paints it.
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
+import { diagramEdges } from '../model/diagramEdges';
 import { countEdges, type Transition } from './trafficEdges';
 import type { NonConformanceRow, SessionReport, TrafficSnapshot } from './trafficWire';
 
 export interface TrafficView {
   edges: Array<{ id: string; count: number; width: number }>;
   states: Array<{ state: RoomState; sessions: number; reached: number }>;
-  funnel: Array<{ state: RoomState; count: number; share: number | null }>;
+  /** In path order: the main path (init -> waiting -> starting -> sendrecv) first, narrowing, then the side states. */
+  funnel: Array<{ state: RoomState; count: number; share: number | null; main: boolean; ofPrevious: number | null }>;
   counterOnly: number;
   offDiagram: Transition[];
   ended: TrafficSnapshot['ended'];
   timeToMedia: TrafficSnapshot['timeToMedia'];
   nonConformance: Array<NonConformanceRow & { key: string; expectedText: string; reportedText: string }>;
   sessions: TrafficSnapshot['sessions'];
+}
+
+/** The main path, the funnel's order: each step reached by at most as many sessions as the one before. */
+export const MAIN_PATH: readonly RoomState[] = ['init', 'waiting', 'starting', 'sendrecv'];
+const FUNNEL_ORDER: readonly RoomState[] = [...MAIN_PATH, ...ROOM_STATES.filter((x) => !MAIN_PATH.includes(x))];
+
+/** A state's ways out in a window: each drawn edge leaving it, with its count and share of all that left it. */
+export interface WaysOut {
+  state: RoomState;
+  /** Transitions into the state (edges from other states). */
+  in: number;
+  out: Array<{ id: string; to: RoomState; event?: string; count: number; share: number }>;
+  /** Sessions that ended in the state, by reason. */
+  ended: TrafficSnapshot['ended'];
+}
+
+export function waysOut(view: TrafficView, state: RoomState): WaysOut {
+  const counts = new Map(view.edges.map((e) => [e.id, e.count]));
+  const edges = diagramEdges();
+  const leaving = edges.filter((e) => e.from === state).map((e) => ({ id: e.id, to: e.to, ...(e.event ? { event: e.event } : {}), count: counts.get(e.id) ?? 0 }));
+  const total = leaving.reduce((a, e) => a + e.count, 0);
+  return {
+    state,
+    in: edges.filter((e) => e.to === state && e.from !== state).reduce((a, e) => a + (counts.get(e.id) ?? 0), 0),
+    out: leaving.map((e) => ({ ...e, share: total > 0 ? e.count / total : 0 })).sort((a, b) => b.count - a.count),
+    ended: view.ended.filter((e) => e.state === state),
+  };
+}
+
+/** "starting: 40 % -> receiving, 35 % -> sending, ...": a state's ways out as shares, busiest first. */
+export function waysOutText(w: WaysOut): string {
+  const used = w.out.filter((e) => e.count > 0);
+  if (used.length === 0) return `${w.state}: no session left it in this window`;
+  return `${w.state}: ${used.map((e) => `${Math.round(e.share * 100)} % → ${e.to}${e.event ? '' : ' (eventless)'}`).join(', ')}`;
 }
 
 /** Stroke width of an edge used `count` times when the busiest edge is used `max` times: 1.5 px unused, up to 9 px. */
@@ -30,7 +66,11 @@ export function trafficView(s: TrafficSnapshot): TrafficView {
   return {
     edges: [...counts.edges].map(([id, count]) => ({ id, count, width: edgeWidth(count, max) })),
     states: ROOM_STATES.map((state) => ({ state, sessions: s.open[state], reached: s.funnel[state] })),
-    funnel: ROOM_STATES.map((state) => ({ state, count: s.funnel[state], share: started > 0 ? s.funnel[state] / started : null })),
+    funnel: FUNNEL_ORDER.map((state, i) => {
+      const main = MAIN_PATH.includes(state);
+      const before = main && i > 0 ? s.funnel[FUNNEL_ORDER[i - 1]] : 0;
+      return { state, count: s.funnel[state], share: started > 0 ? s.funnel[state] / started : null, main, ofPrevious: main && i > 0 && before > 0 ? s.funnel[state] / before : null };
+    }),
     counterOnly: counts.counterOnly,
     offDiagram: counts.offDiagram,
     ended: s.ended,
@@ -45,8 +85,9 @@ export function trafficView(s: TrafficSnapshot): TrafficView {
   };
 }
 
+/** A reported or expected state and counters, labelled: "sendrecv: 2 in room, 1 sent, 1 received". */
 export const snapshotText = (x: { state: string; connections: number; sendStreams: number; recvStreams: number }) =>
-  `${x.state} (${x.connections}, ${x.sendStreams}, ${x.recvStreams})`;
+  `${x.state}: ${x.connections} in room, ${x.sendStreams} sent, ${x.recvStreams} received`;
 
 export function nonConformanceKey(n: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'reported'>): string {
   const r = n.reported;

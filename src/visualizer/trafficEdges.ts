@@ -6,7 +6,7 @@
 import { ROOM_EVENTS, type RoomCounters, type RoomState } from '../../machines/domain';
 import { firingCandidate, firingSettling } from '../model/candidates';
 import { countersOf, initialRoomSnapshot, stepRoom, type RoomSnapshot } from '../model/step';
-import { diagramEdges } from '../docs/diagram';
+import { diagramEdges } from '../model/diagramEdges';
 
 /** The drawn edge ids one transition takes, in order; empty for a counter-only step (drawn nowhere). */
 export type EdgePath = readonly string[];

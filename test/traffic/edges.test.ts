@@ -2,10 +2,10 @@
 // by the machine, must equal the edges the model itself says each step took (walkScenario's `taken`).
 import fc from 'fast-check';
 import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { countEdges, transitionKey, transitionPaths, type Transition } from '../../src/visualizer/trafficEdges';
-import { edgeWidth, flaggedStep, trafficView } from '../../src/visualizer/traffic';
+import { edgeWidth, flaggedStep, trafficView, waysOut, waysOutText } from '../../src/visualizer/traffic';
 import { checkTrafficSnapshot, type SessionReport, type TrafficSnapshot } from '../../src/visualizer/trafficWire';
 
 const EDGES = diagramEdges();
@@ -114,11 +114,28 @@ describe('the view model', () => {
   it('states carry open sessions and reached counts; the funnel has one row per state', () => {
     const v = trafficView(snapshot(serverTransitions([['Session.connectionCreated']])));
     expect(v.states.find((s) => s.state === 'sendrecv')).toEqual({ state: 'sendrecv', sessions: 3, reached: 0 });
-    expect(v.funnel.map((f) => f.state)).toEqual([...ROOM_STATES]);
-    expect(v.funnel[0]).toEqual({ state: 'init', count: 4, share: 1 });
+    // Path order: the main path first (each share of the step before), then the side states.
+    expect(v.funnel.map((f) => f.state)).toEqual(['init', 'waiting', 'starting', 'sendrecv', 'sending', 'receiving', 'cleanup']);
+    expect(v.funnel[0]).toEqual({ state: 'init', count: 4, share: 1, main: true, ofPrevious: null });
+    expect(v.funnel[1]).toMatchObject({ state: 'waiting', main: true, ofPrevious: v.funnel[1].count / 4 });
+    expect(v.funnel.filter((f) => !f.main).every((f) => f.ofPrevious === null)).toBe(true);
+    expect([...v.funnel.map((f) => f.state)].sort()).toEqual([...ROOM_STATES].sort());
     expect(v.edges.find((e) => e.count === 1)).toBeDefined();
     expect(checkTrafficSnapshot(snapshot([]))).not.toHaveProperty('error');
     expect(checkTrafficSnapshot({ ...snapshot([]), funnel: {} })).toEqual({ error: 'funnel' });
+  });
+
+  it("a state's ways out are shares of what left it, busiest first, in words", () => {
+    const J = 'Session.connectionCreated';
+    const v = trafficView(snapshot(serverTransitions([[J, J, 'Publisher.streamCreated'], [J, J, 'Publisher.streamCreated'], [J, J, 'Session.streamCreated']])));
+    const w = waysOut(v, 'starting');
+    expect(w.in).toBe(3);
+    expect(w.out.filter((e) => e.count > 0).map((e) => [e.to, e.count, Math.round(e.share * 100)])).toEqual([
+      ['sending', 2, 67],
+      ['receiving', 1, 33],
+    ]);
+    expect(waysOutText(w)).toBe('starting: 67 % → sending, 33 % → receiving');
+    expect(waysOutText(waysOut(v, 'cleanup'))).toBe('cleanup: no session left it in this window');
   });
 
   it('the flagged step of a non-conformance row is the first report matching it', () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
 import { createServeApp } from '../../src/server/app';
 import type { ListeningRoomServer } from '../../src/server/server';
 import type { Store } from '../../src/server/store';
@@ -83,7 +83,7 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     else open[last]++;
     if (broken) {
       const last = steps[steps.length - 1];
-      const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)} (${last.counters.connections}, ${last.counters.sendStreams}, ${last.counters.recvStreams})`;
+      const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)}: ${last.counters.connections} in room, ${last.counters.sendStreams} sent, ${last.counters.recvStreams} received`;
       const key = `${last.from}|${last.event}|${reported}`;
       const row = rows.get(key) ?? { verdict: 'unknown-state', from: last.from, event: last.event, reported, count: 0 };
       row.count++;

@@ -54,7 +54,9 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
       'eventless hasSendAndRecvStreams',
       'eventless hasSendStreams',
     ]);
-    expect(edges.filter(([k]) => k === 'exceptional')).toHaveLength(4);
+    // The four exceptional "last peer leaves" edges (and cleanup's, from the spec's diagram) are one line from the call's frame.
+    expect(edges.filter(([k]) => k === 'group').map(([, g, t]) => `${t} ${g}`)).toEqual(['Session. isLastPeerConnection']);
+    expect(await page.getAttribute('#diagram [data-edge="group"]', 'data-members')).toMatch(/^(edge-\S+-Session_connectionDestroyed-0 ?){5}$/);
     // The table below the first screen is filled right after the first paint.
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="side-table"] tbody tr').length > 0);
     expect(await page.locator('[data-testid="side-table"] tr[data-kind="reject"]').count()).toBe(4);
@@ -82,7 +84,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     expect((await shown(page)).rejected.sort()).toEqual(['Publisher.streamDestroyed', 'Session.connectionDestroyed', 'Session.streamDestroyed']);
     const button = page.locator('button[data-event="Session.streamDestroyed"]');
     await expect(button.getAttribute('title')).resolves.toBe(
-      'Session.streamDestroyed would be rejected: counter-underflow: recvStreams is 0, so Session.streamDestroyed would take it below zero',
+      'Session.streamDestroyed would be rejected: no remote video or audio to stop (recvStreams is already 0: counter-underflow)',
     );
     const before = await shown(page);
     const url = page.url();
@@ -92,7 +94,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await page.keyboard.press('Enter');
     expect(await shown(page)).toEqual(before);
     expect(page.url()).toBe(url);
-    await textIs(page, '[data-testid="announcer"]', 'would be rejected: counter-underflow', true);
+    await textIs(page, '[data-testid="announcer"]', 'would be rejected: no remote video or audio to stop', true);
     // After a connection and a received stream, the destroyed stream is accepted and the others still count or reject.
     await page.click('button[data-event="Session.connectionCreated"]');
     await page.click('button[data-event="Session.streamCreated"]');
@@ -140,13 +142,13 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     reports[3] = { ...reports[3], state: 'receiving' }; // wrong on purpose
     await page.setInputFiles('[data-testid="replay-file"]', { name: 'reports.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(reports)) });
     await textIs(page, '[data-testid="mode"]', 'replay'); // the file is read asynchronously
-    for (let i = 0; i < 4; i++) await page.click('[data-testid="replay-next"]');
+    for (let i = 0; i < 4; i++) await page.click('[data-testid="step-next"]');
     const at4 = await shown(page);
     expect(at4.state).toBe('sendrecv'); // the model decides; the file's claim is flagged
     expect(at4.log[3].mismatch).toEqual(['Disagrees with the model: source says state receiving, model says sendrecv']);
     expect(at4.log.slice(0, 3).every((l) => l.mismatch.length === 0)).toBe(true);
-    await expect(page.textContent('[data-testid="replay-position"]')).resolves.toBe('4 / 8');
-    await page.click('[data-testid="replay-last"]');
+    await expect(page.textContent('[data-testid="step-position"]')).resolves.toBe('4 / 8');
+    await page.click('[data-testid="step-last"]');
     expect((await shown(page)).state).toBe('init');
 
     const vectors = [
@@ -156,7 +158,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await page.setInputFiles('[data-testid="replay-file"]', { name: 'vectors.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectors)) });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="replay-track"] option').length === 2);
     await page.selectOption('[data-testid="replay-track"]', '1');
-    await page.click('[data-testid="replay-last"]');
+    await page.click('[data-testid="step-last"]');
     expect(await shown(page)).toMatchObject({ state: 'starting', connections: 2 });
     expect((await shown(page)).log.every((l) => l.mismatch.length === 0)).toBe(true);
     // An event button forks into explore mode from what is shown.
@@ -176,8 +178,17 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     const svgText = readFileSync(await svg.path(), 'utf8');
     expect(svgText).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svgText).toMatch(/<g[^>]*data-state="waiting"[^>]*data-active="true"/);
-    expect(svgText).toMatch(/viewBox="0 0 [\d.]+ [\d.]+"/);
+    expect(svgText).toMatch(/viewBox="0 -[\d.]+ [\d.]+ [\d.]+"/); // the chart, and its header above it
     expect(svgText).not.toContain('tabindex');
+    expect(svgText).not.toContain('class="hit"');
+    // The header says what it is: title, scenario, legend; the colours are the page's scheme.
+    for (const part of ['roomSessionMachine · explore · now waiting · light colours', 'Explore: Session.connectionCreated', 'can be taken now']) expect(svgText).toContain(part);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const [dark] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-svg"]')]);
+    const darkText = readFileSync(await dark.path(), 'utf8');
+    expect(darkText).toContain('dark colours');
+    expect(darkText).toContain('fill="rgb(20, 24, 29)"'); // the dark page's background
+    await page.emulateMedia({ colorScheme: 'light' });
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-png"]')]);
     expect(png.suggestedFilename()).toBe('room-session-waiting.png');
     const bytes = readFileSync(await png.path());
@@ -216,6 +227,15 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     actor.send({ type: 'Publisher.streamDestroyed' }); // rejected: shown as such
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length === 6);
     expect((await shown(page)).log.slice(4).map((l) => l.accepted)).toEqual([true, false]);
+    // The followed session is on the timeline at its newest step; stepped back, it stays there as the session goes on.
+    await textIs(page, '[data-testid="step-position"]', '6 / 6');
+    expect(await page.getAttribute('[data-testid="timeline"] button[data-step="6"]', 'data-rejected')).toBe('true');
+    await page.click('[data-testid="step-prev"]');
+    await page.click('[data-testid="step-prev"]');
+    await textIs(page, '[data-testid="step-position"]', '4 / 6');
+    expect((await shown(page)).state).toBe('sendrecv');
+    await page.click('[data-testid="step-last"]');
+    await textIs(page, '[data-testid="step-position"]', '6 / 6');
     // A second session on the same inspector is listed too; following it switches the view.
     const other = createActor(roomSessionMachine, { inspect: inspector }).start();
     other.send({ type: 'Session.connectionCreated' });

@@ -142,31 +142,82 @@ export const textsOutsideDiagram = (page: Page, selector: string) =>
   });
 
 /**
- * Pairs of diagram texts of different states or edges (an added traffic label belongs to the element it is for)
- * whose boxes overlap by more than `slack` CSS px both ways: labels drawn over each other.
+ * Labels on the diagram closer than `gap` CSS px (or overlapping), as drawn now: a label is the texts of one state's
+ * or edge's name, or one added traffic label (a count, a state's figures). The distance is between the rendered boxes
+ * (bold and halos included in the box the browser gives), the larger of the horizontal and vertical gaps.
+ * Also gives the smallest gap found, for reporting.
  */
-export const overlappingTexts = (page: Page, slack: number) =>
+export const closeLabels = (page: Page, gap: number) =>
   page.$$eval(
     '#diagram svg text',
-    (texts, px) => {
-      const boxes = texts.map((t) => ({
-        owner: t.closest('[data-edge], [data-state]')?.id || t.getAttribute('data-for') || '',
-        text: t.textContent ?? '',
-        r: t.getBoundingClientRect(),
+    (texts, want) => {
+      const owners = new Map<string, DOMRect[]>();
+      for (const t of texts) {
+        const r = t.getBoundingClientRect();
+        if (!(r.width > 0 && r.height > 0)) continue;
+        const added = t.getAttribute('data-for');
+        const key = added ? `${t.getAttribute('class')}:${added}` : t.closest('[data-edge], [data-state], g.cluster')?.id ?? `text:${t.textContent}`;
+        owners.set(key, [...(owners.get(key) ?? []), r]);
+      }
+      const boxes = [...owners].map(([key, rs]) => ({
+        key,
+        l: Math.min(...rs.map((r) => r.left)),
+        r: Math.max(...rs.map((r) => r.right)),
+        t: Math.min(...rs.map((r) => r.top)),
+        b: Math.max(...rs.map((r) => r.bottom)),
       }));
       const out: string[] = [];
+      let least = Infinity;
       boxes.forEach((a, i) =>
-        boxes.slice(i + 1).forEach((b) => {
-          if (a.owner === b.owner) return;
-          const x = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
-          const y = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
-          if (x > px && y > px) out.push(`${a.text} (${a.owner}) / ${b.text} (${b.owner}): ${x.toFixed(1)}x${y.toFixed(1)} px`);
+        boxes.slice(i + 1).forEach((c) => {
+          const d = Math.max(c.l - a.r, a.l - c.r, c.t - a.b, a.t - c.b);
+          least = Math.min(least, d);
+          if (d < (want as number)) out.push(`${a.key} / ${c.key}: ${d.toFixed(1)} px`);
         }),
       );
-      return out;
+      return { close: out, least: Math.round(least * 10) / 10 };
     },
-    slack,
+    gap,
   );
+
+/**
+ * Edge lines drawn through a label: every line (its click band aside), sampled every CSS px and widened by half its
+ * drawn width, that enters a label's text box by more than 2 px (its line box's leading: no glyph is there) and is painted over it, that is, not under an
+ * opaque backing drawn after the line and before the label. Traffic counts aside (`countLabelClashes` checks them).
+ */
+export const linesThroughLabels = async (page: Page) => {
+  await page.waitForSelector('#diagram[data-labels="ready"]');
+  return page.evaluate(() => {
+    const after = (a: Node, b: Node) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_PRECEDING) !== 0;
+    const texts = Array.from(document.querySelectorAll<SVGTextElement>('#diagram svg text:not(.traffic-count)'))
+      .map((t) => {
+        // An edge's label: its backing beside it; an added traffic label: the backing made for the same element.
+        const added = t.getAttribute('data-for');
+        const back = added ? document.querySelector(`#diagram rect.traffic-backing[data-for="${CSS.escape(added)}"]`) : t.parentElement?.querySelector(':scope > rect.label-backing');
+        return { t, r: t.getBoundingClientRect(), back };
+      })
+      .filter(({ r }) => r.width > 0);
+    const out: string[] = [];
+    for (const p of Array.from(document.querySelectorAll<SVGPathElement>('#diagram .edge path:not(.hit)'))) {
+      const m = p.getScreenCTM() as DOMMatrix;
+      const half = (parseFloat(getComputedStyle(p).strokeWidth) * m.a) / 2;
+      const len = p.getTotalLength();
+      const id = (p.closest('g') as Element).id;
+      const hit = new Set<SVGTextElement>();
+      for (let s = 0; s <= len; s += 1 / m.a) {
+        const q = p.getPointAtLength(s).matrixTransform(m);
+        for (const { t, r, back } of texts) {
+          if (hit.has(t) || Math.min(q.x - r.left, r.right - q.x, q.y - r.top, r.bottom - q.y) + half <= 2) continue;
+          const b = back?.getBoundingClientRect();
+          const covered = back && b && after(back, p) && b.left <= r.left + 2 && b.right >= r.right - 2 && b.top <= r.top + 2 && b.bottom >= r.bottom - 2 && getComputedStyle(back).fillOpacity === '1';
+          if (!covered) hit.add(t);
+        }
+      }
+      for (const t of hit) out.push(`${id} through "${t.textContent}" (${t.closest('g[id]')?.id ?? t.getAttribute('data-for')})`);
+    }
+    return out;
+  });
+};
 
 /**
  * Traffic mode's `×N` counts, measured on screen: every count whose box meets another text's, and every count whose
@@ -181,7 +232,7 @@ export const countLabelClashes = (page: Page) =>
     const texts = all<SVGTextElement>('#diagram svg text');
     const shapes = all<SVGGraphicsElement>('#diagram .edge polygon, #diagram .node path, #diagram .node polygon, #diagram .node ellipse');
     const background = getComputedStyle(document.body).backgroundColor;
-    const lines = all<SVGPathElement>('#diagram .edge path').map((p) => {
+    const lines = all<SVGPathElement>('#diagram .edge path:not(.hit)').map((p) => {
       const m = p.getScreenCTM() as DOMMatrix;
       const len = p.getTotalLength();
       const pts: Array<[number, number]> = [];
@@ -217,3 +268,43 @@ export const countLabelClashes = (page: Page) =>
     }
     return { counts: counts.length, clashes, knockedOut };
   });
+
+/** WCAG contrast of the available and the taken lines' colours against the page's background (null: none drawn). */
+export const lineContrast = (page: Page) =>
+  page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+    const lum = (c: string) => {
+      const [r, g, b] = rgb(c).map((v) => {
+        const x = v / 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a: string, b: string) => {
+      const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+      return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+    };
+    const bg = getComputedStyle(document.body).backgroundColor;
+    const stroke = (sel: string) => {
+      const p = document.querySelector<SVGPathElement>(sel);
+      return p ? getComputedStyle(p).stroke : null;
+    };
+    const available = stroke('#diagram [data-available="true"]:not([data-taken="true"]) path:not(.hit)');
+    const taken = stroke('#diagram [data-taken="true"] path:not(.hit)');
+    return {
+      available: available ? ratio(available, bg) : null,
+      taken: taken ? ratio(taken, bg) : null,
+      between: available && taken ? ratio(available, taken) : null,
+    };
+  });
+
+/** A screenshot to `path`; once more after a moment when Chromium answers "Unable to capture screenshot" (seen under load). */
+export async function screenshot(page: Page, path: string): Promise<void> {
+  try {
+    await page.screenshot({ path });
+  } catch (err) {
+    if (!String(err).includes('Unable to capture screenshot')) throw err;
+    await page.waitForTimeout(500);
+    await page.screenshot({ path });
+  }
+}

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ROOM_EVENTS } from '../../machines/domain';
-import { diagramEdges } from '../../src/docs/diagram';
+import { diagramEdges } from '../../src/model/diagramEdges';
+import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';
-import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, overlappingTexts, shown, textIs, textsOutsideDiagram } from './browser';
+import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, screenshot, shown, textIs, textsOutsideDiagram } from './browser';
 import { availableEdgeIds } from './oracle';
 
 const fx = usePageFixture();
@@ -54,8 +55,9 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
     expect(await textsOutsideDiagram(page, '#diagram svg text')).toEqual([]);
-    // No label is drawn over another's (the available edge's bold label included).
-    expect(await overlappingTexts(page, 0.5)).toEqual([]);
+    // No two labels closer than 4 px (the available edges' bold labels included), no line through a label.
+    expect((await closeLabels(page, 4)).close).toEqual([]);
+    expect(await linesThroughLabels(page)).toEqual([]);
     // No page scroll is needed for that: the diagram box is inside the first screen.
     const box = await page.locator('#diagram').boundingBox();
     expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(800);
@@ -64,14 +66,14 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await open(page, base());
     expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
-    expect(await overlappingTexts(page, 0.5)).toEqual([]);
+    expect((await closeLabels(page, 4)).close).toEqual([]);
+    expect(await linesThroughLabels(page)).toEqual([]);
     measured.push(`1920x1080 ${(await minDiagramTextPx(page)).toFixed(1)} px`);
-    // A 1280x720 laptop keeps the fit view too (its text is just above 11 px).
+    // A 1280x720 laptop: readable in whichever view it opens (the docked timeline leaves the fit view just under 11 px).
     await page.setViewportSize({ width: 1280, height: 720 });
     await open(page, base());
-    expect(await page.getAttribute('#diagram', 'data-fit')).toBe('true');
     expect(await minDiagramTextPx(page)).toBeGreaterThanOrEqual(11);
-    measured.push(`1280x720 ${(await minDiagramTextPx(page)).toFixed(1)} px`);
+    measured.push(`1280x720 ${(await minDiagramTextPx(page)).toFixed(1)} px (${(await page.getAttribute('#diagram', 'data-fit')) === 'true' ? 'fit view' : 'zoomed in'})`);
     // Phones and narrow windows: the fit view would draw the text at about 4 to 10 px; the chart opens zoomed in,
     // its start (init) in view.
     for (const [width, height] of [
@@ -84,7 +86,19 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
       await open(page, base());
       const px = await minDiagramTextPx(page);
       expect({ width, px: px >= 11 }).toEqual({ width, px: true });
-      expect(await page.getAttribute('#diagram', 'data-fit')).toBe('false');
+      if (width >= 1024 && (await page.getAttribute('#diagram', 'data-fit')) === 'true') {
+        // The story layout is narrow enough that a 1024 px window reads the fit view: nothing to zoom.
+        measured.push(`${width}x${height} ${px.toFixed(1)} px (fit view)`);
+        continue;
+      }
+      expect({ width, fit: await page.getAttribute('#diagram', 'data-fit') }).toEqual({ width, fit: width >= 1024 ? expect.any(String) : 'false' });
+      expect(await page.isVisible('[data-testid="zoom-cue"]')).toBe(true); // the cue that the chart is zoomed in
+      // Phones: a minimap in the corner, the part in view outlined inside it.
+      if (width < 900) {
+        const map = await page.locator('[data-testid="minimap"]').boundingBox();
+        const view = await page.locator('[data-testid="minimap"] .minimap-view').boundingBox();
+        expect(map && view && view.width > 0 && view.width < map.width).toBe(true);
+      }
       const init = await page.locator('#diagram [data-state="init"]').boundingBox();
       const box = await page.locator('#diagram').boundingBox();
       if (!init || !box) throw new Error('no init or diagram box');
@@ -135,7 +149,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await page.locator('#diagram [tabindex="0"]').last().focus();
     await page.keyboard.press('Tab');
     const after = await active();
-    expect(after).toBe('export-svg');
+    expect(after).toBe('step-first'); // the timeline, docked under the diagram
     // Without the link, that takes every stop before and in the diagram: its states and edges, and more.
     await skip.focus();
     let presses = 0;
@@ -151,7 +165,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     expect(await page.evaluate(() => location.hash)).toBe('#events=Session.connectionCreated');
     expect((await shown(page)).state).toBe('waiting');
     await page.keyboard.press('Tab');
-    expect(await active()).toBe('export-png');
+    expect(await active()).toBe('step-prev');
   });
 
   it('zooms by buttons, keys and ctrl + wheel, pans by dragging, and fits again', async () => {
@@ -182,6 +196,8 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await page.mouse.wheel(0, -100);
     await page.keyboard.up('Control');
     await page.waitForFunction((k) => Number(document.querySelector('#diagram')?.getAttribute('data-zoom')) > k * 1.1, fit);
+    // One notch is one step, as + is: never more than 1.25x.
+    expect(await zoomOf(page)).toBeLessThanOrEqual(fit * 1.25 + 1e-6);
     // Drag from an empty corner of the box: the chart moves on screen by the drag.
     const where = async () => {
       const b = await page.locator('#diagram [data-state="init"]').boundingBox();
@@ -233,12 +249,20 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
         name: e.getAttribute('aria-label'),
       })),
     );
+    // Every machine edge is drawn: on a line of its own, or as a member of the one line its group is drawn as.
+    const groups = edgeGroups(diagramEdges());
+    const grouped = new Set(groups.flatMap((g) => g.members.map((m) => m.id)));
     expect(edges.map(({ id, from, to, event, eventless }) => ({ id, from, to, event, eventless })).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
-      diagramEdges()
-        .map((e) => ({ id: e.id, from: e.from, to: e.to, event: e.event ?? null, eventless: e.event === undefined ? 'true' : null }))
-        .sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        ...diagramEdges()
+          .filter((e) => !grouped.has(e.id))
+          .map((e) => ({ id: e.id, from: e.from, to: e.to, event: e.event ?? null, eventless: e.event === undefined ? 'true' : null })),
+        ...groups.map((g) => ({ id: g.id, from: null, to: g.to, event: g.event, eventless: null })),
+      ].sort((a, b) => a.id.localeCompare(b.id)),
     );
-    expect(edges.every((e) => e.tabindex === '0' && (e.name ?? '').startsWith(`${e.from} to ${e.to}`))).toBe(true);
+    expect(await page.$$eval('#diagram [data-members]', (els) => els.flatMap((e) => (e.getAttribute('data-members') ?? '').split(' ')).sort())).toEqual([...grouped].sort());
+    expect(groups.map((g) => g.members.map((m) => m.from).sort())).toEqual([['cleanup', 'receiving', 'sending', 'sendrecv', 'starting']]);
+    expect(edges.every(({ tabindex, from, to, name }) => tabindex === '0' && (from ? (name ?? '').startsWith(`${from} to ${to}`) : (name ?? '').endsWith(`from any state in the call to ${to}`)))).toBe(true);
     expect(edges.find((e) => e.from === 'sending' && e.to === 'sendrecv')?.name).toBe('sending to sendrecv on Session.streamCreated');
     const states = await page.$$eval('#diagram [data-state]', (els) => els.map((e) => [e.getAttribute('tabindex'), e.getAttribute('aria-label')]));
     expect(states).toHaveLength(7);
@@ -295,17 +319,25 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
       expect(text).toContain(part);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-to'))).toBe('cleanup'); // focus stays on the edge
 
-    // An exceptional edge that cannot be taken now: details only, nothing sent.
-    const exceptional = page.locator('#diagram [data-from="sendrecv"][data-to="waiting"]');
-    await exceptional.focus();
+    // An edge that cannot be taken now: details only, nothing sent.
+    const other = page.locator('#diagram [data-from="starting"][data-to="receiving"][data-event]');
+    await other.focus();
     await page.keyboard.press(' ');
     expect((await shown(page)).state).toBe('cleanup');
-    await expect(details.textContent()).resolves.toContain('an exceptional transition the spec names');
     await expect(details.textContent()).resolves.toContain('not available now: the current state is cleanup');
-    await textIs(page, '[data-testid="announcer"]', 'sendrecv to waiting on Session.connectionDestroyed if connections is 2 before the event, 1 after', true);
+    await textIs(page, '[data-testid="announcer"]', 'starting to receiving on Session.streamCreated', true);
+    // The call frame's one line lists each of its five edges; from cleanup with a peer left, its cleanup edge can be
+    // taken, and Enter sends it.
+    const exceptional = page.locator('#diagram [data-edge="group"]');
+    await exceptional.focus();
+    await page.keyboard.press('Enter');
+    expect((await shown(page)).state).toBe('waiting');
+    await expect(page.locator('[data-testid="details-members"] li').count()).resolves.toBe(5);
+    await expect(details.textContent()).resolves.toContain('an exceptional transition the spec names');
+    await expect(page.textContent('[data-testid="details-members"] [data-member="edge-cleanup-Session_connectionDestroyed-0"]')).resolves.toContain("drawn in the spec's diagram");
 
     // Hover and focus thicken an edge and embolden its label.
-    const width = () => exceptional.locator('path').evaluate((p) => parseFloat(getComputedStyle(p).strokeWidth));
+    const width = () => exceptional.locator('path:not(.hit)').evaluate((p) => parseFloat(getComputedStyle(p).strokeWidth));
     const focused = await width();
     await page.focus('#diagram svg');
     const plain = await width();
@@ -328,7 +360,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
       // a long scenario and a loaded replay put every kind of control and log entry on the page
       await page.setInputFiles('[data-testid="replay-file"]', { name: 'r.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(WORKED_EXAMPLE.map((r) => ({ action: 'status', ...r })))) });
       await textIs(page, '[data-testid="mode"]', 'replay');
-      await page.click('[data-testid="replay-last"]');
+      await page.click('[data-testid="step-last"]');
       await expect(page.isVisible('[data-testid="log-empty"]')).resolves.toBe(false);
       const m = await page.evaluate(() => ({
         scrollWidth: document.documentElement.scrollWidth,
@@ -396,27 +428,132 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await page.dispatchEvent('main', 'drop', { dataTransfer: transfer });
     await textIs(page, '[data-testid="mode"]', 'replay');
     expect(await page.getAttribute('body', 'data-dropping')).toBeNull();
-    await page.click('[data-testid="replay-last"]');
-    await expect(page.textContent('[data-testid="replay-position"]')).resolves.toBe('8 / 8');
+    await page.click('[data-testid="step-last"]');
+    await expect(page.textContent('[data-testid="step-position"]')).resolves.toBe('8 / 8');
     expect((await shown(page)).log.every((l) => l.mismatch.length === 0)).toBe(true);
   });
 });
 
-it('takes the screenshot for the docs: 1280x800, mid-call, details of the current state open', async () => {
-  const page = await fx.browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-  try {
+describe('the docked timeline', () => {
+  let page: Page;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    page = await fx.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+  });
+  afterAll(() => page.close());
+  afterEach(() => expect(errors).toEqual([]));
+
+  const chips = () =>
+    page.$$eval('[data-testid="timeline"] button[data-step]', (bs) =>
+      bs.map((b) => ({ step: Number(b.getAttribute('data-step')), current: b.getAttribute('aria-current') === 'step', mismatch: b.hasAttribute('data-mismatch') })),
+    );
+  /** The boxes of the diagram, the timeline and its step buttons: all inside the window (one screen, no scrolling). */
+  const onOneScreen = () =>
+    page.evaluate(() => {
+      const out: string[] = [];
+      for (const sel of ['#diagram', '[data-testid="timeline"]', '[data-testid="step-prev"]', '[data-testid="step-next"]', '[data-testid="timeline"] [aria-current="step"]']) {
+        const r = (document.querySelector(sel) as HTMLElement).getBoundingClientRect();
+        if (!(r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth)) out.push(`${sel} at ${Math.round(r.top)}-${Math.round(r.bottom)} of ${innerHeight}`);
+      }
+      return out;
+    });
+
+  it('explore: every step a chip; stepping back keeps the later steps, a chip jumps, a new event drops them', async () => {
     const events = WORKED_EXAMPLE.slice(0, 4).map((r) => r.event);
     await open(page, `${fx.fileUrl()}#events=${events.join(',')}`);
-    expect((await shown(page)).state).toBe('sendrecv');
-    await page.locator('#diagram [data-state="sendrecv"]').focus();
-    await page.keyboard.press('Enter');
-    await textIs(page, '[data-testid="details"]', 'sending and receiving: the session is set up', true);
-    // The docs' screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
-    const file = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'visualizer.png') : join(tmpdir(), `loop-room-visualizer-${process.pid}.png`);
-    await page.screenshot({ path: file });
+    expect(await chips()).toEqual([0, 1, 2, 3, 4].map((step) => ({ step, current: step === 4, mismatch: false })));
+    expect(await onOneScreen()).toEqual([]);
+    await page.click('[data-testid="step-prev"]');
+    await page.click('[data-testid="step-prev"]');
+    expect(await page.textContent('[data-testid="step-position"]')).toBe('2 / 4');
+    expect((await shown(page)).state).toBe(WORKED_EXAMPLE[1].state);
+    expect((await chips()).map((c) => c.current)).toEqual([false, false, true, false, false]);
+    await page.click('[data-testid="timeline"] button[data-step="4"]');
+    expect((await shown(page)).state).toBe(WORKED_EXAMPLE[3].state);
+    await page.click('[data-testid="step-first"]');
+    expect((await shown(page)).state).toBe('init');
+    expect(await page.isDisabled('[data-testid="step-prev"]')).toBe(true);
+    await page.click('[data-testid="step-next"]');
+    await page.click('button[data-event="Session.connectionDestroyed"]');
+    expect(await page.textContent('[data-testid="step-position"]')).toBe('2 / 2');
+    expect(await page.evaluate(() => location.hash)).toBe(`#events=${events[0]},Session.connectionDestroyed`);
+  });
+
+  it('replay: a long track fits one screen with its header on one line; mismatching steps are marked; play walks to the end', async () => {
+    await open(page, fx.fileUrl());
+    const steps = WORKED_EXAMPLE.map((r) => ({ ...r, accepted: true }));
+    steps[3] = { ...steps[3], state: 'receiving' }; // wrong on purpose
+    const vectors = [{ id: 'long-track', description: 'a track whose description is long enough to wrap a header to three lines at 1280 px '.repeat(3), steps }];
+    await page.setInputFiles('[data-testid="replay-file"]', { name: 'v.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vectors)) });
+    await textIs(page, '[data-testid="mode"]', 'replay');
+    expect((await chips()).filter((c) => c.mismatch).map((c) => c.step)).toEqual([4]); // marked before it is reached
+    expect(await page.textContent('[data-testid="step-position"]')).toBe(`0 / ${steps.length}`);
+    const header = await page.locator('header').boundingBox();
+    expect(header?.height ?? 0).toBeLessThan(60);
+    expect(await onOneScreen()).toEqual([]);
+    await page.selectOption('[data-testid="play-speed"]', '4');
+    await page.click('[data-testid="play"]');
+    expect(await page.getAttribute('[data-testid="play"]', 'aria-pressed')).toBe('true');
+    await textIs(page, '[data-testid="step-position"]', `${steps.length} / ${steps.length}`, false, 10_000);
+    await page.waitForSelector('[data-testid="play"][aria-pressed="false"]');
+    expect((await shown(page)).state).toBe('init');
+    expect(await onOneScreen()).toEqual([]);
+    // axe after the replay was played, light and dark.
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect({ scheme, replay: await axeViolations(page) }).toEqual({ scheme, replay: [] });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
+
+it('takes the docs screenshots of Explore and Replay at 1280x800, 1920x1080 and 390x844; measures label gaps and line contrast', async () => {
+  const figures: string[] = [];
+  // The docs' screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+  const shot = async (page: Page, name: string) => {
+    const file = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', name) : join(tmpdir(), `loop-room-${process.pid}-${name}`);
+    await screenshot(page, file);
     expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
     if (!process.env.UPDATE_SCREENSHOTS) rmSync(file, { force: true });
-  } finally {
-    await page.close();
+  };
+  const reports = WORKED_EXAMPLE.map((r) => ({ action: 'status', ...r }));
+  reports[3] = { ...reports[3], state: 'receiving' }; // a step the model disagrees with, marked on the timeline
+  for (const [width, height] of [
+    [1280, 800],
+    [1920, 1080],
+    [390, 844],
+  ]) {
+    const size = `${width}x${height}`;
+    const page = await fx.browser.newPage({ viewport: { width, height }, colorScheme: 'light' });
+    try {
+      // Explore, mid-call, details of the current state open.
+      const events = WORKED_EXAMPLE.slice(0, 4).map((r) => r.event);
+      await open(page, `${fx.fileUrl()}#events=${events.join(',')}`);
+      expect((await shown(page)).state).toBe('sendrecv');
+      await page.locator('#diagram [data-state="sendrecv"]').focus();
+      await page.keyboard.press('Enter');
+      await textIs(page, '[data-testid="details"]', 'sending and receiving: the session is set up', true);
+      await page.locator('#diagram > svg[role="group"]').focus(); // no focus ring in the picture
+      const gaps = await closeLabels(page, 4);
+      if (width > 900) expect({ size, close: gaps.close }).toEqual({ size, close: [] });
+      const c = await lineContrast(page);
+      figures.push(`explore ${size}: least label gap ${gaps.least} px; available ${c.available}:1, taken ${c.taken}:1 against the background`);
+      await shot(page, width === 1280 ? 'visualizer.png' : `visualizer-explore-${size}.png`);
+      // Replay of a file, stepped to the step the model disagrees with.
+      await page.setInputFiles('[data-testid="replay-file"]', { name: 'reports.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(reports)) });
+      await textIs(page, '[data-testid="mode"]', 'replay');
+      await page.click('[data-testid="timeline"] button[data-step="4"]');
+      await page.locator('#diagram > svg[role="group"]').focus();
+      const replayGaps = await closeLabels(page, 4);
+      if (width > 900) expect({ size, close: replayGaps.close }).toEqual({ size, close: [] });
+      const r = await lineContrast(page);
+      figures.push(`replay ${size}: least label gap ${replayGaps.least} px; taken ${r.taken}:1`);
+      await shot(page, `visualizer-replay-${size}.png`);
+    } finally {
+      await page.close();
+    }
   }
+  process.stdout.write(`visualizer figures:\n  ${figures.join('\n  ')}\n`);
+  expect(figures.every((f) => !/ (0|1|2)\.\d+:1/.test(f))).toBe(true); // every line colour at 3:1 or more
 });

@@ -27,7 +27,7 @@ describe('scenario', () => {
     const rejected = opts.filter((o) => !o.accepted);
     expect(rejected.map((o) => o.event).sort()).toEqual(['Publisher.streamDestroyed', 'Session.connectionDestroyed', 'Session.streamDestroyed']);
     expect(rejected.find((o) => o.event === 'Session.streamDestroyed')?.reason).toBe(
-      'counter-underflow: recvStreams is 0, so Session.streamDestroyed would take it below zero',
+      'no remote video or audio to stop (recvStreams is already 0: counter-underflow)',
     );
     expect(opts.find((o) => o.event === 'Session.connectionCreated')).toMatchObject({ accepted: true, next: 'waiting' });
   });

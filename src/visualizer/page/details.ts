@@ -1,9 +1,10 @@
 // The details panel: what an edge or a state of the diagram means, from the machine's candidates.
 import type { RoomState } from '../../../machines/domain';
 import { allCandidates } from '../../model/candidates';
-import type { DiagramEdge } from '../../docs/diagram';
+import type { DiagramEdge } from '../../model/diagramEdges';
 import type { ScenarioView } from '../scenario';
-import { EDGES } from './diagram';
+import { EDGES, groupName } from './diagram';
+import type { EdgeGroup } from './edgeGroups';
 import { el } from './dom';
 import { counterChangeWords, guardCondition, ORIGIN_WORDS, STATE_MEANING } from './explain';
 import { rejectionSummary } from './tables';
@@ -63,4 +64,24 @@ export function stateDetails(box: HTMLElement, state: RoomState, view: ScenarioV
   box.dataset.kind = 'state';
   box.dataset.subject = state;
   return `${state}: ${STATE_MEANING[state]}; leaves on ${out.length} transitions, rejects ${rejects.length} cases`;
+}
+
+/** A line drawn for several edges (the frame's "last peer leaves"): each edge listed, with whether it can be taken now. */
+export function groupDetails(box: HTMLElement, g: EdgeGroup, view: ScenarioView, available: ReadonlySet<string>): string {
+  const guard = guardCondition(g.guard, g.event as DiagramEdge['candidate']['event']);
+  const now = g.members.find((m) => available.has(m.candidate.id));
+  box.replaceChildren(
+    el('h3', { id: 'details-title' }, `any state in the call → ${g.to}`),
+    el('p', {}, `One line for ${g.members.length} edges, one from each state in the frame: ${g.event} when ${guard}.`),
+    el(
+      'ul',
+      { 'data-testid': 'details-members' },
+      ...g.members.map((m) =>
+        el('li', { 'data-member': m.id }, `${m.from} → ${m.to}: ${ORIGIN_WORDS[m.origin]}${m === now ? '; available now: click it or press Enter to send the event' : view.state === m.from ? '; not available now: its guard does not hold' : ''}`),
+      ),
+    ),
+  );
+  box.dataset.kind = 'edge';
+  box.dataset.subject = g.id;
+  return `${groupName(g)}: ${g.members.length} edges; ${now ? `available now from ${now.from}` : `not available now: the current state is ${view.state}`}`;
 }

@@ -1,12 +1,23 @@
 // The page's diagram: the SVG laid out at build time (layout.ts) from the machine, tagged here so people, assistive
 // technology and tests can find, focus and click its states and edges. Tags come from the same machine edges.
 import { ROOM_STATES, type RoomState } from '../../../machines/domain';
-import { diagramEdges, type DiagramEdge } from '../../docs/diagram';
-import { edgeName, STATE_MEANING } from './explain';
+import { diagramEdges, type DiagramEdge } from '../../model/diagramEdges';
+import { edgeGroups, type EdgeGroup } from './edgeGroups';
+import { edgeName, guardShort, STATE_CONDITION, STATE_MEANING } from './explain';
 
 export const EDGES: ReadonlyMap<string, DiagramEdge> = new Map(diagramEdges().map((e) => [e.id, e]));
+/** The edges drawn as one line (the frame's "last peer leaves"), by the drawn line's id. */
+export const GROUPS: ReadonlyMap<string, EdgeGroup> = new Map(edgeGroups([...EDGES.values()]).map((g) => [g.id, g]));
+/** Machine edge id -> the id of the line that draws it (its own, or its group's). */
+export const DRAWN_AS: ReadonlyMap<string, string> = new Map([...EDGES.keys()].map((id) => [id, [...GROUPS.values()].find((g) => g.members.some((m) => m.id === id))?.id ?? id]));
 /** Candidate id -> SVG edge id. */
-const EDGE_OF_CANDIDATE = new Map([...EDGES.values()].map((e) => [e.candidate.id, e.id]));
+const EDGE_OF_CANDIDATE = new Map([...EDGES.values()].map((e) => [e.candidate.id, DRAWN_AS.get(e.id) as string]));
+
+/** A state's accessible name: its drawn name and condition, e.g. "state sendrecv: 2+ people, both ways". */
+export const stateName = (s: RoomState) => `state ${s}: ${STATE_CONDITION[s]}`;
+
+/** The accessible name of a grouped line, its drawn label first: "Session.connectionDestroyed [last peer] from any state in the call to waiting". */
+export const groupName = (g: EdgeGroup) => `${g.event} [${guardShort(g.guard)}] from any state in the call to ${g.to}`;
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -35,9 +46,10 @@ export function prepareDiagram(svg: SVGSVGElement): SVGGElement {
     const g = svg.querySelector<SVGGElement>(`g#state-${state}`);
     if (!g) throw new Error(`diagram: no node for state ${state}; rebuild the page`);
     g.setAttribute('data-state', state);
-    focusable(g, `state ${state}`, `${state}: ${STATE_MEANING[state]}`);
+    focusable(g, stateName(state), `${state}: ${STATE_MEANING[state]}`);
   }
   for (const e of EDGES.values()) {
+    if (DRAWN_AS.get(e.id) !== e.id) continue;
     const g = svg.querySelector<SVGGElement>(`g#${e.id}`);
     if (!g) throw new Error(`diagram: no edge ${e.id}; rebuild the page`);
     g.setAttribute('data-edge', e.origin);
@@ -47,12 +59,40 @@ export function prepareDiagram(svg: SVGSVGElement): SVGGElement {
     else g.setAttribute('data-event', e.event);
     if (e.guard) g.setAttribute('data-guard', e.guard);
     focusable(g, edgeName(e), edgeName(e));
+    hitArea(g);
   }
+  for (const group of GROUPS.values()) {
+    const g = svg.querySelector<SVGGElement>(`g#${group.id}`);
+    if (!g) throw new Error(`diagram: no line for ${group.id}; rebuild the page`);
+    g.setAttribute('data-edge', 'group');
+    g.setAttribute('data-to', group.to);
+    g.setAttribute('data-event', group.event);
+    g.setAttribute('data-guard', group.guard);
+    g.setAttribute('data-members', group.members.map((m) => m.id).join(' '));
+    focusable(g, groupName(group), `${groupName(group)}: ${group.members.length} edges, one from each state in the frame`);
+    hitArea(g);
+  }
+  const lines = new Set(DRAWN_AS.values()).size;
   const drawn = svg.querySelectorAll('g.edge[id^="edge-"]:not(#edge-start)').length;
-  if (drawn !== EDGES.size) throw new Error(`diagram: ${drawn} edges drawn, the machine has ${EDGES.size}; rebuild the page`);
+  if (drawn !== lines) throw new Error(`diagram: ${drawn} edges drawn, the machine's edges need ${lines}; rebuild the page`);
+  // The frame is a drawing aid: its label is read with the grouped line's name.
+  svg.querySelector('#frame-call')?.setAttribute('aria-hidden', 'true');
   svg.querySelector('#edge-start')?.setAttribute('aria-hidden', 'true');
   svg.querySelector('#start')?.setAttribute('aria-hidden', 'true');
   return viewport;
+}
+
+/**
+ * A line takes clicks along a band 12 CSS px wide whatever the zoom: a transparent copy of its path with a
+ * non-scaling stroke (style.css), under the drawn one.
+ */
+function hitArea(g: SVGGElement): void {
+  const path = g.querySelector('path');
+  if (!path) return;
+  const hit = path.cloneNode(false) as SVGPathElement;
+  hit.setAttribute('class', 'hit');
+  hit.setAttribute('aria-hidden', 'true');
+  path.before(hit);
 }
 
 function focusable(g: SVGGElement, name: string, tooltip: string): void {
@@ -70,7 +110,7 @@ export function highlight(svg: SVGSVGElement, state: RoomState, takenCandidates:
     const on = s === state;
     if (on) g.setAttribute('data-active', 'true');
     else g.removeAttribute('data-active');
-    g.setAttribute('aria-label', `state ${s}${on ? ', current' : ''}`);
+    g.setAttribute('aria-label', `${stateName(s)}${on ? ', current' : ''}`);
   }
   const taken = new Set(takenCandidates.map((id) => EDGE_OF_CANDIDATE.get(id)));
   const now = new Set([...available.keys()].map((id) => EDGE_OF_CANDIDATE.get(id)));
@@ -78,11 +118,78 @@ export function highlight(svg: SVGSVGElement, state: RoomState, takenCandidates:
     toggle(g, 'data-taken', taken.has(g.id));
     toggle(g, 'data-available', now.has(g.id));
     const e = EDGES.get(g.id);
-    if (e) g.setAttribute('aria-label', `${edgeName(e)}${now.has(g.id) ? ', available now' : ''}`);
+    const group = GROUPS.get(g.id);
+    const name = e ? edgeName(e) : group ? groupName(group) : undefined;
+    if (name) g.setAttribute('aria-label', `${name}${now.has(g.id) ? ', available now' : ''}`);
   }
 }
 
 function toggle(g: Element, attr: string, on: boolean): void {
   if (on) g.setAttribute(attr, 'true');
   else g.removeAttribute(attr);
+}
+
+/**
+ * No line drawn through a label: each edge label gets an opaque backing (the page's background, under its text),
+ * and an edge whose label another edge's line crosses is painted after that edge, so the crossing line goes under
+ * the label. Reads the layout (getBBox, path lengths): called after the first paint, not before it.
+ */
+export function knockOutLabels(svg: SVGSVGElement): void {
+  const edges = Array.from(svg.querySelectorAll<SVGGElement>('g.edge[data-edge]'));
+  const pad = 1.5; // chart units around the text
+  const boxes = new Map<SVGGElement, DOMRect>();
+  for (const g of edges) {
+    const texts = Array.from(g.querySelectorAll<SVGTextElement>(':scope > text'));
+    if (texts.length === 0) continue;
+    const bs = texts.map((t) => t.getBBox());
+    const x = Math.min(...bs.map((b) => b.x)) - pad;
+    const y = Math.min(...bs.map((b) => b.y)) - pad;
+    const box = new DOMRect(x, y, Math.max(...bs.map((b) => b.x + b.width)) + pad - x, Math.max(...bs.map((b) => b.y + b.height)) + pad - y);
+    boxes.set(g, box);
+    let rect = g.querySelector<SVGRectElement>(':scope > rect.label-backing');
+    if (!rect) {
+      rect = document.createElementNS(SVG_NS, 'rect') as SVGRectElement;
+      rect.setAttribute('class', 'label-backing');
+      rect.setAttribute('aria-hidden', 'true');
+      rect.setAttribute('rx', '3');
+      rect.setAttribute('fill', '#ffffff'); // the exported file's; the page's is its background (style.css)
+      texts[0].before(rect);
+    }
+    for (const [k, v] of Object.entries({ x: box.x, y: box.y, width: box.width, height: box.height })) rect.setAttribute(k, v.toFixed(1));
+  }
+  // How far each edge's line runs through each other edge's label (samples inside its box, with a margin for the width).
+  const depth = new Map<SVGGElement, Map<SVGGElement, number>>();
+  for (const a of edges) {
+    const path = a.querySelector<SVGPathElement>(':scope > path:not(.hit)');
+    if (!path) continue;
+    const len = path.getTotalLength();
+    const points = Array.from({ length: Math.floor(len) + 1 }, (_, s) => path.getPointAtLength(s));
+    const m = 3; // the line's half width and more
+    for (const [b, box] of boxes) {
+      if (b === a) continue;
+      const n = points.filter((p) => p.x > box.x - m && p.x < box.x + box.width + m && p.y > box.y - m && p.y < box.y + box.height + m).length;
+      if (n > 0) depth.set(a, (depth.get(a) ?? new Map()).set(b, n));
+    }
+  }
+  // after.get(b): the edges whose lines cross b's label, which b must be painted after; where two cross each other's
+  // labels, the longer crossing wins (the shorter one is the line that only grazes a label).
+  const after = new Map<SVGGElement, SVGGElement[]>(edges.map((g) => [g, []]));
+  for (const [a, crossed] of depth)
+    for (const [b, n] of crossed) if (n >= (depth.get(b)?.get(a) ?? 0)) after.get(b)?.push(a);
+  // Paint in an order that puts every crossed label after the lines crossing it (depth-first; a cycle keeps the
+  // document's order for its last link).
+  const order: SVGGElement[] = [];
+  const state = new Map<SVGGElement, 'visiting' | 'done'>();
+  const visit = (g: SVGGElement) => {
+    if (state.get(g)) return;
+    state.set(g, 'visiting');
+    for (const a of after.get(g) ?? []) visit(a);
+    state.set(g, 'done');
+    order.push(g);
+  };
+  for (const g of edges) visit(g);
+  const parent = edges[0]?.parentNode;
+  const labels = parent?.querySelector(':scope > g.traffic-labels') ?? null;
+  for (const g of order) parent?.insertBefore(g, labels);
+  svg.closest('#diagram')?.setAttribute('data-labels', 'ready');
 }

@@ -2,7 +2,7 @@
 // guard's description against the machine's own guard (test/visualizer/explain.test.ts).
 import { COUNTING, type RoomCounter, type RoomCounters, type RoomState } from '../../../machines/domain';
 import type { Candidate } from '../../model/candidates';
-import type { DiagramEdge, EdgeOrigin } from '../../docs/diagram';
+import type { DiagramEdge, EdgeOrigin } from '../../model/diagramEdges';
 
 /** Spec section 2, each state's meaning. */
 export const STATE_MEANING: Readonly<Record<RoomState, string>> = {
@@ -13,6 +13,17 @@ export const STATE_MEANING: Readonly<Record<RoomState, string>> = {
   receiving: 'inbound media is up, outbound is not',
   sendrecv: 'sending and receiving: the session is set up',
   cleanup: 'no streams sent or received; the connection is about to be torn down',
+};
+
+/** Spec 4.2, each state's counters (on the settled state), in words for its node and the Now panel. */
+export const STATE_CONDITION: Readonly<Record<RoomState, string>> = {
+  init: 'nobody connected',
+  waiting: 'alone: connections 1',
+  starting: '2+ people, no streams',
+  sending: '2+ people, sending only',
+  receiving: '2+ people, receiving only',
+  sendrecv: '2+ people, both ways',
+  cleanup: '2+ people, media gone',
 };
 
 type Test = { counter: RoomCounter; op: '=' | '>'; value: number };

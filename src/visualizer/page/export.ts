@@ -1,25 +1,65 @@
-// Export the diagram as it is shown (current state highlighted) as SVG or PNG, without any network.
-const EXPORT_STYLE = `
-  [data-active="true"] path, [data-active="true"] polygon { fill: #fde9a9; stroke: #b9770e; stroke-width: 3px; }
-  [data-taken="true"] path { stroke-width: 3px; }
-  text.traffic-count { font: bold 16px Helvetica, sans-serif; }
-  text.traffic-state { font: 15px Helvetica, sans-serif; }
-`;
+// Export the diagram as it is shown (highlights, traffic counts, the page's colour scheme) as SVG or PNG, with a
+// header that says what it is: a title, the scenario, and the legend. Without any network.
+const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/** The chart as a standalone SVG file at its drawn size (not as zoomed on screen), current state highlighted, traffic counts if shown. */
-export function svgText(svg: SVGSVGElement): string {
+/** What the exported file says above the chart. */
+export interface ExportInfo {
+  title: string;
+  /** The scenario shown, e.g. "events: Session.connectionCreated, ..." or a traffic window. */
+  scenario: string;
+  legend: readonly string[];
+}
+
+/** Properties copied from the page's computed style, so the file looks as the page does (light or dark). */
+const STYLED = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-weight', 'font-size', 'font-family', 'paint-order', 'stroke-linejoin'];
+const HEADER_LINE = 22;
+
+/** The chart as a standalone SVG file at its drawn size (not as zoomed on screen), styled as shown, with its header. */
+export function svgText(svg: SVGSVGElement, info: ExportInfo): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
+  // The styles the page computes, inlined (the file has no page CSS); the clone mirrors the original element by element.
+  const from = [svg, ...Array.from(svg.querySelectorAll('*'))];
+  const to = [copy, ...Array.from(copy.querySelectorAll('*'))];
+  from.forEach((e, i) => {
+    if (!(e instanceof SVGGraphicsElement) || e instanceof SVGGElement || e instanceof SVGSVGElement) return;
+    const cs = getComputedStyle(e);
+    (to[i] as SVGElement).setAttribute('style', STYLED.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';'));
+  });
+  for (const e of Array.from(copy.querySelectorAll('path.hit'))) e.remove(); // click bands: the page's only
+  const page = getComputedStyle(document.body);
   const { x, y, width, height } = size(svg);
-  copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  copy.setAttribute('viewBox', `${x} ${y} ${width} ${height}`);
+  // The legend's items, as many on a line as fit the chart's width (about 7 units a character at 13 px).
+  const fit = Math.max(20, Math.floor(width / 7));
+  const legend: string[] = [];
+  for (const item of info.legend) {
+    const last = legend[legend.length - 1];
+    if (last !== undefined && last.length + item.length + 3 <= fit) legend[legend.length - 1] = `${last} · ${item}`;
+    else legend.push(item);
+  }
+  const scenario = info.scenario.length > fit ? `${info.scenario.slice(0, fit - 1)}…` : info.scenario;
+  const lines = [info.title, scenario, ...legend];
+  const head = HEADER_LINE * lines.length + 8;
+  const top = y - head;
+  copy.setAttribute('xmlns', SVG_NS);
+  copy.setAttribute('viewBox', `${x} ${top} ${width} ${height + head}`);
   copy.setAttribute('width', String(Math.ceil(width)));
-  copy.setAttribute('height', String(Math.ceil(height)));
+  copy.setAttribute('height', String(Math.ceil(height + head)));
   copy.querySelector('.viewport')?.removeAttribute('transform');
   for (const e of Array.from(copy.querySelectorAll('[tabindex]'))) e.removeAttribute('tabindex');
-  for (const a of ['tabindex', 'role', 'aria-labelledby', 'aria-describedby', 'data-width', 'data-height']) copy.removeAttribute(a);
-  const style = document.createElementNS('http://www.w3.org/2000/svg', 'style');
-  style.textContent = EXPORT_STYLE;
-  copy.insertBefore(style, copy.firstChild);
+  for (const a of ['tabindex', 'role', 'aria-labelledby', 'aria-describedby', 'data-width', 'data-height', 'style', 'class']) copy.removeAttribute(a);
+  const back = document.createElementNS(SVG_NS, 'rect');
+  for (const [k, v] of Object.entries({ x, y: top, width, height: height + head, fill: page.backgroundColor })) back.setAttribute(k, String(v));
+  const header = document.createElementNS(SVG_NS, 'g');
+  header.setAttribute('class', 'export-header');
+  lines.forEach((line, i) => {
+    const t = document.createElementNS(SVG_NS, 'text');
+    for (const [k, v] of Object.entries({ x: x + 8, y: top + HEADER_LINE * (i + 1), fill: page.color, 'font-family': 'Helvetica, Arial, sans-serif', 'font-size': i === 0 ? 18 : 13, 'font-weight': i === 0 ? 'bold' : 'normal' }))
+      t.setAttribute(k, String(v));
+    t.textContent = line;
+    header.append(t);
+  });
+  copy.insertBefore(header, copy.firstChild);
+  copy.insertBefore(back, copy.firstChild);
   return new XMLSerializer().serializeToString(copy);
 }
 
@@ -29,24 +69,25 @@ const size = (svg: SVGSVGElement) => {
   return { x: b.x, y: b.y, width: b.width || Number(svg.dataset.width), height: b.height || Number(svg.dataset.height) };
 };
 
-export function downloadSvg(svg: SVGSVGElement, name: string): void {
-  download(new Blob([svgText(svg)], { type: 'image/svg+xml' }), name);
+export function downloadSvg(svg: SVGSVGElement, info: ExportInfo, name: string): void {
+  download(new Blob([svgText(svg, info)], { type: 'image/svg+xml' }), name);
 }
 
-export async function downloadPng(svg: SVGSVGElement, name: string, scale = 2): Promise<void> {
-  const box = size(svg);
-  const url = URL.createObjectURL(new Blob([svgText(svg)], { type: 'image/svg+xml' }));
+export async function downloadPng(svg: SVGSVGElement, info: ExportInfo, name: string, scale = 2): Promise<void> {
+  const text = svgText(svg, info);
+  const box = /viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"/.exec(text);
+  const width = Number(box?.[1]);
+  const height = Number(box?.[2]);
+  const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
   try {
     const img = new Image();
     img.src = url;
     await img.decode();
     const canvas = document.createElement('canvas');
-    canvas.width = Math.ceil(box.width * scale);
-    canvas.height = Math.ceil(box.height * scale);
+    canvas.width = Math.ceil(width * scale);
+    canvas.height = Math.ceil(height * scale);
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('this browser gives no 2D canvas');
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
     const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
     if (!blob) throw new Error('the canvas could not be encoded as PNG');

@@ -1,88 +1,78 @@
 // The visualizer page: explore the machine event by event, follow live sessions, replay files.
 // Every step goes through the pure model (`stepRoom`): the page never decides an outcome itself.
-import { ROOM_COUNTERS, type RoomState } from '../../../machines/domain';
+import { COUNTING, isRoomEventType, ROOM_COUNTERS, type RoomState } from '../../../machines/domain';
+import { STATE_CONDITION } from './explain';
 import { initialRoomSnapshot } from '../../model/step';
-import { liveTrack, type LiveSession } from '../protocol';
-import { parseReplay, ReplayError, type ReplayTrack } from '../replay';
-import { availableCandidates, decodeFragment, encodeFragment, walkScenario, type Observed, type ScenarioView } from '../scenario';
-import { edgeDetails, stateDetails } from './details';
-import { EDGES, highlight, prepareDiagram } from './diagram';
-import { downloadPng, downloadSvg } from './export';
+import { parseReplay, ReplayError } from '../replay';
+import { availableCandidates, decodeFragment, encodeFragment, walkScenario, type ScenarioView } from '../scenario';
+import { edgeDetails, groupDetails, stateDetails } from './details';
+import { EDGES, GROUPS, highlight, knockOutLabels, prepareDiagram } from './diagram';
+import { downloadPng, downloadSvg, type ExportInfo } from './export';
 import { $, announce, el } from './dom';
 import { connectLive, watchUrl, type LiveClient } from './live';
 import { renderEvents, renderLog, renderSessionList, renderSideTable, stepAnnouncement } from './view';
 import { setupZoom } from './zoom';
-import { mountTraffic } from './traffic';
+import { reduce, initialState, currentOf, timelineOf, type Action, type Flag, type PageState } from './state';
+import { mountTimeline, renderTimeline } from './timeline';
+import { mountTraffic, type TrafficMode } from './traffic';
 
-type Mode = 'explore' | 'live' | 'replay';
-
-const app = {
-  mode: 'explore' as Mode,
-  explore: [] as string[],
-  tracks: [] as ReplayTrack[],
-  track: 0,
-  position: 0,
+/** What the page holds besides its state: the diagram, the last walked view, the live link. */
+const page = {
+  state: initialState(),
   live: undefined as LiveClient | undefined,
-  sessions: new Map<string, LiveSession>() as ReadonlyMap<string, LiveSession>,
-  following: undefined as string | undefined,
   svg: undefined as SVGSVGElement | undefined,
   viewport: undefined as SVGGElement | undefined,
   view: undefined as ScenarioView | undefined,
+  /** The model's walk of the whole shown scenario (the timeline's chips), kept to extend as a live session grows. */
+  full: undefined as ScenarioView | undefined,
   /** Candidate id -> event, for what the current snapshot would take now. */
   available: new Map<string, string>() as ReadonlyMap<string, string>,
-  /** What the details panel shows: an edge id or a state, re-rendered on every step. */
-  details: undefined as { kind: 'edge' | 'state'; id: string } | undefined,
+  traffic: undefined as TrafficMode | undefined,
 };
 
-/** The scenario the page shows now: the explore sequence, the replay track up to its position, or the followed session. */
-function current(): { events: string[]; observed?: Observed[] } {
-  if (app.mode === 'replay') {
-    const t = app.tracks[app.track];
-    return { events: t.events.slice(0, app.position), observed: t.observed.slice(0, app.position) };
-  }
-  if (app.mode === 'live') {
-    const s = app.following ? app.sessions.get(app.following) : undefined;
-    return s ? liveTrack(s) : { events: [] };
-  }
-  return { events: app.explore };
-}
-
-/** Leave replay or live for explore, starting from what is shown. */
-function forkToExplore(): void {
-  if (app.mode === 'explore') return;
-  app.explore = [...current().events];
-  app.mode = 'explore';
-  announce(`Exploring from step ${app.explore.length}`);
+/** Every change of the page goes through the reducer; then the page is drawn from the new state. */
+function dispatch(action: Action): PageState {
+  page.state = reduce(page.state, action);
+  render();
+  return page.state;
 }
 
 function render(): void {
-  const { events, observed } = current();
-  const view = walkScenario(events, observed, app.view);
-  app.view = view;
+  const s = page.state;
+  const { events, observed } = currentOf(s);
+  const view = walkScenario(events, observed, page.view);
+  page.view = view;
 
   $('[data-testid="current-state"]').textContent = view.state;
+  $('[data-testid="state-condition"]').textContent = STATE_CONDITION[view.state as RoomState];
   for (const c of ROOM_COUNTERS) $(`[data-testid="counter-${c}"]`).textContent = String(view.counters[c]);
   renderEvents($('#events'), view);
-  renderLog($('#log'), view);
+  renderLog($('#log'), view, s.scenario === 'replay' ? s.flag : undefined);
   renderMode();
+  const line = timelineOf(s);
+  page.full = line.at === line.events.length ? view : walkScenario(line.events, line.observed, page.full);
+  renderTimeline(page.full, line.at, s.scenario === 'replay' ? s.flag?.step : undefined, timelineLabel());
   const last = view.steps[view.steps.length - 1];
-  app.available = availableCandidates(view.snapshot);
-  if (app.svg) highlight(app.svg, view.state as RoomState, last?.taken ?? [], app.available);
+  page.available = availableCandidates(view.snapshot);
+  if (page.svg) highlight(page.svg, view.state as RoomState, last?.taken ?? [], page.available);
   renderDetails();
-  if (app.mode === 'explore') writeFragment(app.explore);
+  page.traffic?.show(s.mode === 'traffic');
+  if (s.scenario === 'explore') writeFragment(s.explore.slice(0, s.exploreAt));
 }
 
-/** Show (and return the words of) the details of what `app.details` names; the panel's hint when nothing is chosen. */
+/** Show (and return the words of) the details of what the state names; the panel's hint when nothing is chosen. */
 function renderDetails(): string {
   const box = $('[data-testid="details"]');
-  const d = app.details;
+  const d = page.state.details;
   // Underline what the panel describes.
   for (const g of Array.from(document.querySelectorAll('#diagram [data-selected]'))) g.removeAttribute('data-selected');
   if (d) document.querySelector(d.kind === 'edge' ? `#diagram g#${CSS.escape(d.id)}` : `#diagram [data-state="${CSS.escape(d.id)}"]`)?.setAttribute('data-selected', 'true');
-  const view = app.view as ScenarioView;
+  const view = page.view as ScenarioView;
   if (d?.kind === 'edge') {
     const e = EDGES.get(d.id);
-    if (e) return edgeDetails(box, e, view, app.available.has(e.candidate.id));
+    if (e) return edgeDetails(box, e, view, page.available.has(e.candidate.id));
+    const group = GROUPS.get(d.id);
+    if (group) return groupDetails(box, group, view, new Set(page.available.keys()));
   }
   if (d?.kind === 'state') return stateDetails(box, d.id as RoomState, view);
   return '';
@@ -90,53 +80,80 @@ function renderDetails(): string {
 
 /** An edge or state of the diagram was clicked or activated from the keyboard. */
 function activate(target: Element): void {
-  const edge = target.closest<SVGGElement>('[data-edge]');
-  if (edge) {
-    const e = EDGES.get(edge.id);
-    if (!e) return;
-    const send = e.event !== undefined && app.available.has(e.candidate.id);
+  const picked = target.closest<SVGGElement>('[data-edge], [data-state]');
+  if (!picked) return;
+  // Traffic mode tells the element's counts; it never sends an event.
+  if (page.state.mode === 'traffic') return page.traffic?.pick(picked);
+  if (picked.hasAttribute('data-edge')) {
+    // A grouped line sends the event of its member from the current state, when that one can be taken.
+    const e = EDGES.get(picked.id) ?? GROUPS.get(picked.id)?.members.find((m) => page.available.has(m.candidate.id));
+    const send = e !== undefined && e.event !== undefined && page.available.has(e.candidate.id);
     if (send) sendEvent(e.event as string);
-    app.details = { kind: 'edge', id: e.id };
+    if (!e && !GROUPS.has(picked.id)) return;
+    page.state = reduce(page.state, { type: 'select', details: { kind: 'edge', id: picked.id } });
     const words = renderDetails();
     if (!send) announce(words);
     return;
   }
-  const state = target.closest<SVGGElement>('[data-state]');
-  if (state) {
-    app.details = { kind: 'state', id: state.dataset.state as string };
-    announce(renderDetails());
-  }
+  page.state = reduce(page.state, { type: 'select', details: { kind: 'state', id: picked.dataset.state as string } });
+  announce(renderDetails());
 }
 
-/** Send one event in explore mode (from a button or an edge): the model decides what it does. */
+/** Send one event (from a button or an edge): the model decides what it does. */
 function sendEvent(event: string): void {
-  forkToExplore();
-  app.explore = [...app.explore, event];
-  render();
-  announce(stepAnnouncement(app.view as ScenarioView));
+  dispatch({ type: 'send', event });
+  announce(stepAnnouncement(page.view as ScenarioView));
 }
 
 function renderMode(): void {
-  $('[data-testid="mode"]').textContent = app.mode;
+  const s = page.state;
+  $('[data-testid="mode"]').textContent = s.mode;
   const detail = $('[data-testid="mode-detail"]');
   const controls = $('#replay-controls');
-  controls.hidden = app.tracks.length === 0;
-  $('#explore-here').hidden = app.mode === 'explore';
-  if (app.mode === 'replay') {
-    const t = app.tracks[app.track];
+  controls.hidden = s.tracks.length < 2;
+  $('#explore-here').hidden = s.scenario === 'explore';
+  if (s.scenario === 'replay' && s.tracks.length > 0) {
+    const t = s.tracks[s.track];
     detail.textContent = `${t.id}${t.description ? `: ${t.description}` : ''}`;
-  } else if (app.mode === 'live') {
-    const s = app.following ? app.sessions.get(app.following) : undefined;
-    detail.textContent = s ? `following ${s.label}${s.stopped ? ' (ended)' : ''}${s.overflow ? ' (too many steps: later ones not kept)' : ''}` : '';
+  } else if (s.scenario === 'live') {
+    const live = s.following ? s.sessions.get(s.following) : undefined;
+    detail.textContent = live ? `following ${live.label}${live.stopped ? ' (ended)' : ''}${live.overflow ? ' (too many steps: later ones not kept)' : ''}` : '';
   } else detail.textContent = '';
-  if (app.tracks.length > 0) {
-    $('#replay-position').textContent = `${app.mode === 'replay' ? app.position : 0} / ${app.tracks[app.track].events.length}`;
-  }
+  detail.title = detail.textContent ?? '';
   renderSessions();
 }
 
+/** The exported file's header: what is shown, the scenario, and the legend as on the page. */
+function exportInfo(): ExportInfo {
+  const s = page.state;
+  const view = page.view as ScenarioView;
+  const scheme = matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  const events = view.steps.map((x) => x.event);
+  const legend = Array.from(document.querySelectorAll(s.mode === 'traffic' ? '#traffic-legend li' : '.key li'), (li) => li.textContent?.trim() ?? '');
+  return {
+    title: `roomSessionMachine · ${s.mode}${s.mode === 'traffic' ? '' : ` · now ${view.state}`} · ${scheme} colours`,
+    scenario: s.mode === 'traffic' ? ($('#traffic-totals').textContent ?? '') : `${timelineLabel()}: ${events.length === 0 ? 'no events yet' : events.join(', ')}`,
+    legend,
+  };
+}
+
+/** What the timeline shows, in words. */
+function timelineLabel(): string {
+  const s = page.state;
+  if (s.scenario === 'replay') {
+    const t = s.tracks[s.track];
+    return `Replay of ${t.id}${t.description ? `: ${t.description}` : ''}`;
+  }
+  if (s.scenario === 'live') {
+    const live = s.following ? s.sessions.get(s.following) : undefined;
+    return live ? `Live: ${live.label}${s.liveAt === undefined ? '' : ' (stepped back: Last follows it again)'}` : 'Live: no session followed';
+  }
+  return s.explore.length === 0 ? 'Explore: send an event to start' : 'Explore';
+}
+
 function renderSessions(): void {
-  renderSessionList($('#live-sessions'), app.sessions, app.mode === 'live' ? app.following : undefined);
+  const s = page.state;
+  renderSessionList($('#live-sessions'), s.sessions, s.scenario === 'live' ? s.following : undefined);
 }
 
 // --- the URL fragment: `#events=...` (explore), optionally `&live=<server>` ---
@@ -158,11 +175,10 @@ function writeFragment(events: readonly string[]): void {
 function readFragment(): void {
   const events = decodeFragment(location.hash);
   lastFragment = location.hash;
-  if (app.mode !== 'explore' || events.join(',') !== app.explore.join(',')) {
-    app.mode = 'explore';
-    app.explore = events;
-    render();
-    announce(`Loaded a scenario of ${events.length} steps from the link; now ${app.view?.state}`);
+  const s = page.state;
+  if (s.mode !== 'explore' || events.join(',') !== s.explore.slice(0, s.exploreAt).join(',')) {
+    dispatch({ type: 'fragment', events });
+    announce(`Loaded a scenario of ${events.length} steps from the link; now ${page.view?.state}`);
   }
 }
 
@@ -182,21 +198,17 @@ function wire(): void {
     sendEvent(event);
   });
   $('#undo').addEventListener('click', () => {
-    forkToExplore();
-    if (app.explore.length === 0) return announce('Nothing to undo');
-    app.explore = app.explore.slice(0, -1);
-    render();
-    announce(`Undone; now ${app.view?.state} after ${app.explore.length} steps`);
+    const before = page.state;
+    const s = dispatch({ type: 'undo' });
+    if (s.exploreAt === 0 && (before.scenario !== 'explore' || before.exploreAt === 0)) return announce('Nothing to undo');
+    announce(`Undone; now ${page.view?.state} after ${s.exploreAt} steps`);
   });
   $('#reset').addEventListener('click', () => {
-    forkToExplore();
-    app.explore = [];
-    render();
-    announce(stepAnnouncement(app.view as ScenarioView));
+    dispatch({ type: 'reset' });
+    announce(stepAnnouncement(page.view as ScenarioView));
   });
   $('#share').addEventListener('click', async () => {
-    forkToExplore();
-    render();
+    dispatch({ type: 'explore-here' });
     try {
       await navigator.clipboard.writeText(location.href);
       announce('Link to this scenario copied');
@@ -204,11 +216,22 @@ function wire(): void {
       announce('Could not copy: the link to this scenario is in the address bar');
     }
   });
-  $('#explore-here').addEventListener('click', () => {
-    forkToExplore();
-    render();
-  });
+  $('#explore-here').addEventListener('click', () => dispatch({ type: 'explore-here' }));
   window.addEventListener('hashchange', readFragment);
+  // The counter an event moves, highlighted while its button or edge is hovered or focused.
+  const moves = (ev: Event) => {
+    const t = (ev.target as Element).closest?.('button[data-event], [data-edge][data-event]');
+    showMoves(ev.type === 'mouseout' || ev.type === 'focusout' ? undefined : t?.getAttribute('data-event') ?? undefined);
+  };
+  for (const box of [$('#events'), $('#diagram')]) for (const type of ['mouseover', 'mouseout', 'focusin', 'focusout']) box.addEventListener(type, moves);
+  mountTimeline({
+    step: (to) => {
+      const s = dispatch({ type: 'step', to });
+      announceStep();
+      const line = timelineOf(s);
+      return line.at < line.events.length;
+    },
+  });
   $('#diagram').addEventListener('click', (ev) => activate(ev.target as Element));
   $('#diagram').addEventListener('keydown', (ev) => {
     if (ev.key !== 'Enter' && ev.key !== ' ') return;
@@ -219,11 +242,11 @@ function wire(): void {
   });
 
   $('#export-svg').addEventListener('click', () => {
-    if (app.svg) downloadSvg(app.svg, `room-session-${app.view?.state ?? 'init'}.svg`);
+    if (page.svg) downloadSvg(page.svg, exportInfo(), `room-session-${page.view?.state ?? 'init'}.svg`);
   });
   $('#export-png').addEventListener('click', () => {
-    if (app.svg)
-      downloadPng(app.svg, `room-session-${app.view?.state ?? 'init'}.png`).catch((err: unknown) => announce(`PNG export failed: ${err instanceof Error ? err.message : String(err)}`));
+    if (page.svg)
+      downloadPng(page.svg, exportInfo(), `room-session-${page.view?.state ?? 'init'}.png`).catch((err: unknown) => announce(`PNG export failed: ${err instanceof Error ? err.message : String(err)}`));
   });
 
   // replay
@@ -251,25 +274,8 @@ function wire(): void {
     await loadReplay(file.name, await file.text());
   });
   $<HTMLSelectElement>('#replay-track').addEventListener('change', (ev) => {
-    app.track = Number((ev.target as HTMLSelectElement).value);
-    app.position = 0;
-    app.mode = 'replay';
-    render();
+    dispatch({ type: 'track', track: Number((ev.target as HTMLSelectElement).value) });
   });
-  const move = (to: (n: number, max: number) => number) => () => {
-    if (app.tracks.length === 0) return;
-    const max = app.tracks[app.track].events.length;
-    app.position = app.mode === 'replay' ? Math.max(0, Math.min(max, to(app.position, max))) : Math.max(0, Math.min(max, to(0, max)));
-    app.mode = 'replay';
-    render();
-    const view = app.view as ScenarioView;
-    const s = view.steps[view.steps.length - 1];
-    announce(`${stepAnnouncement(view)}${s && s.mismatches.length > 0 ? `; the file disagrees: ${s.mismatches.join('; ')}` : ''}`);
-  };
-  $('#replay-first').addEventListener('click', move(() => 0));
-  $('#replay-prev').addEventListener('click', move((n) => n - 1));
-  $('#replay-next').addEventListener('click', move((n) => n + 1));
-  $('#replay-last').addEventListener('click', move((_n, max) => max));
 
   // live
   $('#live-form').addEventListener('submit', (ev) => {
@@ -284,40 +290,54 @@ function wire(): void {
   $('#live-sessions').addEventListener('click', (ev) => {
     const b = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-follow]');
     if (!b) return;
-    app.following = b.dataset.follow;
-    app.mode = 'live';
-    render();
-    announce(`Following ${app.sessions.get(app.following as string)?.label}; now ${app.view?.state}`);
+    const s = dispatch({ type: 'follow', session: b.dataset.follow as string });
+    announce(`Following ${s.sessions.get(s.following as string)?.label}; now ${page.view?.state}`);
   });
 }
 
-export async function loadReplay(name: string, text: string): Promise<void> {
+/** Mark the counter `event` moves (by +1 or -1) in the Now panel; none when undefined. */
+function showMoves(event: string | undefined): void {
+  for (const e of Array.from(document.querySelectorAll('.now [data-moves]'))) e.removeAttribute('data-moves');
+  if (!event || !isRoomEventType(event)) return;
+  const { counter, delta } = COUNTING[event];
+  for (const e of Array.from(document.querySelectorAll(`.now [data-counter="${counter}"]`))) e.setAttribute('data-moves', delta > 0 ? '+1' : '−1');
+}
+
+/** Say the step now shown, and where the source disagrees with the model. */
+function announceStep(): void {
+  const view = page.view as ScenarioView;
+  const s = view.steps[view.steps.length - 1];
+  announce(`${stepAnnouncement(view)}${s && s.mismatches.length > 0 ? `; the file disagrees: ${s.mismatches.join('; ')}` : ''}`);
+}
+
+/** Replay a file's text (or a traffic session's reports), at step `at` (0: before the first), `flag` marking a step. */
+async function loadReplay(name: string, text: string, at = 0, flag?: Flag): Promise<boolean> {
   const error = $('[data-testid="replay-error"]');
+  let tracks;
   try {
-    app.tracks = parseReplay(text);
+    tracks = parseReplay(text);
   } catch (err) {
     error.textContent = `${name}: ${err instanceof ReplayError ? err.message : String(err)}`;
-    return;
+    return false;
   }
   error.textContent = '';
-  app.track = 0;
-  app.position = 0;
-  app.mode = 'replay';
   $('#replay-track').replaceChildren(
-    ...app.tracks.map((t, i) => el('option', { value: String(i) }, `${t.id} (${t.events.length} steps)${t.description ? `: ${t.description}` : ''}`)),
+    ...tracks.map((t, i) => el('option', { value: String(i) }, `${t.id} (${t.events.length} steps)${t.description ? `: ${t.description}` : ''}`)),
   );
-  render();
-  announce(`Loaded ${name}: ${app.tracks.length} track(s); step through with Next`);
+  dispatch({ type: 'replay', tracks, at, ...(flag ? { flag } : {}) });
+  if (at === 0) announce(`Loaded ${name}: ${tracks.length} track(s); step through with Next`);
+  return true;
 }
 
 function startLive(url: string): void {
-  app.live?.close();
+  page.live?.close();
   $<HTMLInputElement>('#live-url').value = url;
-  app.live = connectLive(url, {
+  page.live = connectLive(url, {
     onStatus: (text) => ($('[data-testid="live-status"]').textContent = text),
     onSessions: (sessions, changed) => {
-      app.sessions = sessions;
-      scheduleLive(app.mode === 'live' && (changed === undefined || changed === app.following));
+      page.state = reduce(page.state, { type: 'sessions', sessions });
+      const s = page.state;
+      scheduleLive(s.scenario === 'live' && (changed === undefined || changed === s.following));
     },
   });
 }
@@ -333,9 +353,9 @@ function scheduleLive(followed: boolean): void {
   requestAnimationFrame(() => {
     const { followed: redraw } = pending as { followed: boolean };
     pending = undefined;
-    if (redraw && app.mode === 'live') {
+    if (redraw && page.state.scenario === 'live') {
       render();
-      announce(stepAnnouncement(app.view as ScenarioView));
+      announce(stepAnnouncement(page.view as ScenarioView));
     } else renderSessions();
   });
 }
@@ -346,10 +366,10 @@ function prepare(): void {
   try {
     const svg = box.querySelector<SVGSVGElement>(':scope > svg');
     if (!svg) throw new Error('the page was built without its diagram');
-    app.viewport = prepareDiagram(svg);
-    app.svg = svg;
+    page.viewport = prepareDiagram(svg);
+    page.svg = svg;
   } catch (err) {
-    app.svg = undefined;
+    page.svg = undefined;
     box.replaceChildren(el('p', { role: 'alert', class: 'error' }, `The diagram could not be drawn: ${err instanceof Error ? err.message : String(err)}`));
     document.body.dataset.diagram = 'error';
   }
@@ -357,24 +377,28 @@ function prepare(): void {
 
 /** Fit the highlighted diagram to its box and wire the zoom controls: the diagram is drawn. */
 function fitDiagram(): void {
-  if (!app.svg || !app.viewport) return;
+  if (!page.svg || !page.viewport) return;
   // Where the fit view's text would be too small to read (a phone), the chart opens zoomed in at its start.
-  const home = [app.svg.querySelector('#start'), app.svg.querySelector(`[data-state="${String(initialRoomSnapshot().value)}"]`)].filter((e): e is Element => e !== null);
-  const zoom = setupZoom($('#diagram'), app.svg, app.viewport, home);
+  const home = [page.svg.querySelector('#start'), page.svg.querySelector(`[data-state="${String(initialRoomSnapshot().value)}"]`)].filter((e): e is Element => e !== null);
+  const zoom = setupZoom($('#diagram'), page.svg, page.viewport, home);
   $('[data-testid="zoom-in"]').addEventListener('click', zoom.zoomIn);
   $('[data-testid="zoom-out"]').addEventListener('click', zoom.zoomOut);
   $('[data-testid="zoom-fit"]').addEventListener('click', zoom.fit);
   document.body.dataset.diagram = 'ready';
   performance.mark('diagram-drawn');
+  // Label backings read the layout: after the first paint.
+  const svg = page.svg;
+  requestAnimationFrame(() => setTimeout(() => knockOutLabels(svg)));
 }
 
 function start(): void {
   wire();
   // The table is below the first screen: fill it after the first paint.
   requestAnimationFrame(() => setTimeout(() => renderSideTable($('#side-table'))));
-  app.explore = decodeFragment(location.hash);
+  page.state = initialState(decodeFragment(location.hash));
   lastFragment = location.hash;
   prepare();
+  page.traffic = mountTraffic({ svg: () => page.svg, setMode: (on) => dispatch({ type: 'traffic', on }), replay: loadReplay });
   render();
   fitDiagram();
   const params = new URLSearchParams(location.hash.slice(1));
@@ -389,4 +413,3 @@ function start(): void {
 }
 
 start();
-mountTraffic({ svg: () => app.svg, loadReplay });

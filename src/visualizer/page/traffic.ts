@@ -2,7 +2,8 @@
 // with the funnel, ended sessions, time to media and non-conformance beside it, live from the room server.
 // Served by `serve` it connects to its own origin; opened from disk it asks for the server's address and admin token.
 import type { RoomState } from '../../../machines/domain';
-import { flaggedStep, replayText, seconds, trafficView, type TrafficView } from '../traffic';
+import { edgeWidth, flaggedStep, replayText, seconds, trafficView, waysOut, waysOutText, type TrafficView } from '../traffic';
+import { DRAWN_AS, stateName } from './diagram';
 import { TRAFFIC_WINDOWS, WINDOW_LABEL, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
 import { $, announce, el } from './dom';
 import { placeCounts, type CountLabel } from './trafficLabels';
@@ -12,8 +13,18 @@ import { fetchSessionReports, openTrafficStream, type LinkState, type TrafficSou
 export interface TrafficHooks {
   /** The diagram's SVG once drawn. */
   svg(): SVGSVGElement | undefined;
-  /** The page's replay mode: load a replay file's text. */
-  loadReplay(name: string, text: string): Promise<void>;
+  /** Ask the page to enter or leave traffic mode (it calls `show` back when it draws). */
+  setMode(on: boolean): void;
+  /** The page's replay: a session's reports, at step `at`, with the server's verdict flagged on it. */
+  replay(name: string, text: string, at?: number, flag?: { step: number; text: string }): Promise<boolean>;
+}
+
+/** What the page calls: traffic mode is one of its modes, entered and left through its state. */
+export interface TrafficMode {
+  /** Draw the mode on (counts on the diagram, the panel) or off; idempotent, called on every page render. */
+  show(on: boolean): void;
+  /** A state or an edge was chosen on the diagram in traffic mode: tell its counts. */
+  pick(target: Element): void;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -25,13 +36,9 @@ const t = {
   stream: undefined as { close(): void } | undefined,
   snapshot: undefined as TrafficSnapshot | undefined,
   view: undefined as TrafficView | undefined,
-  /** What the page's mode line said before traffic mode, put back when leaving it. */
-  modeBefore: 'explore',
-  /** The replayed session's flagged step, re-marked whenever the page redraws its log. */
-  flag: undefined as { step: number; text: string } | undefined,
 };
 
-export function mountTraffic(hooks: TrafficHooks): void {
+export function mountTraffic(hooks: TrafficHooks): TrafficMode {
   const style = document.createElement('style');
   style.textContent = TRAFFIC_CSS;
   document.head.append(style);
@@ -42,8 +49,13 @@ export function mountTraffic(hooks: TrafficHooks): void {
 
   const panel = buildPanel();
   $('aside.side').prepend(panel);
+  // Traffic's own legend, in place of Explore's while the mode is on (style: trafficStyle.ts).
+  $('.key').after(el('ul', { class: 'legend key', id: 'traffic-legend', 'data-testid': 'traffic-legend', 'aria-label': 'Traffic legend', hidden: '' }));
 
-  button.addEventListener('click', () => (t.on ? leave() : enter(hooks)));
+  button.addEventListener('click', () => {
+    hooks.setMode(!t.on);
+    announce(t.on ? 'Traffic mode: counts of real sessions on the statechart' : 'Left traffic mode');
+  });
   $<HTMLSelectElement>('#traffic-window').addEventListener('change', (ev) => {
     t.window = (ev.target as HTMLSelectElement).value as TrafficWindow;
     if (t.source) connect(hooks, t.source);
@@ -62,24 +74,25 @@ export function mountTraffic(hooks: TrafficHooks): void {
     const row = (ev.target as Element).closest<HTMLTableRowElement>('tr[data-session]');
     if (row) void drillDown(hooks, row);
   });
-  // In traffic mode a click or Enter on the diagram tells its counts instead of sending an event.
-  const diagram = $('#diagram');
-  const tell = (ev: Event) => {
-    if (!t.on || !t.view) return;
-    if (ev instanceof KeyboardEvent && ev.key !== 'Enter' && ev.key !== ' ') return;
-    const target = (ev.target as Element).closest('[data-edge], [data-state]');
-    if (!target) return;
-    ev.stopPropagation();
-    ev.preventDefault();
-    announce(target.getAttribute('aria-label') ?? '');
-    $('#traffic-picked').textContent = target.getAttribute('aria-label') ?? '';
+  return {
+    show: (on) => (on ? enter(hooks) : leave()),
+    pick: (target) => {
+      if (!t.view) return;
+      const state = target.getAttribute('data-state') as RoomState | null;
+      const words = state ? breakdown(state) : target.getAttribute('aria-label') ?? '';
+      announce(words);
+      $('#traffic-picked').textContent = words;
+    },
   };
-  diagram.addEventListener('click', tell, true);
-  diagram.addEventListener('keydown', tell, true);
-  // The page redraws its step log on every replay step: keep the drill-down's flag on the right step.
-  new MutationObserver(markFlag).observe($('#log'), { childList: true });
-  $('#replay-file').addEventListener('change', () => (t.flag = undefined));
-  document.addEventListener('drop', () => (t.flag = undefined), true);
+}
+
+/** A state's breakdown in words: open and reached, transitions in, its ways out as shares, sessions that ended there. */
+function breakdown(state: RoomState): string {
+  const v = t.view as TrafficView;
+  const s = v.states.find((x) => x.state === state);
+  const w = waysOut(v, state);
+  const ended = w.ended.map((e) => `${e.count} ${e.reason}`).join(', ');
+  return `${state}: ${s?.sessions ?? 0} open now, ${s?.reached ?? 0} reached it; ${w.in} transitions in. Ways out: ${waysOutText(w).slice(state.length + 2)}${ended ? `. Ended here: ${ended}` : ''}.`;
 }
 
 function buildPanel(): HTMLElement {
@@ -104,7 +117,8 @@ function buildPanel(): HTMLElement {
     el('p', { 'data-testid': 'traffic-totals', id: 'traffic-totals' }),
     el('p', { class: 'why', id: 'traffic-picked' }),
     el('h3', { id: 'funnel-title' }, 'Funnel: sessions that reached each state'),
-    table('funnel', 'funnel-title', ['state', 'sessions', 'share of started']),
+    el('p', { class: 'why' }, 'The main path first, each step a share of the one before; then the states beside it.'),
+    table('funnel', 'funnel-title', ['state', 'sessions', 'of started', 'of the step before']),
     el('h3', { id: 'ended-title' }, 'Where sessions ended'),
     table('traffic-ended', 'ended-title', ['state', 'reason', 'sessions']),
     el('h3', { id: 'ttm-title' }, 'Time to media (join to first sendrecv)'),
@@ -112,7 +126,7 @@ function buildPanel(): HTMLElement {
     el('ol', { class: 'histogram', id: 'ttm-histogram', 'data-testid': 'ttm-histogram', 'aria-labelledby': 'ttm-title' }),
     el('h3', { id: 'nc-title' }, 'Non-conformance'),
     el('p', { class: 'why' }, 'Choose a row to replay its example session; the wrong step is flagged.'),
-    table('nonconformance', 'nc-title', ['verdict', 'from, event', 'expected', 'reported', 'count']),
+    table('nonconformance', 'nc-title', ['server verdict (replay it)', 'state before, event', 'the model expects', 'the client reported', 'reports']),
     el('p', { class: 'why', id: 'traffic-offdiagram', 'data-testid': 'traffic-offdiagram' }),
     el('p', { id: 'traffic-drilldown', 'data-testid': 'traffic-drilldown', role: 'status' }),
   );
@@ -141,12 +155,12 @@ export function apiBase(input: string): string {
 }
 
 function enter(hooks: TrafficHooks): void {
+  if (t.on) return;
   t.on = true;
   document.body.setAttribute('data-traffic', 'true');
   $('#mode-traffic').setAttribute('aria-pressed', 'true');
   $('#traffic').hidden = false;
-  t.modeBefore = $('[data-testid="mode"]').textContent ?? 'explore';
-  $('[data-testid="mode"]').textContent = 'traffic';
+  $('#traffic-legend').hidden = false;
   if (t.view) paint(hooks);
   if (!t.source) {
     // Served by `serve`: its own origin, no configuration. From disk: ask.
@@ -157,16 +171,15 @@ function enter(hooks: TrafficHooks): void {
       $('#traffic-url').focus();
     }
   }
-  announce('Traffic mode: counts of real sessions on the statechart');
 }
 
 function leave(): void {
+  if (!t.on) return;
   t.on = false;
   document.body.removeAttribute('data-traffic');
   $('#mode-traffic').setAttribute('aria-pressed', 'false');
-  $('[data-testid="mode"]').textContent = t.modeBefore;
+  $('#traffic-legend').hidden = true;
   unpaint();
-  announce('Left traffic mode');
 }
 
 function connect(hooks: TrafficHooks, source: TrafficSource): void {
@@ -203,10 +216,11 @@ function render(): void {
     ...v.funnel.map((f) =>
       el(
         'tr',
-        { 'data-funnel-state': f.state, 'data-count': String(f.count) },
-        el('th', { scope: 'row' }, f.state),
+        { 'data-funnel-state': f.state, 'data-count': String(f.count), 'data-main': String(f.main) },
+        el('th', { scope: 'row' }, f.main ? f.state : `(beside) ${f.state}`),
         el('td', { class: 'num' }, String(f.count)),
         el('td', {}, bar(f.share ?? 0), f.share === null ? '–' : `${Math.round(f.share * 100)} %`),
+        el('td', { class: 'num' }, f.ofPrevious === null ? '' : `${Math.round(f.ofPrevious * 100)} %`),
       ),
     ),
   );
@@ -260,7 +274,15 @@ function paint(hooks: TrafficHooks): void {
   const v = t.view;
   if (!svg || !v) return;
   const counts: CountLabel[] = [];
+  // A line drawn for several edges (the frame's) carries their sum.
+  const lines = new Map<string, number>();
   for (const e of v.edges) {
+    const id = DRAWN_AS.get(e.id) ?? e.id;
+    lines.set(id, (lines.get(id) ?? 0) + e.count);
+  }
+  const max = Math.max(0, ...lines.values());
+  for (const [id, count] of lines) {
+    const e = { id, count, width: edgeWidth(count, max) };
     const g = svg.querySelector<SVGGElement>(`g#${CSS.escape(e.id)}[data-edge]`);
     if (!g) continue;
     g.setAttribute('data-count', String(e.count));
@@ -274,20 +296,81 @@ function paint(hooks: TrafficHooks): void {
     if (!g) continue;
     g.setAttribute('data-sessions', String(s.sessions));
     g.setAttribute('data-reached', String(s.reached));
-    const base = `state ${s.state}`;
+    const base = stateName(s.state);
     g.setAttribute('aria-label', `${base} · ${s.sessions} open now · ${s.reached} reached it`);
     const node = label(g, 'traffic-state', `${s.sessions} open · ${s.reached} reached`);
-    if (!node.hasAttribute('x')) {
-      const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
-      if (box) {
-        node.setAttribute('x', String(box.x + box.width / 2));
-        node.setAttribute('y', String(box.y + box.height + 13));
-      }
-    }
+    placeStateLabel(g, node);
+    // On a backing too: where a line passes the spot, it goes under the figures.
+    const b = node.getBBox();
+    const back = backingOf(g);
+    for (const [k, v] of Object.entries({ x: b.x - 2, y: b.y - 1, width: b.width + 4, height: b.height + 2 })) back.setAttribute(k, v.toFixed(1));
   }
+  renderLegend(max);
   // The counts go where they touch nothing, now that every label (and every line's width) is known.
   const graph = counts[0]?.edge.parentNode;
   if (graph instanceof SVGGElement) placeCounts(graph, counts);
+}
+
+/** Room kept between a state's figures and any other text, in chart units (4 CSS px or more at the fit view). */
+const STATE_LABEL_GAP = 8;
+
+/**
+ * A state's figures go under it, or above, right or left of it: the first spot that keeps STATE_LABEL_GAP from every
+ * other text of the chart (edge labels come close to the states' bottoms).
+ */
+function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
+  const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
+  if (!box) return;
+  const graph = g.parentNode as SVGGElement;
+  const others = Array.from(graph.querySelectorAll<SVGTextElement>('text'))
+    .filter((t) => t !== node && !t.classList.contains('traffic-count'))
+    .map((t) => t.getBBox());
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const spots: Array<[string, number, number]> = [
+    ['middle', cx, box.y + box.height + 18],
+    ['middle', cx, box.y - 7],
+    ['start', box.x + box.width + 6, cy + 5],
+    ['end', box.x - 6, cy + 5],
+    ['start', box.x, box.y + box.height + 18],
+    ['end', box.x + box.width, box.y + box.height + 18],
+    ['start', box.x, box.y - 7],
+    ['end', box.x + box.width, box.y - 7],
+    ['middle', cx, box.y + box.height + 36],
+    ['start', box.x + box.width + 6, box.y + box.height + 18],
+    ['end', box.x - 6, box.y + box.height + 18],
+  ];
+  const least = (b: DOMRect) => Math.min(...others.map((o) => Math.max(o.x - b.x - b.width, b.x - o.x - o.width, o.y - b.y - b.height, b.y - o.y - o.height)));
+  const put = ([anchor, x, y]: [string, number, number]) => {
+    node.setAttribute('text-anchor', anchor);
+    node.setAttribute('x', String(x));
+    node.setAttribute('y', String(y));
+  };
+  // The first clear spot; where none is, the one farthest from its nearest text.
+  let best: { spot: [string, number, number]; gap: number } | undefined;
+  for (const spot of spots) {
+    put(spot);
+    const gap = least(node.getBBox());
+    if (gap >= STATE_LABEL_GAP) return;
+    if (!best || gap > best.gap) best = { spot, gap };
+  }
+  if (best) put(best.spot);
+}
+
+/** Traffic's legend: what the numbers on the chart are, and the thickness scale with its numbers (log scale). */
+function renderLegend(max: number): void {
+  const marks = [...new Set([0, 1, Math.round(Math.sqrt(Math.max(1, max))), max])].filter((n) => n <= max || n === 0);
+  const line = (n: number) => {
+    const sw = el('span', { class: 'swatch traffic-scale', 'aria-hidden': 'true' });
+    sw.style.borderTopWidth = `${edgeWidth(n, max)}px`;
+    return el('li', { 'data-count': String(n) }, sw, n === 0 ? 'unused' : `×${n}`);
+  };
+  $('#traffic-legend').replaceChildren(
+    el('li', {}, '×N on a line: transitions taken in the window'),
+    el('li', {}, '"N open · M reached" under a state: sessions in it now, sessions that ever reached it'),
+    el('li', {}, 'line thickness (log scale):'),
+    ...marks.map(line),
+  );
 }
 
 /** The layer of added labels, beside the graph's elements: inside a focusable state or edge they would change its accessible name. */
@@ -345,7 +428,7 @@ function unpaint(): void {
   for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-sessions]'))) {
     g.removeAttribute('data-sessions');
     g.removeAttribute('data-reached');
-    g.setAttribute('aria-label', `state ${g.getAttribute('data-state') as RoomState}`);
+    g.setAttribute('aria-label', stateName(g.getAttribute('data-state') as RoomState));
   }
 }
 
@@ -363,21 +446,9 @@ async function drillDown(hooks: TrafficHooks, row: HTMLTableRowElement): Promise
     return;
   }
   const step = flaggedStep(reports.reports, n);
-  leave();
-  await hooks.loadReplay(`session ${reports.session}`, replayText(reports.reports));
-  t.flag = step === undefined ? undefined : { step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` };
-  // Step the page's replay to the flagged report (the user steps on from there).
-  $('#replay-first').click();
-  for (let i = 0; i < (step ?? 0); i++) $('#replay-next').click();
-  markFlag();
+  // The page's replay, at the flagged report (the user steps on from there): it leaves traffic mode.
+  const flag = step === undefined ? undefined : { step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` };
+  if (!(await hooks.replay(`session ${reports.session}`, replayText(reports.reports), step ?? 0, flag))) return;
   out.textContent = `Replaying session ${reports.session} (${reports.reports.length} reports)${step ? `: step ${step} is the ${n.verdict} report` : ''}.`;
   announce(out.textContent);
-}
-
-function markFlag(): void {
-  if (!t.flag) return;
-  const li = document.querySelector<HTMLLIElement>(`#log li[data-step="${t.flag.step}"]`);
-  if (!li || li.hasAttribute('data-flagged')) return;
-  li.setAttribute('data-flagged', 'true');
-  li.append(el('div', { 'data-testid': 'flagged-step', class: 'mismatch' }, t.flag.text));
 }

@@ -11,8 +11,8 @@ interface Box {
   height: number;
 }
 
-/** Clearance around a count (its halo is drawn 2 units outside its glyphs), in chart units. */
-const PAD = 2.5;
+/** Clearance around a count, in chart units: its halo (2 units) and a 4 CSS px gap to any other label at the fit view. */
+const PAD = 7.5;
 /** Sampling step along edge paths, in chart units. */
 const STEP = 2;
 
@@ -62,7 +62,7 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
   const boxes: Box[] = [];
   for (const e of Array.from(graph.querySelectorAll<SVGGraphicsElement>('text, .node path, .node polygon, .node ellipse, .edge polygon')))
     if (!mine.has(e)) boxes.push(e.getBBox());
-  const paths = Array.from(graph.querySelectorAll<SVGPathElement>('.edge path'), (p) => ({
+  const paths = Array.from(graph.querySelectorAll<SVGPathElement>('.edge path:not(.hit)'), (p) => ({
     pts: pointsOf(p),
     r: (parseFloat(getComputedStyle(p).strokeWidth) || 1) / 2,
   }));

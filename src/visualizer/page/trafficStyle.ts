@@ -27,12 +27,18 @@ export const TRAFFIC_CSS = `
 body[data-traffic] #diagram [data-edge] path { stroke-width: var(--traffic-w, 1.5px); }
 body[data-traffic] #diagram [data-edge]:hover path, body[data-traffic] #diagram [data-edge]:focus path { stroke-width: calc(var(--traffic-w, 1.5px) + 2px); }
 /* Explore's highlights (current state, what it could take now) say nothing about traffic: drawn plain here. */
-body[data-traffic] #diagram [data-available="true"] { filter: none; }
-body[data-traffic] #diagram [data-available="true"] text { font-weight: normal; stroke: var(--bg); stroke-width: 3px; }
 body[data-traffic] #diagram [data-active="true"] path { fill: var(--node); stroke: var(--node-line); stroke-width: 1px; }
 body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
 #diagram text.traffic-count { font: bold 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 #diagram rect.traffic-backing { fill: var(--bg); stroke: none; }
-#diagram text.traffic-state { font: 15px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+#diagram text.traffic-state { font: 16px Helvetica, sans-serif; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 #log li[data-flagged="true"] { outline: 3px solid var(--bad); }
+/* Traffic's legend replaces Explore's while on; the scale's lines are drawn at the widths the chart uses. */
+body[data-traffic] .key:not(#traffic-legend) { display: none; }
+.swatch.traffic-scale { border-top-style: solid; border-top-color: var(--e-diagram); }
+/* The non-conformance table fits the panel: fixed columns, words wrap. */
+[data-testid="nonconformance"] { table-layout: fixed; }
+[data-testid="nonconformance"] th, [data-testid="nonconformance"] td { overflow-wrap: anywhere; vertical-align: top; }
+[data-testid="nonconformance"] th:last-child, [data-testid="nonconformance"] td:last-child { width: 3.6rem; }
+[data-testid="funnel"] tr[data-main="false"] th { font-weight: normal; color: var(--muted); }
 `;

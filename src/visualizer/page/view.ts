@@ -1,7 +1,7 @@
 // The page's panels drawn from a scenario: event buttons, step log, live sessions, side table, announcements.
 import { ROOM_COUNTERS } from '../../../machines/domain';
 import type { LiveSession } from '../protocol';
-import { eventOptions, type ScenarioView } from '../scenario';
+import { eventOptions, rejectionReason, type ScenarioView } from '../scenario';
 import { el } from './dom';
 import { sideTableRows } from './tables';
 
@@ -27,16 +27,21 @@ export function renderEvents(box: HTMLElement, view: ScenarioView): void {
   if (focused) box.querySelector<HTMLElement>(`button[data-event="${CSS.escape(focused)}"]`)?.focus();
 }
 
-export function renderLog(log: HTMLElement, view: ScenarioView): void {
+/** The step log; `flag` marks a step the server judged wrong (a traffic non-conformance row's), with its words. */
+export function renderLog(log: HTMLElement, view: ScenarioView, flag?: { step: number; text: string }): void {
   const shown = view.steps.slice(-LOG_LIMIT);
   const items = shown.map((s) => {
     const head = `${s.event}: ${s.from} → ${s.state}`;
     const li = el('li', { 'data-testid': 'log-entry', 'data-step': String(s.n), 'data-accepted': String(s.accepted), value: String(s.n) }, el('span', {}, head));
-    if (s.report) li.append(el('code', { 'data-testid': 'report' }, JSON.stringify(s.report)));
-    else li.append(el('span', { 'data-testid': 'rejection', class: 'why' }, ` rejected (${s.anomaly?.reason}): no report`));
+    if (s.report) li.append(reportCode(s.report));
+    else li.append(el('span', { 'data-testid': 'rejection', class: 'why' }, ` rejected: ${rejectionReason(s.event, s.counters)}; no report`));
     if (s.mismatches.length > 0) {
       li.setAttribute('data-mismatch', 'true');
       for (const m of s.mismatches) li.append(el('div', { 'data-testid': 'mismatch', class: 'mismatch' }, `Disagrees with the model: ${m}`));
+    }
+    if (flag?.step === s.n) {
+      li.setAttribute('data-flagged', 'true');
+      li.append(el('div', { 'data-testid': 'flagged-step', class: 'mismatch' }, flag.text));
     }
     return li;
   });
@@ -46,6 +51,14 @@ export function renderLog(log: HTMLElement, view: ScenarioView): void {
   if (view.steps.length > shown.length) log.prepend(el('li', { class: 'why', 'data-testid': 'log-truncated' }, `(${view.steps.length - shown.length} earlier steps not shown)`));
   // The newest step in view, without scrolling the page; after layout, so a redraw never forces one.
   if (view.steps.length > 0) requestAnimationFrame(() => (log.scrollTop = log.scrollHeight));
+}
+
+/** A report body as one line of JSON that wraps after its commas, not mid-word (`<wbr>` is not copied with the text). */
+function reportCode(report: object): HTMLElement {
+  const parts = JSON.stringify(report).split(',');
+  const code = el('code', { 'data-testid': 'report' });
+  parts.forEach((p, i) => code.append(i < parts.length - 1 ? `${p},` : p, ...(i < parts.length - 1 ? [document.createElement('wbr')] : [])));
+  return code;
 }
 
 export function renderSessionList(list: HTMLElement, sessions: ReadonlyMap<string, LiveSession>, following: string | undefined): void {

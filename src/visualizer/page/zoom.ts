@@ -58,12 +58,13 @@ function readableStart(svg: SVGSVGElement, viewport: SVGGElement, layout: Box, h
   const sizes = Array.from(viewport.querySelectorAll('text[font-size]'), (t) => Number(t.getAttribute('font-size'))).filter((n) => n > 0);
   const smallest = Math.min(...sizes);
   // Layout-free first, from style.css's layout: up to 900px wide the diagram box is short (always measure); wider, it is
-  // the window less 23.75rem (margins and the side panel) wide and max(420px, the window less 6rem) tall. When that box
+  // the window less 23.75rem (margins and the side panel) wide and max(300px, the window less 10.5rem: header,
+  // toolbar and the docked timeline) tall. When that box
   // draws the text at MIN_PX or more, the measuring below, which lays the page out before its first paint, is skipped.
   // Asked as a media query: reading innerWidth or innerHeight would itself force that layout.
   const least = MIN_PX / smallest; // the least screen scale that draws the smallest text at MIN_PX
   const tooSmall = ['(max-width: 900px)', `(max-width: calc(${layout.width * least}px + 23.75rem))`];
-  if (layout.height * least > 420) tooSmall.push(`(max-height: calc(${layout.height * least}px + 6rem))`);
+  if (layout.height * least > 300) tooSmall.push(`(max-height: calc(${layout.height * least}px + 10.5rem))`);
   if (!Number.isFinite(least) || !matchMedia(tooSmall.join(', ')).matches) return undefined;
   const ctm = svg.getScreenCTM();
   const local = viewport.getCTM();
@@ -98,12 +99,49 @@ function readableStart(svg: SVGSVGElement, viewport: SVGGElement, layout: Box, h
   return zoomIdentity.translate(tx, ty).scale(k);
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * The minimap: the whole chart small in the box's corner (a `<use>` of the chart's graph, so nothing is drawn twice
+ * by hand) with the part in view outlined. Shown by style.css on narrow screens while zoomed; hidden, it costs nothing.
+ */
+function minimap(box: HTMLElement, svg: SVGSVGElement): { show(t: ZoomTransform): void } | undefined {
+  const graph = svg.querySelector<SVGGElement>('g.graph[id]');
+  if (!graph) return undefined;
+  const map = document.createElementNS(SVG_NS, 'svg');
+  map.setAttribute('class', 'minimap');
+  map.setAttribute('data-testid', 'minimap');
+  map.setAttribute('aria-hidden', 'true');
+  map.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  const use = document.createElementNS(SVG_NS, 'use');
+  use.setAttribute('href', `#${graph.id}`);
+  const view = document.createElementNS(SVG_NS, 'rect');
+  view.setAttribute('class', 'minimap-view');
+  map.append(use, view);
+  box.append(map);
+  return {
+    show(t: ZoomTransform) {
+      const vb = svg.viewBox.baseVal;
+      map.setAttribute('viewBox', `${vb.x} ${vb.y} ${vb.width} ${vb.height}`);
+      // The part of the chart in view: the viewBox seen through the inverse of the zoom.
+      for (const [k, v] of Object.entries({ x: (vb.x - t.x) / t.k, y: (vb.y - t.y) / t.k, width: vb.width / t.k, height: vb.height / t.k })) view.setAttribute(k, v.toFixed(1));
+    },
+  };
+}
+
 export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGElement, home: Element[] = []): DiagramZoom {
   const base = svg.viewBox.baseVal;
   const layout: Box = { x: base.x, y: base.y, width: base.width, height: base.height };
   const sel = select<SVGSVGElement, unknown>(svg);
+  const map = minimap(box, svg);
   const behaviour = zoom<SVGSVGElement, unknown>()
     .scaleExtent([0.5, 12])
+    // d3's own step (x10 with ctrl) takes one wheel notch from 1x to 4x: at most ZOOM_STEP a notch here, as the keys.
+    .wheelDelta((ev: WheelEvent) => {
+      const d = -ev.deltaY * (ev.deltaMode === 1 ? 0.05 : ev.deltaMode ? 1 : 0.002) * (ev.ctrlKey ? 10 : 1);
+      const most = Math.log2(ZOOM_STEP);
+      return Math.max(-most, Math.min(most, d));
+    })
     // Wheel zooms only with ctrl/cmd (trackpad pinch arrives as ctrl + wheel); a plain wheel scrolls the page.
     .filter((ev: Event) => {
       const e = ev as MouseEvent;
@@ -114,7 +152,11 @@ export function setupZoom(box: HTMLElement, svg: SVGSVGElement, viewport: SVGGEl
       const t = ev.transform;
       viewport.setAttribute('transform', t.toString());
       box.dataset.zoom = t.k.toFixed(4);
-      box.dataset.fit = String(t.k === 1 && t.x === 0 && t.y === 0);
+      const fit = t.k === 1 && t.x === 0 && t.y === 0;
+      box.dataset.fit = String(fit);
+      // The cue that part of the chart is out of view (a phone opens zoomed in).
+      box.parentElement?.querySelector('[data-testid="zoom-cue"]')?.toggleAttribute('hidden', fit);
+      map?.show(t);
     });
 
   /** Make the viewBox the drawn extent (the layout's own, as built, when nothing sticks out). */
