@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { runConformance } from '../../src/conform/runner';
-import { CHROMIUM, ROOT } from '../visualizer/browser';
+import { CHROMIUM, ROOT } from '../support/visualizerPage';
 
 // Inside the package, so the recipe's `import 'playwright-core'` resolves as it would in a user's project.
 const dir = join(ROOT, 'node_modules', '.conform-browser-test');

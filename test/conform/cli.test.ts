@@ -9,7 +9,7 @@ import { main } from '../../src/cli/main';
 import { runConformance } from '../../src/conform/runner';
 import { walkRoom } from '../../src/model/step';
 import { parseReplay } from '../../src/visualizer/replay';
-import { buildInto, launchChromium } from '../visualizer/browser';
+import { buildInto, launchChromium } from '../support/visualizerPage';
 import { EXAMPLE_PY, brokenAdapter, scriptAdapter } from './support';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

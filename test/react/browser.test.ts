@@ -9,7 +9,7 @@ import { listenRoomServer, type ListeningRoomServer } from '../../src/server/ser
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { freshSqlite, type FreshStore } from '../support/stores';
 import { hawkGet, raw } from '../server/helpers';
-import { launchChromium, ROOT } from '../visualizer/browser';
+import { launchChromium, ROOT } from '../support/visualizerPage';
 
 const ADMIN = 'admin-token-for-react-tests';
 let browser: Browser;

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchChromium, ROOT } from '../visualizer/browser';
+import { launchChromium, ROOT } from '../support/visualizerPage';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { freshSqlite } from '../support/stores';
 import { startServer, type TestServer } from './helpers';

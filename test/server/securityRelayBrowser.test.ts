@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { launchChromium } from '../visualizer/browser';
+import { launchChromium } from '../support/visualizerPage';
 
 let browser: Browser;
 let relay: VisualizerServer;

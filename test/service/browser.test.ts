@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
-import { launchChromium, ROOT } from '../visualizer/browser';
+import { launchChromium, ROOT } from '../support/visualizerPage';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { walkRoom } from '../../src/model/step';
 

@@ -10,7 +10,7 @@ import { ROOM_STATES } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/model/diagramEdges';
 import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
-import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, textsOutsideDiagram } from '../visualizer/browser';
+import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, textsOutsideDiagram } from '../support/visualizerPage';
 import { expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');

@@ -9,7 +9,7 @@ import { roomSessionMachine } from '../../machines/roomSession';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { createVisualizerInspector, type SocketConstructor } from '../../src/visualizer/inspector';
 import { startVisualizerServer, type VisualizerServer } from '../../src/visualizer/server';
-import { diagramReady, usePageFixture, shown, textIs } from './browser';
+import { diagramReady, usePageFixture, shown, textIs } from '../support/visualizerPage';
 
 const fx = usePageFixture();
 

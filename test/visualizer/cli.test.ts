@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { buildInto } from './browser';
+import { buildInto } from '../support/visualizerPage';
 
 let dir: string;
 beforeAll(() => {

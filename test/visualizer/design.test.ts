@@ -11,7 +11,7 @@ import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';
-import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, screenshot, shown, textIs, textsOutsideDiagram } from './browser';
+import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, screenshot, shown, textIs, textsOutsideDiagram } from '../support/visualizerPage';
 import { availableEdgeIds } from './oracle';
 
 const fx = usePageFixture();
