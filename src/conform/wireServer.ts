@@ -70,7 +70,9 @@ export async function startWireServer(): Promise<WireServer> {
     // A client in a browser page reports from another origin: its preflight is answered, not recorded.
     for (const [h, v] of Object.entries(CORS)) res.setHeader(h, v);
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' });
+      // Whatever headers the client asks to send (Idempotency-Key, its own): the kit judges requests, not CORS.
+      const asked = req.headers['access-control-request-headers'];
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': typeof asked === 'string' && asked ? asked : 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' });
       return void res.end();
     }
     let body: string;

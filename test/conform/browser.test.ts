@@ -47,7 +47,7 @@ it('the recipe adapter, as documented, runs a browser client through the kit: mo
   const adapter = join(dir, 'conform-browser-adapter.mjs');
   writeFileSync(adapter, recipe.replace('http://127.0.0.1:8080/client-under-test.html', pageUrl).replace("'/usr/bin/chromium'", JSON.stringify(CHROMIUM)));
   const cases = ['model:init|Session.connectionCreated|0', 'model:sendrecv|Session.connectionCreated|0', 'model:unknown:Session.StreamDestroyed', 'wire:basic:auth', 'wire:basic:dropped-connection', 'wire:basic:401-stop', 'wire:hawk:auth'];
-  const result = await runConformance({ adapter: `"${process.execPath}" "${adapter}"`, cases, jobs: 1, quietMs: 150 });
+  const result = await runConformance({ adapter: `"${process.execPath}" "${adapter}"`, cases, jobs: 1, quietMs: 400 });
   expect(result.adapter.name).toBe('my browser client');
   expect(result.cases.filter((c) => c.status === 'failed').map((c) => `${c.id}: ${JSON.stringify(c.divergence)}`)).toEqual([]);
   expect(result.cases.find((c) => c.id === 'wire:hawk:auth')!.status).toBe('skipped');
