@@ -133,7 +133,7 @@ function buildPanel(): HTMLElement {
 }
 
 function table(testid: string, labelledby: string, heads: string[]): HTMLElement {
-  const bodyId = testid === 'funnel' ? 'funnel-body' : testid === 'nonconformance' ? 'nonconformance-body' : `${testid}-body`;
+  const bodyId = `${testid}-body`;
   return el(
     'div',
     { class: 'scroll' },
