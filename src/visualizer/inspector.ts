@@ -3,7 +3,9 @@
 // unless one is passed (Node 20 has none; the Node build of this entry passes the `ws` package's).
 import type { InspectionEvent, Observer } from 'xstate';
 import { ROOM_COUNTERS, isRoomState } from '../../machines/domain';
-import { INSPECT_PATH, LIMITS, type InspectorMessage } from './protocol';
+import { INSPECT_PATH, LIMITS, relayProtocols, type InspectorMessage } from './protocol';
+
+export { relayProtocols };
 
 /** The part of the WebSocket API used here (the browser's and the `ws` package's both fit). */
 export interface SocketLike {
@@ -174,14 +176,6 @@ export function createVisualizerInspector(options: VisualizerInspectorOptions): 
 }
 
 /** `ws://host:port/inspect` from what the user gave; a clear error for anything else. */
-/** The subprotocols that carry an admin token to the relay (server side: src/visualizer/server.ts). */
-export function relayProtocols(token: string): string[] {
-  const bytes = new TextEncoder().encode(token);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return ['loop-room-state', `bearer.${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`];
-}
-
 export function inspectUrl(input: string): string {
   let u: URL;
   try {

@@ -6,6 +6,17 @@ import type { Observed } from './scenario';
 
 export const INSPECT_PATH = '/inspect';
 export const WATCH_PATH = '/watch';
+
+/**
+ * The subprotocols that carry an admin token to the relay (a browser cannot set headers on a WebSocket):
+ * `loop-room-state` and `bearer.<base64url(token)>` (server side: visualizer/server.ts).
+ */
+export function relayProtocols(token: string): string[] {
+  const bytes = new TextEncoder().encode(token);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return ['loop-room-state', `bearer.${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`];
+}
 /** Limits the server enforces (and the inspector respects) so a runaway session cannot exhaust memory. */
 export const LIMITS = { maxMessageBytes: 16 * 1024, maxName: 200, maxSessions: 200, maxStepsPerSession: 10_000 } as const;
 

@@ -1,5 +1,5 @@
 // The page's side of live mode: watch the server's sessions over WebSocket, reconnecting while the page wants them.
-import { WATCH_PATH, applyMessage, checkInspectorMessage, checkSessions, type LiveSession } from '../protocol';
+import { WATCH_PATH, applyMessage, checkInspectorMessage, checkSessions, relayProtocols, type LiveSession } from '../protocol';
 
 export interface LiveHandlers {
   onStatus(text: string, connected: boolean): void;
@@ -21,7 +21,8 @@ export function watchUrl(input: string): string {
   return u.toString();
 }
 
-export function connectLive(url: string, h: LiveHandlers): LiveClient {
+/** `token`: the server's admin token, when it has one (sent as a subprotocol, kept in memory only). */
+export function connectLive(url: string, h: LiveHandlers, token?: string): LiveClient {
   const sessions = new Map<string, LiveSession>();
   let socket: WebSocket | undefined;
   let stopped = false;
@@ -31,7 +32,7 @@ export function connectLive(url: string, h: LiveHandlers): LiveClient {
   let everOpen = false;
   const open = () => {
     h.onStatus(everOpen ? `reconnecting to ${url}…` : `connecting to ${url}`, false);
-    const s = new WebSocket(url);
+    const s = token ? new WebSocket(url, relayProtocols(token)) : new WebSocket(url);
     socket = s;
     s.onopen = () => {
       delay = 500;

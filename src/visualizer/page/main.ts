@@ -282,7 +282,7 @@ function wire(): void {
     ev.preventDefault();
     const input = $<HTMLInputElement>('#live-url').value.trim();
     try {
-      startLive(watchUrl(input));
+      startLive(watchUrl(input), $<HTMLInputElement>('#live-token').value);
     } catch (err) {
       $('[data-testid="live-status"]').textContent = `cannot connect: ${err instanceof Error ? err.message : String(err)}`;
     }
@@ -329,7 +329,7 @@ async function loadReplay(name: string, text: string, at = 0, flag?: Flag): Prom
   return true;
 }
 
-function startLive(url: string): void {
+function startLive(url: string, token = ''): void {
   page.live?.close();
   $<HTMLInputElement>('#live-url').value = url;
   page.live = connectLive(url, {
@@ -339,7 +339,7 @@ function startLive(url: string): void {
       const s = page.state;
       scheduleLive(s.scenario === 'live' && (changed === undefined || changed === s.following));
     },
-  });
+  }, token || undefined);
 }
 
 // A session can send thousands of events a second: draw at most once per frame, whatever arrived meanwhile.
