@@ -135,8 +135,10 @@ describe('what a watcher gets', () => {
       }
     }
     expect(r.logs.some((l) => l.includes('dropped a watcher'))).toBe(true);
-    expect(r.connections()).toBe(2);
-    await until(() => reader.received.length === 1 + sentCount, 'the reader'); // the dump, then every message
+    // The drop is logged when decided; its socket closes a moment later.
+    await until(() => r.connections() === 2, 'the stuck watcher to be gone');
+    // Up to tens of MB reach the reader after the drop: give it time on a busy machine (the count is what is checked).
+    await until(() => reader.received.length === 1 + sentCount, 'the reader', 45_000); // the dump, then every message
   }, 60_000);
 });
 
