@@ -132,6 +132,9 @@ describe('what a watcher gets', () => {
       for (let i = 0; i < LIMITS.maxStepsPerSession && !dropped(); i++) {
         await sent(inspector, { type: 'step', session, event: 'E'.repeat(LIMITS.maxName), state: 'S'.repeat(LIMITS.maxName), connections: 1, sendStreams: 0, recvStreams: 0 });
         sentCount++;
+        // The reader keeps up (it shares this process with the sender: without pacing, a busy machine would let
+        // it fall behind by the backlog limit too, and it would rightly be dropped as well).
+        if (sentCount % 100 === 0) await until(() => reader.received.length >= 1 + sentCount - 100, 'the reader to keep up', 45_000);
       }
     }
     expect(r.logs.some((l) => l.includes('dropped a watcher'))).toBe(true);
