@@ -1,7 +1,7 @@
 // The PostgreSQL side of a store copy: a REPEATABLE READ snapshot read through server-side cursors, or one write
 // transaction with multi-row INSERTs.
 import type { Client } from 'pg';
-import { loadPg, parseStoreUrl } from '../postgres/connection';
+import { int8AsNumber, loadPg, parseStoreUrl } from '../postgres/connection';
 import { insertSql, quote } from './plan';
 import type { ColumnKind, CopySource, CopyTarget, Row, TableInfo } from './types';
 
@@ -12,8 +12,7 @@ async function connect(url: string): Promise<Client> {
   const pg = loadPg();
   const { connectionString } = parseStoreUrl(url);
   // int8 as a number, as the store reads it; no statement timeout: a copy's reads and writes are long on purpose.
-  const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
-  const client = new pg.Client({ connectionString, types });
+  const client = new pg.Client({ connectionString, types: int8AsNumber(pg) });
   await client.connect();
   return client;
 }

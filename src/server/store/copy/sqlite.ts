@@ -25,6 +25,9 @@ function tablesOf(db: Db): TableInfo[] {
   });
 }
 
+const countOf = (db: Db, table: string) => Number((db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n);
+const sumOf = (db: Db, table: string, column: string) => Number((db.prepare(`SELECT coalesce(sum(${quote(column)}), 0) AS n FROM ${quote(table)}`).get() as { n: number }).n);
+
 const versionOf = (db: Db) => Number((db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v);
 
 export function sqliteCopySource(path: string): CopySource {
@@ -48,8 +51,8 @@ export function sqliteCopySource(path: string): CopySource {
       }
       if (rows.length) yield rows;
     },
-    count: async (table) => Number((db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n),
-    sum: async (table, column) => Number((db.prepare(`SELECT coalesce(sum(${quote(column)}), 0) AS n FROM ${quote(table)}`).get() as { n: number }).n),
+    count: async (table) => countOf(db, table),
+    sum: async (table, column) => sumOf(db, table, column),
     close: async () => {
       if (db.inTransaction) db.prepare('COMMIT').run();
       db.close();
@@ -73,8 +76,8 @@ export function sqliteCopyTarget(path: string): CopyTarget {
       if (!stmt) statements.set(sql, (stmt = db.prepare(sql)));
       for (const r of rows) stmt.run(columns.map((c) => r[c]));
     },
-    count: async (table) => Number((db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n),
-    sum: async (table, column) => Number((db.prepare(`SELECT coalesce(sum(${quote(column)}), 0) AS n FROM ${quote(table)}`).get() as { n: number }).n),
+    count: async (table) => countOf(db, table),
+    sum: async (table, column) => sumOf(db, table, column),
     commit: async () => {
       db.prepare('COMMIT').run();
     },

@@ -62,14 +62,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** int8 (BIGINT, count(*)) read as a number: epoch milliseconds and counts stay far below 2^53. */
+export function int8AsNumber(pg: PgModule): { getTypeParser: typeof pg.types.getTypeParser } {
+  return { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
+}
+
 /**
  * A pool of `size` connections (default: the URL's pool_size). `reads`: a pool for figures, whose statements stop
  * at the URL's read_timeout_ms (PostgreSQL cancels them) and whose callers wait no longer than that for a connection.
  */
 export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number, reads = false): Pool {
   const { connectionString, settings } = parseStoreUrl(url);
-  // int8 (BIGINT, count(*)) as a number: epoch milliseconds and counts stay far below 2^53.
-  const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
+  const types = int8AsNumber(pg);
   const config: PoolConfig = {
     connectionString,
     max: size ?? settings.poolSize,
