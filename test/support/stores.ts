@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/server/store/sqlite/store';
-import { ThreadedSqliteStore } from '../../src/server/store/sqlite/threaded';
+import { ThreadedSqliteStore, type ThreadedSqliteStoreOptions } from '../../src/server/store/sqlite/threaded';
 import type { Store } from '../../src/server/store';
 import { freshPostgres, pgAvailable } from './postgres';
 
@@ -38,7 +38,7 @@ async function onFreshFile<S extends Store>(make: (path: string) => S): Promise<
 }
 
 /** The SQLite store `serve` runs: the database in worker threads. */
-export const freshSqlite = () => onFreshFile((path) => new ThreadedSqliteStore({ path }));
+export const freshSqlite = (options: Omit<ThreadedSqliteStoreOptions, 'path'> = {}) => onFreshFile((path) => new ThreadedSqliteStore({ path, ...options }));
 
 /** The SQLite store on the calling thread (what export, migrate-store and the worker threads themselves use). */
 export const freshSqliteInThread = () => onFreshFile((path) => new SqliteStore({ path }));
