@@ -2,7 +2,7 @@
 // threads (worker.ts).
 import { StoreUnavailableError } from '../errors';
 
-/** A call to a worker: `deadline` (epoch ms) for reads the caller stops waiting for; the worker skips them once past. */
+/** A call to a worker (sent in arrays: the calls of one turn of the event loop): `deadline` (epoch ms) for reads the caller stops waiting for; the worker skips them once past. */
 export interface Call {
   id: number;
   op: string;

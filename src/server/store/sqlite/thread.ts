@@ -21,6 +21,8 @@ interface Waiting {
 export class StoreThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, Waiting>();
+  /** Calls of this turn of the event loop, sent together at its end (one message per turn, not per call). */
+  private outbox: Call[] = [];
   private nextId = 0;
   private stopped?: StoreUnavailableError;
 
@@ -53,8 +55,8 @@ export class StoreThread {
       }
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, w);
-      const call: Call = { id, op, args, ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}) };
-      this.worker.postMessage(call);
+      if (this.outbox.length === 0) setImmediate(() => this.send());
+      this.outbox.push({ id, op, args, ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}) });
     });
   }
 
@@ -67,6 +69,12 @@ export class StoreThread {
   async end(): Promise<void> {
     this.stop('was ended');
     await this.worker.terminate();
+  }
+
+  private send(): void {
+    const calls = this.outbox;
+    this.outbox = [];
+    if (!this.stopped) this.worker.postMessage(calls);
   }
 
   private received(post: Post): void {

@@ -92,4 +92,4 @@ function run(c: Call): void {
   );
 }
 
-port.on('message', (c: Call) => run(c));
+port.on('message', (calls: Call[]) => calls.forEach(run));
