@@ -144,6 +144,27 @@ describe('SQLite in worker threads', () => {
     }
   });
 
+  it('close() first finishes the writes and units already asked for, then refuses new calls', async () => {
+    const f = await freshSqlite();
+    try {
+      const r = roomRecord();
+      await f.store.createRoom(r);
+      const s = sessionRecord(r.token);
+      await join(f.store, s);
+      const rooms = Array.from({ length: 10 }, () => roomRecord());
+      const asked = [...rooms.map((x) => f.store.createRoom(x)), ...Array.from({ length: 10 }, () => count(f.store, s.id))];
+      const closed = f.store.close();
+      await expect(f.store.createRoom(roomRecord())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await Promise.all(asked);
+      await closed;
+      await f.store.open();
+      expect((await f.store.getSession(s.id))!.nonConformantCount).toBe(10);
+      for (const x of rooms) expect(await f.store.getRoom(x.token)).toEqual(x);
+    } finally {
+      await f.cleanup();
+    }
+  });
+
   it('in one process, every unit is decided once: reports and joins racing in one room included', async () => {
     const f = await freshSqlite();
     try {

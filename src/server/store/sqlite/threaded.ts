@@ -92,9 +92,10 @@ export class ThreadedSqliteStore implements Store {
   async close(): Promise<void> {
     const threads = this.threads;
     if (!threads) return;
+    // From here new calls are refused; units already started finish (their own calls still go through).
     this.closing = true;
     try {
-      await Promise.allSettled([...this.units]);
+      while (this.units.size > 0) await Promise.allSettled([...this.units]);
       // The writer commits what it was sent before closing (its group commit drains).
       if (threads.writer?.alive) await threads.writer.call('close', []).catch(() => {});
       await Promise.all([threads.writer?.end(), threads.reader.end(), threads.figures.end()]);
@@ -115,9 +116,9 @@ export class ThreadedSqliteStore implements Store {
 
   async schemaVersion(): Promise<number> {
     // Ready means every thread answers: a stopped writer makes the store unavailable, reads or not.
-    const t = this.running();
-    if (t.writer && !t.writer.alive) throw new StoreUnavailableError("the SQLite store's writer thread stopped");
-    return t.reader.call('schemaVersion', []);
+    const stopped = this.threads && Object.entries(this.threads).find(([, t]) => t && !t.alive);
+    if (stopped) throw new StoreUnavailableError(`the SQLite store's ${stopped[0]} thread stopped`);
+    return this.read('schemaVersion', []);
   }
 
   storedSecret(): Promise<string | undefined> {
@@ -163,8 +164,8 @@ export class ThreadedSqliteStore implements Store {
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
     return this.unit(() =>
       this.order.join(room, async () => {
-        const ctx = await this.read('joinContext', [room]);
-        return ctx && this.rounds(ctx, decide, (c, d) => this.write('applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]));
+        const ctx = await this.call('reader', 'joinContext', [room]);
+        return ctx && this.rounds(ctx, decide, (c, d) => this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]));
       }),
     );
   }
@@ -174,19 +175,19 @@ export class ThreadedSqliteStore implements Store {
     return this.unit(() =>
       this.order.session(id, async () => {
         const epoch = this.order.epoch;
-        let ctx = await this.read('sessionContext', [id, key]);
+        let ctx = await this.call('reader', 'sessionContext', [id, key]);
         if (!ctx) return undefined;
         const room = ctx.session.room;
         await this.order.enter(room);
         try {
           // A join of the room ran while the rows were read (it may have ended this session): read them again.
-          if (this.order.epoch !== epoch) ctx = await this.read('sessionContext', [id, key]);
+          if (this.order.epoch !== epoch) ctx = await this.call('reader', 'sessionContext', [id, key]);
           return (
             ctx &&
             (await this.rounds(
               ctx,
               (c: SessionContext) => decide(c.session, c.seen),
-              (c, d) => this.write('applySession', [id, c, { kind: 'apply', ...(d.changes ? { changes: d.changes } : {}), ...(d.report ? { report: d.report } : {}) }, key]),
+              (c, d) => this.call('writer', 'applySession', [id, c, { kind: 'apply', ...(d.changes ? { changes: d.changes } : {}), ...(d.report ? { report: d.report } : {}) }, key]),
             ))
           );
         } finally {
@@ -273,15 +274,11 @@ export class ThreadedSqliteStore implements Store {
     }
   }
 
-  private running(): Threads {
-    if (!this.threads || this.closing) throw new StoreUnavailableError('the store is closed');
-    return this.threads;
-  }
-
-  /** A call to one of the threads; a figure gets read_timeout_ms. */
+  /** A call to one of the threads (a unit's own calls: also while closing); a figure gets read_timeout_ms. */
   private call<K extends keyof Ops>(thread: keyof Threads, op: K, args: Parameters<Ops[K]>): Promise<Awaited<ReturnType<Ops[K]>>> {
     try {
-      const t = this.running()[thread];
+      if (!this.threads) throw new StoreUnavailableError('the store is closed');
+      const t = this.threads[thread];
       if (!t) throw new StoreUnavailableError('the store is open read-only');
       return t.call(op, args, thread === 'figures' ? this.readTimeoutMs : undefined);
     } catch (err) {
@@ -289,16 +286,21 @@ export class ThreadedSqliteStore implements Store {
     }
   }
 
+  /** A call of one of the store's methods: refused once close() began. */
+  private refusedWhileClosing<K extends keyof Ops>(thread: keyof Threads, op: K, args: Parameters<Ops[K]>) {
+    return this.closing ? Promise.reject(new StoreUnavailableError('the store is closed')) : this.call(thread, op, args);
+  }
+
   private write<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {
-    return this.call('writer', op, args);
+    return this.refusedWhileClosing('writer', op, args);
   }
 
   private read<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {
-    return this.call('reader', op, args);
+    return this.refusedWhileClosing('reader', op, args);
   }
 
   private figure<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {
-    return this.call('figures', op, args);
+    return this.refusedWhileClosing('figures', op, args);
   }
 
   /** A unit in flight, for close() to wait on. */
