@@ -190,35 +190,6 @@ describe('SQLite in worker threads', () => {
     }
   });
 
-  it('remembered rows are a hint: changes made around the units here are found, and a refusal stands only on rows read', async () => {
-    const f = await freshSqlite({ busyTimeoutMs: 5000 });
-    const other = new ThreadedSqliteStore({ path: f.path, busyTimeoutMs: 5000 });
-    await other.open();
-    try {
-      const r = roomRecord();
-      await f.store.createRoom(r);
-      const s = sessionRecord(r.token, { expiresAt: 10_000 });
-      await join(f.store, s);
-      await count(f.store, s.id);
-      // Another process sets the count back; a unit here that refuses on a count of 1 must see 0 and apply.
-      await other.updateSession(s.id, () => ({ kind: 'apply', value: null, changes: { nonConformantCount: 0 } }));
-      const seen: number[] = [];
-      const outcome = await f.store.updateSession(s.id, (cur) => {
-        seen.push(cur.nonConformantCount);
-        return cur.nonConformantCount >= 1 ? { kind: 'refuse', value: 'refused' } : { kind: 'apply', value: 'applied', changes: { nonConformantCount: 5 } };
-      });
-      expect(outcome).toBe('applied');
-      expect(seen.at(-1)).toBe(0);
-      // The sweep ends the session outside any unit: the next unit is decided on the ended session.
-      expect(await f.store.expireSessions(20_000)).toBe(1);
-      const ended = await f.store.updateSession(s.id, (cur) => ({ kind: 'refuse', value: cur.endedAt }));
-      expect(ended).toBe(10_000);
-    } finally {
-      await other.close();
-      await f.cleanup();
-    }
-  });
-
   it('two processes on one file: each unit applied once, decided again when the other changed its rows', async () => {
     // Two writers take turns at the file's write lock: they wait for each other longer than a server would.
     const f = await freshSqlite({ busyTimeoutMs: 5000 });

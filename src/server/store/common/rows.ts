@@ -2,7 +2,7 @@
 // types differ, the readers here take both: a boolean is 1 (SQLite INTEGER) or true (PostgreSQL BOOLEAN), a JSON
 // column is text (SQLite) or already parsed (PostgreSQL jsonb).
 import type { RoomState } from '../../../../machines/domain';
-import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, ParticipantKind, RoomRecord, SessionDecision, SessionRecord, StoredReport, Verdict } from '../contract';
+import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, ParticipantKind, RoomRecord, SessionRecord, StoredReport, Verdict } from '../contract';
 
 export type Row = Record<string, unknown>;
 
@@ -93,19 +93,6 @@ export function sessionValues(s: SessionRecord): unknown[] {
     s.endedAt ?? null, s.endReason ?? null, ended ? (s.endState ?? s.snapshot.state) : null,
     s.snapshot.state, s.snapshot.connections, s.snapshot.sendStreams, s.snapshot.recvStreams, JSON.stringify(s.firstReached), s.reportCount, s.nonConformantCount,
   ];
-}
-
-/** A session as a unit of work leaves it: the decision's changes, and one more report when it appends one. */
-export function sessionAfter(session: SessionRecord, d: Extract<SessionDecision<unknown>, { kind: 'apply' }>): SessionRecord {
-  const next: SessionRecord = { ...session, ...d.changes };
-  if (d.report) next.reportCount = session.reportCount + 1;
-  return next;
-}
-
-/** The session as a read of its row gives it back (what is cleared when it ends, booleans and JSON as read). */
-export function asStored(s: SessionRecord): SessionRecord {
-  const values = sessionValues(s);
-  return sessionFromRow(Object.fromEntries(SESSION_COLUMNS.map((c, i) => [c, values[i]])));
 }
 
 /** A room's columns, in the order roomValues gives them. */

@@ -5,7 +5,7 @@ import { CommitTimes, Throttle } from '../common/commitTimes';
 import { exportPages, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
-import { sessionAfter, type Row } from '../common/rows';
+import type { Row } from '../common/rows';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -190,8 +190,9 @@ export class SqliteStore implements Store {
       const { session } = ctx;
       const d = decide(session, ctx.seen);
       if (d.kind === 'refuse') return d.value;
-      const next = sessionAfter(session, d);
+      const next: SessionRecord = { ...session, ...d.changes };
       if (d.report) {
+        next.reportCount = session.reportCount + 1;
         reports.insertReport(this.sql, session, next.reportCount, d.report, key);
         reports.addReportTotals(this.sql, d.report.labels);
         delta.report(session, d.report);

@@ -11,16 +11,13 @@
  * write's answer sees that write (the answer leaves after the commit).
  *
  * Units of work (updateSession, joinRoom): `decide` is the caller's function and cannot cross threads. The unit's
- * rows are read (or, for a session, taken as this process's last unit on it left them), `decide` runs here, and
- * the decision goes to the writer with the rows it was decided on; the writer applies it only if those rows are
- * unchanged inside the call's savepoint, else answers with the rows as they are and `decide` runs again on them.
- * unitOrder.ts keeps this process's units from changing each other's rows meanwhile, so a second round means another
- * process or the sweep wrote, or a remembered session's guess was wrong (its idempotency key was stored already);
- * after MAX_ROUNDS the unit answers unavailable.
+ * rows are read, `decide` runs here, and the decision goes to the writer with the rows it was decided on; the
+ * writer applies it only if those rows are unchanged inside the call's savepoint, else answers with the rows as
+ * they are and `decide` runs again on them. unitOrder.ts keeps this process's units from changing each other's
+ * rows meanwhile, so a second round means another process wrote; after MAX_ROUNDS the unit answers unavailable.
  */
 import { CommitTimes } from '../common/commitTimes';
 import { exportPages, sessionReplay } from '../common/figures';
-import { asStored, sessionAfter } from '../common/rows';
 import { SingleFlight } from '../common/singleFlight';
 import {
   StoreUnavailableError,
@@ -49,8 +46,6 @@ import type { Applied, Ops } from './worker';
 
 /** Rounds of decide-and-apply a unit may take before it answers unavailable (each extra one: another process wrote). */
 const MAX_ROUNDS = 8;
-/** Sessions whose last rows are remembered (a few MB). */
-const RECENT_SESSIONS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 5000;
 
 export interface ThreadedSqliteStoreOptions extends StoreOptions {
@@ -73,8 +68,6 @@ export class ThreadedSqliteStore implements Store {
   private threads?: Threads;
   private closing = false;
   private readonly order = new UnitOrder();
-  /** Each session's rows as this process's last unit on it left them, newest last; a hint the writer checks. */
-  private readonly recent = new Map<string, SessionRecord>();
   /** Units between their read and their answer: close() waits for them. */
   private readonly units = new Set<Promise<unknown>>();
   private readonly flights = new SingleFlight();
@@ -108,7 +101,6 @@ export class ThreadedSqliteStore implements Store {
       await Promise.all([threads.writer?.end(), threads.reader.end(), threads.figures.end()]);
     } finally {
       this.threads = undefined;
-      this.recent.clear();
       this.closing = false;
     }
   }
@@ -173,17 +165,7 @@ export class ThreadedSqliteStore implements Store {
     return this.unit(() =>
       this.order.join(room, async () => {
         const ctx = await this.call('reader', 'joinContext', [room]);
-        return (
-          ctx &&
-          this.rounds(ctx, decide, async (c, d) => {
-            const outcome = await this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]);
-            if (outcome === 'applied') {
-              for (const e of d.end) this.recent.delete(e.id);
-              this.remember(asStored(d.create));
-            }
-            return outcome;
-          })
-        );
+        return ctx && this.rounds(ctx, decide, (c, d) => this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]));
       }),
     );
   }
@@ -193,30 +175,19 @@ export class ThreadedSqliteStore implements Store {
     return this.unit(() =>
       this.order.session(id, async () => {
         const epoch = this.order.epoch;
-        const read = () => this.call('reader', 'sessionContext', [id, key]);
-        // The rows this process's last unit on the session left, if remembered: no read before deciding. A key is
-        // guessed new; the writer's check corrects a wrong guess like any other change.
-        const known = this.recent.get(id);
-        let ctx = known ? { session: known, seen: { repeated: false } } : await read();
+        let ctx = await this.call('reader', 'sessionContext', [id, key]);
         if (!ctx) return undefined;
         const room = ctx.session.room;
         await this.order.enter(room);
         try {
-          // A join of the room ran meanwhile (it may have ended this session): read the rows.
-          const fresh = this.order.epoch === epoch;
-          if (!fresh) ctx = await read();
+          // A join of the room ran while the rows were read (it may have ended this session): read them again.
+          if (this.order.epoch !== epoch) ctx = await this.call('reader', 'sessionContext', [id, key]);
           return (
             ctx &&
             (await this.rounds(
               ctx,
               (c: SessionContext) => decide(c.session, c.seen),
-              async (c, d) => {
-                const outcome = await this.call('writer', 'applySession', [id, c, { kind: 'apply', ...(d.changes ? { changes: d.changes } : {}), ...(d.report ? { report: d.report } : {}) }, key]);
-                if (outcome === 'applied') this.remember(asStored(sessionAfter(c.session, d)));
-                else if (outcome === undefined) this.recent.delete(id);
-                return outcome;
-              },
-              known && fresh ? read : undefined,
+              (c, d) => this.call('writer', 'applySession', [id, c, { kind: 'apply', ...(d.changes ? { changes: d.changes } : {}), ...(d.report ? { report: d.report } : {}) }, key]),
             ))
           );
         } finally {
@@ -342,40 +313,21 @@ export class ThreadedSqliteStore implements Store {
     return p;
   }
 
-  /**
-   * Decides on `ctx` and asks the writer to apply it; on fresher rows, decides again (at most MAX_ROUNDS times).
-   * `read`: `ctx` was remembered, not read. A refusal writes nothing, so no writer checks its rows: it stands only as
-   * decided on rows read.
-   */
+  /** Decides on `ctx` and asks the writer to apply it; on fresher rows, decides again (at most MAX_ROUNDS times). */
   private async rounds<C, T, D extends { kind: 'refuse'; value: T } | { kind: 'apply'; value: T }>(
     ctx: C,
     decide: (ctx: C) => D,
     apply: (ctx: C, d: Extract<D, { kind: 'apply' }>) => Promise<Applied<C>>,
-    read?: () => Promise<C | undefined>,
   ): Promise<T | undefined> {
     for (let round = 1; ; round++) {
       const d = decide(ctx);
-      if (d.kind === 'refuse') {
-        if (!read) return d.value;
-        const rows = await read();
-        if (!rows) return undefined;
-        ctx = rows;
-        read = undefined;
-        continue;
-      }
+      // A refusal writes nothing: it stands as read.
+      if (d.kind === 'refuse') return d.value;
       const outcome = await apply(ctx, d as Extract<D, { kind: 'apply' }>);
       if (outcome === 'applied') return d.value;
       if (outcome === undefined) return undefined;
       if (round === MAX_ROUNDS) throw new StoreUnavailableError(`the rows of a unit of work changed under it ${MAX_ROUNDS} times in a row (another process writing to ${this.options.path}?)`);
       ctx = outcome.stale;
-      read = undefined;
     }
-  }
-
-  /** Remembers a session's rows as a unit here left them (the most recent RECENT_SESSIONS sessions). */
-  private remember(s: SessionRecord): void {
-    this.recent.delete(s.id);
-    this.recent.set(s.id, s);
-    if (this.recent.size > RECENT_SESSIONS) this.recent.delete(this.recent.keys().next().value as string);
   }
 }
