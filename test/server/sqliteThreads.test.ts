@@ -40,7 +40,7 @@ const count = (store: Store, id: string) =>
   store.updateSession(id, (s) => ({ kind: 'apply', value: s.reportCount + 1, changes: { nonConformantCount: s.nonConformantCount + 1 } }));
 
 /** The store's worker thread of that name (to end it as a crash would). */
-const thread = (store: ThreadedSqliteStore, name: 'writer' | 'reader' | 'figures') =>
+const thread = (store: ThreadedSqliteStore, name: 'writer' | 'figures') =>
   (store as unknown as { threads: Record<string, { worker: Worker }> }).threads[name].worker;
 
 describe.each([
@@ -136,8 +136,9 @@ describe('SQLite in worker threads', () => {
       expectError(await raw(`${server.serverUrl}/registration`, { method: 'POST' }), 503, 201);
       await expect(store.createRoom(roomRecord())).rejects.toBeInstanceOf(StoreUnavailableError);
       expect((await raw(`${server.origin}/ready`)).status).toBe(503);
-      await thread(store, 'reader').terminate();
-      await expect(store.getRoom('any')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await thread(store, 'figures').terminate();
+      await expect(store.stats({})).rejects.toBeInstanceOf(StoreUnavailableError);
+      expectError(await raw(`${server.serverUrl}/stats`), 503, 201);
       expect(logs.filter((l) => /writer thread exited/.test(l))).toHaveLength(1);
     } finally {
       await server.stop();

@@ -1,14 +1,17 @@
 /*
- * The SQLite store as `serve` runs it: the database off the thread that answers requests (spec sections 3 and 6).
- * Three worker threads (worker.ts), each with a connection of its own to the one file:
- * - the writer: every write, in the group commit (a transaction per turn of its event loop, a savepoint per call,
- *   WAL, synchronous=FULL, the rollups in the same commit); a call is answered once the commit holding it is done,
- *   and the commit's fsync no longer stops this thread;
- * - the reader: the small reads requests make (a session by token, a room, a unit's rows), read-only;
- * - the figures reader: stats, /metrics data, a session's reports and export pages, read-only, each read given
- *   read_timeout_ms (then StoreUnavailableError: 503 with Retry-After); identical reads in flight are one read.
- * WAL readers never block the writer nor it them, so a slow read holds up no write, and a read sent after a
- * write's answer sees that write (the answer leaves after the commit).
+ * The SQLite store as `serve` runs it: writes and slow reads off the thread that answers requests (spec sections 3
+ * and 6). Three connections to the one file:
+ * - the writer, a worker thread (worker.ts): every write, in the group commit (a transaction per turn of its event
+ *   loop, a savepoint per call, WAL, synchronous=FULL, the rollups in the same commit); a call is answered once the
+ *   commit holding it is done, and the commit's fsync no longer stops this thread;
+ * - the figures reader, a worker thread: stats, /metrics data, a session's reports and export pages, read-only, each
+ *   read given read_timeout_ms (then StoreUnavailableError: 503 with Retry-After); identical reads in flight are one;
+ * - the reader, on this thread, read-only: the small reads requests make (a session by its token, a room, a unit's
+ *   rows), indexed lookups of some microseconds. Its busy timeout is 0: it never waits for a lock, it answers
+ *   unavailable at once (WAL readers meet no lock but while a crashed process's log is recovered). A thread of their
+ *   own cost these reads more than they cost here (D-119).
+ * WAL readers never block the writer nor it them, so a slow read holds up no write, and a read made after a write's
+ * answer sees that write (the answer leaves after the commit).
  *
  * Units of work (updateSession, joinRoom): `decide` is the caller's function and cannot cross threads. The unit's
  * rows are read, `decide` runs here, and the decision goes to the writer with the rows it was decided on; the
@@ -39,7 +42,7 @@ import {
   type StoredReport,
   type UpdateOptions,
 } from '../contract';
-import type { SessionContext } from './store';
+import { SqliteStore, type SessionContext } from './store';
 import { StoreThread } from './thread';
 import { UnitOrder } from './unitOrder';
 import type { Applied, Ops } from './worker';
@@ -60,12 +63,13 @@ export interface ThreadedSqliteStoreOptions extends StoreOptions {
 interface Threads {
   /** Absent when opened read-only. */
   writer?: StoreThread;
-  reader: StoreThread;
   figures: StoreThread;
 }
 
 export class ThreadedSqliteStore implements Store {
   private threads?: Threads;
+  /** The requests' small reads, on this thread. */
+  private reader?: SqliteStore;
   private closing = false;
   private readonly order = new UnitOrder();
   /** Units between their read and their answer: close() waits for them. */
@@ -98,9 +102,10 @@ export class ThreadedSqliteStore implements Store {
       while (this.units.size > 0) await Promise.allSettled([...this.units]);
       // The writer commits what it was sent before closing (its group commit drains).
       if (threads.writer?.alive) await threads.writer.call('close', []).catch(() => {});
-      await Promise.all([threads.writer?.end(), threads.reader.end(), threads.figures.end()]);
+      await Promise.all([threads.writer?.end(), threads.figures.end(), this.reader?.close()]);
     } finally {
       this.threads = undefined;
+      this.reader = undefined;
       this.closing = false;
     }
   }
@@ -118,11 +123,11 @@ export class ThreadedSqliteStore implements Store {
     // Ready means every thread answers: a stopped writer makes the store unavailable, reads or not.
     const stopped = this.threads && Object.entries(this.threads).find(([, t]) => t && !t.alive);
     if (stopped) throw new StoreUnavailableError(`the SQLite store's ${stopped[0]} thread stopped`);
-    return this.read('schemaVersion', []);
+    return this.read((r) => r.schemaVersion());
   }
 
   storedSecret(): Promise<string | undefined> {
-    return this.read('storedSecret', []);
+    return this.read((r) => r.storedSecret());
   }
 
   serverSecret(candidate: string): Promise<string> {
@@ -164,7 +169,7 @@ export class ThreadedSqliteStore implements Store {
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
     return this.unit(() =>
       this.order.join(room, async () => {
-        const ctx = await this.call('reader', 'joinContext', [room]);
+        const ctx = await this.reading((r) => r.joinContext(room));
         return ctx && this.rounds(ctx, decide, (c, d) => this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]));
       }),
     );
@@ -175,13 +180,13 @@ export class ThreadedSqliteStore implements Store {
     return this.unit(() =>
       this.order.session(id, async () => {
         const epoch = this.order.epoch;
-        let ctx = await this.call('reader', 'sessionContext', [id, key]);
+        let ctx = await this.reading((r) => r.sessionContext(id, key));
         if (!ctx) return undefined;
         const room = ctx.session.room;
         await this.order.enter(room);
         try {
           // A join of the room ran while the rows were read (it may have ended this session): read them again.
-          if (this.order.epoch !== epoch) ctx = await this.call('reader', 'sessionContext', [id, key]);
+          if (this.order.epoch !== epoch) ctx = await this.reading((r) => r.sessionContext(id, key));
           return (
             ctx &&
             (await this.rounds(
@@ -200,31 +205,31 @@ export class ThreadedSqliteStore implements Store {
   // ---- reads --------------------------------------------------------------------------------------
 
   getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
-    return this.read('getHawkSession', [idHmac]);
+    return this.read((r) => r.getHawkSession(idHmac));
   }
 
   getRoom(token: string): Promise<RoomRecord | undefined> {
-    return this.read('getRoom', [token]);
+    return this.read((r) => r.getRoom(token));
   }
 
   countLiveRooms(ownerHmac: string, now: number): Promise<number> {
-    return this.read('countLiveRooms', [ownerHmac, now]);
+    return this.read((r) => r.countLiveRooms(ownerHmac, now));
   }
 
   openSessions(room: string): Promise<SessionRecord[]> {
-    return this.read('openSessions', [room]);
+    return this.read((r) => r.openSessions(room));
   }
 
   getSession(id: string): Promise<SessionRecord | undefined> {
-    return this.read('getSession', [id]);
+    return this.read((r) => r.getSession(id));
   }
 
   sessionByToken(tokenHmac: string): Promise<SessionRecord | undefined> {
-    return this.read('sessionByToken', [tokenHmac]);
+    return this.read((r) => r.sessionByToken(tokenHmac));
   }
 
   openSessionOf(room: string, participantHmac: string): Promise<SessionRecord | undefined> {
-    return this.read('openSessionOf', [room, participantHmac]);
+    return this.read((r) => r.openSessionOf(room, participantHmac));
   }
 
   // ---- figures: the figures reader, with read_timeout_ms ------------------------------------------
@@ -261,15 +266,16 @@ export class ThreadedSqliteStore implements Store {
       started.push(t);
       return t;
     };
+    const reader = new SqliteStore({ path: this.options.path, busyTimeoutMs: 0, log: this.log });
     try {
       const writer = writable ? thread('writer') : undefined;
       await writer?.call('open', []);
-      const reader = thread('reader');
       const figures = thread('figures reader');
-      await Promise.all([reader.call('openReadOnly', []), figures.call('openReadOnly', [])]);
-      this.threads = { writer, reader, figures };
+      await Promise.all([reader.openReadOnly(), figures.call('openReadOnly', [])]);
+      this.threads = { writer, figures };
+      this.reader = reader;
     } catch (err) {
-      await Promise.all(started.map((t) => t.end()));
+      await Promise.all([...started.map((t) => t.end()), reader.close()]);
       throw err;
     }
   }
@@ -295,8 +301,14 @@ export class ThreadedSqliteStore implements Store {
     return this.refusedWhileClosing('writer', op, args);
   }
 
-  private read<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {
-    return this.refusedWhileClosing('reader', op, args);
+  /** A small read on this thread's connection: refused once close() began. */
+  private read<T>(run: (reader: SqliteStore) => Promise<T>): Promise<T> {
+    return this.closing ? Promise.reject(new StoreUnavailableError('the store is closed')) : this.reading(run);
+  }
+
+  /** A small read on this thread's connection (a unit's own: also while closing). */
+  private reading<T>(run: (reader: SqliteStore) => Promise<T>): Promise<T> {
+    return this.reader ? run(this.reader) : Promise.reject(new StoreUnavailableError('the store is closed'));
   }
 
   private figure<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {

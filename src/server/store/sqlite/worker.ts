@@ -1,6 +1,6 @@
 // A worker thread of the threaded SQLite store (threaded.ts): one SqliteStore, its own connection, answering the
 // calls it is sent. The writer opens it read-write (migrations, WAL, synchronous=FULL, the group commit and the
-// rollups run here, off the thread that answers requests); readers open it read-only. Units of work arrive already
+// rollups run here, off the thread that answers requests); the figures reader opens it read-only. Units of work arrive already
 // decided: a decision is applied only if the rows it was decided on are still the stored ones (compared inside the
 // call's savepoint), else the answer is the rows as they are now, for the caller to decide again.
 import { isDeepStrictEqual } from 'node:util';
@@ -25,29 +25,18 @@ const ops = {
   openReadOnly: () => store.openReadOnly(),
   close: () => store.close(),
   pragma: (text: string) => store.pragma(text),
-  schemaVersion: () => store.schemaVersion(),
-  storedSecret: () => store.storedSecret(),
   serverSecret: (candidate: string) => store.serverSecret(candidate),
   createHawkSession: (r: HawkSessionRecord) => store.createHawkSession(r),
-  getHawkSession: (idHmac: string) => store.getHawkSession(idHmac),
   touchHawkSession: (idHmac: string, at: number) => store.touchHawkSession(idHmac, at),
   claimHawkNonce: (c: HawkNonceClaim, at: number, windowMs: number) => store.claimHawkNonce(c, at, windowMs),
   createRoom: (r: RoomRecord) => store.createRoom(r),
-  getRoom: (token: string) => store.getRoom(token),
   deleteRoom: (token: string, at: number) => store.deleteRoom(token, at),
-  countLiveRooms: (ownerHmac: string, now: number) => store.countLiveRooms(ownerHmac, now),
-  openSessions: (room: string) => store.openSessions(room),
-  getSession: (id: string) => store.getSession(id),
-  sessionByToken: (tokenHmac: string) => store.sessionByToken(tokenHmac),
-  openSessionOf: (room: string, participantHmac: string) => store.openSessionOf(room, participantHmac),
   expireSessions: (now: number) => store.expireSessions(now),
   retain: (before: number) => store.retain(before),
   sessionReports: (id: string) => store.sessionReports(id),
   exportPage: (filter: ExportFilter, after: number) => store.exportPage(filter, after),
   stats: (q: StatsQuery) => store.stats(q),
   metricsData: (buckets: number[]) => store.metricsData(buckets),
-  sessionContext: (id: string, key?: string) => store.sessionContext(id, key),
-  joinContext: (room: string) => store.joinContext(room),
   applySession: (id: string, decidedOn: SessionContext, d: SessionApply, key?: string) =>
     store.updateSession<Applied<SessionContext>>(
       id,
