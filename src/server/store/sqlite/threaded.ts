@@ -17,7 +17,8 @@
  * rows are read, `decide` runs here, and the decision goes to the writer with the rows it was decided on; the
  * writer applies it only if those rows are unchanged inside the call's savepoint, else answers with the rows as
  * they are and `decide` runs again on them. unitOrder.ts keeps this process's units from changing each other's
- * rows meanwhile, so a second round means another process wrote; after MAX_ROUNDS the unit answers unavailable.
+ * rows meanwhile, so a second round means another process (or the sweep) wrote; after MAX_ROUNDS the unit answers
+ * unavailable.
  */
 import { CommitTimes } from '../common/commitTimes';
 import { exportPages, sessionReplay } from '../common/figures';
@@ -47,9 +48,9 @@ import { StoreThread } from './thread';
 import { UnitOrder } from './unitOrder';
 import type { Applied, Ops } from './worker';
 
-/** Rounds of decide-and-apply a unit may take before it answers unavailable (each extra one: another process wrote). */
+/** Rounds of decide-and-apply a unit may take before it answers unavailable (each extra one: its rows changed meanwhile). */
 const MAX_ROUNDS = 8;
-export const DEFAULT_READ_TIMEOUT_MS = 5000;
+const DEFAULT_READ_TIMEOUT_MS = 5000;
 
 export interface ThreadedSqliteStoreOptions extends StoreOptions {
   /** The database file. */
