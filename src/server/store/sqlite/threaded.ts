@@ -9,7 +9,7 @@
  * - the reader, on this thread, read-only: the small reads requests make (a session by its token, a room, a unit's
  *   rows), indexed lookups of some microseconds. Its busy timeout is 0: it never waits for a lock, it answers
  *   unavailable at once (WAL readers meet no lock but while a crashed process's log is recovered). A thread of their
- *   own cost these reads more than they cost here (D-119).
+ *   own cost these reads more than they cost here (D-132).
  * WAL readers never block the writer nor it them, so a slow read holds up no write, and a read made after a write's
  * answer sees that write (the answer leaves after the commit).
  *
