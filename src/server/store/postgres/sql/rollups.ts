@@ -1,7 +1,7 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
 import type { RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, type BucketRange, type RollupKind, type RollupRow } from '../../common/rollups';
+import { ALL, BUCKET_MS, HOUR_MS, type BucketRange, type RollupKind, type RollupRow } from '../../common/rollups';
 import type { Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
@@ -31,12 +31,16 @@ export async function rollupSums(q: Queryable, range: BucketRange): Promise<Roll
   let rows: Row[];
   if (range.all) rows = (await q.query(`${select} WHERE bucket = $1 GROUP BY kind, key`, [ALL])).rows as Row[];
   else {
-    // Minute rows are the multiples of a minute; hour rows are an hour's start + 1 (common/rollups.ts).
+    // Minute rows are the multiples of a minute; hour rows are an hour's start + 1 (common/rollups.ts). The hour rows
+    // are looked up one by one (those between the table's first and last bucket): a range over them would also walk
+    // every minute row in between, whose number grows with the traffic, not with the window's hours.
     const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
     const [h0, h1] = range.hours ?? [0, 0];
+    const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
+    const hours = `ARRAY(SELECT generate_series(greatest($5::bigint, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($6::bigint - ${HOUR_MS}, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)}), ${HOUR_MS}))`;
     rows = (
       await q.query(
-        `${select} WHERE ((bucket >= $1 AND bucket < $2) OR (bucket >= $3 AND bucket < $4)) AND bucket % ${BUCKET_MS} = 0 OR (bucket >= $5 AND bucket < $6 AND bucket % ${BUCKET_MS} = 1) GROUP BY kind, key`,
+        `${select} WHERE ((bucket >= $1 AND bucket < $2) OR (bucket >= $3 AND bucket < $4)) AND bucket % ${BUCKET_MS} = 0 OR bucket = ANY(${hours}) GROUP BY kind, key`,
         [a0, a1, b0, b1, h0, h1],
       )
     ).rows as Row[];
