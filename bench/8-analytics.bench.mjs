@@ -8,7 +8,7 @@
 // that depends on the traffic in the window, not on the reports stored; see docs/performance.md.)
 // Stores are filled through the store API (joins, 15 reports a session, leaves) by one store instance (one server
 // process's running-total shards); the figures are read over HTTP from `loop-room-state serve` in a child process, as a
-// deployment reads them. PostgreSQL is vacuumed after each fill (see vacuum()).
+// deployment reads them, in interleaved rounds. PostgreSQL is vacuumed and checkpointed after each fill (see vacuum()).
 // Bounds: BENCH_ANALYTICS_STORES (default sqlite,postgres), BENCH_ANALYTICS_SIZES (SQLite) and BENCH_ANALYTICS_PG_SIZES
 // (PostgreSQL), both default 10000,100000,1000000 (filling 10^6 takes several minutes a store on 2 cores).
 import { spawn } from 'node:child_process';
@@ -192,14 +192,16 @@ async function fill(store, history, size) {
 }
 
 /**
- * VACUUM ANALYZE after a fill: the fill writes in minutes what a deployment writes in days, and autovacuum would have
- * removed the dead row versions it leaves (each report rewrites its session's row and the all-time rollup rows) long
- * before; measured right after the burst, the reads would pay for them (docs/performance.md has both).
+ * VACUUM ANALYZE after a fill, then a CHECKPOINT: the fill writes in minutes what a deployment writes in days, and
+ * autovacuum would have removed the dead row versions it leaves (each report rewrites its session's row and the all-time
+ * rollup rows) long before, and the checkpointer written the pages out; measured right after the burst, the reads would
+ * pay for both (docs/performance.md has the figures).
  */
 async function vacuum(lib, url) {
   const pool = new (lib.loadPg().Pool)({ connectionString: url, max: 1 });
   try {
     await pool.query('VACUUM ANALYZE');
+    await pool.query('CHECKPOINT');
   } finally {
     await pool.end();
   }
@@ -228,6 +230,10 @@ async function timeGet(url) {
   return performance.now() - t0;
 }
 
+/**
+ * The median of READS reads of each figure, in rounds (each round reads every figure once, after a round to warm up),
+ * so that a busy moment of a shared machine weighs on every figure alike rather than on the one being read.
+ */
 async function readFigures(serverUrl) {
   const origin = serverUrl.replace(/\/v1$/, '');
   const reads = {
@@ -237,14 +243,14 @@ async function readFigures(serverUrl) {
     'traffic all': `${serverUrl}/traffic?window=all`,
     '/metrics': `${origin}/metrics`,
   };
-  const out = {};
-  for (const [what, url] of Object.entries(reads)) {
-    await timeGet(url);
-    const samples = [];
-    for (let i = 0; i < READS; i++) samples.push(await timeGet(url));
-    out[what] = median(samples);
+  const samples = Object.fromEntries(Object.keys(reads).map((what) => [what, []]));
+  for (let round = -1; round < READS; round++) {
+    for (const [what, url] of Object.entries(reads)) {
+      const ms = await timeGet(url);
+      if (round >= 0) samples[what].push(ms);
+    }
   }
-  return out;
+  return Object.fromEntries(Object.entries(samples).map(([what, ms]) => [what, median(ms)]));
 }
 
 /** p99 and max of status reports at a fixed rate, quiet and with the analytics readers at work. */
