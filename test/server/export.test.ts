@@ -279,9 +279,9 @@ function slowExport(args: string[], stallMs: number): Promise<{ peakKb: number; 
 /** The stores to export 300,000 reports from, as export's arguments. */
 const BIG: Array<[string, () => Promise<string[]>]> = [
   ['SQLite', async () => ['--db', await sqliteAt(3, 300_000, 'big.db')]],
-  // Every statement may take 1 s: one fetch takes milliseconds, the whole export several seconds (the stall), so the
-  // export only finishes if the reader's stall counts toward no statement (as it would with pg-cursor's portal).
-  ...(pgAvailable() ? [['PostgreSQL', async () => ['--store', `${await postgresWith(300_000)}?statement_timeout_ms=1000`]] as [string, () => Promise<string[]>]] : []),
+  // Every statement may take 2 s: one fetch takes milliseconds, the whole export longer than the reader's 3 s stall, so
+  // the export only finishes if the stall counts toward no statement (as it would with pg-cursor's portal).
+  ...(pgAvailable() ? [['PostgreSQL', async () => ['--store', `${await postgresWith(300_000)}?statement_timeout_ms=2000`]] as [string, () => Promise<string[]>]] : []),
 ];
 
 describe('export streams in flat memory', () => {
@@ -297,8 +297,8 @@ describe('export streams in flat memory', () => {
 
   (pgAvailable() ? it : it.skip)("a database that ends idle transactions ends a stalled export, and export says which setting did", async () => {
     const url = await postgresWith(5000);
-    const idle = `${url}?options=${encodeURIComponent('-c idle_in_transaction_session_timeout=300')}`;
-    const stalled = await slowExport(['--store', idle], 2000);
+    const idle = `${url}?options=${encodeURIComponent('-c idle_in_transaction_session_timeout=1000')}`;
+    const stalled = await slowExport(['--store', idle], 3000);
     expect(stalled.code).toBe(1);
     expect(stalled.stderr).toMatch(/^loop-room-state export: PostgreSQL ended the export: .*idle_in_transaction_session_timeout/);
     // A reader that keeps up is never idle that long.
