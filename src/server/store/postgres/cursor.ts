@@ -2,7 +2,7 @@
 // one connection: export's snapshot and migrate-store's copy. Each FETCH is a statement of its own, so
 // statement_timeout bounds the database's work for one batch and never counts the time the reader takes between
 // batches. (pg-cursor and pg-query-stream read a portal that PostgreSQL times as one statement from the first
-// batch to the last: a slow reader would be cancelled. See D-123.)
+// batch to the last: a slow reader would be cancelled. See D-129.)
 import type { Row } from '../common/rows';
 import type { Queryable } from './connection';
 

@@ -284,7 +284,7 @@ export class PostgresStore implements Store {
    * One REPEATABLE READ, read-only transaction on a connection of its own: the export is one snapshot (reports stored
    * or deleted after it started are not in it, none twice or missed), read through a cursor a batch at a time as the
    * consumer asks (cursor.ts). Between batches the transaction waits for the reader: the database's
-   * idle_in_transaction_session_timeout, if it has one, ends an export whose reader stalls longer (D-123).
+   * idle_in_transaction_session_timeout, if it has one, ends an export whose reader stalls longer (D-129).
    */
   async *exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
     const client = await this.read('export', () => this.pgPool().connect());
