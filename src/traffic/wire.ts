@@ -7,7 +7,7 @@ import { ROOM_STATES, type RoomCounters, type RoomState } from '../../machines/d
 export const TRAFFIC_WINDOWS = ['hour', 'day', 'all'] as const;
 export type TrafficWindow = (typeof TRAFFIC_WINDOWS)[number];
 export const WINDOW_MS: Record<TrafficWindow, number | undefined> = { hour: 3_600_000, day: 86_400_000, all: undefined };
-export const WINDOW_LABEL: Record<TrafficWindow, string> = { hour: 'last hour', day: 'last day', all: 'all' };
+export const WINDOW_LABEL: Record<SnapshotWindow, string> = { hour: 'last hour', day: 'last day', all: 'all', range: 'chosen range' };
 /**
  * What a snapshot covers: a named window (`?window=`), or a chosen range (`?since=ISO&until=ISO`, both given,
  * `until` after `since`), read in whole minutes like /v1/stats. The page compares two snapshots by asking for two.
