@@ -8,10 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ROOM_STATES } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
-import { diagramEdges } from '../../src/model/diagramEdges';
-import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, textsOutsideDiagram } from '../support/visualizerPage';
-import { expected, feed, plan, startServe, type TrafficServer } from './support';
+import { drawnAs, expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 // The docs' screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1): live data differs on each run.
@@ -42,16 +40,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Edge counts as the diagram draws them: a line drawn for several edges (the call frame's) carries their sum. */
-const GROUPS = edgeGroups(diagramEdges());
-function drawnAs(edges: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [id, n] of Object.entries(edges)) {
-    const line = GROUPS.find((g) => g.members.some((m) => m.id === id))?.id ?? id;
-    out[line] = (out[line] ?? 0) + n;
-  }
-  return out;
-}
 
 /** What the page draws now, read through its data attributes. */
 async function drawn(page: Page) {
@@ -276,10 +264,11 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
     process.stdout.write(`traffic: ${clash.counts} edge counts placed, ${clash.knockedOut} of them over a line hidden by their backing\n`);
     await screenshot(page, SCREENSHOT);
     if (!process.env.UPDATE_SCREENSHOTS) rmSync(SCREENSHOT, { force: true });
-    // The same at the other docs sizes; label gaps measured at each.
+    // The same at the other docs sizes; label gaps measured at each: 4 px or more at 1280x800 and 1920x1080, with the
+    // keyboard's edge still focused (its label underlined, not bolded: bold is wider than the counts were placed for).
     const busy = await closeLabels(page, 4);
-    // Busier traffic, longer counts: the gap is reported (the 4 px rule is asserted on the suite's traffic above).
-    const figures = [`traffic ${page.viewportSize()?.width}x${page.viewportSize()?.height}: least label gap ${busy.least} px ${busy.close.join('; ')}`];
+    expect(busy.close).toEqual([]);
+    const figures = [`traffic ${page.viewportSize()?.width}x${page.viewportSize()?.height}: least label gap ${busy.least} px`];
     for (const [width, height] of [
       [1920, 1080],
       [390, 844],
@@ -287,6 +276,7 @@ describe('traffic mode, page served by `serve` (no configuration)', () => {
       await page.setViewportSize({ width, height });
       await page.click('[data-testid="zoom-fit"]');
       const gaps = await closeLabels(page, 4);
+      if (width > 900) expect({ width, close: gaps.close }).toEqual({ width, close: [] });
       figures.push(`traffic ${width}x${height}: least label gap ${gaps.least} px${width > 900 ? '' : ' (fit view, zoom in to read)'} ${gaps.close.slice(0, 3).join('; ')}`);
       const file = process.env.UPDATE_SCREENSHOTS ? join(ROOT, `docs/traffic-${width}x${height}.png`) : join(tmpdir(), `loop-room-traffic-${process.pid}-${width}.png`);
       await screenshot(page, file);

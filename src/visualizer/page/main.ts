@@ -135,7 +135,7 @@ function exportInfo(): ExportInfo {
   const legend = Array.from(document.querySelectorAll(s.mode === 'traffic' ? '#traffic-legend:not([hidden]) li, #compare-legend:not([hidden]) li' : '.key li'), (li) => li.textContent?.trim() ?? '');
   return {
     title: `roomSessionMachine · ${s.mode}${s.mode === 'traffic' ? '' : ` · now ${view.state}`} · ${scheme} colours`,
-    scenario: s.mode === 'traffic' ? ($('#traffic-totals').textContent ?? '') : `${timelineLabel()}: ${events.length === 0 ? 'no events yet' : events.join(', ')}`,
+    scenario: s.mode === 'traffic' ? [$('#compare-status').textContent, $('#traffic-totals').textContent].filter((x) => x).join(' ') : `${timelineLabel()}: ${events.length === 0 ? 'no events yet' : events.join(', ')}`,
     legend,
   };
 }

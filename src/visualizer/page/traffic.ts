@@ -110,6 +110,8 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
     show: (s) => {
       if (s.mode === 'traffic') enter(hooks);
       else leave();
+      const svg = hooks.svg();
+      if (t.on && svg) names(svg);
       t.compare?.set(s.compare);
       if (JSON.stringify(s.details) !== JSON.stringify(t.picked)) {
         t.picked = s.details;
@@ -272,9 +274,7 @@ function refresh(): void {
   t.view = trafficView(shown);
   t.changes = pair ? compareCounts(lineCounts(trafficView(pair.before)), lineCounts(t.view)) : undefined;
   const v = t.view;
-  $('#traffic-totals').textContent = pair
-    ? `${pair.words}. Below: the later window.`
-    : `${WINDOW_LABEL[t.window]}: ${v.sessions.started} sessions started, ${v.sessions.ended} ended; ${v.sessions.open} open now`;
+  $('#traffic-totals').textContent = `${pair ? 'The later window (the figures below)' : WINDOW_LABEL[t.window]}: ${v.sessions.started} sessions started, ${v.sessions.ended} ended; ${v.sessions.open} open now`;
   t.compare?.renderChanges(t.changes);
   t.paths?.render(v);
   pickedWords();
@@ -363,7 +363,6 @@ function paint(hooks: TrafficHooks): void {
       else g.setAttribute(k, String(x));
     }
     g.style.setProperty('--traffic-w', `${edgeWidth(most(id, count), max)}px`);
-    g.setAttribute('aria-label', `${baseName(g)} · ${c ? `${changeText(c)} transitions` : `${count} transition${count === 1 ? '' : 's'}`}`);
     const text = c ? changeLabel(c) : `×${count}`;
     if (text) counts.push({ edge: g, text: label(g, 'traffic-count', text), backing: backingOf(g) });
     else dropLabel(g); // comparing: a line unused in both windows says nothing
@@ -373,8 +372,6 @@ function paint(hooks: TrafficHooks): void {
     if (!g) continue;
     g.setAttribute('data-sessions', String(s.sessions));
     g.setAttribute('data-reached', String(s.reached));
-    const base = stateName(s.state);
-    g.setAttribute('aria-label', `${base} · ${s.sessions} open now · ${s.reached} reached it`);
     const node = label(g, 'traffic-state', `${s.sessions} open · ${s.reached} reached`);
     placeStateLabel(g, node);
     // On a backing too: where a line passes the spot, it goes under the figures.
@@ -382,6 +379,7 @@ function paint(hooks: TrafficHooks): void {
     const back = backingOf(g);
     for (const [k, v] of Object.entries({ x: b.x - 2, y: b.y - 1, width: b.width + 4, height: b.height + 2 })) back.setAttribute(k, v.toFixed(1));
   }
+  names(svg);
   renderLegend(max);
   legends();
   // The counts go where they touch nothing, now that every label (and every line's width) is known.
@@ -392,6 +390,19 @@ function paint(hooks: TrafficHooks): void {
 
 /** An edge's accessible name without traffic's figures. */
 const baseName = (g: Element) => (g.getAttribute('aria-label') ?? '').replace(/ · .*$/, '').replace(/, available now$/, '');
+
+/**
+ * The figures in every state's and line's accessible name ("… · 7 transitions", comparing "… · 4 → 7 (+75 %, …)
+ * transitions"). Again on every page render: the page's highlighting rewrites the names.
+ */
+function names(svg: SVGSVGElement): void {
+  for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-edge][data-count]'))) {
+    const c = t.changes?.get(g.id);
+    const count = Number(g.dataset.count);
+    g.setAttribute('aria-label', `${baseName(g)} · ${c ? `${changeText(c)} transitions` : `${count} transition${count === 1 ? '' : 's'}`}`);
+  }
+  for (const s of t.view?.states ?? []) svg.querySelector(`g[data-state="${s.state}"]`)?.setAttribute('aria-label', `${stateName(s.state)} · ${s.sessions} open now · ${s.reached} reached it`);
+}
 
 /** Room kept between a state's figures and any other text, in chart units (4 CSS px or more at the fit view). */
 const STATE_LABEL_GAP = 8;

@@ -36,9 +36,13 @@ export interface CompareControl {
 const SHOWN: readonly Change[] = ['up', 'new', 'down', 'gone', 'same'];
 const PATTERN: Record<Change, string> = { up: 'solid', new: 'solid, thick', down: 'dashed', gone: 'dotted', same: 'thin grey', unused: '' };
 
-/** "2 Dec, 10:05" in the reader's locale. */
-const when = (iso: string) => new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-const span = (r: TimeRange) => `${when(r.since)} – ${when(r.until)}`;
+/** "Dec 2, 10:05 – 11:05" in the reader's locale (the day said once when both ends are on it). */
+function span(r: TimeRange): string {
+  const [a, b] = [new Date(r.since), new Date(r.until)];
+  const time = (d: Date) => d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const day = (d: Date) => d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  return `${day(a)}, ${time(a)} – ${day(a) === day(b) ? '' : `${day(b)}, `}${time(b)}`;
+}
 
 /** An ISO time as a datetime-local input's value (local time, minutes). */
 function localInput(iso: string): string {
@@ -82,7 +86,7 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
     el(
       'div',
       { class: 'scroll' },
-      el('table', { 'data-testid': 'compare-table', 'aria-labelledby': 'compare-title' }, el('thead', {}, el('tr', {}, ...['transition', 'before', 'after', 'change'].map((h) => el('th', { scope: 'col' }, h)))), body),
+      el('table', { 'data-testid': 'compare-table', 'aria-labelledby': 'compare-title' }, el('thead', {}, el('tr', {}, ...['transition', 'before → after', 'change'].map((h) => el('th', { scope: 'col' }, h)))), body),
     ),
   );
   $('#traffic-totals').after(changes);
@@ -199,14 +203,13 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
       const rows = [...lines].filter(([, x]) => x.change !== 'unused').sort(([a, x], [b, y]) => Math.abs(y.after - y.before) - Math.abs(x.after - x.before) || a.localeCompare(b));
       body.replaceChildren(
         ...(rows.length === 0
-          ? [el('tr', {}, el('td', { colspan: '4', class: 'why' }, 'No transition in either window.'))]
+          ? [el('tr', {}, el('td', { colspan: '3', class: 'why' }, 'No transition in either window.'))]
           : rows.map(([id, x]) =>
               el(
                 'tr',
                 { 'data-line': id, 'data-change': x.change, 'data-before': String(x.before), 'data-after': String(x.after) },
                 el('th', { scope: 'row' }, lineName(id)),
-                el('td', { class: 'num' }, String(x.before)),
-                el('td', { class: 'num' }, String(x.after)),
+                el('td', { class: 'num' }, `${x.before} → ${x.after}`),
                 el('td', {}, `${CHANGE_SIGN[x.change]} ${x.change === 'new' || x.change === 'gone' || x.change === 'same' ? x.change : percentText(x)}`),
               ),
             )),

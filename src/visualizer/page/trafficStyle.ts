@@ -26,6 +26,9 @@ export const TRAFFIC_CSS = `
 [data-testid="nonconformance"] tr[data-session] { cursor: pointer; }
 body[data-traffic] #diagram [data-edge] path { stroke-width: var(--traffic-w, 1.5px); }
 body[data-traffic] #diagram [data-edge]:hover path, body[data-traffic] #diagram [data-edge]:focus path { stroke-width: calc(var(--traffic-w, 1.5px) + 2px); }
+/* A hovered or focused edge's label is underlined, not bolded here: bold is wider, and the counts were placed 4 px
+   clear of the labels as drawn. */
+body[data-traffic] #diagram [data-edge]:is(:hover, :focus) text { font-weight: normal; }
 /* Explore's highlights (current state, what it could take now) say nothing about traffic: drawn plain here. */
 body[data-traffic] #diagram [data-active="true"] path { fill: var(--node); stroke: var(--node-line); stroke-width: 1px; }
 body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
@@ -64,7 +67,7 @@ body[data-traffic] .key:not(#traffic-legend):not(#compare-legend) { display: non
 .compare-ranges input { width: 100%; }
 [data-testid="compare-table"], table.breakdown { table-layout: fixed; }
 [data-testid="compare-table"] th, [data-testid="compare-table"] td, table.breakdown th, table.breakdown td { overflow-wrap: anywhere; vertical-align: top; }
-[data-testid="compare-table"] th:not(:first-child), [data-testid="compare-table"] td { width: 3.6rem; }
+[data-testid="compare-table"] th:not(:first-child), [data-testid="compare-table"] td { width: 4.6rem; }
 table.breakdown caption { text-align: left; font-weight: 600; margin: .5rem 0 .2rem; }
 table.breakdown th:nth-child(n+3), table.breakdown td { width: 3.4rem; }
 table.breakdown td:nth-child(2) { width: auto; }
