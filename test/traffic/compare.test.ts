@@ -96,7 +96,7 @@ describe("a state's breakdown and a path's edges", () => {
     timeToMedia: { count: 0, p50: null, p90: null, p99: null, histogram: [] },
     nonConformance: [],
     paths: [{ states: ['init', 'waiting', 'starting'], truncated: false, count: 2, exampleSession: 's1' }],
-    states: Object.fromEntries(ROOM_STATES.map((s) => [s, { entered: 0, timeSpent: { count: 0, meanSeconds: null, p50: null, p90: null }, exampleSessions: [] }])) as TrafficSnapshot['states'],
+    states: Object.fromEntries(ROOM_STATES.map((s) => [s, { entered: 0, timeSpent: { count: 0, meanSeconds: null, p50: null, p90: null }, exampleSessions: [] as string[] }])) as TrafficSnapshot['states'],
   });
 
   it('ways in and out are machine edges from and to other states, with shares of their side; paths get shares of the ended sessions', () => {

@@ -5,14 +5,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
+import type { RoomEventType } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/model/diagramEdges';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { lineChange } from '../../src/visualizer/trafficCompare';
 import { pathEdges } from '../../src/visualizer/trafficEdges';
 import { PATH_MAX_STATES } from '../../src/visualizer/trafficWire';
-import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, textsOutsideDiagram } from '../support/visualizerPage';
+import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, strokeContrast, textsOutsideDiagram } from '../support/visualizerPage';
 import { drawnAs, expected, feed, plan, startServe, type TrafficServer } from './support';
 
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
@@ -169,5 +169,157 @@ describe('compare two windows', () => {
     await page.waitForSelector('body:not([data-compare])');
     expect(await page.$$eval('#diagram [data-change]', (x) => x.length)).toBe(0);
     expect(await page.isVisible('[data-testid="traffic-legend"]')).toBe(true);
+  });
+});
+
+describe('top paths from init', () => {
+  it('lists the paths the ended sessions took with their counts and shares; a path shows on the diagram; its example opens in replay', async () => {
+    // Every session here ends (leaves): all of them, yesterday's and today's, are in the window "all".
+    const sent = [...YESTERDAY, ...TODAY];
+    const want = new Map<string, { count: number; truncated: boolean }>();
+    for (const p of sent) {
+      const { states, truncated } = pathOf(p);
+      const k = states.join(' ');
+      want.set(k, { count: (want.get(k)?.count ?? 0) + 1, truncated });
+    }
+    await page.waitForSelector('[data-testid="traffic-paths"] li[data-path]', { timeout: 15_000 });
+    const shown = await page.$$eval('[data-testid="traffic-paths"] li[data-path]', (lis) =>
+      lis.map((li) => ({ path: li.getAttribute('data-path') as string, count: Number(li.getAttribute('data-count')), text: li.textContent ?? '' })),
+    );
+    expect(Object.fromEntries(shown.map((s) => [s.path, s.count]))).toEqual(Object.fromEntries([...want].map(([k, v]) => [k, v.count])));
+    // Most frequent first, each with its share of the sessions that ended, the path in words.
+    expect(shown.map((s) => s.count)).toEqual([...shown.map((s) => s.count)].sort((a, b) => b - a));
+    for (const s of shown) expect(s.text).toContain(`${s.path.split(' ').join(' → ')}${s.count} · ${Math.round((s.count / sent.length) * 100)} %`);
+    // Hovering a path fades the rest of the diagram: the lines and states left are the path's.
+    const top = shown[0].path;
+    await page.hover(`[data-testid="traffic-paths"] li[data-path="${top}"] [data-testid="path-show"]`);
+    expect(await page.getAttribute('#diagram', 'data-path')).toBe(top);
+    const on = await page.$$eval('#diagram [data-edge][data-on-path]', (gs) => gs.map((g) => g.id).sort());
+    expect(on).toEqual([...new Set(pathEdges(top.split(' ')).map((id) => Object.keys(drawnAs({ [id]: 1 }))[0]))].sort());
+    expect(await page.$$eval('#diagram [data-state][data-on-path]', (gs) => gs.map((g) => g.getAttribute('data-state')).sort())).toEqual([...new Set(top.split(' '))].sort());
+    // By keyboard: Enter on a path pins it (it stays when the pointer and the focus go elsewhere), Enter again lets go.
+    const second = shown[1].path;
+    await page.focus(`[data-testid="traffic-paths"] li[data-path="${second}"] [data-testid="path-show"]`);
+    await page.keyboard.press('Enter');
+    await page.mouse.move(0, 0);
+    await page.focus('[data-testid="traffic-window"]');
+    expect(await page.getAttribute('#diagram', 'data-path')).toBe(second);
+    await page.focus(`[data-testid="traffic-paths"] li[data-path="${second}"] [data-testid="path-show"]`);
+    await page.keyboard.press('Enter');
+    await page.focus('[data-testid="traffic-window"]');
+    expect(await page.getAttribute('#diagram', 'data-path')).toBeNull();
+    // Its example session opens in replay: one of the sessions that went that way, at its start.
+    const session = (await page.getAttribute(`[data-testid="traffic-paths"] li[data-path="${top}"] [data-testid="path-replay"]`, 'data-session')) as string;
+    const name = Object.entries(ids).find(([, id]) => id === session)?.[0];
+    const p = sent.find((x) => x.name === name) as SessionPlan;
+    expect(pathOf(p).states.join(' ')).toBe(top);
+    await page.click(`[data-testid="traffic-paths"] li[data-path="${top}"] [data-testid="path-replay"]`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="mode"]')?.textContent === 'replay');
+    expect(await page.textContent('[data-testid="step-position"]')).toBe(`0 / ${p.events.length}`);
+    expect(await page.$$eval('[data-testid="timeline"] button[data-step]:not([data-step="0"])', (bs) => bs.map((b) => b.getAttribute('title') ?? b.textContent))).toHaveLength(p.events.length);
+    expect(await page.textContent('[data-testid="mode-detail"]')).toContain(session);
+  });
+});
+
+describe("a state's breakdown", () => {
+  it('shows its entries, time spent, ways in and out with counts and shares, and example sessions that open in replay where they entered it', async () => {
+    const sent = [...YESTERDAY, ...TODAY];
+    const edges = expected(sent).edges;
+    const starting = page.locator('#diagram [data-state="starting"]');
+    await starting.focus();
+    await page.keyboard.press('Enter');
+    const box = '[data-testid="traffic-breakdown"]';
+    await page.waitForSelector(`${box} [data-testid="breakdown-in"]`);
+    const rows = (side: string) =>
+      page.$$eval(`${box} [data-testid="breakdown-${side}"] tr[data-way]`, (trs) => trs.map((tr) => [tr.getAttribute('data-way'), Number(tr.getAttribute('data-count')), tr.querySelectorAll('td')[2]?.textContent]));
+    const ways = (side: 'from' | 'to') => {
+      const list = diagramEdges().filter((e) => e[side] === 'starting' && e[side === 'from' ? 'to' : 'from'] !== 'starting' && edges[e.id] > 0);
+      const all = list.reduce((a, e) => a + edges[e.id], 0);
+      return list.map((e) => [e.id, edges[e.id], `${Math.round((edges[e.id] / all) * 100)} %`]).sort((a, b) => (b[1] as number) - (a[1] as number));
+    };
+    expect(await rows('in')).toEqual(ways('to'));
+    expect(await rows('out')).toEqual(ways('from'));
+    // Known from what was sent: 8 came in from waiting; 5 went on to sending, 2 to receiving; 1 ended there.
+    expect((await rows('in')).map(([, n]) => n)).toEqual([8]);
+    expect((await rows('out')).map(([, n]) => n)).toEqual([5, 2]);
+    expect(await page.textContent(`${box} [data-testid="breakdown-ended"]`)).toContain('1 left');
+    const entered = sent.filter((p) => pathOf(p).states.includes('starting')).length;
+    expect(await page.getAttribute(`${box} [data-testid="breakdown-entered"]`, 'data-entered')).toBe(String(entered));
+    // Every visit left it (to another state, or by ending there): each is timed.
+    expect(await page.getAttribute(`${box} [data-testid="breakdown-time"]`, 'data-visits')).toBe(String(entered));
+    expect(await page.textContent(`${box} [data-testid="breakdown-time"]`)).toMatch(/mean \d.* · p50 .* · p90 .* \(8 visits\)/);
+    // Its examples: sessions that entered it, the newest first; the first opens in replay at the step it entered starting.
+    const examples = await page.$$eval(`${box} [data-testid="breakdown-replay"]`, (bs) => bs.map((b) => b.getAttribute('data-session') as string));
+    expect(examples.length).toBeGreaterThan(0);
+    const names = examples.map((id) => Object.entries(ids).find(([, x]) => x === id)?.[0]);
+    expect(names.every((n) => sent.find((p) => p.name === n && pathOf(p).states.includes('starting')))).toBe(true);
+    const p = sent.find((x) => x.name === names[0]) as SessionPlan;
+    await page.focus(`${box} [data-testid="breakdown-replay"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid="mode"]')?.textContent === 'replay');
+    const at = walkScenario(p.events).steps.findIndex((s) => s.state === 'starting') + 1;
+    expect(await page.textContent('[data-testid="step-position"]')).toBe(`${at} / ${p.events.length}`);
+    expect(await page.textContent('[data-testid="current-state"]')).toBe('starting');
+    expect(await page.textContent('[data-testid="mode-detail"]')).toContain(examples[0]);
+  });
+});
+
+describe('compare with busier traffic', () => {
+  it('keeps labels 4 px apart at 1280x800 and 1920x1080, every change colour 3:1 or more, axe clean light and dark after use; takes the docs screenshot', async () => {
+    // More seeded sessions yesterday and now (yesterday's all leave: an open one would expire today).
+    offset = -(DAY + 10 * MINUTE);
+    await feed(server.serverUrl, trafficPlans({ sessions: 24, seed: 31, broken: 0 }).map((p, i) => ({ ...p, name: `busy-y-${i}`, leave: true })));
+    offset = 0;
+    await feed(server.serverUrl, trafficPlans({ sessions: 36, seed: 32, broken: 0 }).map((p, i) => ({ ...p, name: `busy-t-${i}` })));
+    // By keyboard: the comparison chosen in its select, a state's breakdown, a path pinned.
+    await page.focus('[data-testid="traffic-compare"]');
+    await compare(page, () => page.keyboard.press('ArrowDown'));
+    expect(await page.inputValue('[data-testid="traffic-compare"]')).toBe('hour');
+    await page.locator('#diagram [data-state="sendrecv"]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="traffic-breakdown"] [data-testid="breakdown-out"]');
+    await page.focus('[data-testid="traffic-paths"] li[data-path] [data-testid="path-show"]');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter'); // and let go again: the picture shows the whole comparison
+    await page.locator('#diagram > svg[role="group"]').focus();
+    const figures: string[] = [];
+    const kinds = ['up', 'new', 'down', 'gone', 'same'];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect({ scheme, violations: await axeViolations(page) }).toEqual({ scheme, violations: [] });
+      // Each change's colour, as its legend swatch shows it, against the background; every line drawn in its swatch's colour.
+      const c = await strokeContrast(page, Object.fromEntries(kinds.map((k) => [k, `[data-testid="compare-legend"] .swatch.compare-${k}`])));
+      figures.push(`compare ${scheme}: colour contrast against the background ${Object.entries(c).map(([k, v]) => `${k} ${v}:1`).join(', ')}`);
+      expect({ scheme, low: Object.entries(c).filter(([, v]) => !(v !== null && v >= 3)) }).toEqual({ scheme, low: [] });
+      const mismatched = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('#diagram [data-change]:not([data-change="unused"])')).filter((g) => {
+          const swatch = document.querySelector(`[data-testid="compare-legend"] .swatch.compare-${g.getAttribute('data-change')}`) as Element;
+          return getComputedStyle(g.querySelector('path:not(.hit)') as Element).stroke !== getComputedStyle(swatch).borderTopColor;
+        }).map((g) => g.id),
+      );
+      expect({ scheme, mismatched }).toEqual({ scheme, mismatched: [] });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    for (const [width, height] of [
+      [1280, 800],
+      [1920, 1080],
+    ]) {
+      await page.setViewportSize({ width, height });
+      await page.click('[data-testid="zoom-fit"]');
+      await page.locator('#diagram > svg[role="group"]').focus();
+      const size = `${width}x${height}`;
+      const gaps = await closeLabels(page, 4);
+      expect({ size, close: gaps.close }).toEqual({ size, close: [] });
+      expect({ size, clashes: (await countLabelClashes(page)).clashes }).toEqual({ size, clashes: [] });
+      expect({ size, through: await linesThroughLabels(page) }).toEqual({ size, through: [] });
+      expect({ size, outside: await textsOutsideDiagram(page, '#diagram svg text') }).toEqual({ size, outside: [] });
+      const px = await minDiagramTextPx(page);
+      expect(px).toBeGreaterThanOrEqual(11);
+      figures.push(`compare ${size}: least label gap ${gaps.least} px, smallest text ${px.toFixed(1)} px`);
+      const file = process.env.UPDATE_SCREENSHOTS ? join(ROOT, width === 1280 ? 'docs/traffic-compare.png' : `docs/traffic-compare-${size}.png`) : join(tmpdir(), `loop-room-compare-${process.pid}-${size}.png`);
+      await screenshot(page, file);
+      if (!process.env.UPDATE_SCREENSHOTS) rmSync(file, { force: true });
+    }
+    process.stdout.write(`${figures.join('\n')}\n`);
   });
 });

@@ -10,7 +10,7 @@ import { $, announce, el } from './dom';
 import type { PageState } from './state';
 import { renderBreakdown } from './trafficBreakdown';
 import { mountCompare, type CompareControl } from './trafficCompareView';
-import { placeCounts, type CountLabel } from './trafficLabels';
+import { placeCounts, textBlocks, type Box, type CountLabel } from './trafficLabels';
 import { mountPaths, type PathsPanel } from './trafficPaths';
 import { TRAFFIC_CSS } from './trafficStyle';
 import { fetchSessionReports, openTrafficStream, type LinkState, type TrafficSource } from './trafficStream';
@@ -415,9 +415,8 @@ function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
   const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
   if (!box) return;
   const graph = g.parentNode as SVGGElement;
-  const others = Array.from(graph.querySelectorAll<SVGTextElement>('text'))
-    .filter((t) => t !== node && !t.classList.contains('traffic-count'))
-    .map((t) => t.getBBox());
+  // Counts are placed after the states' figures, clear of them.
+  const others = textBlocks(graph, (t) => t === node || t.classList.contains('traffic-count'));
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
   const spots: Array<[string, number, number]> = [
@@ -433,7 +432,7 @@ function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
     ['start', box.x + box.width + 6, box.y + box.height + 18],
     ['end', box.x - 6, box.y + box.height + 18],
   ];
-  const least = (b: DOMRect) => Math.min(...others.map((o) => Math.max(o.x - b.x - b.width, b.x - o.x - o.width, o.y - b.y - b.height, b.y - o.y - o.height)));
+  const least = (b: Box) => Math.min(...others.map((o) => Math.max(o.x - b.x - b.width, b.x - o.x - o.width, o.y - b.y - b.height, b.y - o.y - o.height)));
   const put = ([anchor, x, y]: [string, number, number]) => {
     node.setAttribute('text-anchor', anchor);
     node.setAttribute('x', String(x));

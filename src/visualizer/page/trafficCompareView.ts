@@ -79,10 +79,12 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
   const status = el('p', { id: 'compare-status', 'data-testid': 'compare-status', role: 'status', class: 'why' });
   windowRow.after(el('p', { class: 'row' }, el('label', { for: 'traffic-compare' }, 'Compare'), select), form, status);
   const body = el('tbody', { id: 'compare-body' });
+  // Folded: the chart carries the numbers; the table lists them all, biggest change first.
+  const summary = el('summary', { id: 'compare-title' }, 'Changes, largest first');
   const changes = el(
-    'div',
-    { id: 'compare-changes', hidden: '' },
-    el('h3', { id: 'compare-title' }, 'Changes, largest first'),
+    'details',
+    { id: 'compare-changes', class: 'compare-changes', hidden: '' },
+    summary,
     el(
       'div',
       { class: 'scroll' },
@@ -201,6 +203,7 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
       changes.hidden = lines === undefined;
       if (!lines) return;
       const rows = [...lines].filter(([, x]) => x.change !== 'unused').sort(([a, x], [b, y]) => Math.abs(y.after - y.before) - Math.abs(x.after - x.before) || a.localeCompare(b));
+      summary.textContent = `Changes, largest first (${rows.length} transition${rows.length === 1 ? '' : 's'})`;
       body.replaceChildren(
         ...(rows.length === 0
           ? [el('tr', {}, el('td', { colspan: '3', class: 'why' }, 'No transition in either window.'))]

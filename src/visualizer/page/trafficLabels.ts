@@ -4,7 +4,7 @@
 // on an opaque backing, so that where no spot is free the line under it is knocked out, not drawn through the digits.
 // All geometry is in the chart's units (the graph group's): the zoom does not change it.
 
-interface Box {
+export interface Box {
   x: number;
   y: number;
   width: number;
@@ -46,6 +46,23 @@ const union = (bs: Box[]): Box => {
   return { x, y, width: Math.max(...bs.map((b) => b.x + b.width)) - x, height: Math.max(...bs.map((b) => b.y + b.height)) - y };
 };
 
+/**
+ * The chart's labels as blocks, in chart units: the texts of one edge's or state's name (or the frame's) as one box,
+ * each added traffic label as its own; `skip` leaves texts out. A label placed in the notch beside a block's short
+ * line is inside the block: it would read as part of that label.
+ */
+export function textBlocks(graph: SVGGElement, skip: (t: SVGTextElement) => boolean): Box[] {
+  const owners = new Map<Element, Box[]>();
+  for (const t of Array.from(graph.querySelectorAll<SVGTextElement>('text'))) {
+    if (skip(t)) continue;
+    const b = t.getBBox();
+    if (!(b.width > 0 && b.height > 0)) continue;
+    const owner = t.hasAttribute('data-for') ? t : (t.closest('[data-edge], [data-state], g.cluster') ?? t);
+    owners.set(owner, [...(owners.get(owner) ?? []), b]);
+  }
+  return [...owners.values()].map(union);
+}
+
 export interface CountLabel {
   /** The edge group the count is for. */
   edge: SVGGElement;
@@ -59,9 +76,8 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
   const background = graph.querySelector<SVGGraphicsElement>(':scope > polygon');
   const chart = background ? background.getBBox() : undefined;
   // What a count must not touch: every other text, state, arrowhead (boxes), and every line (points, each with its width).
-  const boxes: Box[] = [];
-  for (const e of Array.from(graph.querySelectorAll<SVGGraphicsElement>('text, .node path, .node polygon, .node ellipse, .edge polygon')))
-    if (!mine.has(e)) boxes.push(e.getBBox());
+  const boxes: Box[] = textBlocks(graph, (t) => mine.has(t));
+  for (const e of Array.from(graph.querySelectorAll<SVGGraphicsElement>('.node path, .node polygon, .node ellipse, .edge polygon'))) boxes.push(e.getBBox());
   const paths = Array.from(graph.querySelectorAll<SVGPathElement>('.edge path:not(.hit)'), (p) => ({
     pts: pointsOf(p),
     r: (parseFloat(getComputedStyle(p).strokeWidth) || 1) / 2,
@@ -106,9 +122,13 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
     spots.push(at(right, below), at(left, below), at(right, above), at(left, above));
     // Then each of those nudged a little, and farther out.
     const nudged = spots.flatMap((s) => [[0, h / 2], [0, -h / 2], [w / 2, 0], [-w / 2, 0]].map(([dx, dy]) => at(s.x + dx, s.y + dy)));
+    const farther = [1, 2].flatMap((k) => [at(mid, below + k * h), at(mid, above - k * h), at(right + (k * w) / 2, block.y), at(left - (k * w) / 2, block.y), at(right, below + k * h), at(left, below + k * h), at(right, above - k * h), at(left, above - k * h)]);
+    // Last, on its own line near the label (its backing hides the bit of line under it): a crowded spot's way out.
+    const line = edge.querySelector<SVGPathElement>('path:not(.hit)');
+    const along = line ? pointsOf(line).filter((_, i) => i % 4 === 0).filter(([x, y]) => x > near.x && x < near.x + near.width && y > near.y && y < near.y + near.height).map(([x, y]) => at(x - w / 2, y - h / 2)) : [];
     let best = spots[0];
     let least = Infinity;
-    for (const s of [...spots, ...nudged, at(mid, below + h), at(mid, above - h)]) {
+    for (const s of [...spots, ...nudged, ...farther, ...along]) {
       const c = cost(s);
       if (c < least) [best, least] = [s, c];
       if (c === 0) break;

@@ -62,6 +62,7 @@ body[data-compare] #diagram [data-change="gone"] polygon { stroke: var(--c-gone)
 .swatch.compare-down { border-top: 3px dashed var(--c-down); } .swatch.compare-gone { border-top: 4px dotted var(--c-gone); }
 .swatch.compare-same { border-top: 2px solid var(--c-same); }
 body[data-traffic] .key:not(#traffic-legend):not(#compare-legend) { display: none; }
+.compare-changes summary { cursor: pointer; font-weight: 600; margin: .5rem 0 .3rem; }
 .compare-ranges fieldset { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: .25rem .5rem; align-items: center; border: 1px solid var(--line); border-radius: 4px; margin: .3rem 0; padding: .2rem .5rem .4rem; }
 .compare-ranges .field { display: contents; }
 .compare-ranges input { width: 100%; }
