@@ -48,9 +48,8 @@ export async function trafficSnapshot(store: Figures, query: TrafficWindow | Tra
     ended: stats.ended,
     timeToMedia: { count: stats.timeToMedia.count, p50: stats.timeToMedia.p50, p90: stats.timeToMedia.p90, p99: stats.timeToMedia.p99, percentiles: stats.timeToMedia.percentiles, histogram: coarser(stats.timeToMedia.buckets) },
     nonConformance: stats.nonConformance.map((n) => ({ ...n, expected: n.expected ? { ...n.expected } : null, reported: { ...n.reported } })),
-    // Working step: the store's paths and per-state figures come with its new rollups (next commits).
-    paths: [],
-    states: Object.fromEntries(ROOM_STATES.map((s) => [s, { entered: 0, timeSpent: { count: 0, meanSeconds: null, p50: null, p90: null }, exampleSessions: [] as string[] }])) as TrafficSnapshot['states'],
+    paths: stats.paths,
+    states: stats.states,
   };
 }
 
