@@ -217,7 +217,7 @@ describe('top paths from init', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="mode"]')?.textContent === 'replay');
     expect(await page.textContent('[data-testid="step-position"]')).toBe(`0 / ${p.events.length}`);
     expect(await page.$$eval('[data-testid="timeline"] button[data-step]:not([data-step="0"])', (bs) => bs.map((b) => b.getAttribute('title') ?? b.textContent))).toHaveLength(p.events.length);
-    expect(await page.textContent('[data-testid="mode-detail"]')).toContain(session);
+    expect(await page.textContent('[data-testid="traffic-drilldown"]')).toContain(`Replaying session ${session} (${p.events.length} reports)`);
   });
 });
 
@@ -231,7 +231,7 @@ describe("a state's breakdown", () => {
     const box = '[data-testid="traffic-breakdown"]';
     await page.waitForSelector(`${box} [data-testid="breakdown-in"]`);
     const rows = (side: string) =>
-      page.$$eval(`${box} [data-testid="breakdown-${side}"] tr[data-way]`, (trs) => trs.map((tr) => [tr.getAttribute('data-way'), Number(tr.getAttribute('data-count')), tr.querySelectorAll('td')[2]?.textContent]));
+      page.$$eval(`${box} [data-testid="breakdown-${side}"] tr[data-way]`, (trs) => trs.map((tr) => [tr.getAttribute('data-way'), Number(tr.getAttribute('data-count')), tr.querySelectorAll('td')[1]?.textContent]));
     const ways = (side: 'from' | 'to') => {
       const list = diagramEdges().filter((e) => e[side] === 'starting' && e[side === 'from' ? 'to' : 'from'] !== 'starting' && edges[e.id] > 0);
       const all = list.reduce((a, e) => a + edges[e.id], 0);
@@ -260,7 +260,7 @@ describe("a state's breakdown", () => {
     const at = walkScenario(p.events).steps.findIndex((s) => s.state === 'starting') + 1;
     expect(await page.textContent('[data-testid="step-position"]')).toBe(`${at} / ${p.events.length}`);
     expect(await page.textContent('[data-testid="current-state"]')).toBe('starting');
-    expect(await page.textContent('[data-testid="mode-detail"]')).toContain(examples[0]);
+    expect(await page.textContent('[data-testid="traffic-drilldown"]')).toContain(`Replaying session ${examples[0]} (${p.events.length} reports) at step ${at}`);
   });
 });
 

@@ -130,7 +130,7 @@ function pickedWords(): string {
     box.replaceChildren();
     return '';
   }
-  if (p.kind === 'state') return renderBreakdown(box, v, p.id as RoomState, t.changes ? 'the later window' : WINDOW_LABEL[t.window]);
+  if (p.kind === 'state') return renderBreakdown(box, v, p.id as RoomState, t.changes ? 'the later window' : t.window === 'all' ? 'all time' : `the ${WINDOW_LABEL[t.window]}`);
   const g = document.querySelector(`#diagram g#${CSS.escape(DRAWN_AS.get(p.id) ?? p.id)}[data-edge]`);
   const words = g?.getAttribute('aria-label') ?? '';
   box.replaceChildren(el('p', { class: 'why' }, words));

@@ -70,12 +70,12 @@ body[data-traffic] .key:not(#traffic-legend):not(#compare-legend) { display: non
 [data-testid="compare-table"] th, [data-testid="compare-table"] td, table.breakdown th, table.breakdown td { overflow-wrap: anywhere; vertical-align: top; }
 [data-testid="compare-table"] th:not(:first-child), [data-testid="compare-table"] td { width: 4.6rem; }
 table.breakdown caption { text-align: left; font-weight: 600; margin: .5rem 0 .2rem; }
-table.breakdown th:nth-child(n+3), table.breakdown td { width: 3.4rem; }
-table.breakdown td:nth-child(2) { width: auto; }
+table.breakdown th:not(:first-child), table.breakdown td { width: 3.6rem; }
+table.breakdown .on { display: block; font-weight: normal; color: var(--muted); }
 .traffic .examples { list-style: none; padding: 0; margin: .2rem 0; display: flex; flex-wrap: wrap; gap: .3rem; }
 .traffic .examples button, .paths button { font-size: .8rem; min-height: 1.6rem; padding: .1rem .4rem; }
 /* Top paths: the path (a button that pins it on the diagram), its count and share, its example to replay. */
-.paths { padding-left: 1.5rem; margin: .2rem 0; }
+.paths { padding-left: 0; margin: .2rem 0; list-style: none; }
 .paths li { margin: .2rem 0; }
 .paths li[data-path] { display: grid; grid-template-columns: minmax(0, 1fr) auto auto; gap: .3rem; align-items: center; }
 .paths button.path { text-align: left; overflow-wrap: anywhere; background: var(--bg); }
