@@ -294,7 +294,7 @@ describe('traffic mode on narrow screens', () => {
   it.each([
     [320, 640],
     [390, 844],
-  ])('no sideways page overflow at %ix%i (wide tables scroll in their own box)', async (width, height) => {
+  ])('no sideways page overflow at %ix%i (wide tables scroll in their own box), also with the compare ranges open', async (width, height) => {
     const context = await browser.newContext({ viewport: { width, height } });
     try {
       const page = await context.newPage();
@@ -302,6 +302,10 @@ describe('traffic mode on narrow screens', () => {
       await diagramReady(page);
       await openTraffic(page);
       await page.waitForSelector('[data-testid="nonconformance"] tr[data-session]');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await page.selectOption('[data-testid="traffic-compare"]', 'ranges');
+      await page.click('[data-testid="compare-go"]');
+      await page.waitForSelector('body[data-compare]');
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     } finally {
       await context.close();

@@ -205,6 +205,7 @@ function enter(hooks: TrafficHooks): void {
   $('#traffic').hidden = false;
   legends();
   if (t.view) paint(hooks);
+  t.compare?.changed(); // figures that moved on while the mode was off
   if (!t.source) {
     // Served by `serve`: its own origin, no configuration. From disk: ask.
     if (location.protocol === 'http:' || location.protocol === 'https:') connect(hooks, { base: `${location.origin}/v1` });
@@ -238,7 +239,7 @@ function connect(hooks: TrafficHooks, source: TrafficSource): void {
     onSnapshot: (s) => {
       t.snapshot = s;
       // A comparison whose later window ends now reads its windows again (it calls onFigures when they arrive).
-      t.compare?.changed();
+      if (t.on) t.compare?.changed();
       refresh();
       if (t.on) paint(hooks);
     },
