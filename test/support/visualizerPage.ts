@@ -310,6 +310,25 @@ export const strokeContrast = (page: Page, selectors: Record<string, string>, be
 export const lineContrast = (page: Page) =>
   strokeContrast(page, { available: '#diagram [data-available="true"]:not([data-taken="true"]) path:not(.hit)', taken: '#diagram [data-taken="true"] path:not(.hit)' }, ['available', 'taken']);
 
+const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
+
+/** axe-core's violations on the page as it is now (its script added to the page). */
+export async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+}
+
+/** Press Traffic and wait until the page's stream is live. */
+export async function openTraffic(page: Page): Promise<void> {
+  await page.click('[data-testid="mode-traffic"]');
+  await page.waitForSelector('[data-testid="traffic-live"][data-live="true"]', { timeout: 15_000 });
+}
+
 /** A screenshot to `path`; once more after a moment when Chromium answers "Unable to capture screenshot" (seen under load). */
 export async function screenshot(page: Page, path: string): Promise<void> {
   try {

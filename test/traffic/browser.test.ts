@@ -5,13 +5,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ROOM_STATES } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
-import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, textsOutsideDiagram } from '../support/visualizerPage';
-import { drawnAs, expected, feed, plan, startServe, type TrafficServer } from './support';
+import { axeViolations, buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, openTraffic, ROOT, screenshot, textsOutsideDiagram } from '../support/visualizerPage';
+import { drawnAs, expected, feed, plan, startServe, useServedPage, type TrafficServer } from './support';
 
-const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 // The docs' screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1): live data differs on each run.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs/traffic.png') : join(tmpdir(), `loop-room-traffic-${process.pid}.png`);
 
@@ -87,37 +86,12 @@ async function expectShows(page: Page, plans: SessionPlan[]): Promise<void> {
   expect(d.histogram).toBe(want.funnel.sendrecv);
 }
 
-async function openTraffic(page: Page): Promise<void> {
-  await page.click('[data-testid="mode-traffic"]');
-  await page.waitForSelector('[data-testid="traffic-live"][data-live="true"]', { timeout: 15_000 });
-}
 
-async function axeViolations(page: Page) {
-  await page.addScriptTag({ path: AXE });
-  return page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-}
 
 describe('traffic mode, page served by `serve` (no configuration)', () => {
-  let context: BrowserContext;
+  const served = useServedPage(() => browser, () => server);
   let page: Page;
-  const errors: string[] = [];
-
-  beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.origin}/`);
-    await diagramReady(page);
-  });
-  afterEach(async () => {
-    await context.close();
-    expect(errors).toEqual([]);
-  });
+  beforeEach(() => (page = served.page()));
 
   it('edge and state counts, funnel, ended sessions, time to media and non-conformance equal what was sent, and update live', async () => {
     await openTraffic(page);

@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RoomEventType } from '../../machines/domain';
 import { trafficPlans, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/model/diagramEdges';
@@ -12,10 +12,9 @@ import { walkScenario } from '../../src/visualizer/scenario';
 import { lineChange } from '../../src/visualizer/trafficCompare';
 import { pathEdges } from '../../src/visualizer/trafficEdges';
 import { PATH_MAX_STATES } from '../../src/visualizer/trafficWire';
-import { buildInto, closeLabels, countLabelClashes, diagramReady, launchChromium, linesThroughLabels, minDiagramTextPx, ROOT, screenshot, strokeContrast, textsOutsideDiagram } from '../support/visualizerPage';
-import { drawnAs, expected, feed, plan, startServe, type TrafficServer } from './support';
+import { axeViolations, buildInto, closeLabels, countLabelClashes, launchChromium, linesThroughLabels, minDiagramTextPx, openTraffic, ROOT, screenshot, strokeContrast, textsOutsideDiagram } from '../support/visualizerPage';
+import { drawnAs, expected, feed, plan, startServe, useServedPage, type TrafficServer } from './support';
 
-const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
@@ -55,15 +54,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function axeViolations(page: Page) {
-  await page.addScriptTag({ path: AXE });
-  return page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-}
 
 /** Every drawn line's change between two sets of plans, as the page must show it. */
 function changes(before: SessionPlan[], after: SessionPlan[]): Record<string, { change: string; before: number; after: number }> {
@@ -84,22 +74,12 @@ function pathOf(p: SessionPlan): { states: string[]; truncated: boolean } {
   return { states: states.slice(0, PATH_MAX_STATES), truncated: states.length > PATH_MAX_STATES };
 }
 
-let context: BrowserContext;
+const served = useServedPage(() => browser, () => server);
 let page: Page;
-const errors: string[] = [];
 beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.origin}/`);
-  await diagramReady(page);
-  await page.click('[data-testid="mode-traffic"]');
-  await page.waitForSelector('[data-testid="traffic-live"][data-live="true"]', { timeout: 15_000 });
+  page = served.page();
+  await openTraffic(page);
   await page.waitForSelector(`[data-testid="funnel"] [data-funnel-state="init"][data-count="${YESTERDAY.length + TODAY.length}"]`, { timeout: 15_000 });
-});
-afterEach(async () => {
-  await context.close();
-  expect(errors).toEqual([]);
 });
 
 /** Choose a comparison and wait until the diagram shows it. */

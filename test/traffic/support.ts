@@ -11,7 +11,9 @@ import type { ListeningRoomServer } from '../../src/server/server';
 import type { Store } from '../../src/server/store';
 import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { walkScenario } from '../../src/visualizer/scenario';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshSqlite, type StoreFactory } from '../support/stores';
+import { diagramReady } from '../support/visualizerPage';
 
 export interface TrafficServer extends ListeningRoomServer {
   store: Store;
@@ -108,4 +110,26 @@ export function expected(plans: readonly SessionPlan[]): Expected {
   }
   delete edges.none;
   return { edges, funnel, open, ended, nonConformance: [...rows.values()] };
+}
+
+/**
+ * Each test of the calling block on a fresh 1280x800 page of the server's, its diagram drawn; after it, no uncaught
+ * error on the page. `page()` is the current test's page.
+ */
+export function useServedPage(browser: () => Browser, server: () => { origin: string }): { page(): Page } {
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  beforeEach(async () => {
+    context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server().origin}/`);
+    await diagramReady(page);
+  });
+  afterEach(async () => {
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+  return { page: () => page };
 }

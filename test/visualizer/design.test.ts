@@ -11,11 +11,10 @@ import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { initialRoomSnapshot, stepRoom } from '../../src/model/step';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
 import { generateTestCases } from '../../src/testgen/generate';
-import { ROOT, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, screenshot, shown, textIs, textsOutsideDiagram } from '../support/visualizerPage';
+import { ROOT, axeViolations, diagramReady, usePageFixture, minDiagramTextPx, closeLabels, lineContrast, linesThroughLabels, screenshot, shown, textIs, textsOutsideDiagram } from '../support/visualizerPage';
 import { availableEdgeIds } from './oracle';
 
 const fx = usePageFixture();
-const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 
 const TARGETS = fx.targets;
 
@@ -27,15 +26,6 @@ async function open(page: Page, url: string): Promise<void> {
   await diagramReady(page);
 }
 
-async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
-  await page.addScriptTag({ path: AXE });
-  return page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-}
 
 describe.each(TARGETS)('the page %s', (_name, base) => {
   let context: BrowserContext;
