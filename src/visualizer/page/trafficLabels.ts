@@ -85,17 +85,19 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
   // Each edge's label, as one block: a count must be nearer its own than any other (or it reads as another's).
   const blocks = new Map<Element, Box>(counts.map((c) => [c.edge, union(Array.from(c.edge.querySelectorAll<SVGTextElement>('text'), (t) => t.getBBox()))]));
 
-  for (const { edge, text, backing } of counts) {
+  // Each count's spots (in order of preference) and what a spot costs it, given what is placed so far.
+  const plans = counts.flatMap(({ edge, text, backing }) => {
     const lines = Array.from(edge.querySelectorAll<SVGTextElement>('text'), (t) => t.getBBox());
     const block = blocks.get(edge);
-    if (lines.length === 0 || !block) continue;
+    if (lines.length === 0 || !block) return [];
     text.setAttribute('x', '0');
     text.setAttribute('y', '0');
     const own = text.getBBox(); // its size, and its box's offset from its anchor (middle, baseline)
     const { width: w, height: h } = own;
     // Only line points near the label matter here (every spot is within a couple of counts of it).
     const near = grow(block, 3 * (w + h));
-    const local = paths.map((l) => ({ r: l.r, pts: l.pts.filter(([x, y]) => x > near.x && x < near.x + near.width && y > near.y && y < near.y + near.height) }));
+    const inside = ([x, y]: [number, number]) => x > near.x && x < near.x + near.width && y > near.y && y < near.y + near.height;
+    const local = paths.map((l) => ({ r: l.r, pts: l.pts.filter(inside) }));
     /** 0 when the spot is free and clearly its edge's; else the line samples it covers, and far worse, what it would mislead or hide. */
     const cost = (b: Box) => {
       const g = grow(b, PAD);
@@ -125,14 +127,33 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
     const farther = [1, 2].flatMap((k) => [at(mid, below + k * h), at(mid, above - k * h), at(right + (k * w) / 2, block.y), at(left - (k * w) / 2, block.y), at(right, below + k * h), at(left, below + k * h), at(right, above - k * h), at(left, above - k * h)]);
     // Last, on its own line near the label (its backing hides the bit of line under it): a crowded spot's way out.
     const line = edge.querySelector<SVGPathElement>('path:not(.hit)');
-    const along = line ? pointsOf(line).filter((_, i) => i % 4 === 0).filter(([x, y]) => x > near.x && x < near.x + near.width && y > near.y && y < near.y + near.height).map(([x, y]) => at(x - w / 2, y - h / 2)) : [];
+    const along = line ? pointsOf(line).filter((p, i) => i % 4 === 0 && inside(p)).map(([x, y]) => at(x - w / 2, y - h / 2)) : [];
+    // Where all of those meet another label: rings around the label, farther and farther out, the nearest free spot.
+    const rings = () =>
+      [2, 3, 4, 5, 6].flatMap((k) => {
+        const r = grow(block, gap + k * h);
+        const xs = Array.from({ length: Math.ceil((r.width + w) / (w / 2)) + 1 }, (_, i) => Math.min(r.x - w + (i * w) / 2, r.x + r.width));
+        const ys = Array.from({ length: Math.ceil((r.height + h) / (h / 2)) + 1 }, (_, i) => Math.min(r.y - h + (i * h) / 2, r.y + r.height));
+        return [...xs.flatMap((x) => [at(x, r.y - h), at(x, r.y + r.height)]), ...ys.flatMap((y) => [at(r.x - w, y), at(r.x + r.width, y)])];
+      });
+    return [{ text, backing, own, cost, rings, spots: [...spots, ...nudged, ...farther, ...along] }];
+  });
+  // The most crowded first (fewest free spots before any count is placed): a count with room to spare goes elsewhere.
+  const free = new Map(plans.map((p) => [p, p.spots.filter((s) => p.cost(s) === 0).length]));
+  for (const { text, backing, own, cost, spots, rings } of [...plans].sort((a, b) => (free.get(a) ?? 0) - (free.get(b) ?? 0))) {
     let best = spots[0];
     let least = Infinity;
-    for (const s of [...spots, ...nudged, ...farther, ...along]) {
+    for (const s of spots) {
       const c = cost(s);
       if (c < least) [best, least] = [s, c];
       if (c === 0) break;
     }
+    if (least >= 1000)
+      for (const s of rings()) {
+        const c = cost(s);
+        if (c < least) [best, least] = [s, c];
+        if (c < 1000) break; // the nearest ring with room: it may read as another label's, but hides none
+      }
     text.setAttribute('x', String(round(best.x - own.x)));
     text.setAttribute('y', String(round(best.y - own.y)));
     const back = grow(best, 1.5);
