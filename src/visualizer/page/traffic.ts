@@ -62,9 +62,34 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
   const button = el('button', { type: 'button', 'data-testid': 'mode-traffic', 'aria-pressed': 'false', id: 'mode-traffic' }, 'Traffic');
   button.title = 'Show what real sessions did on the statechart (needs the room server)';
   $('header .mode').after(el('p', { class: 'toolbar traffic-switch' }, button));
+  button.addEventListener('click', () => {
+    hooks.setMode(!t.on);
+    announce(t.on ? 'Traffic mode: counts of real sessions on the statechart' : 'Left traffic mode');
+  });
+  // The panel, legends and controls are made when the mode is first entered: the page's first draw does not wait for them.
+  let built = false;
+  return {
+    show: (s) => {
+      if (s.mode === 'traffic') {
+        if (!built) build(hooks);
+        built = true;
+        enter(hooks);
+      } else leave();
+      if (!built) return;
+      const svg = hooks.svg();
+      if (t.on && svg) names(svg);
+      t.compare?.set(s.compare);
+      if (JSON.stringify(s.details) !== JSON.stringify(t.picked)) {
+        t.picked = s.details;
+        if (t.on) announce(pickedWords());
+      }
+    },
+  };
+}
 
-  const panel = buildPanel();
-  $('aside.side').prepend(panel);
+/** The mode's panel (beside the chart), its legend (under it), the comparison's controls and the top paths, wired. */
+function build(hooks: TrafficHooks): void {
+  $('aside.side').prepend(buildPanel());
   // Traffic's own legend, in place of Explore's while the mode is on (style: trafficStyle.ts).
   $('.key').after(el('ul', { class: 'legend key', id: 'traffic-legend', 'data-testid': 'traffic-legend', 'aria-label': 'Traffic legend', hidden: '' }));
   const replay = (session: string, stepOf: (reports: SessionReport[]) => number) => replaySession(hooks, session, stepOf);
@@ -82,11 +107,6 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
     const b = (ev.target as Element).closest<HTMLButtonElement>('button[data-session]');
     const state = b?.dataset.state as RoomState | undefined;
     if (b && state) void replay(b.dataset.session as string, (reports) => enteredStep(reports, state));
-  });
-
-  button.addEventListener('click', () => {
-    hooks.setMode(!t.on);
-    announce(t.on ? 'Traffic mode: counts of real sessions on the statechart' : 'Left traffic mode');
   });
   $<HTMLSelectElement>('#traffic-window').addEventListener('change', (ev) => {
     t.window = (ev.target as HTMLSelectElement).value as TrafficWindow;
@@ -106,19 +126,6 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
     const row = (ev.target as Element).closest<HTMLTableRowElement>('tr[data-session]');
     if (row) void drillDown(hooks, row);
   });
-  return {
-    show: (s) => {
-      if (s.mode === 'traffic') enter(hooks);
-      else leave();
-      const svg = hooks.svg();
-      if (t.on && svg) names(svg);
-      t.compare?.set(s.compare);
-      if (JSON.stringify(s.details) !== JSON.stringify(t.picked)) {
-        t.picked = s.details;
-        if (t.on) announce(pickedWords());
-      }
-    },
-  };
 }
 
 /** The chosen state's breakdown, or the chosen edge's counts, in the panel; returns the words to announce. */
