@@ -114,35 +114,40 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
     again: false,
   };
 
+  /** Read both windows; one read at a time (a request meanwhile reads again after it), a stale answer dropped. */
   async function read(): Promise<void> {
     const src = hooks.source();
     const want = c.want;
-    if (!want || !src) return;
+    if (!want) return;
+    if (!src) {
+      status.textContent = 'Connect to a room server to compare its windows.';
+      return;
+    }
     if (c.busy) {
       c.again = true;
       return;
     }
     c.busy = true;
-    const seq = ++c.seq;
+    const seq = c.seq;
     const now = hooks.now();
     const ranges = compareRanges(want, now);
     if (!c.figures) status.textContent = `Reading ${span(ranges.before)} and ${span(ranges.after)}…`;
     try {
       const [before, after] = await Promise.all([fetchSnapshot(src, ranges.before), fetchSnapshot(src, ranges.after)]);
-      if (seq !== c.seq) return; // the comparison changed meanwhile
-      const words = `Comparing ${span(ranges.before)} (${before.sessions.started} sessions started) with ${span(ranges.after)} (${after.sessions.started} started)`;
-      const first = !c.figures;
-      Object.assign(c, { figures: { before, after, words }, readAt: now, ranges });
-      status.textContent = `${words}.`;
-      if (first) announce(`${words}: lines coloured by their change`);
+      if (seq === c.seq) {
+        const words = `Comparing ${span(ranges.before)} (${before.sessions.started} sessions started) with ${span(ranges.after)} (${after.sessions.started} started)`;
+        if (!c.figures) announce(`${words}: lines coloured by their change`);
+        Object.assign(c, { figures: { before, after, words }, readAt: now, ranges });
+        status.textContent = `${words}.`;
+      }
     } catch (err) {
-      if (seq !== c.seq) return;
-      c.figures = undefined;
-      status.textContent = `Could not compare: ${err instanceof Error ? err.message : String(err)}`;
-    } finally {
-      c.busy = false;
+      if (seq === c.seq) {
+        c.figures = undefined;
+        status.textContent = `Could not compare: ${err instanceof Error ? err.message : String(err)}`;
+      }
     }
-    hooks.onFigures();
+    c.busy = false;
+    if (seq === c.seq) hooks.onFigures();
     if (c.again) {
       c.again = false;
       void read();
