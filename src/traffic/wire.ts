@@ -44,7 +44,7 @@ export interface StateFigures {
   timeSpent: { count: number; meanSeconds: number | null; p50: number | null; p90: number | null };
   /**
    * Up to EXAMPLES_PER_STATE sessions that entered the state in the window, the most recent first: to replay. One per
-   * minute of the window (per hour for its whole hours; without a window, per hour of the newest day with entries), so
+   * minute of the window (per hour for its whole hours; without a window, per hour of the newest day of traffic), so
    * sessions that all entered within one minute give one.
    */
   exampleSessions: string[];
