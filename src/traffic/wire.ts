@@ -42,7 +42,11 @@ export interface StateFigures {
   entered: number;
   /** Time spent in the state, by the visits that left it in the window (a report to another state, or the end). */
   timeSpent: { count: number; meanSeconds: number | null; p50: number | null; p90: number | null };
-  /** Up to EXAMPLES_PER_STATE sessions that entered the state in the window, the most recent first: to replay. */
+  /**
+   * Up to EXAMPLES_PER_STATE sessions that entered the state in the window, the most recent first: to replay. One per
+   * minute of the window (per hour for its whole hours; without a window, per hour of the newest day of traffic), so
+   * sessions that all entered within one minute give one.
+   */
   exampleSessions: string[];
 }
 

@@ -231,11 +231,11 @@ function visitsOf(sessions: readonly SessionRecord[], reports: ReadonlyMap<strin
 /**
  * Each state's example sessions: the window is read in rows of a minute, or of an hour where the whole hour is in it;
  * each row's example is the least session id that entered the state in it; the newest rows first, distinct. Without a
- * window, the rows are the EXAMPLE_HOURS hours up to the newest one anything entered in.
+ * window, the rows are the EXAMPLE_HOURS hours up to the hour of `latest`, the time of the newest thing stored.
  */
-function examplesOf(entries: readonly Entry[], since?: number, until?: number): Record<string, string[]> {
+function examplesOf(entries: readonly Entry[], latest: number, since?: number, until?: number): Record<string, string[]> {
   const hourOf = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
-  const newest = Math.max(...entries.map((e) => hourOf(e.at)));
+  const newest = hourOf(latest);
   const all = since === undefined && until === undefined;
   const from = since === undefined ? 0 : since;
   const to = until ?? Number.MAX_SAFE_INTEGER;
@@ -306,7 +306,8 @@ async function rawStats(store: Store, sessionIds: readonly string[], since?: num
   }
   const q = (p: number) => histogramQuantile(p, MEDIA_BOUNDS, media);
   const visits = visitsOf(sessions, reports);
-  const examples = examplesOf(visits.entries, since, until);
+  const latest = Math.max(...sessions.flatMap((s) => [s.joinedAt, s.endedAt ?? 0]), ...[...reports.values()].flat().map((r) => r.receivedAt));
+  const examples = examplesOf(visits.entries, latest, since, until);
   const pathCounts = new Map<string, { count: number; example: string }>();
   for (const p of visits.paths.filter((x) => inWindow(x.at))) {
     const k = JSON.stringify([p.states, p.truncated]);

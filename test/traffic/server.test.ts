@@ -59,9 +59,9 @@ describe.each(STORES)('GET /v1/traffic and its stream (%s)', (_name, factory) =>
   });
   afterAll(() => server.stop());
 
-  it('figures equal what was sent: edges, funnel, open sessions, ended, non-conformance; the stream brings the next session', async () => {
+  it('figures equal what was sent: edges, funnel, open sessions, ended, non-conformance, paths, entries and visits per state; the stream brings the next session', async () => {
     const plans = trafficPlans({ sessions: 10, seed: 3, broken: 0 }).map((p, i) => plan(`s-${i}`, p.events, { misspeltLast: i % 4 === 1, leave: i % 3 !== 0 }));
-    await feed(server.serverUrl, plans);
+    const run = await feed(server.serverUrl, plans);
     const s = await snapshot(server);
     const want = expected(plans);
     expect(Object.fromEntries(countEdges(s.transitions).edges)).toEqual(want.edges);
@@ -70,6 +70,19 @@ describe.each(STORES)('GET /v1/traffic and its stream (%s)', (_name, factory) =>
     expect(Object.fromEntries(s.ended.map((e) => [e.state, e.count]))).toEqual(want.ended);
     expect(s.nonConformance.reduce((a, n) => a + n.count, 0)).toBe(plans.filter((p) => p.fault).length);
     expect(s.timeToMedia.histogram.reduce((a, b) => a + b.count, 0)).toBe(want.funnel.sendrecv);
+    // Paths from init of the sessions that left, entries and ended visits per state, examples among this run's sessions.
+    expect(Object.fromEntries(s.paths.map((p) => [p.states.join(' ') + (p.truncated ? ' …' : ''), p.count]))).toEqual(want.paths);
+    expect(s.paths.every((p) => Object.values(run.ids).includes(p.exampleSession))).toBe(true);
+    expect(Object.fromEntries(ROOM_STATES.map((st) => [st, s.states[st].entered]))).toEqual(want.entered);
+    expect(Object.fromEntries(ROOM_STATES.map((st) => [st, s.states[st].timeSpent.count]))).toEqual(want.visitsEnded);
+    for (const st of ROOM_STATES) {
+      const f = s.states[st];
+      // One example per minute's row (these sessions ran within a minute or two), each a session that entered the state.
+      const entrants = plans.filter((p) => expected([p]).entered[st] > 0).map((p) => run.ids[p.name]);
+      expect([st, f.exampleSessions.length > 0]).toEqual([st, entrants.length > 0]);
+      expect(f.exampleSessions.every((id) => entrants.includes(id)) && new Set(f.exampleSessions).size === f.exampleSessions.length).toBe(true);
+      if (f.timeSpent.count > 0) expect(f.timeSpent.p50! <= f.timeSpent.p90! && f.timeSpent.meanSeconds! >= 0).toBe(true);
+    }
 
     const more = plan('s-more', ['Session.connectionCreated', 'Session.connectionCreated', 'Session.streamCreated', 'Publisher.streamCreated'], { leave: false });
     const want2 = expected([...plans, more]);

@@ -142,7 +142,7 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
     nonConformance: nonConformance.sort(
       (a, b) => b.count - a.count || cmp(a.verdict, b.verdict) || cmp(a.from, b.from) || cmp(a.event, b.event) || cmp(JSON.stringify([a.expected, a.reported]), JSON.stringify([b.expected, b.reported])),
     ),
-    paths: paths.sort((a, b) => b.count - a.count || cmp(JSON.stringify([a.states, a.truncated]), JSON.stringify([b.states, b.truncated]))).slice(0, TOP_PATHS),
+    paths: topPaths(paths),
     states: byState((s) => {
       const d = dwell[s];
       const visits = d.counts.reduce((a, b) => a + b, 0);
@@ -150,6 +150,12 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
       return { entered: entered[s], timeSpent, exampleSessions: exampleSessions[s] };
     }),
   };
+}
+
+/** The TOP_PATHS most frequent paths; among as frequent ones, by their states then truncated, as JSON text. */
+function topPaths(paths: readonly PathCount[]): PathCount[] {
+  const keyed = paths.map((p) => ({ p, order: JSON.stringify([p.states, p.truncated]) }));
+  return keyed.sort((a, b) => b.p.count - a.p.count || cmp(a.order, b.order)).slice(0, TOP_PATHS).map((k) => k.p);
 }
 
 /** Cumulative counts at each of `buckets` (each one of MEDIA_BOUNDS) from per-bucket counts over MEDIA_BOUNDS. */

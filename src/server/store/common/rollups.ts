@@ -180,6 +180,8 @@ export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * (`minutes`: up to two ranges of minute buckets, before and after the hours).
  */
 export type BucketRange = { all: true } | { all: false; minutes: Array<[number, number]>; hours: [number, number] | null };
+/** A BucketRange of a window (not all time). */
+export type WindowRange = Extract<BucketRange, { all: false }>;
 
 export function bucketRange(since: number | undefined, until: number | undefined): BucketRange {
   if (since === undefined && until === undefined) return { all: true };
@@ -191,11 +193,18 @@ export function bucketRange(since: number | undefined, until: number | undefined
   return { all: false, minutes: [[from, h0], [h1, to]], hours: [h0 + 1, h1 + 1] };
 }
 
-/** Without a window, example sessions come from the hour rows of this many hours, the newest with entries (not from all time: recent sessions are the ones retention has kept, to replay). */
+/**
+ * Without a window, example sessions come from the hour rows of the newest EXAMPLE_HOURS hours of traffic stored (not
+ * from the all-time row, whose example may be a session retention deleted long ago).
+ */
 export const EXAMPLE_HOURS = 24;
 
-/** The condition on `entered` rows that picks those hour rows (the same SQL in both dialects). */
-export const NEWEST_HOURS = `bucket % ${BUCKET_MS} = 1 AND bucket > (SELECT bucket FROM rollups WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 1 AND kind = 'entered' ORDER BY bucket DESC LIMIT 1) - ${EXAMPLE_HOURS * HOUR_MS}`;
+/** The rows those examples come from, given the newest bucket of any row (undefined: nothing stored yet). */
+export function newestHours(newestBucket: number | undefined): WindowRange {
+  if (newestBucket === undefined || newestBucket < 0) return { all: false, minutes: [[0, 0]], hours: null };
+  const hour = Math.floor(newestBucket / HOUR_MS) * HOUR_MS;
+  return { all: false, minutes: [[0, 0]], hours: [hour - (EXAMPLE_HOURS - 1) * HOUR_MS + 1, hour + 2] };
+}
 
 /** Schema version 4's report idempotency keys, the same in both dialects: unique per session where present. */
 export const IDEMPOTENCY_KEY_STATEMENTS: readonly string[] = [

@@ -7,7 +7,8 @@ import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, Participan
 export type Row = Record<string, unknown>;
 
 const num = (v: unknown) => Number(v);
-const optNum = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+/** A nullable number column: undefined for NULL. */
+export const optNumber = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
 const bool = (v: unknown) => v === true || v === 1;
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
 
@@ -25,7 +26,7 @@ export function roomFromRow(r: Row): RoomRecord {
     createdAt: num(r.created_at),
     expiresAt: num(r.expires_at),
   };
-  const deletedAt = optNum(r.deleted_at);
+  const deletedAt = optNumber(r.deleted_at);
   if (deletedAt !== undefined) room.deletedAt = deletedAt;
   return room;
 }
@@ -48,7 +49,7 @@ export function sessionFromRow(r: Row): SessionRecord {
     path: json(r.path) as RoomState[],
   };
   if (r.display_name !== null && r.display_name !== undefined) s.displayName = String(r.display_name);
-  const endedAt = optNum(r.ended_at);
+  const endedAt = optNumber(r.ended_at);
   if (endedAt !== undefined) s.endedAt = endedAt;
   if (r.end_reason !== null && r.end_reason !== undefined) s.endReason = r.end_reason as EndReason;
   if (r.end_state !== null && r.end_state !== undefined) s.endState = r.end_state as RoomState;
