@@ -11,7 +11,6 @@ import { diagramEdges } from '../../src/model/diagramEdges';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { lineChange } from '../../src/visualizer/trafficCompare';
 import { pathEdges } from '../../src/visualizer/trafficEdges';
-import { PATH_MAX_STATES } from '../../src/visualizer/trafficWire';
 import { axeViolations, buildInto, closeLabels, countLabelClashes, launchChromium, linesThroughLabels, minDiagramTextPx, openTraffic, ROOT, screenshot, strokeContrast, textsOutsideDiagram } from '../support/visualizerPage';
 import { drawnAs, expected, feed, plan, startServe, useServedPage, type TrafficServer } from './support';
 
@@ -67,12 +66,8 @@ const shownChanges = (page: Page) =>
     Object.fromEntries(gs.map((g) => [g.id, { change: g.getAttribute('data-change') as string, before: Number(g.getAttribute('data-before')), after: Number(g.getAttribute('data-count')) }])),
   );
 
-/** The path a session's reports make as the server holds it: init, then each state it settled in, repeats joined. */
-function pathOf(p: SessionPlan): { states: string[]; truncated: boolean } {
-  const states = ['init'];
-  for (const s of walkScenario(p.events).steps) if (s.state !== states[states.length - 1]) states.push(s.state);
-  return { states: states.slice(0, PATH_MAX_STATES), truncated: states.length > PATH_MAX_STATES };
-}
+/** A session's path as the server keeps it (expected's key for it: states, ' …' when cut). */
+const pathOf = (p: SessionPlan) => Object.keys(expected([{ ...p, leave: true }]).paths)[0];
 
 const served = useServedPage(() => browser, () => server);
 let page: Page;
@@ -156,17 +151,12 @@ describe('top paths from init', () => {
   it('lists the paths the ended sessions took with their counts and shares; a path shows on the diagram; its example opens in replay', async () => {
     // Every session here ends (leaves): all of them, yesterday's and today's, are in the window "all".
     const sent = [...YESTERDAY, ...TODAY];
-    const want = new Map<string, { count: number; truncated: boolean }>();
-    for (const p of sent) {
-      const { states, truncated } = pathOf(p);
-      const k = states.join(' ');
-      want.set(k, { count: (want.get(k)?.count ?? 0) + 1, truncated });
-    }
+    const want = expected(sent).paths;
     await page.waitForSelector('[data-testid="traffic-paths"] li[data-path]', { timeout: 15_000 });
     const shown = await page.$$eval('[data-testid="traffic-paths"] li[data-path]', (lis) =>
-      lis.map((li) => ({ path: li.getAttribute('data-path') as string, count: Number(li.getAttribute('data-count')), text: li.textContent ?? '' })),
+      lis.map((li) => ({ path: li.getAttribute('data-path') as string, truncated: li.getAttribute('data-truncated') === 'true', count: Number(li.getAttribute('data-count')), text: li.textContent ?? '' })),
     );
-    expect(Object.fromEntries(shown.map((s) => [s.path, s.count]))).toEqual(Object.fromEntries([...want].map(([k, v]) => [k, v.count])));
+    expect(Object.fromEntries(shown.map((s) => [`${s.path}${s.truncated ? ' …' : ''}`, s.count]))).toEqual(want);
     // Most frequent first, each with its share of the sessions that ended, the path in words.
     expect(shown.map((s) => s.count)).toEqual([...shown.map((s) => s.count)].sort((a, b) => b - a));
     for (const s of shown) expect(s.text).toContain(`${s.path.split(' ').join(' → ')}${s.count} · ${Math.round((s.count / sent.length) * 100)} %`);
@@ -192,7 +182,7 @@ describe('top paths from init', () => {
     const session = (await page.getAttribute(`[data-testid="traffic-paths"] li[data-path="${top}"] [data-testid="path-replay"]`, 'data-session')) as string;
     const name = Object.entries(ids).find(([, id]) => id === session)?.[0];
     const p = sent.find((x) => x.name === name) as SessionPlan;
-    expect(pathOf(p).states.join(' ')).toBe(top);
+    expect(pathOf(p)).toBe(top);
     await page.click(`[data-testid="traffic-paths"] li[data-path="${top}"] [data-testid="path-replay"]`);
     await page.waitForFunction(() => document.querySelector('[data-testid="mode"]')?.textContent === 'replay');
     expect(await page.textContent('[data-testid="step-position"]')).toBe(`0 / ${p.events.length}`);
@@ -223,16 +213,16 @@ describe("a state's breakdown", () => {
     expect((await rows('in')).map(([, n]) => n)).toEqual([8]);
     expect((await rows('out')).map(([, n]) => n)).toEqual([5, 2]);
     expect(await page.textContent(`${box} [data-testid="breakdown-ended"]`)).toContain('1 left');
-    const entered = sent.filter((p) => pathOf(p).states.includes('starting')).length;
-    expect(await page.getAttribute(`${box} [data-testid="breakdown-entered"]`, 'data-entered')).toBe(String(entered));
-    // Every visit left it (to another state, or by ending there): each is timed.
-    expect(await page.getAttribute(`${box} [data-testid="breakdown-time"]`, 'data-visits')).toBe(String(entered));
+    const { entered, visitsEnded } = expected(sent);
+    expect(await page.getAttribute(`${box} [data-testid="breakdown-entered"]`, 'data-entered')).toBe(String(entered.starting));
+    // Every visit that left it (to another state, or by ending there) is timed.
+    expect(await page.getAttribute(`${box} [data-testid="breakdown-time"]`, 'data-visits')).toBe(String(visitsEnded.starting));
     expect(await page.textContent(`${box} [data-testid="breakdown-time"]`)).toMatch(/mean \d.* · p50 .* · p90 .* \(8 visits\)/);
     // Its examples: sessions that entered it, the newest first; the first opens in replay at the step it entered starting.
     const examples = await page.$$eval(`${box} [data-testid="breakdown-replay"]`, (bs) => bs.map((b) => b.getAttribute('data-session') as string));
     expect(examples.length).toBeGreaterThan(0);
     const names = examples.map((id) => Object.entries(ids).find(([, x]) => x === id)?.[0]);
-    expect(names.every((n) => sent.find((p) => p.name === n && pathOf(p).states.includes('starting')))).toBe(true);
+    expect(names.every((n) => sent.find((p) => p.name === n && pathOf(p).split(' ').includes('starting')))).toBe(true);
     const p = sent.find((x) => x.name === names[0]) as SessionPlan;
     await page.focus(`${box} [data-testid="breakdown-replay"]`);
     await page.keyboard.press('Enter');
