@@ -55,10 +55,6 @@ const t = {
 };
 
 export function mountTraffic(hooks: TrafficHooks): TrafficMode {
-  const style = document.createElement('style');
-  style.textContent = TRAFFIC_CSS;
-  document.head.append(style);
-
   const button = el('button', { type: 'button', 'data-testid': 'mode-traffic', 'aria-pressed': 'false', id: 'mode-traffic' }, 'Traffic');
   button.title = 'Show what real sessions did on the statechart (needs the room server)';
   $('header .mode').after(el('p', { class: 'toolbar traffic-switch' }, button));
@@ -66,7 +62,7 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
     hooks.setMode(!t.on);
     announce(t.on ? 'Traffic mode: counts of real sessions on the statechart' : 'Left traffic mode');
   });
-  // The panel, legends and controls are made when the mode is first entered: the page's first draw does not wait for them.
+  // The panel, legends, controls and their CSS are made when the mode is first entered: the first draw does not wait for them.
   let built = false;
   return {
     show: (s) => {
@@ -89,6 +85,9 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
 
 /** The mode's panel (beside the chart), its legend (under it), the comparison's controls and the top paths, wired. */
 function build(hooks: TrafficHooks): void {
+  const style = document.createElement('style');
+  style.textContent = TRAFFIC_CSS;
+  document.head.append(style);
   $('aside.side').prepend(buildPanel());
   // Traffic's own legend, in place of Explore's while the mode is on (style: trafficStyle.ts).
   $('.key').after(el('ul', { class: 'legend key', id: 'traffic-legend', 'data-testid': 'traffic-legend', 'aria-label': 'Traffic legend', hidden: '' }));

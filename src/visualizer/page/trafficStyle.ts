@@ -1,7 +1,6 @@
-// Traffic mode's CSS, added to the page when the mode is mounted; it uses the page's colour variables (light and dark).
+// Traffic mode's CSS, added to the page when the mode is first entered (its switch's is style.css's); it uses the page's
+// colour variables (light and dark).
 export const TRAFFIC_CSS = `
-.traffic-switch { margin: .25rem 0; }
-#mode-traffic[aria-pressed="true"] { background: var(--accent); color: var(--bg); font-weight: 600; }
 .traffic { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .1rem .7rem .6rem; margin-bottom: .6rem; font-size: .85rem; }
 .traffic h3 { margin: .8rem 0 .3rem; font-size: .9rem; }
 .traffic p { margin: .3rem 0; }
