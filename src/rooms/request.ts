@@ -1,9 +1,8 @@
 // One request of the room flow (registration, create, join), signed with the package's own Hawk signer or
 // Basic header. Errors carry the server's status and errno and name the request (path with the room token
 // replaced by `:roomToken`), never a credential or token.
-import { CONTENT_TYPE, errorName, outsideTheApi } from '../transport/attempt';
+import { CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi } from '../transport/http';
 import { basicAuthorization } from '../transport/basic';
-import { notTheApiHint } from '../transport/errors';
 import { checkHawkCredentials } from '../transport/hawkCredentials';
 import { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptions } from './errors';
 

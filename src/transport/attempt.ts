@@ -1,9 +1,8 @@
 // One HTTP attempt of one request, classified. Never throws: every failure becomes an outcome.
+import { CONTENT_TYPE, errorName, outsideTheApi } from './http';
 
 /** A WHATWG fetch, or anything called the same way (the global one by default). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
-export const CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export type AttemptOutcome =
   /** `answer`: the JSON body of the answer, when it had one (a refresh answers `{expires}`). */
@@ -94,11 +93,6 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
   }
 }
 
-/** An answer from outside the Loop API: 405, 404 errno 999 (Loop's "no such route"), or a 4xx without the API's JSON errno. */
-export function outsideTheApi(status: number, errno: number | undefined): boolean {
-  return status === 405 || (status === 404 && errno === 999) || (errno === undefined && status >= 400 && status < 500);
-}
-
 /** The reference server's error body {code, errno, error}; anything else yields nothing. */
 async function readErrorBody(res: Response): Promise<{ errno?: number; error?: string }> {
   try {
@@ -111,13 +105,4 @@ async function readErrorBody(res: Response): Promise<{ errno?: number; error?: s
   } catch {
     return {};
   }
-}
-
-/** A short description of a thrown value: its name, message and cause code (fetch hides the cause). */
-export function errorName(err: unknown): string {
-  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
-  if (typeof e !== 'object' || e === null || typeof e.message !== 'string') return String(err).slice(0, 200);
-  const cause = e.cause;
-  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : '';
-  return `${String(e.name)}: ${e.message}${code}`.slice(0, 300);
 }

@@ -81,8 +81,3 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
   const list = secrets.filter((s) => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
   return (text) => list.reduce((t, s) => t.split(s).join('[redacted]'), text);
 }
-
-/** The hint every "not the API" message carries: the serverUrl used, and the /v1 prefix it needs. */
-export function notTheApiHint(serverUrl: string): string {
-  return `is serverUrl (${serverUrl}) the Loop API's base URL, with its /v1 prefix (e.g. https://host/v1)?`;
-}
