@@ -1,10 +1,8 @@
 // One request of the room flow (registration, create, join), signed with the package's own Hawk signer or
 // Basic header. Errors carry the server's status and errno and name the request (path with the room token
 // replaced by `:roomToken`), never a credential or token.
-import { CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi } from '../transport/http';
-import { basicAuthorization } from '../transport/basic';
-import { checkHawkCredentials } from '../transport/hawkCredentials';
-import { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptions } from './errors';
+import type { RoomsShared } from '.';
+import type { RoomsAuth, RoomsClientOptions } from './errors';
 
 export interface RoomsRequest extends RoomsClientOptions {
   serverUrl: string;
@@ -18,20 +16,9 @@ export interface RoomsRequest extends RoomsClientOptions {
   expect: number[];
 }
 
-/** serverUrl checked and without trailing slashes. */
-export function baseUrl(serverUrl: unknown): string {
-  if (typeof serverUrl !== 'string') throw new TypeError('serverUrl must be a string such as "https://host/v1"');
-  let u: URL;
-  try {
-    u = new URL(serverUrl);
-  } catch {
-    throw new TypeError('serverUrl is not a valid URL');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('serverUrl must be http: or https:');
-  return u.href.replace(/\/+$/, '');
-}
-
-export async function roomsRequest(r: RoomsRequest): Promise<Response> {
+/** One request; `shared`: what this code shares with a room session (see ./index.ts). */
+export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promise<Response> {
+  const { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, basicAuthorization, checkHawkCredentials, RoomsApiError, RoomsNetworkError } = shared;
   const base = baseUrl(r.serverUrl);
   const url = `${base}${r.path}`;
   const shown = `${r.method} ${new URL(base).pathname.replace(/\/+$/, '')}${r.shownPath ?? r.path}`;

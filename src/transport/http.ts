@@ -1,7 +1,25 @@
 // What a session's reports and the room helpers' requests share (kept apart from ./attempt so that the room
 // helpers, loaded on first call, share only this small module with what a page loads at start).
+import type { FieldCheck } from '../check';
 
 export const CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** A room token as it may appear in a path. */
+export const ROOM_TOKEN: FieldCheck = [(v) => typeof v === 'string' && /^[\w-]+$/.test(v), 'must be a non-empty string of letters, digits, "_" or "-"', true];
+
+/** serverUrl checked (http or https, no query or fragment: paths are appended to it) and without trailing slashes. */
+export function baseUrl(serverUrl: unknown): string {
+  if (typeof serverUrl !== 'string') throw new TypeError('serverUrl must be a string such as "https://host/v1"');
+  let u: URL;
+  try {
+    u = new URL(serverUrl);
+  } catch {
+    throw new TypeError('serverUrl is not a valid URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('serverUrl must be http: or https:');
+  if (u.search || u.hash) throw new TypeError('serverUrl must not have a query or fragment');
+  return u.href.replace(/\/+$/, '');
+}
 
 /** An answer from outside the Loop API: 405, 404 errno 999 (Loop's "no such route"), or a 4xx without the API's JSON errno. */
 export function outsideTheApi(status: number, errno: number | undefined): boolean {
