@@ -4,7 +4,7 @@
 import { fieldsProblem } from '../check';
 import { basicAuthorization } from '../transport/basic';
 import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
-import { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, ROOM_TOKEN } from '../transport/http';
+import { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, readRefusal, ROOM_TOKEN } from '../transport/http';
 import { RoomsApiError, RoomsNetworkError, type RoomsClientOptions } from './errors';
 import type { HawkSession } from './hawkSession';
 import type { CreatedRoom, CreateRoomOptions, JoinedRoom, JoinRoomOptions } from './rooms';
@@ -16,7 +16,7 @@ export { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptio
  * each call rather than imported: a module imported both at start and by a lazily loaded one becomes a
  * chunk of its own in an app's code-split bundle (esbuild), one more file a page loads at start.
  */
-const shared = { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, ROOM_TOKEN, basicAuthorization, checkHawkCredentials, fieldsProblem, RoomsApiError, RoomsNetworkError };
+const shared = { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, readRefusal, ROOM_TOKEN, basicAuthorization, checkHawkCredentials, fieldsProblem, RoomsApiError, RoomsNetworkError };
 export type RoomsShared = typeof shared;
 
 export type { HawkSession } from './hawkSession';

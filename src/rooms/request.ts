@@ -18,7 +18,7 @@ export interface RoomsRequest extends RoomsClientOptions {
 
 /** One request; `shared`: what this code shares with a room session (see ./index.ts). */
 export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promise<Response> {
-  const { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, basicAuthorization, checkHawkCredentials, RoomsApiError, RoomsNetworkError } = shared;
+  const { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, readRefusal, basicAuthorization, checkHawkCredentials, RoomsApiError, RoomsNetworkError } = shared;
   const base = baseUrl(r.serverUrl);
   const url = `${base}${r.path}`;
   const shown = `${r.method} ${new URL(base).pathname.replace(/\/+$/, '')}${r.shownPath ?? r.path}`;
@@ -48,22 +48,9 @@ export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promis
     throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${errorName(err)}`, { cause: err });
   }
   if (!r.expect.includes(res.status)) {
-    let errno: number | undefined;
-    let error = '';
-    try {
-      const parsed = JSON.parse(await res.text()) as { errno?: unknown; error?: unknown };
-      if (typeof parsed.errno === 'number') errno = parsed.errno;
-      if (typeof parsed.error === 'string') error = parsed.error.slice(0, 200);
-    } catch {
-      // not the server's error shape
-    }
+    const { errno, message } = await readRefusal(res);
     const notTheApi = outsideTheApi(res.status, errno);
-    throw new RoomsApiError(
-      res.status,
-      errno,
-      `${shown}: HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`,
-      notTheApi,
-    );
+    throw new RoomsApiError(res.status, errno, `${shown}: ${message}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`, notTheApi);
   }
   return res;
 }

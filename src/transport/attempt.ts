@@ -1,5 +1,5 @@
 // One HTTP attempt of one request, classified. Never throws: every failure becomes an outcome.
-import { CONTENT_TYPE, errorName, outsideTheApi } from './http';
+import { CONTENT_TYPE, errorName, outsideTheApi, readRefusal } from './http';
 
 /** A WHATWG fetch, or anything called the same way (the global one by default). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -63,46 +63,25 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
       // Credentials are explicit; never let a browser attach cookies to a cross-origin room server.
       credentials: 'omit',
     });
-    const kind = classifyStatus(res.status);
-    const type = res.headers.get('Content-Type') ?? '';
+    const { status, headers } = res;
+    const kind = classifyStatus(status);
+    const type = headers.get('Content-Type') ?? '';
     if (kind === 'delivered') {
-      if (/json/i.test(type)) {
-        const answer = await res.json().catch(() => undefined);
-        return { kind, status: res.status, answer };
-      }
+      if (/json/i.test(type)) return { kind, status, answer: await res.json().catch(() => undefined) };
       await res.body?.cancel().catch(() => {});
       // A web page where the API should answer (a static host's fallback, say): nothing was reported.
-      if (/html/i.test(type)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `HTTP ${res.status} answered with a web page (${type.split(';')[0]})` };
-      return { kind, status: res.status };
+      return /html/i.test(type) ? { kind: 'stop', reason: 'not-the-api', status, message: `HTTP ${status} answered with a web page (${type.split(';')[0]})` } : { kind, status };
     }
-    const { errno, error } = await readErrorBody(res);
-    const message = `HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`;
-    if (kind === 'retry') return { kind, status: res.status, errno, retryAfter: res.headers.get('Retry-After'), message };
+    const { errno, message } = await readRefusal(res);
+    if (kind === 'retry') return { kind, status, errno, retryAfter: headers.get('Retry-After'), message };
     // The Loop API answers every refusal with its JSON error (an errno); 405, 404 errno 999 (no such route)
     // or anything else is some other server, or a path outside the API: nothing later can pass either.
-    if (outsideTheApi(res.status, errno)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `${message}${errno === undefined && res.status !== 405 ? ' (not the API\'s JSON error)' : ''}` };
-    if (kind === 'stop') return { kind, reason: 'refused', status: res.status, errno, message, serverDate: res.headers.get('Date') };
-    return { kind, status: res.status, errno, message };
+    if (outsideTheApi(status, errno)) return { kind: 'stop', reason: 'not-the-api', status, message: `${message}${errno === undefined && status !== 405 ? " (not the API's JSON error)" : ''}` };
+    return kind === 'stop' ? { kind, reason: 'refused', status, errno, message, serverDate: headers.get('Date') } : { kind, status, errno, message };
   } catch (err) {
-    if (timedOut) return { kind: 'retry', retryAfter: null, message: `no answer within ${req.timeoutMs} ms` };
-    if (req.cancel.aborted) return { kind: 'retry', retryAfter: null, message: 'cancelled' };
-    return { kind: 'retry', retryAfter: null, message: `network error: ${errorName(err)}` };
+    return { kind: 'retry', retryAfter: null, message: timedOut ? `no answer within ${req.timeoutMs} ms` : req.cancel.aborted ? 'cancelled' : `network error: ${errorName(err)}` };
   } finally {
     clearTimeout(timer);
     req.cancel.removeEventListener('abort', onCancel);
-  }
-}
-
-/** The reference server's error body {code, errno, error}; anything else yields nothing. */
-async function readErrorBody(res: Response): Promise<{ errno?: number; error?: string }> {
-  try {
-    const text = await res.text();
-    const parsed = JSON.parse(text) as { errno?: unknown; error?: unknown };
-    return {
-      errno: typeof parsed.errno === 'number' ? parsed.errno : undefined,
-      error: typeof parsed.error === 'string' ? parsed.error.slice(0, 200) : undefined,
-    };
-  } catch {
-    return {};
   }
 }

@@ -26,6 +26,20 @@ export function outsideTheApi(status: number, errno: number | undefined): boolea
   return status === 405 || (status === 404 && errno === 999) || (errno === undefined && status >= 400 && status < 500);
 }
 
+/** What messages show of a refusal: its status and, from the Loop server's error body {code, errno, error}, errno and error. */
+export async function readRefusal(res: Response): Promise<{ errno?: number; message: string }> {
+  let errno: number | undefined;
+  let error = '';
+  try {
+    const parsed = JSON.parse(await res.text()) as { errno?: unknown; error?: unknown };
+    if (typeof parsed.errno === 'number') errno = parsed.errno;
+    if (typeof parsed.error === 'string') error = parsed.error.slice(0, 200);
+  } catch {
+    // not the server's error shape
+  }
+  return { errno, message: `HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}` };
+}
+
 /** The hint every "not the API" message carries: the serverUrl used, and the /v1 prefix it needs. */
 export function notTheApiHint(serverUrl: string): string {
   return `is serverUrl (${serverUrl}) the Loop API's base URL, with its /v1 prefix (e.g. https://host/v1)?`;
