@@ -82,11 +82,12 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
   const cancel = new AbortController();
   let wake: (() => void) | undefined;
 
-  const giveUp = (item: Item, message: string, more: { attempts: number; status?: number; errno?: number }): DeliveryResult => {
-    const e: RequestDroppedError = { type: 'error', kind: 'dropped', message: `${item.request} ${message}`, request: item.request, body: item.body, ...more };
+  /** The request is given up after `attempts`, for the reason `last` tells. */
+  const giveUp = ({ request, body }: Item, why: string, last: { status?: number; errno?: number; message: string }, attempts: number): DeliveryResult => {
+    const error: RequestDroppedError = { type: 'error', kind: 'dropped', message: `${request} ${why}: ${last.message}`, request, body, attempts, status: last.status, errno: last.errno };
     dropped++;
-    o.onError(e);
-    return { ok: false, error: e };
+    o.onError(error);
+    return { ok: false, error };
   };
 
   const stop: DeliveryQueue['stop'] = (message, cause) => {
@@ -124,7 +125,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
         o.onDelivered(item.body, n, last.status);
         return { ok: true, status: last.status, attempts: n, ...('answer' in last ? { answer: last.answer } : {}) };
       }
-      if (last.kind === 'drop') return giveUp(item, `refused: ${last.message}`, { status: last.status, errno: last.errno, attempts: n });
+      if (last.kind === 'drop') return giveUp(item, 'refused', last, n);
       if (last.kind === 'stop') {
         // After a 401, one more try when signing afresh may pass; not counted: it is a new signature, not a repeat.
         if (last.status === 401 && !reauthorized && o.reauthorize?.(last)) {
@@ -141,8 +142,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
       }
     }
     unreachable = true;
-    const retry = last as Extract<AttemptOutcome, { kind: 'retry' }>;
-    return giveUp(item, `given up after ${attempts} attempt(s): ${retry.message}`, { status: retry.status, errno: retry.errno, attempts });
+    return giveUp(item, `given up after ${attempts} attempt(s)`, last as Extract<AttemptOutcome, { kind: 'retry' }>, attempts);
   };
 
   const pump = async () => {
