@@ -9,6 +9,7 @@ import type { StatusReport } from '../report';
 import { basicAuthorization } from '../transport/basic';
 import { joinRoom } from '../rooms';
 import { bytesToBase64 } from '../transport/base64';
+import { attempt } from '../transport/attempt';
 import { CONTENT_TYPE, errorName, notTheApiHint } from '../transport/http';
 import { createDeliveryQueue, type DeliveryResult, type FlushResult, type QueueStats } from '../transport/deliveryQueue';
 import { redactor, type ReportingStoppedError, type RoomSessionError } from '../transport/errors';
@@ -126,7 +127,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const failed = (message: string) => emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message });
 
   // Only Hawk sessions load the signer and its hashing (a Basic page never downloads them), and load it
-  // now, not when first needed: once loaded, the page-hide leave can sign synchronously.
+  // now, not when first needed: once loaded, the page-hide leave is signed at once.
   let auth = o.auth;
   const hawk = auth?.type === 'hawk' ? auth : undefined;
   let signer: HawkSigner | undefined;
@@ -135,6 +136,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   signerReady?.catch(() => {});
   let basic = auth?.type === 'basic' ? basicAuthorization(auth.sessionToken) : undefined;
   const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url, contentType: CONTENT_TYPE, body });
+  const authorize = async (body: string) => (signerReady ? sign(await signerReady, body) : basic!);
 
   // The join, when the session owns it: requests wait for it (their Authorization needs it).
   const joinAbort = new AbortController();
@@ -175,7 +177,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     url: o.url,
     authorization: async (body) => {
       if (o.join && !(await joinResult).ok) throw new Error('not joined');
-      return signerReady ? sign(await signerReady, body) : basic!;
+      return authorize(body);
     },
     timeoutMs: o.timeoutMs,
     retry: o.retry,
@@ -256,8 +258,8 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     if (report && reportingOn()) void queue.enqueue(report);
   };
 
-  // The page is going away: no task may run after this handler, so the leave goes now, keepalive,
-  // signed synchronously.
+  // The page is going away: no task may run after this handler, so the leave goes now (its fetch starts in
+  // this handler's microtasks), keepalive, signed without waiting for anything but a signer still loading.
   const leaveNow = () => {
     if (reporting === 'left' || actorStopped) return;
     // Still joining: cancel the join; the server may have taken it, and forgets it when it expires.
@@ -265,21 +267,9 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     reporting = 'left';
     quiet();
     if (!joined) joinAbort.abort();
-    else {
-      const send = (header: string) =>
-        o.fetch(o.url, { method: 'POST', headers: { 'Content-Type': CONTENT_TYPE, Authorization: header }, body: LEAVE_BODY, keepalive: true, credentials: 'omit' }).then(
-          (res) => void res.body?.cancel().catch(() => {}),
-          () => {},
-        );
-      try {
-        // A Hawk signer still loading (page closed within moments of joining): sign when it arrives, if
-        // the page lives that long; otherwise the server forgets the participation when it expires.
-        if (signerReady && !signer) void signerReady.then((s) => send(sign(s, LEAVE_BODY))).catch(() => {});
-        else void send(signer ? sign(signer, LEAVE_BODY) : basic!);
-      } catch {
-        // Nothing to tell: the page is gone.
-      }
-    }
+    // A Hawk signer still loading (page closed within moments of joining) signs when it arrives, if the page
+    // lives that long; otherwise the server forgets the participation when it expires.
+    else void attempt({ fetch: o.fetch, url: o.url, timeoutMs: o.timeoutMs, body: LEAVE_BODY, authorization: authorize, cancel: new AbortController().signal, keepalive: true });
     queue.stop(PAGE_GONE, { kind: 'discarded' });
   };
 

@@ -27,6 +27,8 @@ export interface AttemptRequest {
   headers?: Record<string, string>;
   /** Aborted when the session stops: the attempt ends at once. */
   cancel: AbortSignal;
+  /** Let the request outlive the page (the page-hide leave). */
+  keepalive?: boolean;
 }
 
 const STOP_STATUSES = new Set([401, 403, 404, 410]);
@@ -60,6 +62,7 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
       headers: { ...req.headers, 'Content-Type': CONTENT_TYPE, Authorization: authorization },
       body: req.body,
       signal: controller.signal,
+      keepalive: req.keepalive,
       // Credentials are explicit; never let a browser attach cookies to a cross-origin room server.
       credentials: 'omit',
     });
