@@ -14,9 +14,10 @@ export { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptio
 /**
  * What the helpers' code shares with a room session (checks, the Basic header, messages), handed to it on
  * each call rather than imported: a module imported both at start and by a lazily loaded one becomes a
- * chunk of its own in an app's code-split bundle (esbuild), one more file a page loads at start.
+ * chunk of its own in an app's code-split bundle (esbuild), one more file a page loads at start. Its names
+ * end in `_`: the package's build shortens them (scripts/mangle.mjs).
  */
-const shared = { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, readRefusal, ROOM_TOKEN, basicAuthorization, checkHawkCredentials, fieldsProblem, RoomsApiError, RoomsNetworkError };
+const shared = { baseUrl_: baseUrl, CONTENT_TYPE_: CONTENT_TYPE, errorName_: errorName, notTheApiHint_: notTheApiHint, outsideTheApi_: outsideTheApi, readRefusal_: readRefusal, ROOM_TOKEN_: ROOM_TOKEN, basicAuthorization_: basicAuthorization, checkHawkCredentials_: checkHawkCredentials, fieldsProblem_: fieldsProblem, RoomsApiError_: RoomsApiError, RoomsNetworkError_: RoomsNetworkError };
 export type RoomsShared = typeof shared;
 
 export type { HawkSession } from './hawkSession';

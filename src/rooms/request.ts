@@ -18,7 +18,7 @@ export interface RoomsRequest extends RoomsClientOptions {
 
 /** One request; `shared`: what this code shares with a room session (see ./index.ts). */
 export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promise<Response> {
-  const { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, readRefusal, basicAuthorization, checkHawkCredentials, RoomsApiError, RoomsNetworkError } = shared;
+  const { baseUrl_: baseUrl, CONTENT_TYPE_: CONTENT_TYPE, errorName_: errorName, notTheApiHint_: notTheApiHint, outsideTheApi_: outsideTheApi, readRefusal_: readRefusal, basicAuthorization_: basicAuthorization, checkHawkCredentials_: checkHawkCredentials, RoomsApiError_: RoomsApiError, RoomsNetworkError_: RoomsNetworkError } = shared;
   const base = baseUrl(r.serverUrl);
   const url = `${base}${r.path}`;
   const shown = `${r.method} ${new URL(base).pathname.replace(/\/+$/, '')}${r.shownPath ?? r.path}`;

@@ -67,7 +67,7 @@ export interface JoinedRoom {
  * createRoom does; errors name the path used, with `:roomToken` in place of the token.
  */
 export async function joinRoom(o: JoinRoomOptions, shared: RoomsShared): Promise<JoinedRoom> {
-  const problem = shared.fieldsProblem(o, { roomToken: shared.ROOM_TOKEN }, '', true);
+  const problem = shared.fieldsProblem_(o, { roomToken: shared.ROOM_TOKEN_ }, '', true);
   if (problem) throw new TypeError(problem);
   const res = await roomsRequest({
     ...o,

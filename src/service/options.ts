@@ -69,8 +69,9 @@ export interface RoomSessionOptions {
   leaveOnPageHide?: boolean;
 }
 
+/** The options checked, as given, and resolved (names ending in `_` are internal: see ../transport/attempt.ts). */
 export interface ResolvedOptions {
-  url: string;
+  url_: string;
   serverUrl: string;
   roomToken: string;
   /** Undefined only while a standalone join is to give the Basic sessionToken. */
@@ -78,15 +79,15 @@ export interface ResolvedOptions {
   join?: RoomJoinOptions;
   signal?: AbortSignal;
   idempotencyKey: boolean;
-  fetch: FetchLike;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  maxQueue: number;
+  fetch_: FetchLike;
+  timeoutMs_: number;
+  retry_: RetryPolicy;
+  maxQueue_: number;
   inspect?: RoomInspector;
   expires?: number;
   refreshEveryMs?: number;
   leaveOnPageHide: boolean;
-  secrets: string[];
+  secrets_: string[];
 }
 
 const isNumber = (v: unknown) => Number.isFinite(v);
@@ -150,14 +151,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   // The checked options as given (roomToken, auth, join, signal, inspect, expires, refreshEveryMs), and the rest resolved.
   return {
     ...o,
-    url: `${serverUrl}/rooms/${o.roomToken}`,
+    url_: `${serverUrl}/rooms/${o.roomToken}`,
     serverUrl,
     idempotencyKey: o.idempotencyKey !== false,
-    fetch: o.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init)),
-    timeoutMs: o.timeoutMs ?? 10000,
-    retry: retry as RetryPolicy,
-    maxQueue: o.maxQueue ?? 100,
+    fetch_: o.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init)),
+    timeoutMs_: o.timeoutMs ?? 10000,
+    retry_: retry as RetryPolicy,
+    maxQueue_: o.maxQueue ?? 100,
     leaveOnPageHide: o.leaveOnPageHide === true,
-    secrets,
+    secrets_: secrets,
   };
 }

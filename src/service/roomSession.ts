@@ -113,7 +113,7 @@ const PAGE_GONE = 'the page went away: left the room, waiting requests discarded
  */
 export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const o = resolveOptions(options);
-  const redact = redactor(o.secrets);
+  const redact = redactor(o.secrets_);
   let reporting: ReportingState = o.join ? 'joining' : 'active';
   /** Reporting goes on (a join pending or done). */
   const reportingOn = () => reporting === 'active' || reporting === 'joining';
@@ -135,16 +135,16 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   // A failed load surfaces where it is awaited (the first request stops reporting, with an `error`).
   signerReady?.catch(() => {});
   let basic = auth?.type === 'basic' ? basicAuthorization(auth.sessionToken) : undefined;
-  const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url, contentType: CONTENT_TYPE, body });
+  const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url_, contentType: CONTENT_TYPE, body });
   const authorize = async (body: string) => (signerReady ? sign(await signerReady, body) : basic!);
 
   // The join, when the session owns it: requests wait for it (their Authorization needs it).
   const joinAbort = new AbortController();
   const joinResult: Promise<JoinResult> = o.join
-    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: hawk?.localtimeOffsetMsec }), fetch: o.fetch, signal: joinAbort.signal }).then(
+    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: hawk?.localtimeOffsetMsec }), fetch: o.fetch_, signal: joinAbort.signal }).then(
         (joined): JoinResult => {
           if (!auth) {
-            o.secrets.push(joined.sessionToken);
+            o.secrets_.push(joined.sessionToken);
             auth = { type: 'basic', sessionToken: joined.sessionToken };
             basic = basicAuthorization(joined.sessionToken);
           }
@@ -167,26 +167,22 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     : Promise.resolve({ ok: true, room: room! });
 
   const queue = createDeliveryQueue({
+    ...o,
     // Unique per session: with the request's sequence number, each request's Idempotency-Key.
-    idempotencyPrefix: o.idempotencyKey ? bytesToBase64(globalThis.crypto.getRandomValues(new Uint8Array(12))).replace(/\+/g, '-').replace(/\//g, '_') : undefined,
-    onIdle: () => {
+    idempotencyPrefix_: o.idempotencyKey ? bytesToBase64(globalThis.crypto.getRandomValues(new Uint8Array(12))).replace(/\+/g, '-').replace(/\//g, '_') : undefined,
+    onIdle_: () => {
       const { delivered, dropped } = queue.stats();
       listeners.emit('idle', { type: 'idle', delivered, dropped });
     },
-    fetch: o.fetch,
-    url: o.url,
-    authorization: async (body) => {
+    authorization_: async (body) => {
       if (o.join && !(await joinResult).ok) throw new Error('not joined');
       return authorize(body);
     },
-    timeoutMs: o.timeoutMs,
-    retry: o.retry,
-    maxQueue: o.maxQueue,
-    reauthorize: (refusal) => signer?.adjustClock(refusal.serverDate) ?? false,
-    onDelivered: (body, attempt, status) => {
+    reauthorize_: (refusal) => signer?.adjustClock(refusal.serverDate_) ?? false,
+    onDelivered_: (body, attempt, status) => {
       if ((body as { action?: string }).action === 'status') listeners.emit('report', { body: body as StatusReport, attempt, status });
     },
-    onError: (error) => {
+    onError_: (error) => {
       if (error.kind === 'stopped') {
         // e.g. 410: the participation expired; nothing more is sent, so nothing more is refreshed.
         if (reportingOn()) reporting = 'stopped';
@@ -204,7 +200,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     const ms = o.refreshEveryMs ?? (expires === undefined ? undefined : (expires * 1000) / 3);
     if (ms === undefined || reporting !== 'active') return;
     refreshTimer = setTimeout(async () => {
-      const r = await queue.enqueue({ action: 'refresh' }, 'refresh');
+      const r = await queue.enqueue_({ action: 'refresh' }, 'refresh');
       const next = r.ok ? (r.answer as { expires?: unknown } | undefined)?.expires : undefined;
       if (typeof next === 'number' && next > 0) expires = next;
       scheduleRefresh();
@@ -255,7 +251,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
       return failed(`the machine failed on ${type}: ${errorName(err)}`);
     }
     const { report } = describeStep(type, before, actor.getSnapshot());
-    if (report && reportingOn()) void queue.enqueue(report);
+    if (report && reportingOn()) void queue.enqueue_(report);
   };
 
   // The page is going away: no task may run after this handler, so the leave goes now (its fetch starts in
@@ -269,7 +265,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     if (!joined) joinAbort.abort();
     // A Hawk signer still loading (page closed within moments of joining) signs when it arrives, if the page
     // lives that long; otherwise the server forgets the participation when it expires.
-    else void attempt({ fetch: o.fetch, url: o.url, timeoutMs: o.timeoutMs, body: LEAVE_BODY, authorization: authorize, cancel: new AbortController().signal, keepalive: true });
+    else void attempt({ ...o, body_: LEAVE_BODY, authorization_: authorize, cancel_: new AbortController().signal, keepalive_: true });
     queue.stop(PAGE_GONE, { kind: 'discarded' });
   };
 
@@ -305,7 +301,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
         if (result.ok) {
           await queue.flush();
           // The spec's main text sends {"action":"leave"}; the session token is already the Basic user.
-          result = await queue.enqueue({ action: 'leave' }, 'leave');
+          result = await queue.enqueue_({ action: 'leave' }, 'leave');
           if (reporting === 'leaving') reporting = 'left';
         }
         pageWatch?.unsubscribe();

@@ -8,27 +8,28 @@ export type AttemptOutcome =
   /** `answer`: the JSON body of the answer, when it had one (a refresh answers `{expires}`). */
   | { kind: 'delivered'; status: number; answer?: unknown }
   /** Worth another attempt: network error, timeout, 408, 429, 5xx. */
-  | { kind: 'retry'; status?: number; errno?: number; retryAfter: string | null; message: string }
+  | { kind: 'retry'; status?: number; errno?: number; retryAfter_: string | null; message: string }
   /** This request is refused for good (400 and other 4xx); later ones may pass. */
   | { kind: 'drop'; status: number; errno?: number; message: string }
   /**
    * The server will refuse everything from now on (401, 403, 404, 410: `refused`), the room path is not
    * the Loop API (405, or an answer without the API's JSON: `not-the-api`), or the client cannot sign (`failed`).
    */
-  | { kind: 'stop'; reason: 'refused' | 'not-the-api' | 'failed'; status?: number; errno?: number; message: string; serverDate?: string | null };
+  | { kind: 'stop'; reason: 'refused' | 'not-the-api' | 'failed'; status?: number; errno?: number; message: string; serverDate_?: string | null };
 
+/** Names ending in `_` are internal: the package's build shortens them (scripts/mangle.mjs). */
 export interface AttemptRequest {
-  fetch: FetchLike;
-  url: string;
-  body: string;
-  authorization: (body: string) => Promise<string>;
-  timeoutMs: number;
+  fetch_: FetchLike;
+  url_: string;
+  body_: string;
+  authorization_: (body: string) => Promise<string>;
+  timeoutMs_: number;
   /** Sent on every attempt of this request (the Idempotency-Key stays the same across retries). */
-  headers?: Record<string, string>;
+  headers_?: Record<string, string>;
   /** Aborted when the session stops: the attempt ends at once. */
-  cancel: AbortSignal;
+  cancel_: AbortSignal;
   /** Let the request outlive the page (the page-hide leave). */
-  keepalive?: boolean;
+  keepalive_?: boolean;
 }
 
 const STOP_STATUSES = new Set([401, 403, 404, 410]);
@@ -43,7 +44,7 @@ export function classifyStatus(status: number): AttemptOutcome['kind'] {
 export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
   let authorization: string;
   try {
-    authorization = await req.authorization(req.body);
+    authorization = await req.authorization_(req.body_);
   } catch (err) {
     // A client that cannot sign will not be able to later either.
     return { kind: 'stop', reason: 'failed', message: `could not compute the Authorization header: ${errorName(err)}` };
@@ -53,16 +54,16 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, req.timeoutMs);
+  }, req.timeoutMs_);
   const onCancel = () => controller.abort();
-  req.cancel.addEventListener('abort', onCancel);
+  req.cancel_.addEventListener('abort', onCancel);
   try {
-    const res = await req.fetch(req.url, {
+    const res = await req.fetch_(req.url_, {
       method: 'POST',
-      headers: { ...req.headers, 'Content-Type': CONTENT_TYPE, Authorization: authorization },
-      body: req.body,
+      headers: { ...req.headers_, 'Content-Type': CONTENT_TYPE, Authorization: authorization },
+      body: req.body_,
       signal: controller.signal,
-      keepalive: req.keepalive,
+      keepalive: req.keepalive_,
       // Credentials are explicit; never let a browser attach cookies to a cross-origin room server.
       credentials: 'omit',
     });
@@ -76,15 +77,15 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
       return /html/i.test(type) ? { kind: 'stop', reason: 'not-the-api', status, message: `HTTP ${status} answered with a web page (${type.split(';')[0]})` } : { kind, status };
     }
     const { errno, message } = await readRefusal(res);
-    if (kind === 'retry') return { kind, status, errno, retryAfter: headers.get('Retry-After'), message };
+    if (kind === 'retry') return { kind, status, errno, retryAfter_: headers.get('Retry-After'), message };
     // The Loop API answers every refusal with its JSON error (an errno); 405, 404 errno 999 (no such route)
     // or anything else is some other server, or a path outside the API: nothing later can pass either.
     if (outsideTheApi(status, errno)) return { kind: 'stop', reason: 'not-the-api', status, message: `${message}${errno === undefined && status !== 405 ? " (not the API's JSON error)" : ''}` };
-    return kind === 'stop' ? { kind, reason: 'refused', status, errno, message, serverDate: headers.get('Date') } : { kind, status, errno, message };
+    return kind === 'stop' ? { kind, reason: 'refused', status, errno, message, serverDate_: headers.get('Date') } : { kind, status, errno, message };
   } catch (err) {
-    return { kind: 'retry', retryAfter: null, message: timedOut ? `no answer within ${req.timeoutMs} ms` : req.cancel.aborted ? 'cancelled' : `network error: ${errorName(err)}` };
+    return { kind: 'retry', retryAfter_: null, message: timedOut ? `no answer within ${req.timeoutMs_} ms` : req.cancel_.aborted ? 'cancelled' : `network error: ${errorName(err)}` };
   } finally {
     clearTimeout(timer);
-    req.cancel.removeEventListener('abort', onCancel);
+    req.cancel_.removeEventListener('abort', onCancel);
   }
 }
