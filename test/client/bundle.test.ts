@@ -23,7 +23,7 @@ console.log(JSON.stringify({ start: s.start, hawk: s.hawk, startInputs: Object.k
   m = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }));
 });
 
-it('adds at most the ceiling in gzipped bytes at start (the 6.5 kB goal once it is met: D-135), and the ceiling is not loose', () => {
+it('adds at most the ceiling in gzipped bytes at start (the 6.5 kB goal once it is met: D-119), and the ceiling is not loose', () => {
   expect(m.ceilingKb).toBeGreaterThanOrEqual(m.goalKb);
   expect(m.start).toBeLessThanOrEqual(m.ceilingKb * 1000);
   // More than 0.3 kB under the ceiling: lower OURS_CEILING_KB (bench/6-bundle.bench.mjs) to hold the gain.
