@@ -98,6 +98,9 @@ describe('the view model', () => {
     ended: [{ state: 'cleanup', reason: 'left', count: 1 }],
     timeToMedia: { count: 2, p50: 1, p90: 2, p99: 2, histogram: [{ le: 1, count: 1 }, { le: null, count: 1 }] },
     nonConformance: [],
+    until: null,
+    paths: [],
+    states: Object.fromEntries(ROOM_STATES.map((s) => [s, { entered: 0, timeSpent: { count: 0, meanSeconds: null, p50: null, p90: null }, exampleSessions: [] as string[] }])) as TrafficSnapshot['states'],
   });
 
   it('widths grow with use and never shrink below the unused width', () => {

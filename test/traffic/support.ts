@@ -9,6 +9,7 @@ import { diagramEdges } from '../../src/model/diagramEdges';
 import { createServeApp } from '../../src/server/app';
 import type { ListeningRoomServer } from '../../src/server/server';
 import type { Store } from '../../src/server/store';
+import { PATH_MAX_STATES } from '../../src/traffic/wire';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { freshSqlite, type StoreFactory } from '../support/stores';
 
@@ -57,6 +58,11 @@ export interface Expected {
   /** Sessions that left, by the state they ended in. */
   ended: Record<string, number>;
   nonConformance: Array<{ verdict: string; from: string; event: string; reported: string; count: number }>;
+  /** Times each state was entered (a join enters init), visits that ended (a change of state, or the session's end). */
+  entered: Record<string, number>;
+  visitsEnded: Record<string, number>;
+  /** Sessions that left, by the states they were in (a state repeated only when left and entered again), cut as the server cuts them. */
+  paths: Record<string, number>;
 }
 
 /**
@@ -70,6 +76,9 @@ export function expected(plans: readonly SessionPlan[]): Expected {
   const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
   const ended: Record<string, number> = {};
   const rows = new Map<string, Expected['nonConformance'][number]>();
+  const entered = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
+  const visitsEnded = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
+  const paths: Record<string, number> = {};
   for (const p of plans) {
     const steps = walkScenario(p.events).steps;
     const broken = p.fault?.kind === 'misspelt-state';
@@ -81,6 +90,15 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     const last = counted[counted.length - 1].state;
     if (p.leave) ended[last] = (ended[last] ?? 0) + 1;
     else open[last]++;
+    const path = ['init'];
+    for (const s of counted) if (s.state !== path[path.length - 1]) path.push(s.state);
+    for (const [i, state] of path.entries()) {
+      entered[state]++;
+      if (i < path.length - 1 || p.leave) visitsEnded[state]++;
+    }
+    // A path is cut at PATH_MAX_STATES states; ' …' marks one that went on.
+    const key = path.slice(0, PATH_MAX_STATES).join(' ') + (path.length > PATH_MAX_STATES ? ' …' : '');
+    if (p.leave) paths[key] = (paths[key] ?? 0) + 1;
     if (broken) {
       const last = steps[steps.length - 1];
       const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)}: ${last.counters.connections} in room, ${last.counters.sendStreams} sent, ${last.counters.recvStreams} received`;
@@ -91,5 +109,5 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     }
   }
   delete edges.none;
-  return { edges, funnel, open, ended, nonConformance: [...rows.values()] };
+  return { edges, funnel, open, ended, nonConformance: [...rows.values()], entered, visitsEnded, paths };
 }
