@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/model/diagramEdges';
-import { createServeApp } from '../../src/server/app';
+import { createServeApp, type ServeAppOptions } from '../../src/server/app';
 import type { ListeningRoomServer } from '../../src/server/server';
 import type { Store } from '../../src/server/store';
 import { PATH_MAX_STATES } from '../../src/traffic/wire';
+import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { walkScenario } from '../../src/visualizer/scenario';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshSqlite, type StoreFactory } from '../support/stores';
+import { diagramReady } from '../support/visualizerPage';
 
 export interface TrafficServer extends ListeningRoomServer {
   store: Store;
@@ -19,11 +22,15 @@ export interface TrafficServer extends ListeningRoomServer {
 }
 
 /** `serve`, in process (src/server/app.ts, what the CLI runs): the API and the built page at / on one port. */
-export async function startServe(options: { dir?: string; adminToken?: string; corsOrigins?: string[]; store?: StoreFactory } = {}): Promise<TrafficServer> {
+export async function startServe(
+  options: { dir?: string; adminToken?: string; corsOrigins?: string[]; store?: StoreFactory } & Pick<ServeAppOptions, 'now' | 'hawkSkewSec'> = {},
+): Promise<TrafficServer> {
   const fresh = await (options.store ?? freshSqlite)();
   const server = await createServeApp({
     store: fresh.store,
     port: 0,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.hawkSkewSec ? { hawkSkewSec: options.hawkSkewSec } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     ...(options.dir ? { html: readFileSync(join(options.dir, 'visualizer.html'), 'utf8') } : {}),
@@ -50,6 +57,17 @@ export async function feed(serverUrl: string, plans: SessionPlan[]): Promise<Tra
 }
 
 const EDGE_OF_CANDIDATE = new Map(diagramEdges().map((e) => [e.candidate.id, e.id]));
+const GROUPS = edgeGroups(diagramEdges());
+
+/** Edge counts as the diagram draws them: a line drawn for several edges (the call frame's) carries their sum. */
+export function drawnAs(edges: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, n] of Object.entries(edges)) {
+    const line = GROUPS.find((g) => g.members.some((m) => m.id === id))?.id ?? id;
+    out[line] = (out[line] ?? 0) + n;
+  }
+  return out;
+}
 
 export interface Expected {
   edges: Record<string, number>;
@@ -110,4 +128,26 @@ export function expected(plans: readonly SessionPlan[]): Expected {
   }
   delete edges.none;
   return { edges, funnel, open, ended, nonConformance: [...rows.values()], entered, visitsEnded, paths };
+}
+
+/**
+ * Each test of the calling block on a fresh 1280x800 page of the server's, its diagram drawn; after it, no uncaught
+ * error on the page. `page()` is the current test's page.
+ */
+export function useServedPage(browser: () => Browser, server: () => { origin: string }): { page(): Page } {
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  beforeEach(async () => {
+    context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server().origin}/`);
+    await diagramReady(page);
+  });
+  afterEach(async () => {
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+  return { page: () => page };
 }
