@@ -15,6 +15,7 @@ import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
 import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
 import { bucketRange, RollupDelta, type BucketRange } from '../common/rollups';
+import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
 import { reportFromRow } from '../common/rows';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
@@ -236,8 +237,9 @@ export class PostgresStore implements Store {
         const ended = await sessions.endSession(c, end.id, end.reason, end.at);
         if (ended) delta.ended({ ...ended, reason: end.reason });
       }
-      await sessions.insertSession(c, decision.create);
-      delta.session(undefined, decision.create);
+      const created = startedSession(decision.create);
+      await sessions.insertSession(c, created);
+      delta.session(undefined, created);
       await rollups.addRollups(c, delta.rows(), this.shard);
       return decision.value;
     });
@@ -310,8 +312,12 @@ export class PostgresStore implements Store {
 
   async stats(query: StatsQuery): Promise<Stats> {
     const range = bucketRange(query.since, query.until);
-    const [sums, open] = await Promise.all([this.rollupSums(range), this.openSessionsByState()]);
-    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0));
+    const [sums, open, examples] = await Promise.all([
+      this.rollupSums(range),
+      this.openSessionsByState(),
+      this.flights.run(`examples ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.enteredExamples(q, range))),
+    ]);
+    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0), examples);
   }
 
   async metricsData(buckets: readonly number[]): Promise<MetricsData> {

@@ -6,6 +6,7 @@ import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/fi
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
+import { appliedSession, startedSession } from '../common/session';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -170,8 +171,9 @@ export class SqliteStore implements Store {
         const ended = sessions.endSession(this.sql, e.id, e.reason, e.at);
         if (ended) delta.ended({ ...ended, reason: e.reason });
       }
-      sessions.insertSession(this.sql, d.create);
-      delta.session(undefined, d.create);
+      const created = startedSession(d.create);
+      sessions.insertSession(this.sql, created);
+      delta.session(undefined, created);
       return d.value;
     });
   }
@@ -183,9 +185,8 @@ export class SqliteStore implements Store {
       if (!session) return undefined;
       const d = decide(session, { repeated: key !== undefined && reports.reportKeySeen(this.sql, id, key) });
       if (d.kind === 'refuse') return d.value;
-      const next: SessionRecord = { ...session, ...d.changes };
+      const next = appliedSession(session, d.changes, d.report);
       if (d.report) {
-        next.reportCount = session.reportCount + 1;
         reports.insertReport(this.sql, session, next.reportCount, d.report, key);
         reports.addReportTotals(this.sql, d.report.labels);
         delta.report(session, d.report);
@@ -267,7 +268,8 @@ export class SqliteStore implements Store {
   stats(q: StatsQuery): Promise<Stats> {
     return this.read(() => {
       const open = figures.openSessionsByState(this.sql).reduce((n, o) => n + o.count, 0);
-      return statsFromRollups(q, rollups.rollupSums(this.sql, bucketRange(q.since, q.until)), open);
+      const range = bucketRange(q.since, q.until);
+      return statsFromRollups(q, rollups.rollupSums(this.sql, range), open, rollups.enteredExamples(this.sql, range));
     });
   }
 
