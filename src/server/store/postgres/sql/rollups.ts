@@ -35,7 +35,7 @@ function windowWhere(range: WindowRange): [string, number[]] {
   const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
   const [h0, h1] = range.hours ?? [0, 0];
   const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
-  const hours = `ARRAY(SELECT generate_series(greatest($5::bigint, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($6::bigint - ${HOUR_MS}, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)}), ${HOUR_MS}))`;
+  const hours = `ARRAY(SELECT generate_series(greatest($5::bigint, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($6::bigint - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)}), ${HOUR_MS}))`;
   return [
     `((bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $3 AND bucket < $4 AND bucket % ${BUCKET_MS} = 0) OR bucket = ANY(${hours}))`,
     [a0, a1, b0, b1, h0, h1],
