@@ -1,7 +1,7 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { ALL, BUCKET_MS, HOUR_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
@@ -25,13 +25,19 @@ export async function addRollups(q: Queryable, rows: readonly RollupRow[], shard
   if (rows.length > 0) await q.query(addRollupsSql(1), addRollupsParams(rows, shard));
 }
 
-/** The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an hour's start + 1 (common/rollups.ts). */
+/**
+ * The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an
+ * hour's start + 1 (common/rollups.ts). Minute rows are read as ranges; hour rows are looked up one by one (those
+ * between the table's first and last bucket): a range over them would also walk every minute row in between, whose
+ * number grows with the traffic, not with the window's hours (D-130).
+ */
 function windowWhere(range: WindowRange): [string, number[]] {
   const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
   const [h0, h1] = range.hours ?? [0, 0];
-  // Three ranges OR'ed, each with its own condition on the bucket, as SQLite's reads them (sqlite/sql/rollups.ts).
+  const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
+  const hours = `ARRAY(SELECT generate_series(greatest($5::bigint, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($6::bigint - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)}), ${HOUR_MS}))`;
   return [
-    `((bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $3 AND bucket < $4 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $5 AND bucket < $6 AND bucket % ${BUCKET_MS} = 1))`,
+    `((bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $3 AND bucket < $4 AND bucket % ${BUCKET_MS} = 0) OR bucket = ANY(${hours}))`,
     [a0, a1, b0, b1, h0, h1],
   ];
 }
