@@ -1,7 +1,7 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (SQLite dialect; postgres/sql/rollups.ts is the same in PostgreSQL's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { ALL, BUCKET_MS, HOUR_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
@@ -15,15 +15,21 @@ export function addRollups(sql: Sql, rows: readonly RollupRow[], shard = 0): voi
   for (const r of rows) upsert.run(r.bucket, r.kind, r.key, shard, r.count, r.sum, r.example);
 }
 
-/** The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an hour's start + 1 (common/rollups.ts). */
+/**
+ * The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an
+ * hour's start + 1 (common/rollups.ts). Each part has its own condition on the bucket, so SQLite reads each from the
+ * key (an OR inside an AND made it scan the whole table). Minute rows are read as ranges; hour rows are looked up one
+ * by one (those between the table's first and last bucket): a range over them would also walk every minute row in
+ * between, whose number grows with the traffic, not with the window's hours (as on PostgreSQL).
+ */
 function windowWhere(range: WindowRange): [string, number[]] {
   const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
   const [h0, h1] = range.hours ?? [0, 0];
-  // Three ranges OR'ed, each with its own condition on the bucket: SQLite reads each range from the key (an OR
-  // inside an AND made it scan the whole table).
+  const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
+  const hours = `WITH RECURSIVE h(b) AS (SELECT max(?, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}) UNION ALL SELECT b + ${HOUR_MS} FROM h WHERE b + ${HOUR_MS} <= min(? - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)})) SELECT b FROM h WHERE b <= ? - 1`;
   return [
-    `((bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 1))`,
-    [a0, a1, b0, b1, h0, h1],
+    `((bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR bucket IN (${hours}))`,
+    [a0, a1, b0, b1, h0, h1, h1],
   ];
 }
 
