@@ -21,12 +21,16 @@ rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist');
 
 const common = { bundle: true, external, target: 'es2022', sourcemap: true, logLevel: 'warning' };
-const library = { ...common, platform: 'neutral', mainFields: ['module', 'main'] };
+// Internal property names (ending in `_`: ./mangle.json) shortened, the same in every library file: one cache
+// for all their builds.
+const mangleProps = new RegExp(JSON.parse(readFileSync(new URL('./mangle.json', import.meta.url), 'utf8')).mangleProps);
+let mangleCache = {};
+const library = { ...common, platform: 'neutral', mainFields: ['module', 'main'], mangleProps };
+const buildLibrary = async (options) => ({ mangleCache } = await build({ ...library, ...options, mangleCache }));
 // ESM: one build with code splitting, so what the entries share is one copy (dist/chunks/) and what is
 // loaded by import() (the Hawk signer and its hashing) stays in a chunk of its own: an app's bundler
 // then ships it only to pages that use it.
-await build({
-  ...library,
+await buildLibrary({
   entryPoints: LIBRARY_ENTRIES,
   format: 'esm',
   splitting: true,
@@ -37,7 +41,7 @@ await build({
 });
 // CommonJS has no code splitting: each entry is one file, import() inlined.
 for (const [name, entry] of Object.entries(LIBRARY_ENTRIES)) {
-  await build({ ...library, entryPoints: [entry], format: 'cjs', outfile: `dist/${name}.cjs` });
+  await buildLibrary({ entryPoints: [entry], format: 'cjs', outfile: `dist/${name}.cjs` });
 }
 await build({
   ...common,

@@ -1,5 +1,6 @@
 // attachOpenTok: feeds a room session from OpenTok-style SDK objects (on/off emitters).
-import type { RoomEventType } from '../../machines/domain';
+import { ROOM_EVENTS, type RoomEventType } from '../../machines/domain';
+import { fieldsProblem, type FieldCheck } from '../check';
 
 /** The part of an OpenTok Session / Publisher this adapter uses. */
 export interface OpenTokEmitter {
@@ -21,47 +22,35 @@ export interface RoomEventSink {
   send(event: { type: RoomEventType }): void;
 }
 
-// OpenTok's own event names on each emitter -> the spec's event names (section 1).
-// `sessionDisconnected` is deliberately absent: a client's own disconnect is not reported.
-const SESSION_EVENTS: Record<string, RoomEventType> = {
-  connectionCreated: 'Session.connectionCreated',
-  connectionDestroyed: 'Session.connectionDestroyed',
-  streamCreated: 'Session.streamCreated',
-  streamDestroyed: 'Session.streamDestroyed',
-};
-const PUBLISHER_EVENTS: Record<string, RoomEventType> = {
-  streamCreated: 'Publisher.streamCreated',
-  streamDestroyed: 'Publisher.streamDestroyed',
-};
+const MUST = 'must have on(type, fn) and off(type, fn)';
+const isEmitter = (x: unknown) => typeof (x as OpenTokEmitter)?.on === 'function' && typeof (x as OpenTokEmitter).off === 'function';
+const SOURCES: Readonly<Record<keyof OpenTokSources, FieldCheck>> = { session: [isEmitter, MUST, true], publisher: [isEmitter, MUST], screenPublisher: [isEmitter, MUST] };
 
-/** Subscribe to the SDK's events; returns a function that removes every listener it added. */
+/**
+ * Subscribe to the SDK's events; returns a function that removes every listener it added. OpenTok's own names
+ * are the spec's without the emitter: `Session.streamCreated` is the session's `streamCreated`, and
+ * `Publisher.*` each publisher's. `sessionDisconnected` is deliberately not listened to: a client's own
+ * disconnect is not reported.
+ */
 export function attachOpenTok(sources: OpenTokSources, sink: RoomEventSink): () => void {
-  if (typeof sources !== 'object' || sources === null || !isEmitter(sources.session)) {
-    throw new TypeError('attachOpenTok: sources.session must have on(type, fn) and off(type, fn)');
-  }
-  for (const name of ['publisher', 'screenPublisher'] as const) {
-    if (sources[name] !== undefined && !isEmitter(sources[name])) throw new TypeError(`attachOpenTok: sources.${name} must have on(type, fn) and off(type, fn)`);
-  }
+  const problem = fieldsProblem(sources, SOURCES, 'sources', true);
+  if (problem) throw new TypeError(`attachOpenTok: ${problem}`);
   const added: Array<() => void> = [];
-  const wire = (emitter: OpenTokEmitter, map: Record<string, RoomEventType>) => {
-    for (const [sdkType, type] of Object.entries(map)) {
+  for (const name of ['session', 'publisher', 'screenPublisher'] as const) {
+    const emitter = sources[name];
+    for (const type of ROOM_EVENTS) {
+      const [owner, sdkType] = type.split('.');
+      if (!emitter || (owner === 'Session') !== (name === 'session')) continue;
       // The SDK's event object is not forwarded: the machine counts by type only.
       const handler = () => sink.send({ type });
       emitter.on(sdkType, handler);
       added.push(() => emitter.off(sdkType, handler));
     }
-  };
-  wire(sources.session, SESSION_EVENTS);
-  if (sources.publisher) wire(sources.publisher, PUBLISHER_EVENTS);
-  if (sources.screenPublisher) wire(sources.screenPublisher, PUBLISHER_EVENTS);
+  }
   let detached = false;
   return () => {
     if (detached) return;
     detached = true;
     for (const remove of added.splice(0)) remove();
   };
-}
-
-function isEmitter(x: unknown): x is OpenTokEmitter {
-  return typeof x === 'object' && x !== null && typeof (x as OpenTokEmitter).on === 'function' && typeof (x as OpenTokEmitter).off === 'function';
 }

@@ -24,16 +24,17 @@ export type RoomsAuth = { type: 'hawk'; credentials: HawkCredentials } | { type:
 export class RoomsApiError extends Error {
   /** Always 'RoomsApiError'. */
   override readonly name = 'RoomsApiError';
-  constructor(
-    /** The answer's HTTP status. */
-    readonly status: number,
-    /** The Loop server's errno, when the answer had one. */
-    readonly errno: number | undefined,
-    message: string,
-    /** True when the answer did not come from the Loop API (see the class's description). */
-    readonly notTheApi = false,
-  ) {
+  /** The answer's HTTP status. */
+  readonly status: number;
+  /** The Loop server's errno, when the answer had one. */
+  readonly errno: number | undefined;
+  /** True when the answer did not come from the Loop API (see the class's description). */
+  readonly notTheApi: boolean;
+  constructor(status: number, errno: number | undefined, message: string, notTheApi = false) {
     super(message);
+    this.status = status;
+    this.errno = errno;
+    this.notTheApi = notTheApi;
   }
 }
 

@@ -3,6 +3,7 @@
 import type { HawkCredentials } from '../transport/hawk';
 import type { RoomsClientOptions } from './errors';
 import { roomsRequest } from './request';
+import type { RoomsShared } from '.';
 
 /** The HKDF `info` string Loop derives Hawk credentials with. */
 export const HAWK_SESSION_INFO = 'identity.mozilla.com/picl/v1/sessionToken';
@@ -38,8 +39,8 @@ export interface HawkSession {
  * POST /registration without credentials: a new Hawk session and its credentials. Rejects with a
  * RoomsApiError, a RoomsNetworkError, or the signal's reason when `options.signal` aborts it.
  */
-export async function registerHawkSession(serverUrl: string, options: RoomsClientOptions = {}): Promise<HawkSession> {
-  const res = await roomsRequest({ ...options, serverUrl, method: 'POST', path: '/registration', expect: [200] });
+export async function registerHawkSession(serverUrl: string, options: RoomsClientOptions = {}, shared: RoomsShared): Promise<HawkSession> {
+  const res = await roomsRequest({ ...options, serverUrl, method: 'POST', path: '/registration', expect: [200] }, shared);
   const sessionToken = res.headers.get('Hawk-Session-Token');
   if (!sessionToken || !/^[0-9a-f]{64}$/i.test(sessionToken)) throw new TypeError('registerHawkSession: the server answered without a valid Hawk-Session-Token header');
   return { sessionToken, credentials: await deriveHawkCredentials(sessionToken) };

@@ -1,11 +1,8 @@
 // One request of the room flow (registration, create, join), signed with the package's own Hawk signer or
 // Basic header. Errors carry the server's status and errno and name the request (path with the room token
 // replaced by `:roomToken`), never a credential or token.
-import { CONTENT_TYPE, errorName, outsideTheApi } from '../transport/attempt';
-import { basicAuthorization } from '../transport/basic';
-import { notTheApiHint } from '../transport/errors';
-import { checkHawkCredentials } from '../transport/hawkCredentials';
-import { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptions } from './errors';
+import type { RoomsShared } from '.';
+import type { RoomsAuth, RoomsClientOptions } from './errors';
 
 export interface RoomsRequest extends RoomsClientOptions {
   serverUrl: string;
@@ -19,20 +16,9 @@ export interface RoomsRequest extends RoomsClientOptions {
   expect: number[];
 }
 
-/** serverUrl checked and without trailing slashes. */
-export function baseUrl(serverUrl: unknown): string {
-  if (typeof serverUrl !== 'string') throw new TypeError('serverUrl must be a string such as "https://host/v1"');
-  let u: URL;
-  try {
-    u = new URL(serverUrl);
-  } catch {
-    throw new TypeError('serverUrl is not a valid URL');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('serverUrl must be http: or https:');
-  return u.href.replace(/\/+$/, '');
-}
-
-export async function roomsRequest(r: RoomsRequest): Promise<Response> {
+/** One request; `shared`: what this code shares with a room session (see ./index.ts). */
+export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promise<Response> {
+  const { baseUrl_: baseUrl, CONTENT_TYPE_: CONTENT_TYPE, errorName_: errorName, notTheApiHint_: notTheApiHint, outsideTheApi_: outsideTheApi, readRefusal_: readRefusal, basicAuthorization_: basicAuthorization, checkHawkCredentials_: checkHawkCredentials, RoomsApiError_: RoomsApiError, RoomsNetworkError_: RoomsNetworkError } = shared;
   const base = baseUrl(r.serverUrl);
   const url = `${base}${r.path}`;
   const shown = `${r.method} ${new URL(base).pathname.replace(/\/+$/, '')}${r.shownPath ?? r.path}`;
@@ -62,22 +48,9 @@ export async function roomsRequest(r: RoomsRequest): Promise<Response> {
     throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${errorName(err)}`, { cause: err });
   }
   if (!r.expect.includes(res.status)) {
-    let errno: number | undefined;
-    let error = '';
-    try {
-      const parsed = JSON.parse(await res.text()) as { errno?: unknown; error?: unknown };
-      if (typeof parsed.errno === 'number') errno = parsed.errno;
-      if (typeof parsed.error === 'string') error = parsed.error.slice(0, 200);
-    } catch {
-      // not the server's error shape
-    }
+    const { errno, message } = await readRefusal(res);
     const notTheApi = outsideTheApi(res.status, errno);
-    throw new RoomsApiError(
-      res.status,
-      errno,
-      `${shown}: HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`,
-      notTheApi,
-    );
+    throw new RoomsApiError(res.status, errno, `${shown}: ${message}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`, notTheApi);
   }
   return res;
 }

@@ -1,6 +1,7 @@
 // Creating and joining rooms (server spec section 1): what a client needs before it can report.
 import type { RoomsAuth, RoomsClientOptions } from './errors';
 import { roomsRequest } from './request';
+import type { RoomsShared } from '.';
 import type { HawkCredentials } from '../transport/hawk';
 
 /** What createRoom takes: the owner's Hawk credentials and the room's name, owner and size. */
@@ -28,7 +29,7 @@ export interface CreatedRoom {
  * POST /rooms, signed with the owner's Hawk credentials: a new room. Rejects with a RoomsApiError (the
  * server refused), a RoomsNetworkError (no answer), the signal's reason (aborted) or a TypeError (bad option).
  */
-export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
+export async function createRoom(o: CreateRoomOptions, shared: RoomsShared): Promise<CreatedRoom> {
   const res = await roomsRequest({
     ...o,
     method: 'POST',
@@ -36,7 +37,7 @@ export async function createRoom(o: CreateRoomOptions): Promise<CreatedRoom> {
     auth: { type: 'hawk', credentials: o.credentials },
     body: { roomName: o.roomName, roomOwner: o.roomOwner, maxSize: o.maxSize ?? 5, ...(o.expiresIn !== undefined ? { expiresIn: o.expiresIn } : {}) },
     expect: [201],
-  });
+  }, shared);
   return (await res.json()) as CreatedRoom;
 }
 
@@ -65,8 +66,9 @@ export interface JoinedRoom {
  * join (the answer's sessionToken is then the Basic user of that participant's requests). Rejects as
  * createRoom does; errors name the path used, with `:roomToken` in place of the token.
  */
-export async function joinRoom(o: JoinRoomOptions): Promise<JoinedRoom> {
-  if (typeof o.roomToken !== 'string' || !/^[\w-]+$/.test(o.roomToken)) throw new TypeError('roomToken must be a non-empty string of letters, digits, "_" or "-"');
+export async function joinRoom(o: JoinRoomOptions, shared: RoomsShared): Promise<JoinedRoom> {
+  const problem = shared.fieldsProblem_(o, { roomToken: shared.ROOM_TOKEN_ }, '', true);
+  if (problem) throw new TypeError(problem);
   const res = await roomsRequest({
     ...o,
     method: 'POST',
@@ -74,7 +76,7 @@ export async function joinRoom(o: JoinRoomOptions): Promise<JoinedRoom> {
     shownPath: '/rooms/:roomToken',
     body: { action: 'join', displayName: o.displayName, clientMaxSize: o.clientMaxSize ?? 2 },
     expect: [200],
-  });
+  }, shared);
   const j = (await res.json()) as JoinedRoom;
   return { sessionToken: j.sessionToken, expires: j.expires, roomConnectionId: j.roomConnectionId };
 }

@@ -8,7 +8,7 @@ import { ApiError, errors } from './errors';
 import { QUOTA_RETRY_AFTER_SECONDS, tooManyRequests, type Limits } from './limits';
 import type { Answer } from './respond';
 import { randomHex, type Hmacs } from './secrets';
-import type { NewReport, RoomRecord, RoomStore, SeenKey, SessionDecision, SessionRecord, StatusFields, UpdateOptions, Verdict } from './store';
+import type { NewReport, NewSession, RoomRecord, RoomStore, SeenKey, SessionDecision, SessionRecord, StatusFields, UpdateOptions, Verdict } from './store';
 
 type SessionChanges = Extract<SessionDecision<unknown>, { kind: 'apply' }>['changes'];
 import { actionOf, optionalNumber, requiredInteger, requiredString, statusFields, type Action } from './validate';
@@ -170,7 +170,7 @@ export class Rooms {
     }
     const now = this.o.now();
     const ttl = this.o.participantTtlMs;
-    const created = await this.o.store.joinRoom<ApiError | SessionRecord>(room.token, ({ room: current, open }) => {
+    const created = await this.o.store.joinRoom<ApiError | NewSession>(room.token, ({ room: current, open }) => {
       const end: Array<{ id: string; reason: 'expired' | 'rejoined'; at: number }> = [];
       const live = open.filter((s) => {
         if (s.expiresAt > now) return true;
@@ -184,7 +184,7 @@ export class Rooms {
       const capacity = owner || others.some((s) => s.owner) ? current.maxSize : current.maxSize - 1;
       if (others.length >= capacity) return { kind: 'refuse', value: errors.roomFull() };
       if (clientMaxSize <= others.length) return { kind: 'refuse', value: errors.clientMaxSize() };
-      const session: SessionRecord = {
+      const session: NewSession = {
         id: randomUUID(),
         room: current.token,
         kind,

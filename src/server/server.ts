@@ -16,8 +16,8 @@ import { DEFAULT_LIMITS, NO_LIMITS, tooManyRequests, WindowCounter, type Limits 
 import { apiRoutes, compileRoutes, matchRoute, routeName, type Match, type Method, type RouteRequest } from './routes';
 import { Hmacs, randomHex, sameSecret } from './secrets';
 import type { Store } from './store';
-import { openTrafficStream, trafficSnapshot, windowParam } from './traffic';
-import { jsonObject } from './validate';
+import { openTrafficStream, trafficQuery, trafficSnapshot } from './traffic';
+import { jsonObject, timeParam } from './validate';
 import type { AccessLogEntry } from './accessLog';
 import { healthHandler } from './health';
 import { trackRequests } from './shutdown';
@@ -164,11 +164,11 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         responder.send(r.res, none, { status: 200, body: await store.stats({ since, until }) }, r.action);
       },
       traffic: async (r) => {
-        const window = windowParam(r.query);
-        responder.send(r.res, none, { status: 200, body: await trafficSnapshot(store, window, now()) }, r.action);
+        const query = trafficQuery(r.query);
+        responder.send(r.res, none, { status: 200, body: await trafficSnapshot(store, query, now()) }, r.action);
       },
       trafficStream: async (r) => {
-        openTrafficStream(store, r.res, windowParam(r.query), cors.headers(r.req), now);
+        openTrafficStream(store, r.res, trafficQuery(r.query), cors.headers(r.req), now);
         responder.answered(r.res, r.action, 200);
       },
       trafficSession: sessionReports('replay'),
@@ -292,14 +292,6 @@ export function isCanonicalPath(path: string): boolean {
   }
   // %2F %5C (separators) and %41 .. (unreserved: letters, digits, - . _ ~) have a plain spelling: refused encoded.
   return !/%(2[dDeEfF]|5[cCfF]|7[eE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA])/.test(path);
-}
-
-function timeParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
-  const t = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw errors.invalid(`Invalid ${name}: an ISO time such as 2026-01-31T12:00:00Z.`);
-  return t;
 }
 
 export interface ListeningRoomServer {

@@ -1,6 +1,7 @@
 // The traffic view's endpoints, under the API's base path and with /v1/stats's admin-token rule:
 //   GET /v1/traffic?window=hour|day|all          the figures the page draws (stats + open sessions by state + histogram)
-//   GET /v1/traffic/stream?window=...            the same as server-sent events: one now, then one on every change
+//   GET /v1/traffic?since=ISO&until=ISO          the same for a chosen range (to compare two periods)
+//   GET /v1/traffic/stream?window=... (or since, until)   the same as server-sent events: one now, then one on every change
 //   GET /v1/traffic/sessions/:id                 one session's reports (with the state before each), for replay
 // Figures come from the store only (so they agree across server processes); the stream polls the store while
 // anyone listens (every POLL_MS, slower when a read takes long) and sends only when the figures changed.
@@ -11,23 +12,35 @@ import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type TrafficSnapshot, type TrafficWindow } from '../traffic/wire';
 import { errors } from './errors';
 import { StoreUnavailableError, type Figures, type Stats } from './store';
+import { BUCKET_MS, bucketOf } from './store/common/rollups';
+import { timeParam } from './validate';
 
 /** How often the stream reads the store while someone listens. */
 export const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 
-/** The figures of one window, read from the store's rollups now (their cost: the window's minutes, not its reports). */
-export async function trafficSnapshot(store: Figures, window: TrafficWindow, now = Date.now()): Promise<TrafficSnapshot> {
-  const span = WINDOW_MS[window];
-  const since = span === undefined ? undefined : now - span;
+/** A chosen range (epoch ms, `until` after `since`). */
+export interface TrafficRange {
+  since: number;
+  until: number;
+}
+
+const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** The figures of a named window or a chosen range, read from the store's rollups now (their cost: the window's minutes, not its reports). */
+export async function trafficSnapshot(store: Figures, query: TrafficWindow | TrafficRange, now = Date.now()): Promise<TrafficSnapshot> {
+  const span = typeof query === 'string' ? WINDOW_MS[query] : undefined;
+  const { since, until } = typeof query === 'string' ? { since: span === undefined ? undefined : now - span, until: undefined } : query;
   // metricsData([]): the sessions open now by state, without a histogram (the window's comes with the stats).
-  const [stats, metrics] = await Promise.all([store.stats({ since }), store.metricsData([])]);
+  const [stats, metrics] = await Promise.all([store.stats({ since, until }), store.metricsData([])]);
   const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
   for (const o of metrics.openSessions) if (o.state in open) open[o.state] += o.count;
   return {
-    window,
+    window: typeof query === 'string' ? query : 'range',
     at: new Date(now).toISOString(),
-    since: stats.since,
+    // The minutes read: since rounded down, until up (as the store reads them).
+    since: isoOrNull(since === undefined ? undefined : bucketOf(since)),
+    until: isoOrNull(until === undefined ? undefined : Math.ceil(until / BUCKET_MS) * BUCKET_MS),
     sessions: stats.sessions,
     funnel: stats.funnel,
     open,
@@ -35,6 +48,8 @@ export async function trafficSnapshot(store: Figures, window: TrafficWindow, now
     ended: stats.ended,
     timeToMedia: { count: stats.timeToMedia.count, p50: stats.timeToMedia.p50, p90: stats.timeToMedia.p90, p99: stats.timeToMedia.p99, percentiles: stats.timeToMedia.percentiles, histogram: coarser(stats.timeToMedia.buckets) },
     nonConformance: stats.nonConformance.map((n) => ({ ...n, expected: n.expected ? { ...n.expected } : null, reported: { ...n.reported } })),
+    paths: stats.paths,
+    states: stats.states,
   };
 }
 
@@ -48,11 +63,22 @@ function coarser(buckets: Stats['timeToMedia']['buckets']): TrafficSnapshot['tim
   return out;
 }
 
-/** The `window` query parameter (default all), or 400 errno 107. */
-export function windowParam(q: URLSearchParams): TrafficWindow {
-  const w = q.get('window') ?? 'all';
-  if (!(TRAFFIC_WINDOWS as readonly string[]).includes(w)) throw errors.invalid(`Invalid window: one of ${TRAFFIC_WINDOWS.join(', ')}.`);
-  return w as TrafficWindow;
+/**
+ * What a traffic request asks for: `window` (default all), or `since` and `until` together (ISO times, `until` after
+ * `since`), never both; else 400 errno 107.
+ */
+export function trafficQuery(q: URLSearchParams): TrafficWindow | TrafficRange {
+  const since = timeParam(q, 'since');
+  const until = timeParam(q, 'until');
+  if (since === undefined && until === undefined) {
+    const w = q.get('window') ?? 'all';
+    if (!(TRAFFIC_WINDOWS as readonly string[]).includes(w)) throw errors.invalid(`Invalid window: one of ${TRAFFIC_WINDOWS.join(', ')}.`);
+    return w as TrafficWindow;
+  }
+  if (q.has('window')) throw errors.invalid('Invalid window: give either window or since and until, not both.');
+  if (since === undefined || until === undefined) throw errors.invalid('Invalid range: give both since and until (ISO times).');
+  if (until <= since) throw errors.invalid('Invalid range: until must be after since.');
+  return { since, until };
 }
 
 // ---- the stream: one poller per store and window, shared by every listener ----------------------------------
@@ -71,17 +97,19 @@ interface Poller {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const pollers = new WeakMap<Figures, Map<TrafficWindow, Poller>>();
+/** One poller per store and query (a window's name, or a range's two times). */
+const pollers = new WeakMap<Figures, Map<string, Poller>>();
 
 /** Opens a traffic stream on `res` (its headers: `cors`); it ends when the client goes away or the server closes. */
-export function openTrafficStream(store: Figures, res: ServerResponse, window: TrafficWindow, cors: Record<string, string>, now: () => number = Date.now): void {
+export function openTrafficStream(store: Figures, res: ServerResponse, query: TrafficWindow | TrafficRange, cors: Record<string, string>, now: () => number = Date.now): void {
+  const key = typeof query === 'string' ? query : `${query.since}/${query.until}`;
   res.writeHead(200, { ...cors, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   res.write(`retry: 1000\n\n`);
   res.socket?.setTimeout(0);
   let byWindow = pollers.get(store);
   if (!byWindow) pollers.set(store, (byWindow = new Map()));
-  let poller = byWindow.get(window);
-  if (!poller) byWindow.set(window, (poller = { listeners: new Set(), running: false }));
+  let poller = byWindow.get(key);
+  if (!poller) byWindow.set(key, (poller = { listeners: new Set(), running: false }));
   const p = poller;
   const listener: Listener = { send: (text) => res.write(text) };
   p.listeners.add(listener);
@@ -96,7 +124,7 @@ export function openTrafficStream(store: Figures, res: ServerResponse, window: T
       if (p.timer) clearTimeout(p.timer);
       p.timer = undefined;
       p.running = false;
-      if (byWindow!.get(window) === p) byWindow!.delete(window);
+      if (byWindow!.get(key) === p) byWindow!.delete(key);
     }
   };
   // The response's close: the client went away or the server is closing (the request's own 'close' may come early).
@@ -104,13 +132,13 @@ export function openTrafficStream(store: Figures, res: ServerResponse, window: T
   res.on('error', leave);
   if (!p.running) {
     p.running = true;
-    poll(store, window, p, now, true);
+    poll(store, query, p, now, true);
   }
 }
 
-function poll(store: Figures, window: TrafficWindow, p: Poller, now: () => number, force: boolean): void {
+function poll(store: Figures, query: TrafficWindow | TrafficRange, p: Poller, now: () => number, force: boolean): void {
   const started = Date.now();
-  trafficSnapshot(store, window, now())
+  trafficSnapshot(store, query, now())
     .then((snap) => {
       const { at: _at, since: _since, ...figures } = snap;
       const text = `event: traffic\ndata: ${JSON.stringify(snap)}\n\n`;
@@ -132,7 +160,7 @@ function poll(store: Figures, window: TrafficWindow, p: Poller, now: () => numbe
       }
       // Never more than half the time reading: a slow store is polled less often.
       const took = Date.now() - started;
-      p.timer = setTimeout(() => poll(store, window, p, now, false), Math.max(POLL_MS, 2 * took));
+      p.timer = setTimeout(() => poll(store, query, p, now, false), Math.max(POLL_MS, 2 * took));
       p.timer.unref();
     });
 }

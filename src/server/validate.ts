@@ -1,4 +1,5 @@
-// Request bodies: JSON objects, their actions and parameters (server spec section 1, room-session.md section 1).
+// Request bodies: JSON objects, their actions and parameters (server spec section 1, room-session.md section 1);
+// and the admin views' query parameters.
 import { errors } from './errors';
 import type { StatusFields } from './store';
 
@@ -83,4 +84,13 @@ export function statusFields(o: Record<string, unknown>): StatusFields {
     sendStreams: o.sendStreams as number,
     recvStreams: o.recvStreams as number,
   };
+}
+
+/** A query parameter holding an ISO time (epoch ms), undefined when absent, or 400 errno 107. */
+export function timeParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw errors.invalid(`Invalid ${name}: an ISO time such as 2026-01-31T12:00:00Z.`);
+  return t;
 }

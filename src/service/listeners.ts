@@ -5,30 +5,28 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
-export class Listeners<Events extends Record<string, unknown>> {
-  private readonly map = new Map<keyof Events, Set<(payload: never) => void>>();
+export interface Listeners<Events extends Record<string, unknown>> {
+  on<K extends keyof Events>(type: K, fn: (payload: Events[K]) => void): Subscription;
+  emit<K extends keyof Events>(type: K, payload: Events[K]): void;
+}
 
-  constructor(private readonly onListenerError: (type: keyof Events, error: unknown) => void) {}
-
-  on<K extends keyof Events>(type: K, fn: (payload: Events[K]) => void): Subscription {
-    let set = this.map.get(type);
-    if (!set) this.map.set(type, (set = new Set()));
-    const entry = fn as (payload: never) => void;
-    set.add(entry);
-    return { unsubscribe: () => void set.delete(entry) };
-  }
-
-  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
-    for (const fn of [...(this.map.get(type) ?? [])]) {
-      try {
-        (fn as (p: Events[K]) => void)(payload);
-      } catch (err) {
-        this.onListenerError(type, err);
+/** Closures rather than a class: a browser bundle minifies local names, not property names. */
+export function createListeners<Events extends Record<string, unknown>>(onListenerError: (type: keyof Events, error: unknown) => void): Listeners<Events> {
+  const map = new Map<keyof Events, Set<(payload: never) => void>>();
+  return {
+    on(type, fn) {
+      const set = map.get(type) ?? new Set();
+      map.set(type, set.add(fn));
+      return { unsubscribe: () => void set.delete(fn) };
+    },
+    emit(type, payload) {
+      for (const fn of [...(map.get(type) ?? [])]) {
+        try {
+          (fn as (p: typeof payload) => void)(payload);
+        } catch (err) {
+          onListenerError(type, err);
+        }
       }
-    }
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
+    },
+  };
 }

@@ -1,7 +1,9 @@
 // The options of createRoomSession, checked up front: a bad option is a clear TypeError at creation,
 // never a failure later on the network path. Messages never echo a token or key.
 import type { InspectionEvent, Observer } from 'xstate';
+import { anyValue, fieldsProblem, isBoolean, isFunction, isNonEmptyString, isPositive, type FieldCheck } from '../check';
 import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
+import { baseUrl, ROOM_TOKEN } from '../transport/http';
 import type { FetchLike } from '../transport/attempt';
 import { retryPolicyFrom, type RetryPolicy } from '../transport/retry';
 
@@ -67,8 +69,9 @@ export interface RoomSessionOptions {
   leaveOnPageHide?: boolean;
 }
 
+/** The options checked, as given, and resolved (names ending in `_` are internal: see ../transport/attempt.ts). */
 export interface ResolvedOptions {
-  url: string;
+  url_: string;
   serverUrl: string;
   roomToken: string;
   /** Undefined only while a standalone join is to give the Basic sessionToken. */
@@ -76,99 +79,86 @@ export interface ResolvedOptions {
   join?: RoomJoinOptions;
   signal?: AbortSignal;
   idempotencyKey: boolean;
-  fetch: FetchLike;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  maxQueue: number;
+  fetch_: FetchLike;
+  timeoutMs_: number;
+  retry_: RetryPolicy;
+  maxQueue_: number;
   inspect?: RoomInspector;
   expires?: number;
   refreshEveryMs?: number;
   leaveOnPageHide: boolean;
-  secrets: string[];
+  secrets_: string[];
 }
 
-const KNOWN_OPTIONS = new Set(['roomToken', 'serverUrl', 'auth', 'join', 'signal', 'idempotencyKey', 'fetch', 'timeoutMs', 'retry', 'maxQueue', 'inspect', 'expires', 'refreshEveryMs', 'leaveOnPageHide']);
+const isNumber = (v: unknown) => Number.isFinite(v);
+const mustBePositive = 'must be a finite number > 0';
+const mustBeBoolean = 'must be a boolean';
 
-/** A TypeError for the first own key of `given` not in `known` (plain JS has no compiler to catch a typo). */
-export function checkKnownKeys(given: object, known: ReadonlySet<string>, where: string): void {
-  const unknown = Object.keys(given).find((k) => !known.has(k));
-  if (unknown !== undefined) throw new TypeError(`${where}: unknown option ${JSON.stringify(unknown)}; known options: ${[...known].join(', ')}`);
-}
-
-export const DEFAULT_TIMEOUT_MS = 10000;
-export const DEFAULT_MAX_QUEUE = 100;
+/** Every option, its test and message; `auth`, `join`, `serverUrl` and `retry` get more checks below. */
+const OPTIONS: Readonly<Record<keyof RoomSessionOptions, FieldCheck>> = {
+  roomToken: ROOM_TOKEN,
+  serverUrl: [anyValue, ''],
+  auth: [anyValue, ''],
+  join: [anyValue, ''],
+  signal: [(v) => typeof (v as AbortSignal).addEventListener === 'function', 'must be an AbortSignal'],
+  idempotencyKey: [isBoolean, mustBeBoolean],
+  fetch: [isFunction, 'must be a function'],
+  timeoutMs: [isPositive, mustBePositive],
+  retry: [anyValue, ''],
+  maxQueue: [(v) => Number.isInteger(v) && (v as number) >= 1, 'must be an integer >= 1'],
+  inspect: [anyValue, ''],
+  expires: [isPositive, mustBePositive],
+  refreshEveryMs: [isPositive, mustBePositive],
+  leaveOnPageHide: [isBoolean, mustBeBoolean],
+};
+const JOIN: Readonly<Record<keyof RoomJoinOptions, FieldCheck>> = {
+  displayName: [isNonEmptyString, 'must be a non-empty string', true],
+  clientMaxSize: [(v) => Number.isInteger(v) && (v as number) >= 2, 'must be an integer >= 2'],
+};
+const BASIC: Readonly<Record<string, FieldCheck>> = { sessionToken: [isNonEmptyString, 'must be a non-empty string', true] };
+const HAWK: Readonly<Record<string, FieldCheck>> = { localtimeOffsetMsec: [isNumber, 'must be a finite number'] };
 
 export function resolveOptions(options: unknown): ResolvedOptions {
-  const fail = (message: string): never => {
-    throw new TypeError(`createRoomSession: ${message}`);
+  const fail = (message: string | undefined) => {
+    if (message !== undefined) throw new TypeError(`createRoomSession: ${message}`);
   };
-  /** An optional number option: finite, and > 0 unless `anySign`. */
-  const checkNumber = (value: unknown, name: string, anySign = false) => {
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || (!anySign && value <= 0))) fail(`${name} must be a finite number${anySign ? '' : ' > 0'}`);
-  };
-  if (typeof options !== 'object' || options === null) return fail('options must be an object');
-  checkKnownKeys(options, KNOWN_OPTIONS, 'createRoomSession');
-  const o = options as Record<string, unknown>;
-  if (typeof o.roomToken !== 'string' || !/^[\w-]+$/.test(o.roomToken)) fail('roomToken must be a non-empty string of letters, digits, "_" or "-"');
-  if (typeof o.serverUrl !== 'string') fail('serverUrl must be a string such as "https://host/v1"');
-  let base: URL | undefined;
+  fail(fieldsProblem(options, OPTIONS, ''));
+  const o = options as RoomSessionOptions;
+  let serverUrl = '';
   try {
-    base = new URL(o.serverUrl as string);
-  } catch {
-    fail('serverUrl is not a valid URL');
+    serverUrl = baseUrl(o.serverUrl);
+  } catch (e) {
+    fail((e as Error).message);
   }
-  if (base!.protocol !== 'http:' && base!.protocol !== 'https:') fail('serverUrl must be http: or https:');
-  if (base!.search || base!.hash) fail('serverUrl must not have a query or fragment');
+  if (o.join !== undefined) fail(fieldsProblem(o.join, JOIN, 'join'));
   const auth = o.auth as Record<string, unknown> | undefined;
-  const join = o.join as Record<string, unknown> | undefined;
-  if (join !== undefined) {
-    if (typeof join !== 'object' || join === null) fail('join must be an object { displayName, clientMaxSize? }');
-    checkKnownKeys(join!, new Set(['displayName', 'clientMaxSize']), 'createRoomSession: join');
-    if (typeof join!.displayName !== 'string' || join!.displayName === '') fail('join.displayName must be a non-empty string');
-    if (join!.clientMaxSize !== undefined && !((join!.clientMaxSize as number) >= 2 && Number.isInteger(join!.clientMaxSize))) fail('join.clientMaxSize must be an integer >= 2');
-  }
-  if (o.signal !== undefined && typeof (o.signal as AbortSignal)?.addEventListener !== 'function') fail('signal must be an AbortSignal');
-  for (const k of ['idempotencyKey', 'leaveOnPageHide'] as const) if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(`${k} must be a boolean`);
+  const secrets: string[] = [o.roomToken];
   // Without auth, a standalone join answers the Basic sessionToken.
-  if (auth !== undefined || join === undefined) {
+  if (auth !== undefined || o.join === undefined) {
     if (typeof auth !== 'object' || auth === null) fail("auth must be { type: 'basic', sessionToken } or { type: 'hawk', credentials } (or give join: { displayName } to join first)");
+    else if (auth.type === 'basic') {
+      fail(fieldsProblem(auth, BASIC, 'auth', true));
+      secrets.push(auth.sessionToken as string);
+    } else if (auth.type === 'hawk') {
+      fail(checkHawkCredentials(auth.credentials) ?? fieldsProblem(auth, HAWK, 'auth', true));
+      const c = auth.credentials as HawkCredentials;
+      secrets.push(c.id, c.key);
+    } else fail("auth.type must be 'basic' or 'hawk'");
   }
-  const secrets: string[] = [o.roomToken as string];
-  if (auth === undefined) {
-    // nothing to check
-  } else if (auth!.type === 'basic') {
-    if (typeof auth!.sessionToken !== 'string' || auth!.sessionToken === '') fail('auth.sessionToken must be a non-empty string');
-    secrets.push(auth!.sessionToken as string);
-  } else if (auth!.type === 'hawk') {
-    const problem = checkHawkCredentials(auth!.credentials);
-    if (problem) fail(problem);
-    checkNumber(auth!.localtimeOffsetMsec, 'auth.localtimeOffsetMsec', true);
-    const c = auth!.credentials as HawkCredentials;
-    secrets.push(c.id, c.key);
-  } else {
-    fail("auth.type must be 'basic' or 'hawk'");
-  }
-  if (o.fetch !== undefined && typeof o.fetch !== 'function') fail('fetch must be a function');
   if (o.fetch === undefined && typeof globalThis.fetch !== 'function') fail('no global fetch: pass the fetch option');
-  for (const k of ['timeoutMs', 'expires', 'refreshEveryMs'] as const) checkNumber(o[k], k);
-  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxQueue = o.maxQueue ?? DEFAULT_MAX_QUEUE;
-  if (!Number.isInteger(maxQueue) || (maxQueue as number) < 1) fail('maxQueue must be an integer >= 1');
   const retry = retryPolicyFrom(o.retry);
   if (typeof retry === 'string') fail(retry);
-  const fetchFn = (o.fetch as FetchLike | undefined) ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
-  const serverUrl = base!.href.replace(/\/+$/, '');
   // The checked options as given (roomToken, auth, join, signal, inspect, expires, refreshEveryMs), and the rest resolved.
   return {
-    ...(o as unknown as RoomSessionOptions),
-    url: `${serverUrl}/rooms/${o.roomToken as string}`,
+    ...o,
+    url_: `${serverUrl}/rooms/${o.roomToken}`,
     serverUrl,
     idempotencyKey: o.idempotencyKey !== false,
-    fetch: fetchFn,
-    timeoutMs: timeoutMs as number,
-    retry: retry as RetryPolicy,
-    maxQueue: maxQueue as number,
+    fetch_: o.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init)),
+    timeoutMs_: o.timeoutMs ?? 10000,
+    retry_: retry as RetryPolicy,
+    maxQueue_: o.maxQueue ?? 100,
     leaveOnPageHide: o.leaveOnPageHide === true,
-    secrets,
+    secrets_: secrets,
   };
 }

@@ -9,12 +9,13 @@ import type { StatusReport } from '../report';
 import { basicAuthorization } from '../transport/basic';
 import { joinRoom } from '../rooms';
 import { bytesToBase64 } from '../transport/base64';
-import { CONTENT_TYPE } from '../transport/attempt';
+import { attempt } from '../transport/attempt';
+import { CONTENT_TYPE, errorName, notTheApiHint } from '../transport/http';
 import { createDeliveryQueue, type DeliveryResult, type FlushResult, type QueueStats } from '../transport/deliveryQueue';
-import { notTheApiHint, redactor, type ReportingStoppedError, type RoomSessionError } from '../transport/errors';
+import { redactor, type ReportingStoppedError, type RoomSessionError } from '../transport/errors';
 import type { HawkSigner } from '../transport/hawkSigner';
-import { Listeners, type Subscription } from './listeners';
-import { resolveOptions, type RoomAuth, type RoomSessionOptions } from './options';
+import { createListeners, type Subscription } from './listeners';
+import { resolveOptions, type RoomSessionOptions } from './options';
 import { watchPageHide } from './pageHide';
 
 /** The room a session reports to; with `join`, what the join answered (never the sessionToken). */
@@ -103,6 +104,7 @@ export interface RoomSession {
 }
 
 const LEAVE_BODY = '{"action":"leave"}';
+const PAGE_GONE = 'the page went away: left the room, waiting requests discarded';
 
 /**
  * Start a room session: the machine runs at once; reports go to `${serverUrl}/rooms/${roomToken}` in event
@@ -111,35 +113,38 @@ const LEAVE_BODY = '{"action":"leave"}';
  */
 export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const o = resolveOptions(options);
-  const redact = redactor(o.secrets);
+  const redact = redactor(o.secrets_);
   let reporting: ReportingState = o.join ? 'joining' : 'active';
+  /** Reporting goes on (a join pending or done). */
+  const reportingOn = () => reporting === 'active' || reporting === 'joining';
   let leaving: Promise<LeaveResult> | undefined;
-  let room: RoomInfo | undefined = o.join ? undefined : { roomToken: o.roomToken, ...(o.expires !== undefined ? { expires: o.expires } : {}) };
+  let expires = o.expires;
+  let room: RoomInfo | undefined = o.join ? undefined : { roomToken: o.roomToken, ...(expires !== undefined && { expires }) };
 
-  const listeners: Listeners<RoomSessionEvents> = new Listeners<RoomSessionEvents>((type, err) => {
-    if (type !== 'error') emitError({ type: 'error', kind: 'listener', message: `a '${String(type)}' listener threw: ${describe(err)}` });
-  });
   const emitError = (error: RoomSessionError) => listeners.emit('error', { ...error, message: redact(error.message) });
+  const listenerThrew = (who: string, err: unknown) => emitError({ type: 'error', kind: 'listener', message: `${who} threw: ${errorName(err)}` });
+  const listeners = createListeners<RoomSessionEvents>((type, err) => type !== 'error' && listenerThrew(`a '${String(type)}' listener`, err));
+  const failed = (message: string) => emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message });
 
   // Only Hawk sessions load the signer and its hashing (a Basic page never downloads them), and load it
-  // now, not when first needed: once loaded, the page-hide leave can sign synchronously.
-  const given = o.auth;
-  let auth: RoomAuth | undefined = given;
+  // now, not when first needed: once loaded, the page-hide leave is signed at once.
+  let auth = o.auth;
+  const hawk = auth?.type === 'hawk' ? auth : undefined;
   let signer: HawkSigner | undefined;
-  const signerReady =
-    given?.type === 'hawk' ? import('../transport/hawkSigner').then(({ HawkSigner }) => (signer = new HawkSigner(given.credentials, given.localtimeOffsetMsec ?? 0))) : undefined;
+  const signerReady = hawk && import('../transport/hawkSigner').then(({ HawkSigner }) => (signer = new HawkSigner(hawk.credentials, hawk.localtimeOffsetMsec ?? 0)));
   // A failed load surfaces where it is awaited (the first request stops reporting, with an `error`).
   signerReady?.catch(() => {});
   let basic = auth?.type === 'basic' ? basicAuthorization(auth.sessionToken) : undefined;
-  const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url, contentType: CONTENT_TYPE, body });
+  const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url_, contentType: CONTENT_TYPE, body });
+  const authorize = async (body: string) => (signerReady ? sign(await signerReady, body) : basic!);
 
   // The join, when the session owns it: requests wait for it (their Authorization needs it).
   const joinAbort = new AbortController();
   const joinResult: Promise<JoinResult> = o.join
-    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: (auth as { localtimeOffsetMsec?: number }).localtimeOffsetMsec }), fetch: o.fetch, signal: joinAbort.signal }).then(
+    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: hawk?.localtimeOffsetMsec }), fetch: o.fetch_, signal: joinAbort.signal }).then(
         (joined): JoinResult => {
           if (!auth) {
-            o.secrets.push(joined.sessionToken);
+            o.secrets_.push(joined.sessionToken);
             auth = { type: 'basic', sessionToken: joined.sessionToken };
             basic = basicAuthorization(joined.sessionToken);
           }
@@ -153,41 +158,34 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
         (err: { status?: number; errno?: number }): JoinResult => {
           if (reporting !== 'left') reporting = 'stopped';
           quiet();
-          const message = redact(`could not join the room: ${joinAbort.signal.aborted ? 'cancelled' : describe(err)}`);
+          const message = redact(`could not join the room: ${joinAbort.signal.aborted ? 'cancelled' : errorName(err)}`);
           // The queue tells it once, as the stop of reporting (unless the session was stopped already).
           const cause = { kind: 'stopped', reason: 'join-failed', status: err?.status, errno: err?.errno } as const;
           return { ok: false, error: (queue.stop(message, cause) as ReportingStoppedError) ?? { type: 'error', message, ...cause, dropped: 0 } };
         },
       )
     : Promise.resolve({ ok: true, room: room! });
-  const authorization = async (body: string) => {
-    if (o.join && !(await joinResult).ok) throw new Error('not joined');
-    return signerReady ? sign(await signerReady, body) : basic!;
-  };
-
-  // Unique per session: with the request's sequence number, each request's Idempotency-Key.
-  const idempotencyPrefix = o.idempotencyKey ? bytesToBase64(globalThis.crypto.getRandomValues(new Uint8Array(12))).replace(/\+/g, '-').replace(/\//g, '_') : undefined;
 
   const queue = createDeliveryQueue({
-    idempotencyPrefix,
-    onIdle: () => {
+    ...o,
+    // Unique per session: with the request's sequence number, each request's Idempotency-Key.
+    idempotencyPrefix_: o.idempotencyKey ? bytesToBase64(globalThis.crypto.getRandomValues(new Uint8Array(12))).replace(/\+/g, '-').replace(/\//g, '_') : undefined,
+    onIdle_: () => {
       const { delivered, dropped } = queue.stats();
       listeners.emit('idle', { type: 'idle', delivered, dropped });
     },
-    fetch: o.fetch,
-    url: o.url,
-    authorization,
-    timeoutMs: o.timeoutMs,
-    retry: o.retry,
-    maxQueue: o.maxQueue,
-    reauthorize: (refusal) => signer?.adjustClock(refusal.serverDate) ?? false,
-    onDelivered: (body, attempt, status) => {
+    authorization_: async (body) => {
+      if (o.join && !(await joinResult).ok) throw new Error('not joined');
+      return authorize(body);
+    },
+    reauthorize_: (refusal) => signer?.adjustClock(refusal.serverDate_) ?? false,
+    onDelivered_: (body, attempt, status) => {
       if ((body as { action?: string }).action === 'status') listeners.emit('report', { body: body as StatusReport, attempt, status });
     },
-    onError: (error) => {
+    onError_: (error) => {
       if (error.kind === 'stopped') {
         // e.g. 410: the participation expired; nothing more is sent, so nothing more is refreshed.
-        if (reporting === 'active' || reporting === 'joining') reporting = 'stopped';
+        if (reportingOn()) reporting = 'stopped';
         quiet();
         // A path outside the API (no /v1) answers 405 or a web page: say what to fix, once.
         if (error.reason === 'not-the-api') error = { ...error, message: `${error.message}; ${notTheApiHint(o.serverUrl)}` };
@@ -197,13 +195,12 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   });
 
   // Staying in the room: refresh every expires/3 (or refreshEveryMs), each after the previous one settled.
-  let expires = o.expires;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   const scheduleRefresh = () => {
     const ms = o.refreshEveryMs ?? (expires === undefined ? undefined : (expires * 1000) / 3);
     if (ms === undefined || reporting !== 'active') return;
     refreshTimer = setTimeout(async () => {
-      const r = await queue.enqueue({ action: 'refresh' }, 'refresh');
+      const r = await queue.enqueue_({ action: 'refresh' }, 'refresh');
       const next = r.ok ? (r.answer as { expires?: unknown } | undefined)?.expires : undefined;
       if (typeof next === 'number' && next > 0) expires = next;
       scheduleRefresh();
@@ -218,10 +215,10 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     pageWatch?.unsubscribe();
   };
 
-  const actor = createActor(roomSessionMachine, o.inspect ? { inspect: o.inspect } : undefined);
+  const actor = createActor(roomSessionMachine, o.inspect && { inspect: o.inspect });
   actor.on('anomaly', (anomaly) => listeners.emit('anomaly', anomaly));
   // With an error observer, XState hands a machine failure to us instead of throwing it from a timer.
-  actor.subscribe({ error: (err) => emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message: `the machine failed: ${describe(err)}` }) });
+  actor.subscribe({ error: (err) => failed(`the machine failed: ${errorName(err)}`) });
   actor.start();
   let actorStopped = false;
 
@@ -242,56 +239,34 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
 
   const step = (event: unknown) => {
     const type = eventTypeOf(event);
-    if (actorStopped) {
-      emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message: `session stopped: event ${JSON.stringify(String(type))} ignored` });
-      return;
-    }
+    if (actorStopped) return failed(`session stopped: event ${JSON.stringify(String(type))} ignored`);
     // The live actor cannot take these: XState needs a string type, and acts on its reserved
     // `xstate.*` types itself (`xstate.stop` would stop it). The model gives the machine's answer.
-    if (type === undefined) {
-      listeners.emit('anomaly', rejectUnknown(actor.getSnapshot(), event).anomaly!);
-      return;
-    }
+    if (type === undefined) return listeners.emit('anomaly', rejectUnknown(actor.getSnapshot(), event).anomaly!);
     const before = actor.getSnapshot();
     try {
       // Only the type: SDK event objects carry much else the machine has no use for.
       actor.send({ type } as RoomEvent);
     } catch (err) {
-      emitError({ type: 'error', kind: 'stopped', reason: 'failed', dropped: 0, message: `the machine failed on ${type}: ${describe(err)}` });
-      return;
+      return failed(`the machine failed on ${type}: ${errorName(err)}`);
     }
-    const step = describeStep(type, before, actor.getSnapshot());
-    if (step.accepted && step.report && (reporting === 'active' || reporting === 'joining')) void queue.enqueue(step.report);
+    const { report } = describeStep(type, before, actor.getSnapshot());
+    if (report && reportingOn()) void queue.enqueue_(report);
   };
 
-  // The page is going away: no task may run after this handler, so the leave goes now, keepalive,
-  // signed synchronously.
+  // The page is going away: no task may run after this handler, so the leave goes now (its fetch starts in
+  // this handler's microtasks), keepalive, signed without waiting for anything but a signer still loading.
   const leaveNow = () => {
     if (reporting === 'left' || actorStopped) return;
     // Still joining: cancel the join; the server may have taken it, and forgets it when it expires.
-    if (reporting === 'joining' || !auth) {
-      reporting = 'left';
-      joinAbort.abort();
-      quiet();
-      queue.stop('the page went away: left the room, waiting requests discarded', { kind: 'discarded' });
-      return;
-    }
+    const joined = reporting !== 'joining' && auth;
     reporting = 'left';
     quiet();
-    const send = (header: string) =>
-      o.fetch(o.url, { method: 'POST', headers: { 'Content-Type': CONTENT_TYPE, Authorization: header }, body: LEAVE_BODY, keepalive: true, credentials: 'omit' }).then(
-        (res) => void res.body?.cancel().catch(() => {}),
-        () => {},
-      );
-    try {
-      // A Hawk signer still loading (page closed within moments of joining): sign when it arrives, if
-      // the page lives that long; otherwise the server forgets the participation when it expires.
-      if (signerReady && !signer) void signerReady.then((s) => send(sign(s, LEAVE_BODY))).catch(() => {});
-      else void send(signer ? sign(signer, LEAVE_BODY) : basic!);
-    } catch {
-      // Nothing to tell: the page is gone.
-    }
-    queue.stop('the page went away: left the room, waiting requests discarded', { kind: 'discarded' });
+    if (!joined) joinAbort.abort();
+    // A Hawk signer still loading (page closed within moments of joining) signs when it arrives, if the page
+    // lives that long; otherwise the server forgets the participation when it expires.
+    else void attempt({ ...o, body_: LEAVE_BODY, authorization_: authorize, cancel_: new AbortController().signal, keepalive_: true });
+    queue.stop(PAGE_GONE, { kind: 'discarded' });
   };
 
   let detachSignal = () => {};
@@ -305,11 +280,10 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
           try {
             fn(...a);
           } catch (err) {
-            emitError({ type: 'error', kind: 'listener', message: `a subscribe observer threw: ${describe(err)}` });
+            listenerThrew('a subscribe observer', err);
           }
         });
-      if (typeof observer === 'function') return actor.subscribe(guard(observer)!);
-      return actor.subscribe({ next: guard(observer.next), error: guard(observer.error), complete: guard(observer.complete) });
+      return actor.subscribe(typeof observer === 'function' ? { next: guard(observer) } : { next: guard(observer.next), error: guard(observer.error), complete: guard(observer.complete) });
     },
     on(type, fn) {
       if (!EVENT_NAMES.includes(type)) throw new TypeError(`session.on: unknown event ${JSON.stringify(String(type))}; use one of ${EVENT_NAMES.map((n) => `'${n}'`).join(', ')}`);
@@ -319,31 +293,21 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     flush: () => queue.flush(),
     ready: () => joinResult,
     room: () => room,
-    leave() {
-      if (leaving) return leaving;
-      clearTimeout(refreshTimer);
-      if (reporting === 'active' || reporting === 'joining') reporting = 'leaving';
-      leaving = (async () => {
-        const joined = await joinResult;
-        if (!joined.ok) {
-          pageWatch?.unsubscribe();
-          return { ok: false as const, error: joined.error };
+    leave: () =>
+      (leaving ??= (async () => {
+        clearTimeout(refreshTimer);
+        if (reportingOn()) reporting = 'leaving';
+        let result: LeaveResult | JoinResult = await joinResult;
+        if (result.ok) {
+          await queue.flush();
+          // The spec's main text sends {"action":"leave"}; the session token is already the Basic user.
+          result = await queue.enqueue_({ action: 'leave' }, 'leave');
+          if (reporting === 'leaving') reporting = 'left';
         }
-        await queue.flush();
-        // The spec's main text sends {"action":"leave"}; the session token is already the Basic user.
-        const result = await queue.enqueue({ action: 'leave' }, 'leave');
-        if (reporting === 'leaving') reporting = 'left';
         pageWatch?.unsubscribe();
-        return result.ok ? result : { ok: false as const, error: { ...result.error, message: redact(result.error.message) } };
-      })();
-      return leaving;
-    },
-    leaveOnPageHide() {
-      if (!pageWatch) {
-        pageWatch = watchPageHide(leaveNow);
-      }
-      return pageWatch;
-    },
+        return result.ok ? (result as LeaveResult) : { ok: false as const, error: { ...result.error, message: redact(result.error.message) } };
+      })()),
+    leaveOnPageHide: () => (pageWatch ??= watchPageHide(leaveNow)),
     stop() {
       if (actorStopped) return;
       actorStopped = true;
@@ -379,8 +343,4 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     }
   }
   return session;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -7,7 +7,48 @@ import { ROOM_STATES, type RoomCounters, type RoomState } from '../../machines/d
 export const TRAFFIC_WINDOWS = ['hour', 'day', 'all'] as const;
 export type TrafficWindow = (typeof TRAFFIC_WINDOWS)[number];
 export const WINDOW_MS: Record<TrafficWindow, number | undefined> = { hour: 3_600_000, day: 86_400_000, all: undefined };
-export const WINDOW_LABEL: Record<TrafficWindow, string> = { hour: 'last hour', day: 'last day', all: 'all' };
+export const WINDOW_LABEL: Record<SnapshotWindow, string> = { hour: 'last hour', day: 'last day', all: 'all', range: 'chosen range' };
+/**
+ * What a snapshot covers: a named window (`?window=`), or a chosen range (`?since=ISO&until=ISO`, both given,
+ * `until` after `since`), read in whole minutes like /v1/stats. The page compares two snapshots by asking for two.
+ */
+export type SnapshotWindow = TrafficWindow | 'range';
+
+/** `paths` holds at most this many paths, most frequent first. */
+export const TOP_PATHS = 10;
+/** A path keeps at most this many states; a longer one is cut there and marked `truncated`. */
+export const PATH_MAX_STATES = 8;
+/** `exampleSessions` holds at most this many sessions per state. */
+export const EXAMPLES_PER_STATE = 3;
+/** Upper bounds (seconds) of the time-in-state histogram the store keeps; one more bucket holds everything above. */
+export const DWELL_BOUNDS: readonly number[] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
+
+/**
+ * The way one ended session went from init: the states it was in, in order, a state repeated only when the session
+ * left it and came back (init, waiting, starting, sendrecv, sending, sendrecv, cleanup), as the server held them.
+ */
+export interface PathCount {
+  states: RoomState[];
+  /** The session went on past PATH_MAX_STATES states. */
+  truncated: boolean;
+  /** Sessions that ended in the window along this path. */
+  count: number;
+  exampleSession: string;
+}
+
+/** One state's figures in the window, for its breakdown (its ways in and out come from `transitions`). */
+export interface StateFigures {
+  /** Times a session entered the state in the window (a join enters init). */
+  entered: number;
+  /** Time spent in the state, by the visits that left it in the window (a report to another state, or the end). */
+  timeSpent: { count: number; meanSeconds: number | null; p50: number | null; p90: number | null };
+  /**
+   * Up to EXAMPLES_PER_STATE sessions that entered the state in the window, the most recent first: to replay. One per
+   * minute of the window (per hour for its whole hours; without a window, per hour of the newest day of traffic), so
+   * sessions that all entered within one minute give one.
+   */
+  exampleSessions: string[];
+}
 
 /**
  * Upper bounds (seconds) of the traffic view's time-to-media histogram; the last bucket is everything above.
@@ -26,10 +67,12 @@ export interface NonConformanceRow {
 }
 
 export interface TrafficSnapshot {
-  window: TrafficWindow;
+  window: SnapshotWindow;
   /** ISO time the figures were read. */
   at: string;
+  /** The window read, in whole minutes (null: unbounded on that side; `until` null means up to now). */
   since: string | null;
+  until: string | null;
   sessions: { started: number; ended: number; open: number };
   /** Sessions started in the window that reached each state. */
   funnel: Record<RoomState, number>;
@@ -48,6 +91,10 @@ export interface TrafficSnapshot {
     histogram: Array<{ le: number | null; count: number }>;
   };
   nonConformance: NonConformanceRow[];
+  /** The most frequent paths from init of the sessions that ended in the window (at most TOP_PATHS). */
+  paths: PathCount[];
+  /** Every state's figures in the window. */
+  states: Record<RoomState, StateFigures>;
 }
 
 /** One stored report as GET /v1/traffic/sessions/:id answers (the export shape). */
@@ -74,8 +121,9 @@ const isSeconds = (x: unknown) => x === null || (typeof x === 'number' && Number
 /** The snapshot, or the first thing wrong with it. */
 export function checkTrafficSnapshot(x: unknown): TrafficSnapshot | { error: string } {
   if (!isObj(x)) return { error: 'not an object' };
-  if (!(TRAFFIC_WINDOWS as readonly unknown[]).includes(x.window)) return { error: 'window' };
+  if (!(TRAFFIC_WINDOWS as readonly unknown[]).includes(x.window) && x.window !== 'range') return { error: 'window' };
   if (typeof x.at !== 'string') return { error: 'at' };
+  if ((x.since !== null && typeof x.since !== 'string') || (x.until !== null && typeof x.until !== 'string')) return { error: 'since/until' };
   const s = x.sessions;
   if (!isObj(s) || !isCount(s.started) || !isCount(s.ended) || !isCount(s.open)) return { error: 'sessions' };
   for (const f of ['funnel', 'open'] as const) {
@@ -95,5 +143,23 @@ export function checkTrafficSnapshot(x: unknown): TrafficSnapshot | { error: str
     )
   )
     return { error: 'nonConformance' };
+  const isState = (v: unknown) => (ROOM_STATES as readonly unknown[]).includes(v);
+  if (
+    !Array.isArray(x.paths) ||
+    x.paths.length > TOP_PATHS ||
+    !x.paths.every((p) => isObj(p) && Array.isArray(p.states) && p.states.length <= PATH_MAX_STATES && p.states.every(isState) && typeof p.truncated === 'boolean' && isCount(p.count) && typeof p.exampleSession === 'string')
+  )
+    return { error: 'paths' };
+  const st = x.states;
+  if (
+    !isObj(st) ||
+    !ROOM_STATES.every((s) => {
+      const f = st[s];
+      if (!isObj(f) || !isCount(f.entered) || !Array.isArray(f.exampleSessions) || f.exampleSessions.length > EXAMPLES_PER_STATE || !f.exampleSessions.every((e) => typeof e === 'string')) return false;
+      const t = f.timeSpent;
+      return isObj(t) && isCount(t.count) && isSeconds(t.meanSeconds) && isSeconds(t.p50) && isSeconds(t.p90);
+    })
+  )
+    return { error: 'states' };
   return x as unknown as TrafficSnapshot;
 }

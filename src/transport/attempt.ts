@@ -1,33 +1,35 @@
 // One HTTP attempt of one request, classified. Never throws: every failure becomes an outcome.
+import { CONTENT_TYPE, errorName, outsideTheApi, readRefusal } from './http';
 
 /** A WHATWG fetch, or anything called the same way (the global one by default). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
-export const CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export type AttemptOutcome =
   /** `answer`: the JSON body of the answer, when it had one (a refresh answers `{expires}`). */
   | { kind: 'delivered'; status: number; answer?: unknown }
   /** Worth another attempt: network error, timeout, 408, 429, 5xx. */
-  | { kind: 'retry'; status?: number; errno?: number; retryAfter: string | null; message: string }
+  | { kind: 'retry'; status?: number; errno?: number; retryAfter_: string | null; message: string }
   /** This request is refused for good (400 and other 4xx); later ones may pass. */
   | { kind: 'drop'; status: number; errno?: number; message: string }
   /**
    * The server will refuse everything from now on (401, 403, 404, 410: `refused`), the room path is not
    * the Loop API (405, or an answer without the API's JSON: `not-the-api`), or the client cannot sign (`failed`).
    */
-  | { kind: 'stop'; reason: 'refused' | 'not-the-api' | 'failed'; status?: number; errno?: number; message: string; serverDate?: string | null };
+  | { kind: 'stop'; reason: 'refused' | 'not-the-api' | 'failed'; status?: number; errno?: number; message: string; serverDate_?: string | null };
 
+/** Names ending in `_` are internal: the package's build shortens them (scripts/mangle.mjs). */
 export interface AttemptRequest {
-  fetch: FetchLike;
-  url: string;
-  body: string;
-  authorization: (body: string) => Promise<string>;
-  timeoutMs: number;
+  fetch_: FetchLike;
+  url_: string;
+  body_: string;
+  authorization_: (body: string) => Promise<string>;
+  timeoutMs_: number;
   /** Sent on every attempt of this request (the Idempotency-Key stays the same across retries). */
-  headers?: Record<string, string>;
+  headers_?: Record<string, string>;
   /** Aborted when the session stops: the attempt ends at once. */
-  cancel: AbortSignal;
+  cancel_: AbortSignal;
+  /** Let the request outlive the page (the page-hide leave). */
+  keepalive_?: boolean;
 }
 
 const STOP_STATUSES = new Set([401, 403, 404, 410]);
@@ -42,7 +44,7 @@ export function classifyStatus(status: number): AttemptOutcome['kind'] {
 export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
   let authorization: string;
   try {
-    authorization = await req.authorization(req.body);
+    authorization = await req.authorization_(req.body_);
   } catch (err) {
     // A client that cannot sign will not be able to later either.
     return { kind: 'stop', reason: 'failed', message: `could not compute the Authorization header: ${errorName(err)}` };
@@ -52,72 +54,38 @@ export async function attempt(req: AttemptRequest): Promise<AttemptOutcome> {
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, req.timeoutMs);
+  }, req.timeoutMs_);
   const onCancel = () => controller.abort();
-  req.cancel.addEventListener('abort', onCancel);
+  req.cancel_.addEventListener('abort', onCancel);
   try {
-    const res = await req.fetch(req.url, {
+    const res = await req.fetch_(req.url_, {
       method: 'POST',
-      headers: { ...req.headers, 'Content-Type': CONTENT_TYPE, Authorization: authorization },
-      body: req.body,
+      headers: { ...req.headers_, 'Content-Type': CONTENT_TYPE, Authorization: authorization },
+      body: req.body_,
       signal: controller.signal,
+      keepalive: req.keepalive_,
       // Credentials are explicit; never let a browser attach cookies to a cross-origin room server.
       credentials: 'omit',
     });
-    const kind = classifyStatus(res.status);
-    const type = res.headers.get('Content-Type') ?? '';
+    const { status, headers } = res;
+    const kind = classifyStatus(status);
+    const type = headers.get('Content-Type') ?? '';
     if (kind === 'delivered') {
-      if (/json/i.test(type)) {
-        const answer = await res.json().catch(() => undefined);
-        return { kind, status: res.status, answer };
-      }
+      if (/json/i.test(type)) return { kind, status, answer: await res.json().catch(() => undefined) };
       await res.body?.cancel().catch(() => {});
       // A web page where the API should answer (a static host's fallback, say): nothing was reported.
-      if (/html/i.test(type)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `HTTP ${res.status} answered with a web page (${type.split(';')[0]})` };
-      return { kind, status: res.status };
+      return /html/i.test(type) ? { kind: 'stop', reason: 'not-the-api', status, message: `HTTP ${status} answered with a web page (${type.split(';')[0]})` } : { kind, status };
     }
-    const { errno, error } = await readErrorBody(res);
-    const message = `HTTP ${res.status}${errno !== undefined ? ` errno ${errno}` : ''}${error ? `: ${error}` : ''}`;
-    if (kind === 'retry') return { kind, status: res.status, errno, retryAfter: res.headers.get('Retry-After'), message };
+    const { errno, message } = await readRefusal(res);
+    if (kind === 'retry') return { kind, status, errno, retryAfter_: headers.get('Retry-After'), message };
     // The Loop API answers every refusal with its JSON error (an errno); 405, 404 errno 999 (no such route)
     // or anything else is some other server, or a path outside the API: nothing later can pass either.
-    if (outsideTheApi(res.status, errno)) return { kind: 'stop', reason: 'not-the-api', status: res.status, message: `${message}${errno === undefined && res.status !== 405 ? ' (not the API\'s JSON error)' : ''}` };
-    if (kind === 'stop') return { kind, reason: 'refused', status: res.status, errno, message, serverDate: res.headers.get('Date') };
-    return { kind, status: res.status, errno, message };
+    if (outsideTheApi(status, errno)) return { kind: 'stop', reason: 'not-the-api', status, message: `${message}${errno === undefined && status !== 405 ? " (not the API's JSON error)" : ''}` };
+    return kind === 'stop' ? { kind, reason: 'refused', status, errno, message, serverDate_: headers.get('Date') } : { kind, status, errno, message };
   } catch (err) {
-    if (timedOut) return { kind: 'retry', retryAfter: null, message: `no answer within ${req.timeoutMs} ms` };
-    if (req.cancel.aborted) return { kind: 'retry', retryAfter: null, message: 'cancelled' };
-    return { kind: 'retry', retryAfter: null, message: `network error: ${errorName(err)}` };
+    return { kind: 'retry', retryAfter_: null, message: timedOut ? `no answer within ${req.timeoutMs_} ms` : req.cancel_.aborted ? 'cancelled' : `network error: ${errorName(err)}` };
   } finally {
     clearTimeout(timer);
-    req.cancel.removeEventListener('abort', onCancel);
+    req.cancel_.removeEventListener('abort', onCancel);
   }
-}
-
-/** An answer from outside the Loop API: 405, 404 errno 999 (Loop's "no such route"), or a 4xx without the API's JSON errno. */
-export function outsideTheApi(status: number, errno: number | undefined): boolean {
-  return status === 405 || (status === 404 && errno === 999) || (errno === undefined && status >= 400 && status < 500);
-}
-
-/** The reference server's error body {code, errno, error}; anything else yields nothing. */
-async function readErrorBody(res: Response): Promise<{ errno?: number; error?: string }> {
-  try {
-    const text = await res.text();
-    const parsed = JSON.parse(text) as { errno?: unknown; error?: unknown };
-    return {
-      errno: typeof parsed.errno === 'number' ? parsed.errno : undefined,
-      error: typeof parsed.error === 'string' ? parsed.error.slice(0, 200) : undefined,
-    };
-  } catch {
-    return {};
-  }
-}
-
-/** A short description of a thrown value: its name, message and cause code (fetch hides the cause). */
-export function errorName(err: unknown): string {
-  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
-  if (typeof e !== 'object' || e === null || typeof e.message !== 'string') return String(err).slice(0, 200);
-  const cause = e.cause;
-  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : '';
-  return `${String(e.name)}: ${e.message}${code}`.slice(0, 300);
 }

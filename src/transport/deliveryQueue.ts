@@ -1,29 +1,26 @@
 // The delivery queue: one request in flight, strict order, bounded retries, bounded length.
 // Closures rather than a class: the browser bundle minifies local names, not property names.
-import { attempt, type AttemptOutcome, type FetchLike } from './attempt';
+import { attempt, type AttemptOutcome, type AttemptRequest } from './attempt';
 import type { ReportingStoppedError, RequestDroppedError, RequestsDiscardedError, RoomRequest, RoomSessionError, StopReason } from './errors';
 import { backoffDelay, parseRetryAfter, type RetryPolicy } from './retry';
 
-export interface DeliveryQueueOptions {
-  fetch: FetchLike;
-  url: string;
-  authorization: (body: string) => Promise<string>;
-  timeoutMs: number;
-  retry: RetryPolicy;
+/** What the session hands the queue (names ending in `_` are internal: see ./attempt.ts). */
+export interface DeliveryQueueOptions extends Pick<AttemptRequest, 'fetch_' | 'url_' | 'authorization_' | 'timeoutMs_'> {
+  retry_: RetryPolicy;
   /** Waiting requests kept at most (the one in flight not counted). */
-  maxQueue: number;
-  onDelivered: (body: object, attempt: number, status: number) => void;
-  onError: (error: RoomSessionError) => void;
+  maxQueue_: number;
+  onDelivered_: (body: object, attempt: number, status: number) => void;
+  onError_: (error: RoomSessionError) => void;
   /** Called when the queue has drained: nothing waiting, nothing in flight. */
-  onIdle?: () => void;
+  onIdle_?: () => void;
   /**
    * A prefix unique to this session: each request then carries `Idempotency-Key: "<prefix>.<n>"`, the
    * same on every attempt of that request, so a server that honours it stores a retried report once.
    */
-  idempotencyPrefix?: string;
+  idempotencyPrefix_?: string;
   /** Asked once per request after a 401: true when signing afresh may pass (Hawk clock corrected). */
-  reauthorize?: (refusal: Extract<AttemptOutcome, { kind: 'stop' }>) => boolean;
-  random?: () => number;
+  reauthorize_?: (refusal: Extract<AttemptOutcome, { kind: 'stop' }>) => boolean;
+  random_?: () => number;
 }
 
 /** `answer`: the parsed JSON body of a 2xx answer that had one (refresh answers `{expires}`). */
@@ -51,7 +48,7 @@ export interface QueueStats {
 
 export interface DeliveryQueue {
   /** Queue a request. Resolves when it is delivered or definitively failed; never rejects. */
-  enqueue(body: object, request?: RoomRequest): Promise<DeliveryResult>;
+  enqueue_(body: object, request?: RoomRequest): Promise<DeliveryResult>;
   /** Resolves when everything queued so far is delivered or definitively failed, with how many were which. */
   flush(): Promise<FlushResult>;
   /** Stop sending: abort the request in flight and discard the waiting ones (reported once, with the count); the error told, unless stopped already. */
@@ -63,9 +60,9 @@ interface Item {
   body: object;
   request: RoomRequest;
   /** Idempotency-Key value, fixed when queued. */
-  key?: string;
-  settle: (result: DeliveryResult) => void;
-  done: Promise<DeliveryResult>;
+  key_?: string;
+  settle_: (result: DeliveryResult) => void;
+  done_: Promise<DeliveryResult>;
 }
 
 export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
@@ -82,11 +79,12 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
   const cancel = new AbortController();
   let wake: (() => void) | undefined;
 
-  const giveUp = (item: Item, message: string, more: { attempts: number; status?: number; errno?: number }): DeliveryResult => {
-    const e: RequestDroppedError = { type: 'error', kind: 'dropped', message: `${item.request} ${message}`, request: item.request, body: item.body, ...more };
+  /** The request is given up after `attempts`, for the reason `last` tells. */
+  const giveUp = ({ request, body }: Item, why: string, last: { status?: number; errno?: number; message: string }, attempts: number): DeliveryResult => {
+    const error: RequestDroppedError = { type: 'error', kind: 'dropped', message: `${request} ${why}: ${last.message}`, request, body, attempts, status: last.status, errno: last.errno };
     dropped++;
-    o.onError(e);
-    return { ok: false, error: e };
+    o.onError_(error);
+    return { ok: false, error };
   };
 
   const stop: DeliveryQueue['stop'] = (message, cause) => {
@@ -97,9 +95,9 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     const discarded = [...(inFlight ? [inFlight] : []), ...waiting.splice(0)];
     dropped += discarded.length;
     const e: ReportingStoppedError | RequestsDiscardedError = { type: 'error', message, ...cause, dropped: discarded.length };
-    for (const d of discarded) d.settle({ ok: false, error: { ...e, request: d.request, body: d.body } });
+    for (const d of discarded) d.settle_({ ok: false, error: { ...e, request: d.request, body: d.body } });
     // A stop the caller asked for with nothing pending is not an error.
-    if (cause.kind === 'stopped' || discarded.length > 0) o.onError(e);
+    if (cause.kind === 'stopped' || discarded.length > 0) o.onError_(e);
     return e;
   };
 
@@ -111,23 +109,23 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
   /** Deliver one item with retries; undefined when stop() already settled it. */
   const deliver = async (item: Item): Promise<DeliveryResult | undefined> => {
     const body = JSON.stringify(item.body);
-    const attempts = unreachable ? 1 : o.retry.attempts;
+    const attempts = unreachable ? 1 : o.retry_.attempts;
     let last: AttemptOutcome | undefined;
     let reauthorized = false;
-    const headers = item.key ? { 'Idempotency-Key': item.key } : undefined;
+    const headers = item.key_ ? { 'Idempotency-Key': item.key_ } : undefined;
     for (let n = 1; n <= attempts; n++) {
-      last = await attempt({ fetch: o.fetch, url: o.url, body, authorization: o.authorization, timeoutMs: o.timeoutMs, headers, cancel: cancel.signal });
+      last = await attempt({ ...o, body_: body, headers_: headers, cancel_: cancel.signal });
       if (stopped) return undefined;
       if (last.kind === 'delivered') {
         unreachable = false;
         delivered++;
-        o.onDelivered(item.body, n, last.status);
+        o.onDelivered_(item.body, n, last.status);
         return { ok: true, status: last.status, attempts: n, ...('answer' in last ? { answer: last.answer } : {}) };
       }
-      if (last.kind === 'drop') return giveUp(item, `refused: ${last.message}`, { status: last.status, errno: last.errno, attempts: n });
+      if (last.kind === 'drop') return giveUp(item, 'refused', last, n);
       if (last.kind === 'stop') {
         // After a 401, one more try when signing afresh may pass; not counted: it is a new signature, not a repeat.
-        if (last.status === 401 && !reauthorized && o.reauthorize?.(last)) {
+        if (last.status === 401 && !reauthorized && o.reauthorize_?.(last)) {
           reauthorized = true;
           n--;
           continue;
@@ -136,13 +134,12 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
         return undefined;
       }
       if (n < attempts) {
-        await sleep(parseRetryAfter(last.retryAfter, o.retry.maxRetryAfterMs) ?? backoffDelay(n, o.retry, o.random));
+        await sleep(parseRetryAfter(last.retryAfter_, o.retry_.maxRetryAfterMs) ?? backoffDelay(n, o.retry_, o.random_));
         if (stopped) return undefined;
       }
     }
     unreachable = true;
-    const retry = last as Extract<AttemptOutcome, { kind: 'retry' }>;
-    return giveUp(item, `given up after ${attempts} attempt(s): ${retry.message}`, { status: retry.status, errno: retry.errno, attempts });
+    return giveUp(item, `given up after ${attempts} attempt(s)`, last as Extract<AttemptOutcome, { kind: 'retry' }>, attempts);
   };
 
   const pump = async () => {
@@ -153,7 +150,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
         const item = (inFlight = waiting.shift()!);
         const result = await deliver(item);
         inFlight = undefined;
-        if (result) item.settle(result);
+        if (result) item.settle_(result);
       }
     } finally {
       pumping = false;
@@ -161,32 +158,32 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     // After the settled promises' own callbacks, so a flush() awaiting them has its answer first; and
     // only when nothing was queued meanwhile.
     await Promise.resolve();
-    if (!stopped && !pumping && waiting.length === 0) o.onIdle?.();
+    if (!stopped && !pumping && waiting.length === 0) o.onIdle_?.();
   };
 
   const reportOverflow = () => {
     const n = overflowed;
     overflowed = 0;
-    o.onError({ type: 'error', kind: 'overflow', message: `queue full (maxQueue ${o.maxQueue}): ${n} oldest waiting report(s) dropped`, dropped: n });
+    o.onError_({ type: 'error', kind: 'overflow', message: `queue full (maxQueue ${o.maxQueue_}): ${n} oldest waiting report(s) dropped`, dropped: n });
   };
 
   return {
-    enqueue(body, request = 'status') {
+    enqueue_(body, request = 'status') {
       let settle!: (r: DeliveryResult) => void;
       const done = new Promise<DeliveryResult>((r) => (settle = r));
-      const item: Item = { body, request, settle, done, key: o.idempotencyPrefix === undefined ? undefined : `"${o.idempotencyPrefix}.${++sequence}"` };
+      const item: Item = { body, request, settle_: settle, done_: done, key_: o.idempotencyPrefix_ === undefined ? undefined : `"${o.idempotencyPrefix_}.${++sequence}"` };
       if (stopped) {
         settle({ ok: false, error: { type: 'error', kind: 'stopped', reason: 'failed', message: 'reporting has stopped; request not sent', dropped: 1, request, body } });
         return done;
       }
       // Drop the oldest waiting status report: each report names the whole state after its event, so
       // the newest ones keep the server's view right. A leave or refresh is never dropped for room.
-      if (request === 'status' && waiting.length >= o.maxQueue) {
+      if (request === 'status' && waiting.length >= o.maxQueue_) {
         const index = waiting.findIndex((i) => i.request === 'status');
         if (index >= 0) {
           const [old] = waiting.splice(index, 1);
           dropped++;
-          old.settle({ ok: false, error: { type: 'error', kind: 'overflow', message: 'queue full: oldest waiting report dropped', dropped: 1, request: old.request, body: old.body } });
+          old.settle_({ ok: false, error: { type: 'error', kind: 'overflow', message: 'queue full: oldest waiting report dropped', dropped: 1, request: old.request, body: old.body } });
           if (overflowed++ === 0) void Promise.resolve().then(reportOverflow);
         }
       }
@@ -195,7 +192,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
       return done;
     },
     async flush() {
-      const results = await Promise.all([inFlight, ...waiting].filter((i): i is Item => i !== undefined).map((i) => i.done));
+      const results = await Promise.all([inFlight, ...waiting].filter((i): i is Item => i !== undefined).map((i) => i.done_));
       const delivered = results.filter((r) => r.ok).length;
       return { delivered, dropped: results.length - delivered };
     },

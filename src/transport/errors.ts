@@ -76,13 +76,14 @@ export type RoomSessionError = RequestDroppedError | ReportingStoppedError | Req
 /** The kinds of {@link RoomSessionError}. */
 export type RoomSessionErrorKind = RoomSessionError['kind'];
 
-/** Replace every occurrence of each secret by [redacted]; secrets shorter than 4 characters are too common to match. */
+/**
+ * Replace every occurrence of each secret by [redacted]; secrets shorter than 4 characters are too common to
+ * match. The list is read at each call: a secret learnt later (a join's sessionToken) is redacted too.
+ */
 export function redactor(secrets: readonly string[]): (text: string) => string {
-  const list = secrets.filter((s) => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
-  return (text) => list.reduce((t, s) => t.split(s).join('[redacted]'), text);
-}
-
-/** The hint every "not the API" message carries: the serverUrl used, and the /v1 prefix it needs. */
-export function notTheApiHint(serverUrl: string): string {
-  return `is serverUrl (${serverUrl}) the Loop API's base URL, with its /v1 prefix (e.g. https://host/v1)?`;
+  return (text) =>
+    secrets
+      .filter((s) => typeof s === 'string' && s.length >= 4)
+      .sort((a, b) => b.length - a.length)
+      .reduce((t, s) => t.split(s).join('[redacted]'), text);
 }

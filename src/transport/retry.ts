@@ -1,4 +1,5 @@
 // Retry bounds and the wait before each retry: exponential backoff with full jitter, or the server's Retry-After.
+import { fieldsProblem, type FieldCheck } from '../check';
 
 /** How requests are retried: attempts, backoff bounds, the longest Retry-After honoured. */
 export interface RetryPolicy {
@@ -39,14 +40,16 @@ export function parseRetryAfter(value: string | null, maxMs: number, now: number
   return Math.min(Math.max(0, date - now), maxMs);
 }
 
-/** Validate user-supplied retry options over the defaults; returns an error message for bad ones. */
+const isDelay = (v: unknown) => Number.isFinite(v) && (v as number) >= 0;
+const RETRY_FIELDS: Readonly<Record<keyof RetryPolicy, FieldCheck>> = {
+  attempts: [(v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100, 'must be an integer from 1 to 100', true],
+  baseDelayMs: [isDelay, 'must be a finite number >= 0', true],
+  maxDelayMs: [isDelay, 'must be a finite number >= 0', true],
+  maxRetryAfterMs: [isDelay, 'must be a finite number >= 0', true],
+};
+
+/** Validate user-supplied retry options over the defaults; returns an error message for bad (or unknown) ones. */
 export function retryPolicyFrom(given: unknown): RetryPolicy | string {
-  if (given === undefined) return { ...DEFAULT_RETRY };
-  if (typeof given !== 'object' || given === null) return 'retry must be an object { attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs }';
-  const policy = { ...DEFAULT_RETRY, ...(given as Partial<RetryPolicy>) };
-  if (!Number.isInteger(policy.attempts) || policy.attempts < 1 || policy.attempts > 100) return 'retry.attempts must be an integer from 1 to 100';
-  for (const k of ['baseDelayMs', 'maxDelayMs', 'maxRetryAfterMs'] as const) {
-    if (typeof policy[k] !== 'number' || !Number.isFinite(policy[k]) || policy[k] < 0) return `retry.${k} must be a finite number >= 0`;
-  }
-  return policy;
+  const policy = given === undefined || (typeof given === 'object' && given !== null) ? { ...DEFAULT_RETRY, ...given } : given;
+  return fieldsProblem(policy, RETRY_FIELDS, 'retry') ?? (policy as RetryPolicy);
 }

@@ -17,40 +17,55 @@ export interface TrafficView {
   timeToMedia: TrafficSnapshot['timeToMedia'];
   nonConformance: Array<NonConformanceRow & { key: string; expectedText: string; reportedText: string }>;
   sessions: TrafficSnapshot['sessions'];
+  /** The top paths from init, each with its share of the sessions that ended in the window. */
+  paths: Array<TrafficSnapshot['paths'][number] & { share: number | null }>;
+  /** Each state's entries, time spent and example sessions. */
+  figures: TrafficSnapshot['states'];
 }
 
 /** The main path, the funnel's order: each step reached by at most as many sessions as the one before. */
 export const MAIN_PATH: readonly RoomState[] = ['init', 'waiting', 'starting', 'sendrecv'];
 const FUNNEL_ORDER: readonly RoomState[] = [...MAIN_PATH, ...ROOM_STATES.filter((x) => !MAIN_PATH.includes(x))];
 
-/** A state's ways out in a window: each drawn edge leaving it, with its count and share of all that left it. */
-export interface WaysOut {
+/** One way into or out of a state: a machine edge, the state at its other end, its count and share of all that way. */
+export interface Way {
+  id: string;
+  /** The state at the edge's other end (where it comes from, for a way in; goes to, for a way out). */
+  other: RoomState;
+  event?: string;
+  count: number;
+  share: number;
+}
+
+/** A state's ways in and out in a window: each machine edge from or to another state, busiest first. */
+export interface Ways {
   state: RoomState;
-  /** Transitions into the state (edges from other states). */
-  in: number;
-  out: Array<{ id: string; to: RoomState; event?: string; count: number; share: number }>;
+  in: Way[];
+  out: Way[];
   /** Sessions that ended in the state, by reason. */
   ended: TrafficSnapshot['ended'];
 }
 
-export function waysOut(view: TrafficView, state: RoomState): WaysOut {
+export function waysOf(view: TrafficView, state: RoomState): Ways {
   const counts = new Map(view.edges.map((e) => [e.id, e.count]));
   const edges = diagramEdges();
-  const leaving = edges.filter((e) => e.from === state).map((e) => ({ id: e.id, to: e.to, ...(e.event ? { event: e.event } : {}), count: counts.get(e.id) ?? 0 }));
-  const total = leaving.reduce((a, e) => a + e.count, 0);
-  return {
-    state,
-    in: edges.filter((e) => e.to === state && e.from !== state).reduce((a, e) => a + (counts.get(e.id) ?? 0), 0),
-    out: leaving.map((e) => ({ ...e, share: total > 0 ? e.count / total : 0 })).sort((a, b) => b.count - a.count),
-    ended: view.ended.filter((e) => e.state === state),
+  const ways = (side: 'from' | 'to'): Way[] => {
+    const other = side === 'from' ? 'to' : 'from';
+    const list = edges.filter((e) => e[side] === state && e[other] !== state).map((e) => ({ id: e.id, other: e[other], ...(e.event ? { event: e.event } : {}), count: counts.get(e.id) ?? 0 }));
+    const all = total(list);
+    return list.map((e) => ({ ...e, share: all > 0 ? e.count / all : 0 })).sort((a, b) => b.count - a.count);
   };
+  return { state, in: ways('to'), out: ways('from'), ended: view.ended.filter((e) => e.state === state) };
 }
 
+/** The sum of some ways' counts. */
+export const total = (ways: ReadonlyArray<{ count: number }>) => ways.reduce((a, w) => a + w.count, 0);
+
 /** "starting: 40 % -> receiving, 35 % -> sending, ...": a state's ways out as shares, busiest first. */
-export function waysOutText(w: WaysOut): string {
+export function waysOutText(w: Ways): string {
   const used = w.out.filter((e) => e.count > 0);
   if (used.length === 0) return `${w.state}: no session left it in this window`;
-  return `${w.state}: ${used.map((e) => `${Math.round(e.share * 100)} % → ${e.to}${e.event ? '' : ' (eventless)'}`).join(', ')}`;
+  return `${w.state}: ${used.map((e) => `${Math.round(e.share * 100)} % → ${e.other}${e.event ? '' : ' (eventless)'}`).join(', ')}`;
 }
 
 /** Stroke width of an edge used `count` times when the busiest edge is used `max` times: 1.5 px unused, up to 9 px. */
@@ -82,6 +97,8 @@ export function trafficView(s: TrafficSnapshot): TrafficView {
       reportedText: snapshotText(n.reported),
     })),
     sessions: s.sessions,
+    paths: s.paths.map((p) => ({ ...p, share: s.sessions.ended > 0 ? p.count / s.sessions.ended : null })),
+    figures: s.states,
   };
 }
 
@@ -109,6 +126,15 @@ export function seconds(x: number | null): string {
 export function flaggedStep(reports: readonly SessionReport[], row: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'reported'>): number | undefined {
   const want = nonConformanceKey(row);
   return reports.find((r) => nonConformanceKey({ verdict: r.verdict, from: r.from, event: r.report.event, reported: r.report }) === want)?.seq;
+}
+
+/**
+ * The step (= the report's seq) at which a session's reports entered `state`: the first report that names it, coming
+ * from another state; 0 for init (a join enters it) or when no report does.
+ */
+export function enteredStep(reports: readonly SessionReport[], state: RoomState): number {
+  if (state === 'init') return 0;
+  return reports.find((r) => r.report.state === state && r.from !== state)?.seq ?? 0;
 }
 
 /** A session's reports as a replay file (an array of status-report bodies) the page's replay mode reads. */

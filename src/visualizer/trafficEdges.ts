@@ -98,3 +98,18 @@ export function countEdges(transitions: readonly Transition[], paths: ReadonlyMa
   }
   return { edges, counterOnly, offDiagram };
 }
+
+/**
+ * The drawn edges a path of states (as the server holds a session's: each state it settled in) runs along: for each
+ * step from one state to the next, every edge some event takes between them (an eventless settling included: waiting
+ * to sending goes through starting). A step no machine transition makes adds none.
+ */
+export function pathEdges(states: readonly string[], paths: ReadonlyMap<string, EdgePath> = (cached ??= transitionPaths())): string[] {
+  const out = new Set<string>();
+  for (let i = 1; i < states.length; i++)
+    for (const [key, path] of paths) {
+      const [from, , to] = key.split('|');
+      if (from === states[i - 1] && to === states[i]) for (const id of path) out.add(id);
+    }
+  return [...out];
+}

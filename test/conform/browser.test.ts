@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { MANGLED } from '../support/mangle';
 import { runConformance } from '../../src/conform/runner';
 import { CHROMIUM, ROOT } from '../support/visualizerPage';
 
@@ -28,7 +29,7 @@ window.roomClient = {
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'client.js'), PAGE_CLIENT);
-  const bundle = buildSync({ entryPoints: [join(dir, 'client.js')], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'warning' }).outputFiles[0].text;
+  const bundle = buildSync({ ...MANGLED, entryPoints: [join(dir, 'client.js')], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'warning' }).outputFiles[0].text;
   const html = `<!doctype html><meta charset="utf-8"><title>client under test</title><script>${bundle.replace(/<\/script/gi, '<\\/script')}</script>`;
   server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

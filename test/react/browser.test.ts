@@ -2,6 +2,7 @@
 // the real room server (SQLite, 127.0.0.1) serving the page on its own origin. One join per mount, every
 // accepted event reported (and judged conformant), the leave on unmount and on page hide.
 import { build } from 'esbuild';
+import { MANGLED } from '../support/mangle';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
@@ -21,6 +22,7 @@ let inputs: string[];
 
 beforeAll(async () => {
   const out = await build({
+    ...MANGLED,
     entryPoints: [join(ROOT, 'test/react/app.ts')],
     bundle: true,
     platform: 'browser',

@@ -2,6 +2,7 @@
 // register a Hawk session (HKDF in WebCrypto), create a room, join as desktop (Hawk) and standalone (none),
 // report the worked example with Hawk and Basic, leave. Every report stored, every verdict conformant.
 import { build } from 'esbuild';
+import { MANGLED } from '../support/mangle';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ let origin: string;
 let server: TestServer;
 
 beforeAll(async () => {
-  const out = await build({ entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', write: false, logLevel: 'silent' });
+  const out = await build({ ...MANGLED, entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', write: false, logLevel: 'silent' });
   const lib = out.outputFiles[0].text;
   const html = '<!doctype html><meta charset="utf-8"><script type="module">import * as lib from "/lib.js"; window.lib = lib; document.body.dataset.ready = "1";</script><body></body>';
   pages = createServer((req, res) => {

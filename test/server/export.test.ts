@@ -1,6 +1,7 @@
 // `loop-room-state export` (server spec section 3): it streams in flat memory however slow the reader, and it never
 // changes the store it reads: an older schema is read as it is, a newer or foreign database refused with a message.
 import { spawn } from 'node:child_process';
+import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,35 @@ async function sqliteAt(version: number, n: number, name = `v${version}-${n}.db`
   })();
   db.close();
   return path;
+}
+
+/** Reports 0..n-1 as REPORT_SQL stores them, in one PostgreSQL statement (`first`: the number of the first). */
+const PG_REPORTS = (n: number, first = 0) =>
+  `INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected)
+   SELECT 'session-' || (g / 15), (g % 15) + 1, 'room-token', ${Date.parse('2026-01-01T00:00:00Z')} + g, 'init', 'Session.connectionCreated', 'waiting', 1, 0, 0, 'conformant', NULL
+   FROM generate_series(${first}, ${first + n - 1}) AS g`;
+
+/** `work` on a pool of one connection to the database at `url`, ended afterwards. */
+async function onDatabase<T>(url: string, work: (pool: import('pg').Pool) => Promise<T>): Promise<T> {
+  const pool = new (loadPg().Pool)({ connectionString: url, max: 1 });
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** A PostgreSQL database made by the store (current schema) with a secret and `n` reports; its URL. */
+async function postgresWith(n: number): Promise<string> {
+  const url = await (await sharedPgCluster()).createDatabase();
+  const store = createPostgresStore(url);
+  await store.open();
+  await store.close();
+  await onDatabase(url, async (pool) => {
+    await pool.query("INSERT INTO settings (name, value) VALUES ('secret', 'export-test-secret')");
+    if (n > 0) await pool.query(PG_REPORTS(n));
+  });
+  return url;
 }
 
 /**
@@ -122,6 +152,93 @@ describe('export never changes the store it reads', () => {
   });
 });
 
+(pgAvailable() ? describe : describe.skip)('export of a PostgreSQL store', () => {
+  it('refuses a database newer than it knows, and one that is not a loop-room-state database, leaving both as they were', async () => {
+    const url = await postgresWith(3);
+    await onDatabase(url, async (pool) => {
+      await pool.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)");
+      const refused = await runCli(['export', '--store', url]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/schema version 99, newer than this server knows/);
+      expect(refused.stdout).toBe('');
+      expect((await pool.query('SELECT max(version) AS v, count(*)::int AS n FROM schema_migrations')).rows[0]).toEqual({ v: 99, n: POSTGRES_MIGRATIONS.length + 1 });
+    });
+    const foreign = await (await sharedPgCluster()).createDatabase();
+    const other = await runCli(['export', '--store', foreign]);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(/not a loop-room-state database/);
+    const tables = await onDatabase(foreign, async (pool) => (await pool.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n);
+    expect(tables).toBe(0);
+  });
+
+  it('opened read-only, the store writes nothing: PostgreSQL refuses a write on its connections', async () => {
+    const url = await postgresWith(1);
+    const reader = createPostgresStore(url);
+    await reader.openReadOnly();
+    try {
+      const room = { token: 'r', name: 'n', owner: 'o', ownerHmac: 'h', maxSize: 2, createdAt: 0, expiresAt: 1 };
+      await expect(reader.createRoom(room)).rejects.toThrow(/read-only transaction/);
+      expect(await reader.getRoom('r')).toBeUndefined();
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('is one snapshot: reports stored or deleted while it runs are not in it, and none is missed or repeated', async () => {
+    const url = await postgresWith(0);
+    const writer = createPostgresStore(url);
+    await writer.open();
+    const pool = new (loadPg().Pool)({ connectionString: url, max: 1 });
+    const base = Date.parse('2026-01-01T00:00:00Z');
+    const key = (r: { session: string; seq: number }) => `${r.session}/${r.seq}`;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          // More reports than one batch, so that the export reads the database again after the writes.
+          fc.integer({ min: 1001, max: 3500 }),
+          fc.array(
+            fc.record({
+              at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+              op: fc.oneof(fc.record({ store: fc.integer({ min: 1, max: 40 }) }), fc.record({ retainBelow: fc.double({ min: 0, max: 1, noNaN: true }) })),
+            }),
+            { minLength: 1, maxLength: 5 },
+          ),
+          async (n, ops) => {
+            await pool.query('TRUNCATE reports');
+            await pool.query(PG_REPORTS(n));
+            const expected = (await pool.query('SELECT session, seq FROM reports ORDER BY id')).rows.map(key);
+            const reader = createPostgresStore(url);
+            await reader.openReadOnly();
+            let next = n;
+            try {
+              // Each write happens once the export has given `at` of the rows (at least one: the export has begun).
+              const steps = ops.map((o) => ({ ...o, after: 1 + Math.floor(o.at * (n - 1)) })).sort((a, b) => a.after - b.after);
+              const got: string[] = [];
+              for await (const r of reader.exportReports({})) {
+                got.push(key(r));
+                while (steps.length && steps[0].after === got.length) {
+                  const { op } = steps.shift()!;
+                  if ('store' in op) {
+                    await pool.query(PG_REPORTS(op.store, next));
+                    next += op.store;
+                  } else await writer.retain(base + Math.floor(op.retainBelow * n));
+                }
+              }
+              expect(got).toEqual(expected);
+            } finally {
+              await reader.close();
+            }
+          },
+        ),
+        { numRuns: 12 },
+      );
+    } finally {
+      await pool.end();
+      await writer.close();
+    }
+  }, 120_000);
+});
+
 /** Peak resident memory (kB) of a running process, from Linux's /proc (VmHWM); 0 once it is gone. */
 function peakKb(pid: number): number {
   try {
@@ -131,10 +248,13 @@ function peakKb(pid: number): number {
   }
 }
 
-/** Exports `path` to a reader that reads nothing for `stallMs`, then everything; the child's peak RSS and the bytes read. */
-function slowExport(path: string, stallMs: number): Promise<{ peakKb: number; bytes: number; code: number | null }> {
+/**
+ * Exports (`args`: --db PATH or --store URL) to a reader that reads nothing for `stallMs`, then everything; the child's
+ * peak RSS, the bytes read, its exit code and stderr.
+ */
+function slowExport(args: string[], stallMs: number): Promise<{ peakKb: number; bytes: number; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'export', '--db', path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'export', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let peak = 0;
     let bytes = 0;
     let stderr = '';
@@ -151,20 +271,39 @@ function slowExport(path: string, stallMs: number): Promise<{ peakKb: number; by
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(watch);
-      if (code !== 0) reject(new Error(`export failed (${code}): ${stderr}`));
-      else resolve({ peakKb: peak, bytes, code });
+      resolve({ peakKb: peak, bytes, code, stderr });
     });
   });
 }
 
+/** The stores to export 300,000 reports from, as export's arguments. */
+const BIG: Array<[string, () => Promise<string[]>]> = [
+  ['SQLite', async () => ['--db', await sqliteAt(3, 300_000, 'big.db')]],
+  // Every statement may take 2 s: one fetch takes milliseconds, the whole export longer than the reader's 3 s stall, so
+  // the export only finishes if the stall counts toward no statement (as it would with pg-cursor's portal).
+  ...(pgAvailable() ? [['PostgreSQL', async () => ['--store', `${await postgresWith(300_000)}?statement_timeout_ms=2000`]] as [string, () => Promise<string[]>]] : []),
+];
+
 describe('export streams in flat memory', () => {
-  it('a reader that stalls holds the export back instead of filling its memory', async () => {
-    const big = await sqliteAt(3, 300_000, 'big.db');
-    const slow = await slowExport(big, 3000);
+  it.each(BIG)('a reader that stalls holds the export back instead of filling its memory (%s)', async (_name, args) => {
+    const slow = await slowExport(await args(), 3000);
+    expect(slow).toMatchObject({ code: 0, stderr: '' });
     // About 70 MB of output, all read in the end. A reader that reads nothing for 3 s (the export alone takes about
     // that long) must not make the exporter hold the output: its peak RSS (about 110 MB here, the same at 3x the
     // data) stays well below twice the output's size; without back-pressure it was over 5x (370 MB).
     expect(slow.bytes).toBeGreaterThan(60 * 1024 * 1024);
     expect(slow.peakKb * 1024).toBeLessThan(2 * slow.bytes);
   }, 120_000);
+
+  (pgAvailable() ? it : it.skip)("a database that ends idle transactions ends a stalled export, and export says which setting did", async () => {
+    const url = await postgresWith(5000);
+    const idle = `${url}?options=${encodeURIComponent('-c idle_in_transaction_session_timeout=1000')}`;
+    const stalled = await slowExport(['--store', idle], 3000);
+    expect(stalled.code).toBe(1);
+    expect(stalled.stderr).toMatch(/^loop-room-state export: PostgreSQL ended the export: .*idle_in_transaction_session_timeout/);
+    // A reader that keeps up is never idle that long.
+    const out = await runCli(['export', '--store', idle]);
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    expect(out.stdout.trim().split('\n')).toHaveLength(5000);
+  }, 60_000);
 });

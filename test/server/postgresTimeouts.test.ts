@@ -16,8 +16,8 @@ test('the URL sets them; bad values are refused', () => {
 test('every connection has them: defaults, then the URL\'s; a lock wait and a long statement end as unavailable', async () => {
   const url = await pg().createDatabase();
   const log = () => {};
-  const defaults = createPool(loadPg(), url, log, 1);
-  const tight = createPool(loadPg(), `${url}?statement_timeout_ms=400&lock_timeout_ms=150`, log, 2);
+  const defaults = createPool(loadPg(), url, log, { size: 1 });
+  const tight = createPool(loadPg(), `${url}?statement_timeout_ms=400&lock_timeout_ms=150`, log, { size: 2 });
   try {
     expect((await defaults.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('30s');
     expect((await defaults.query('SHOW lock_timeout')).rows[0].lock_timeout).toBe('5s');

@@ -1,5 +1,5 @@
 // Store records for the store suites: a room and a session with every field set, unique ids.
-import type { RoomRecord, SessionRecord } from '../../src/server/store';
+import type { NewSession, RoomRecord, SessionRecord } from '../../src/server/store';
 
 let n = 0;
 
@@ -7,10 +7,10 @@ export function roomRecord(extra: Partial<RoomRecord> = {}): RoomRecord {
   return { token: `room${++n}`, name: 'r', owner: 'o', ownerHmac: 'oh', maxSize: 5, createdAt: 1000, expiresAt: 10_000_000, ...extra };
 }
 
-/** An open Basic session in `room`, joined at a time later than the previous one's. */
+/** An open Basic session in `room`, joined at a time later than the previous one's; in its state since its join, as a store creates it. */
 export function sessionRecord(room: string, extra: Partial<SessionRecord> = {}): SessionRecord {
   const id = extra.id ?? `s${++n}`;
-  return {
+  const s: NewSession = {
     id,
     room,
     kind: 'basic',
@@ -26,4 +26,5 @@ export function sessionRecord(room: string, extra: Partial<SessionRecord> = {}):
     nonConformantCount: 0,
     ...extra,
   };
+  return { ...s, stateSince: s.joinedAt, path: [s.snapshot.state], ...extra };
 }

@@ -1,5 +1,7 @@
 // The store contract, the same on both stores: what the server relies on whatever the database.
+import type { RoomState } from '../../machines/domain';
 import type { SessionRecord, Store } from '../../src/server/store';
+import { PATH_MAX_STATES } from '../../src/traffic/wire';
 import { roomRecord, sessionRecord } from './records';
 import { ALL_STORES } from '../support/stores';
 
@@ -42,6 +44,38 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
     const times = store.takeCommitTimes?.() ?? [];
     expect(times.length).toBeGreaterThanOrEqual(1);
     expect(times.every((t) => t >= 0)).toBe(true);
+  });
+
+  it("keeps when a session entered its state and its path itself: a report that changes the state moves them, nothing else does", async () => {
+    const r = room();
+    await store.createRoom(r);
+    const s = session(r.token, { joinedAt: 5000 });
+    // What the caller says of them is not taken: a new session is in its state since its join.
+    await store.joinRoom(r.token, () => ({ kind: 'apply', value: s.id, end: [], create: { ...s, stateSince: 1, path: ['cleanup' as const] } }));
+    const to = (state: RoomState, at: number) => (cur: SessionRecord) => ({
+      kind: 'apply' as const,
+      value: 'ok',
+      changes: { snapshot: { ...cur.snapshot, state } },
+      report: {
+        receivedAt: at, fromState: cur.snapshot.state, fields: { event: 'e', state, connections: 0, sendStreams: 0, recvStreams: 0 },
+        verdict: 'wrong-state' as const, labels: { from: cur.snapshot.state, event: 'other', state, verdict: 'wrong-state' as const },
+      },
+    });
+    const kept = async () => {
+      const x = (await store.getSession(s.id))!;
+      return { stateSince: x.stateSince, path: x.path };
+    };
+    expect(await kept()).toEqual({ stateSince: 5000, path: ['init'] });
+    await store.updateSession(s.id, to('waiting', 6000));
+    await store.updateSession(s.id, to('waiting', 7000));
+    expect(await kept()).toEqual({ stateSince: 6000, path: ['init', 'waiting'] });
+    // A change of state without its report has no time: refused, nothing written.
+    await expect(store.updateSession(s.id, (cur) => ({ kind: 'apply', value: 'no', changes: { snapshot: { ...cur.snapshot, state: 'starting' } } }))).rejects.toThrow(/report/);
+    expect({ ...(await kept()), state: (await store.getSession(s.id))!.snapshot.state }).toEqual({ stateSince: 6000, path: ['init', 'waiting'], state: 'waiting' });
+    // The path keeps one state past PATH_MAX_STATES (it tells the path went on), then stops growing.
+    const walk: RoomState[] = ['starting', 'sendrecv', 'sending', 'sendrecv', 'receiving', 'sendrecv', 'cleanup', 'waiting', 'init'];
+    for (const [i, st] of walk.entries()) await store.updateSession(s.id, to(st, 8000 + i));
+    expect(await kept()).toEqual({ stateSince: 8000 + walk.length - 1, path: ['init', 'waiting', ...walk].slice(0, PATH_MAX_STATES + 1) });
   });
 
   it('replays a session: its id, room and reports; nothing for an unknown session', async () => {

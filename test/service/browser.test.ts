@@ -3,6 +3,7 @@
 // Hawk computed in the browser, and verified by the hawk library on the server; and the leave sent when
 // the page goes away (pagehide, keepalive fetch).
 import { build } from 'esbuild';
+import { MANGLED } from '../support/mangle';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
@@ -16,7 +17,7 @@ let browser: Browser;
 let server: RoomServer;
 
 beforeAll(async () => {
-  const out = await build({ entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', write: false, metafile: true, logLevel: 'silent' });
+  const out = await build({ ...MANGLED, entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', write: false, metafile: true, logLevel: 'silent' });
   bundle = out.outputFiles[0].text;
   inputs = Object.keys(out.metafile.inputs);
   browser = await launchChromium();
@@ -111,6 +112,7 @@ describe('code-split app bundle', () => {
   let lazyInputs: string[];
   beforeAll(async () => {
     const out = await build({
+      ...MANGLED,
       stdin: { contents: "export { createRoomSession } from './src/index';", resolveDir: ROOT, loader: 'ts', sourcefile: 'app.ts' },
       bundle: true,
       splitting: true,

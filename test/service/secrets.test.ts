@@ -2,7 +2,9 @@
 // value never appear in an emitted event, an error, a leave result, or the console.
 import { startRoomServer, type RoomServer } from '../support/fakeLoopServer';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
+import fc from 'fast-check';
 import { createRoomSession } from '../../src/service/roomSession';
+import { redactor } from '../../src/transport/errors';
 import { recordedSession, ev, FAST, type AuthKind } from './helpers';
 
 let server: RoomServer;
@@ -79,4 +81,19 @@ it('option errors name the problem, not the secret', () => {
     expect(message).toMatch(/^createRoomSession: /);
     expect(message).not.toContain(key);
   }
+});
+
+// A standalone join learns its sessionToken after the session started: the redaction reads the secrets when
+// it redacts, so a message naming a secret learnt later hides it too (digits only: none is part of "[redacted]").
+it('a secret learnt after the session started is redacted too', () => {
+  const secret = fc.stringMatching(/^\d{4,12}$/);
+  fc.assert(
+    fc.property(fc.array(secret, { maxLength: 3 }), secret, fc.string(), (early, late, around) => {
+      const secrets = [...early];
+      const redact = redactor(secrets);
+      secrets.push(late);
+      const text = redact(`${around}${late}${around}`);
+      return [...early, late].every((s) => !text.includes(s));
+    }),
+  );
 });

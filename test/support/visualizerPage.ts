@@ -269,34 +269,65 @@ export const countLabelClashes = (page: Page) =>
     return { counts: counts.length, clashes, knockedOut };
   });
 
+/**
+ * WCAG contrast against the page's background of the colour of the first element each selector finds: a line's stroke,
+ * an HTML element's top border (a legend's swatch); null when there is none. Given two names in `between`, also those
+ * two colours against each other.
+ */
+export const strokeContrast = (page: Page, selectors: Record<string, string>, between?: [string, string]) =>
+  page.evaluate(
+    ([sels, pair]) => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = (c: string) => {
+        const [r, g, b] = rgb(c).map((v) => {
+          const x = v / 255;
+          return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const ratio = (a: string, b: string) => {
+        const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+        return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+      };
+      const bg = getComputedStyle(document.body).backgroundColor;
+      const strokes = Object.fromEntries(
+        Object.entries(sels as Record<string, string>).map(([k, sel]) => {
+          const e = document.querySelector(sel);
+          return [k, e ? (e instanceof SVGElement ? getComputedStyle(e).stroke : getComputedStyle(e).borderTopColor) : null];
+        }),
+      );
+      const out: Record<string, number | null> = Object.fromEntries(Object.entries(strokes).map(([k, c]) => [k, c ? ratio(c, bg) : null]));
+      if (pair) {
+        const [a, b] = pair as [string, string];
+        out.between = strokes[a] && strokes[b] ? ratio(strokes[a] as string, strokes[b] as string) : null;
+      }
+      return out;
+    },
+    [selectors, between ?? null] as const,
+  );
+
 /** WCAG contrast of the available and the taken lines' colours against the page's background (null: none drawn). */
 export const lineContrast = (page: Page) =>
-  page.evaluate(() => {
-    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
-    const lum = (c: string) => {
-      const [r, g, b] = rgb(c).map((v) => {
-        const x = v / 255;
-        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    };
-    const ratio = (a: string, b: string) => {
-      const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
-      return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
-    };
-    const bg = getComputedStyle(document.body).backgroundColor;
-    const stroke = (sel: string) => {
-      const p = document.querySelector<SVGPathElement>(sel);
-      return p ? getComputedStyle(p).stroke : null;
-    };
-    const available = stroke('#diagram [data-available="true"]:not([data-taken="true"]) path:not(.hit)');
-    const taken = stroke('#diagram [data-taken="true"] path:not(.hit)');
-    return {
-      available: available ? ratio(available, bg) : null,
-      taken: taken ? ratio(taken, bg) : null,
-      between: available && taken ? ratio(available, taken) : null,
-    };
+  strokeContrast(page, { available: '#diagram [data-available="true"]:not([data-taken="true"]) path:not(.hit)', taken: '#diagram [data-taken="true"] path:not(.hit)' }, ['available', 'taken']);
+
+const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
+
+/** axe-core's violations on the page as it is now (its script added to the page). */
+export async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
+}
+
+/** Press Traffic and wait until the page's stream is live. */
+export async function openTraffic(page: Page): Promise<void> {
+  await page.click('[data-testid="mode-traffic"]');
+  await page.waitForSelector('[data-testid="traffic-live"][data-live="true"]', { timeout: 15_000 });
+}
 
 /** A screenshot to `path`; once more after a moment when Chromium answers "Unable to capture screenshot" (seen under load). */
 export async function screenshot(page: Page, path: string): Promise<void> {

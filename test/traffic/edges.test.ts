@@ -5,7 +5,7 @@ import { ROOM_EVENTS, ROOM_STATES } from '../../machines/domain';
 import { diagramEdges } from '../../src/model/diagramEdges';
 import { walkScenario } from '../../src/visualizer/scenario';
 import { countEdges, transitionKey, transitionPaths, type Transition } from '../../src/visualizer/trafficEdges';
-import { edgeWidth, flaggedStep, trafficView, waysOut, waysOutText } from '../../src/visualizer/traffic';
+import { edgeWidth, flaggedStep, trafficView, total, waysOf, waysOutText } from '../../src/visualizer/traffic';
 import { checkTrafficSnapshot, type SessionReport, type TrafficSnapshot } from '../../src/visualizer/trafficWire';
 
 const EDGES = diagramEdges();
@@ -98,6 +98,9 @@ describe('the view model', () => {
     ended: [{ state: 'cleanup', reason: 'left', count: 1 }],
     timeToMedia: { count: 2, p50: 1, p90: 2, p99: 2, histogram: [{ le: 1, count: 1 }, { le: null, count: 1 }] },
     nonConformance: [],
+    until: null,
+    paths: [],
+    states: Object.fromEntries(ROOM_STATES.map((s) => [s, { entered: 0, timeSpent: { count: 0, meanSeconds: null, p50: null, p90: null }, exampleSessions: [] as string[] }])) as TrafficSnapshot['states'],
   });
 
   it('widths grow with use and never shrink below the unused width', () => {
@@ -128,14 +131,15 @@ describe('the view model', () => {
   it("a state's ways out are shares of what left it, busiest first, in words", () => {
     const J = 'Session.connectionCreated';
     const v = trafficView(snapshot(serverTransitions([[J, J, 'Publisher.streamCreated'], [J, J, 'Publisher.streamCreated'], [J, J, 'Session.streamCreated']])));
-    const w = waysOut(v, 'starting');
-    expect(w.in).toBe(3);
-    expect(w.out.filter((e) => e.count > 0).map((e) => [e.to, e.count, Math.round(e.share * 100)])).toEqual([
+    const w = waysOf(v, 'starting');
+    expect(total(w.in)).toBe(3);
+    expect(w.in.filter((e) => e.count > 0).map((e) => [e.other, e.count, e.share])).toEqual([['waiting', 3, 1]]);
+    expect(w.out.filter((e) => e.count > 0).map((e) => [e.other, e.count, Math.round(e.share * 100)])).toEqual([
       ['sending', 2, 67],
       ['receiving', 1, 33],
     ]);
     expect(waysOutText(w)).toBe('starting: 67 % → sending, 33 % → receiving');
-    expect(waysOutText(waysOut(v, 'cleanup'))).toBe('cleanup: no session left it in this window');
+    expect(waysOutText(waysOf(v, 'cleanup'))).toBe('cleanup: no session left it in this window');
   });
 
   it('the flagged step of a non-conformance row is the first report matching it', () => {

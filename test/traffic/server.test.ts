@@ -12,8 +12,10 @@ import { expected, feed, plan, startServe, type TrafficServer } from './support'
 
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers });
 
-async function snapshot(server: { serverUrl: string }, window = 'all', headers: Record<string, string> = {}): Promise<TrafficSnapshot> {
-  const res = await get(`${server.serverUrl}/traffic?window=${window}`, headers);
+/** GET /v1/traffic for a named window, or (window '') for the range in `params`. */
+async function snapshot(server: { serverUrl: string }, window = 'all', params: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<TrafficSnapshot> {
+  const query = new URLSearchParams(window ? { window, ...params } : params);
+  const res = await get(`${server.serverUrl}/traffic?${query}`, headers);
   expect(res.status).toBe(200);
   const s = checkTrafficSnapshot(await res.json());
   if ('error' in s) throw new Error(`bad snapshot: ${s.error}`);
@@ -57,9 +59,9 @@ describe.each(STORES)('GET /v1/traffic and its stream (%s)', (_name, factory) =>
   });
   afterAll(() => server.stop());
 
-  it('figures equal what was sent: edges, funnel, open sessions, ended, non-conformance; the stream brings the next session', async () => {
+  it('figures equal what was sent: edges, funnel, open sessions, ended, non-conformance, paths, entries and visits per state; the stream brings the next session', async () => {
     const plans = trafficPlans({ sessions: 10, seed: 3, broken: 0 }).map((p, i) => plan(`s-${i}`, p.events, { misspeltLast: i % 4 === 1, leave: i % 3 !== 0 }));
-    await feed(server.serverUrl, plans);
+    const run = await feed(server.serverUrl, plans);
     const s = await snapshot(server);
     const want = expected(plans);
     expect(Object.fromEntries(countEdges(s.transitions).edges)).toEqual(want.edges);
@@ -68,6 +70,19 @@ describe.each(STORES)('GET /v1/traffic and its stream (%s)', (_name, factory) =>
     expect(Object.fromEntries(s.ended.map((e) => [e.state, e.count]))).toEqual(want.ended);
     expect(s.nonConformance.reduce((a, n) => a + n.count, 0)).toBe(plans.filter((p) => p.fault).length);
     expect(s.timeToMedia.histogram.reduce((a, b) => a + b.count, 0)).toBe(want.funnel.sendrecv);
+    // Paths from init of the sessions that left, entries and ended visits per state, examples among this run's sessions.
+    expect(Object.fromEntries(s.paths.map((p) => [p.states.join(' ') + (p.truncated ? ' …' : ''), p.count]))).toEqual(want.paths);
+    expect(s.paths.every((p) => Object.values(run.ids).includes(p.exampleSession))).toBe(true);
+    expect(Object.fromEntries(ROOM_STATES.map((st) => [st, s.states[st].entered]))).toEqual(want.entered);
+    expect(Object.fromEntries(ROOM_STATES.map((st) => [st, s.states[st].timeSpent.count]))).toEqual(want.visitsEnded);
+    for (const st of ROOM_STATES) {
+      const f = s.states[st];
+      // One example per minute's row (these sessions ran within a minute or two), each a session that entered the state.
+      const entrants = plans.filter((p) => expected([p]).entered[st] > 0).map((p) => run.ids[p.name]);
+      expect([st, f.exampleSessions.length > 0]).toEqual([st, entrants.length > 0]);
+      expect(f.exampleSessions.every((id) => entrants.includes(id)) && new Set(f.exampleSessions).size === f.exampleSessions.length).toBe(true);
+      if (f.timeSpent.count > 0) expect(f.timeSpent.p50! <= f.timeSpent.p90! && f.timeSpent.meanSeconds! >= 0).toBe(true);
+    }
 
     const more = plan('s-more', ['Session.connectionCreated', 'Session.connectionCreated', 'Session.streamCreated', 'Publisher.streamCreated'], { leave: false });
     const want2 = expected([...plans, more]);
@@ -104,9 +119,27 @@ describe.each(STORES)('GET /v1/traffic and its stream (%s)', (_name, factory) =>
     expect((await get(`${server.serverUrl}/traffic/sessions/nope`)).status).toBe(404);
   });
 
-  it('refuses a bad window (400 errno 107), other methods (405), unknown paths (404), all in the error shape', async () => {
+  it('refuses a bad window or range (400 errno 107, saying what is wrong), other methods (405), unknown paths (404), all in the error shape', async () => {
     const bad = await get(`${server.serverUrl}/traffic?window=week`);
     expect([bad.status, (await bad.json()).errno]).toEqual([400, 107]);
+    const a = '2026-01-01T00:00:00Z';
+    const b = '2026-01-01T01:00:00Z';
+    for (const [query, message] of [
+      [`since=${a}`, /both since and until/],
+      [`until=${b}`, /both since and until/],
+      [`since=${a}&until=${b}&window=day`, /either window or since and until/],
+      [`since=${b}&until=${a}`, /until must be after since/],
+      [`since=${a}&until=${a}`, /until must be after since/],
+      [`since=yesterday&until=${b}`, /Invalid since: an ISO time/],
+      [`since=${a}&until=2026-13-45T00:00:00Z`, /Invalid until: an ISO time/],
+    ] as const) {
+      for (const path of ['/traffic', '/traffic/stream']) {
+        const res = await get(`${server.serverUrl}${path}?${query}`);
+        const body = await res.json();
+        expect([path, query, res.status, body.errno]).toEqual([path, query, 400, 107]);
+        expect(body.error).toMatch(message);
+      }
+    }
     const post = await fetch(`${server.serverUrl}/traffic`, { method: 'POST', body: '{}' });
     expect([post.status, (await post.json()).errno]).toEqual([405, 999]);
     const nope = await get(`${server.serverUrl}/traffic/nope`);
@@ -145,7 +178,7 @@ describe('the admin token', () => {
         expect(await res.text()).not.toContain(token);
       }
       expect((await get(`${server.serverUrl}/traffic`, { Authorization: 'Bearer wrong' })).status).toBe(401);
-      expect((await snapshot(server, 'all', { Authorization: `Bearer ${token}` })).sessions.started).toBe(0);
+      expect((await snapshot(server, 'all', {}, { Authorization: `Bearer ${token}` })).sessions.started).toBe(0);
     } finally {
       await server.stop();
     }
@@ -173,6 +206,20 @@ describe('time windows', () => {
       expect(hour.timeToMedia.histogram.reduce((a, b) => a + b.count, 0)).toBe(1);
       expect((await at('day')).timeToMedia.histogram.reduce((a, b) => a + b.count, 0)).toBe(2);
       expect((await at('all')).timeToMedia.histogram.reduce((a, b) => a + b.count, 0)).toBe(2);
+
+      // A chosen range: read in whole minutes (since down, until up), whatever the clock says now.
+      const t0 = Date.parse('2026-01-01T00:00:00Z');
+      const range = async (since: number, until: number) => snapshot(server, '', { since: new Date(since).toISOString(), until: new Date(until).toISOString() });
+      const first = await range(t0 + 30_000, t0 + 3_600_000 + 1);
+      expect([first.window, first.since, first.until, first.sessions.started]).toEqual(['range', '2026-01-01T00:00:00.000Z', '2026-01-01T01:01:00.000Z', 1]);
+      expect((await range(t0 + 3_600_000, t0 + 3 * 3_600_000)).sessions.started).toBe(1);
+      expect((await range(t0 - 60_000, t0 + 3 * 3_600_000)).transitions.reduce((a, t) => a + t.count, 0)).toBe(2 * walk.length);
+      expect((await range(t0 - 3_600_000, t0 - 60_000)).sessions.started).toBe(0);
+      // Named windows read up to now: their until is null.
+      expect((await at('hour')).until).toBeNull();
+      // The stream takes the same range.
+      const streamed = await nextEvent(`${server.serverUrl}/traffic/stream?since=${new Date(t0).toISOString()}&until=${new Date(t0 + 3_600_000).toISOString()}`, () => true);
+      expect([streamed.window, streamed.until, streamed.sessions.started]).toEqual(['range', '2026-01-01T01:00:00.000Z', 1]);
     } finally {
       await server.close();
       await fresh.cleanup();

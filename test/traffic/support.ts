@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { ROOM_STATES, type RoomEventType } from '../../machines/domain';
 import { runTraffic, type SessionPlan, type TrafficRun } from '../../src/cli/simulateTraffic';
 import { diagramEdges } from '../../src/model/diagramEdges';
-import { createServeApp } from '../../src/server/app';
+import { createServeApp, type ServeAppOptions } from '../../src/server/app';
 import type { ListeningRoomServer } from '../../src/server/server';
 import type { Store } from '../../src/server/store';
+import { PATH_MAX_STATES } from '../../src/traffic/wire';
+import { edgeGroups } from '../../src/visualizer/page/edgeGroups';
 import { walkScenario } from '../../src/visualizer/scenario';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshSqlite, type StoreFactory } from '../support/stores';
+import { diagramReady } from '../support/visualizerPage';
 
 export interface TrafficServer extends ListeningRoomServer {
   store: Store;
@@ -18,11 +22,15 @@ export interface TrafficServer extends ListeningRoomServer {
 }
 
 /** `serve`, in process (src/server/app.ts, what the CLI runs): the API and the built page at / on one port. */
-export async function startServe(options: { dir?: string; adminToken?: string; corsOrigins?: string[]; store?: StoreFactory } = {}): Promise<TrafficServer> {
+export async function startServe(
+  options: { dir?: string; adminToken?: string; corsOrigins?: string[]; store?: StoreFactory } & Pick<ServeAppOptions, 'now' | 'hawkSkewSec'> = {},
+): Promise<TrafficServer> {
   const fresh = await (options.store ?? freshSqlite)();
   const server = await createServeApp({
     store: fresh.store,
     port: 0,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.hawkSkewSec ? { hawkSkewSec: options.hawkSkewSec } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     ...(options.dir ? { html: readFileSync(join(options.dir, 'visualizer.html'), 'utf8') } : {}),
@@ -49,6 +57,17 @@ export async function feed(serverUrl: string, plans: SessionPlan[]): Promise<Tra
 }
 
 const EDGE_OF_CANDIDATE = new Map(diagramEdges().map((e) => [e.candidate.id, e.id]));
+const GROUPS = edgeGroups(diagramEdges());
+
+/** Edge counts as the diagram draws them: a line drawn for several edges (the call frame's) carries their sum. */
+export function drawnAs(edges: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, n] of Object.entries(edges)) {
+    const line = GROUPS.find((g) => g.members.some((m) => m.id === id))?.id ?? id;
+    out[line] = (out[line] ?? 0) + n;
+  }
+  return out;
+}
 
 export interface Expected {
   edges: Record<string, number>;
@@ -57,6 +76,11 @@ export interface Expected {
   /** Sessions that left, by the state they ended in. */
   ended: Record<string, number>;
   nonConformance: Array<{ verdict: string; from: string; event: string; reported: string; count: number }>;
+  /** Times each state was entered (a join enters init), visits that ended (a change of state, or the session's end). */
+  entered: Record<string, number>;
+  visitsEnded: Record<string, number>;
+  /** Sessions that left, by the states they were in (a state repeated only when left and entered again), cut as the server cuts them. */
+  paths: Record<string, number>;
 }
 
 /**
@@ -70,6 +94,9 @@ export function expected(plans: readonly SessionPlan[]): Expected {
   const open = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
   const ended: Record<string, number> = {};
   const rows = new Map<string, Expected['nonConformance'][number]>();
+  const entered = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
+  const visitsEnded = Object.fromEntries(ROOM_STATES.map((s) => [s, 0]));
+  const paths: Record<string, number> = {};
   for (const p of plans) {
     const steps = walkScenario(p.events).steps;
     const broken = p.fault?.kind === 'misspelt-state';
@@ -81,6 +108,15 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     const last = counted[counted.length - 1].state;
     if (p.leave) ended[last] = (ended[last] ?? 0) + 1;
     else open[last]++;
+    const path = ['init'];
+    for (const s of counted) if (s.state !== path[path.length - 1]) path.push(s.state);
+    for (const [i, state] of path.entries()) {
+      entered[state]++;
+      if (i < path.length - 1 || p.leave) visitsEnded[state]++;
+    }
+    // A path is cut at PATH_MAX_STATES states; ' …' marks one that went on.
+    const key = path.slice(0, PATH_MAX_STATES).join(' ') + (path.length > PATH_MAX_STATES ? ' …' : '');
+    if (p.leave) paths[key] = (paths[key] ?? 0) + 1;
     if (broken) {
       const last = steps[steps.length - 1];
       const reported = `${last.state[0].toUpperCase()}${last.state.slice(1)}: ${last.counters.connections} in room, ${last.counters.sendStreams} sent, ${last.counters.recvStreams} received`;
@@ -91,5 +127,27 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     }
   }
   delete edges.none;
-  return { edges, funnel, open, ended, nonConformance: [...rows.values()] };
+  return { edges, funnel, open, ended, nonConformance: [...rows.values()], entered, visitsEnded, paths };
+}
+
+/**
+ * Each test of the calling block on a fresh 1280x800 page of the server's, its diagram drawn; after it, no uncaught
+ * error on the page. `page()` is the current test's page.
+ */
+export function useServedPage(browser: () => Browser, server: () => { origin: string }): { page(): Page } {
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+  beforeEach(async () => {
+    context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server().origin}/`);
+    await diagramReady(page);
+  });
+  afterEach(async () => {
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+  return { page: () => page };
 }

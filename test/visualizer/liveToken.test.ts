@@ -21,21 +21,23 @@ afterAll(async () => {
   await relay?.close();
 });
 
-const status = `document.querySelector('[data-testid="live-status"]')?.textContent ?? ''`;
+// Waits through locators: a string predicate is polled with eval, which the served page's CSP refuses (a slow
+// connection made it poll, and fail, once on a busy CI machine).
+const statusIs = (page: import('playwright-core').Page, text: RegExp) => page.locator('[data-testid="live-status"]', { hasText: text }).waitFor();
 
 it('without the token the page is refused; with it, it follows the relay', async () => {
   const page = await fx.browser.newPage();
   try {
     await page.goto(relay.url);
     // The served page connects by itself, without a token: refused at the handshake.
-    await page.waitForFunction(`/cannot reach/.test(${status})`);
+    await statusIs(page, /cannot reach/);
     await page.fill('[data-testid="live-token"]', 'not-the-token');
     await page.click('[data-testid="live-connect"]');
-    await page.waitForFunction(`/cannot reach/.test(${status})`);
+    await statusIs(page, /cannot reach/);
     expect(await page.locator('[data-testid="live-sessions"] li').count()).toBe(0);
     await page.fill('[data-testid="live-token"]', TOKEN);
     await page.click('[data-testid="live-connect"]');
-    await page.waitForFunction(`(${status}).startsWith('connected')`);
+    await statusIs(page, /^connected/);
     await page.locator('[data-testid="live-sessions"] li', { hasText: 'a guarded call' }).waitFor();
   } finally {
     await page.close();

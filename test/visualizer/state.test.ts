@@ -83,6 +83,25 @@ describe('page state', () => {
     expect(reduce(s, { type: 'replay', tracks })).toMatchObject({ mode: 'replay', scenario: 'replay' });
   });
 
+  it("traffic's comparison: on and off in the state, kept across leaving the mode; chosen ranges must each end after they start", () => {
+    const hour = { preset: 'hour' as const };
+    let s = run(initialState(), { type: 'traffic', on: true }, { type: 'compare', compare: hour });
+    expect(s).toMatchObject({ mode: 'traffic', compare: hour });
+    // Leaving traffic and coming back finds the comparison as it was; explore underneath is untouched.
+    s = run(s, { type: 'traffic', on: false }, { type: 'traffic', on: true });
+    expect(s).toMatchObject({ mode: 'traffic', compare: hour, explore: [] });
+    const a = { since: '2026-12-01T10:00:00.000Z', until: '2026-12-01T11:00:00.000Z' };
+    const b = { since: '2026-12-02T10:00:00.000Z', until: '2026-12-02T11:00:00.000Z' };
+    s = reduce(s, { type: 'compare', compare: { preset: 'ranges', before: a, after: b } });
+    expect(s.compare).toEqual({ preset: 'ranges', before: a, after: b });
+    // A range that ends before it starts (or is not a time) changes nothing.
+    expect(reduce(s, { type: 'compare', compare: { preset: 'ranges', before: a, after: { since: b.until, until: b.since } } })).toBe(s);
+    expect(reduce(s, { type: 'compare', compare: { preset: 'ranges', before: { since: 'then', until: a.until }, after: b } })).toBe(s);
+    expect(reduce(s, { type: 'compare' }).compare).toBeUndefined();
+    // Choosing a state in traffic mode is a selection like any other (its breakdown is drawn from it).
+    expect(reduce(s, { type: 'select', details: { kind: 'state', id: 'starting' } })).toMatchObject({ mode: 'traffic', details: { kind: 'state', id: 'starting' } });
+  });
+
   it('a link loaded into the page is explore mode, whatever was shown', () => {
     const s = run(initialState(), { type: 'replay', tracks: [track('a', [J])] }, { type: 'fragment', events: [J, P] });
     expect(s).toMatchObject({ mode: 'explore', scenario: 'explore', explore: [J, P], exploreAt: 2 });

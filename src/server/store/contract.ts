@@ -25,6 +25,7 @@
  * - `reportTotals` keys are label values already bounded by the server (known names or 'other').
  */
 import type { RoomCounters, RoomState } from '../../../machines/domain';
+import type { PathCount, StateFigures } from '../../traffic/wire';
 
 export type Verdict = 'conformant' | 'rejected-event' | 'wrong-state' | 'wrong-counters' | 'unknown-event' | 'unknown-state';
 export const VERDICTS: readonly Verdict[] = ['conformant', 'rejected-event', 'wrong-state', 'wrong-counters', 'unknown-event', 'unknown-state'];
@@ -102,7 +103,17 @@ export interface SessionRecord {
   /** Reports stored so far (also the last report's seq). */
   reportCount: number;
   nonConformantCount: number;
+  /** When the session entered its current state (`snapshot.state`): its join, then the report that changed the state. Kept by the store. */
+  stateSince: number;
+  /**
+   * The states the session was in, in order from its first, a state repeated only when the session left it and came
+   * back. Kept by the store, at most PATH_MAX_STATES + 1 long (a state past the cut only tells that the path went on).
+   */
+  path: RoomState[];
 }
+
+/** A session to create: the store adds what it keeps (in its first state since its join). */
+export type NewSession = Omit<SessionRecord, 'stateSince' | 'path'>;
 
 export interface StatusFields {
   event: string;
@@ -152,7 +163,10 @@ export type SessionDecision<T> =
   | {
       kind: 'apply';
       value: T;
-      /** Fields to change on the session row. */
+      /**
+       * Fields to change on the session row. A new `snapshot.state` comes with the report that says so: the session
+       * entered that state when the report was received.
+       */
       changes?: Partial<Pick<SessionRecord, 'expiresAt' | 'snapshot' | 'firstReached' | 'nonConformantCount' | 'endedAt' | 'endReason' | 'endState'>>;
       /** A report to append (seq = reportCount + 1; reportCount grows by one). */
       report?: NewReport;
@@ -166,7 +180,7 @@ export interface JoinContext {
 
 export type JoinDecision<T> =
   | { kind: 'refuse'; value: T }
-  | { kind: 'apply'; value: T; end: Array<{ id: string; reason: EndReason; at: number }>; create: SessionRecord };
+  | { kind: 'apply'; value: T; end: Array<{ id: string; reason: EndReason; at: number }>; create: NewSession };
 
 export interface ExportFilter {
   room?: string;
@@ -203,6 +217,10 @@ export interface Stats {
     buckets: Array<{ le: number | null; count: number }>;
   };
   nonConformance: Array<{ verdict: Verdict; from: string; event: string; expected: ModelSnapshot | null; reported: Omit<StatusFields, 'event'>; count: number; exampleSession: string }>;
+  /** The most frequent paths from init of the sessions that ended in the window (at most TOP_PATHS). */
+  paths: PathCount[];
+  /** Each state's entries, time spent (visits that ended in the window) and example sessions. */
+  states: Record<RoomState, StateFigures>;
 }
 
 export interface MetricsData {

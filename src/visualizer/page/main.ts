@@ -56,7 +56,7 @@ function render(): void {
   page.available = availableCandidates(view.snapshot);
   if (page.svg) highlight(page.svg, view.state as RoomState, last?.taken ?? [], page.available);
   renderDetails();
-  page.traffic?.show(s.mode === 'traffic');
+  page.traffic?.show(s);
   if (s.scenario === 'explore') writeFragment(s.explore.slice(0, s.exploreAt));
 }
 
@@ -82,8 +82,11 @@ function renderDetails(): string {
 function activate(target: Element): void {
   const picked = target.closest<SVGGElement>('[data-edge], [data-state]');
   if (!picked) return;
-  // Traffic mode tells the element's counts; it never sends an event.
-  if (page.state.mode === 'traffic') return page.traffic?.pick(picked);
+  // Traffic mode tells the element's figures (its state's breakdown, in the traffic panel); it never sends an event.
+  if (page.state.mode === 'traffic') {
+    dispatch({ type: 'select', details: picked.hasAttribute('data-edge') ? { kind: 'edge', id: picked.id } : { kind: 'state', id: picked.dataset.state as string } });
+    return;
+  }
   if (picked.hasAttribute('data-edge')) {
     // A grouped line sends the event of its member from the current state, when that one can be taken.
     const e = EDGES.get(picked.id) ?? GROUPS.get(picked.id)?.members.find((m) => page.available.has(m.candidate.id));
@@ -129,10 +132,10 @@ function exportInfo(): ExportInfo {
   const view = page.view as ScenarioView;
   const scheme = matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
   const events = view.steps.map((x) => x.event);
-  const legend = Array.from(document.querySelectorAll(s.mode === 'traffic' ? '#traffic-legend li' : '.key li'), (li) => li.textContent?.trim() ?? '');
+  const legend = Array.from(document.querySelectorAll(s.mode === 'traffic' ? '#traffic-legend:not([hidden]) li, #compare-legend:not([hidden]) li' : '.key li'), (li) => li.textContent?.trim() ?? '');
   return {
     title: `roomSessionMachine · ${s.mode}${s.mode === 'traffic' ? '' : ` · now ${view.state}`} · ${scheme} colours`,
-    scenario: s.mode === 'traffic' ? ($('#traffic-totals').textContent ?? '') : `${timelineLabel()}: ${events.length === 0 ? 'no events yet' : events.join(', ')}`,
+    scenario: s.mode === 'traffic' ? [$('#compare-status').textContent, $('#traffic-totals').textContent].filter((x) => x).join(' ') : `${timelineLabel()}: ${events.length === 0 ? 'no events yet' : events.join(', ')}`,
     legend,
   };
 }
@@ -398,7 +401,7 @@ function start(): void {
   page.state = initialState(decodeFragment(location.hash));
   lastFragment = location.hash;
   prepare();
-  page.traffic = mountTraffic({ svg: () => page.svg, setMode: (on) => dispatch({ type: 'traffic', on }), replay: loadReplay });
+  page.traffic = mountTraffic({ svg: () => page.svg, setMode: (on) => dispatch({ type: 'traffic', on }), replay: loadReplay, compare: (compare) => dispatch({ type: 'compare', compare }) });
   render();
   fitDiagram();
   const params = new URLSearchParams(location.hash.slice(1));

@@ -3,6 +3,7 @@
 import { liveTrack, type LiveSession } from '../protocol';
 import type { ReplayTrack } from '../replay';
 import type { Observed } from '../scenario';
+import { validRange, type Comparison } from '../trafficCompare';
 
 export type Mode = 'explore' | 'live' | 'replay' | 'traffic';
 /** The modes that show a scenario (traffic shows counts over the scenario it was entered from). */
@@ -32,6 +33,8 @@ export interface PageState {
   flag?: Flag;
   /** What the details panel shows: an edge id or a state. */
   details?: { kind: 'edge' | 'state'; id: string };
+  /** Traffic's comparison of two windows, while it is on (kept when the mode is left, back on re-entering it). */
+  compare?: Comparison;
 }
 
 export type Step = 'first' | 'prev' | 'next' | 'last' | number;
@@ -49,7 +52,9 @@ export type Action =
   | { type: 'follow'; session: string }
   | { type: 'sessions'; sessions: ReadonlyMap<string, LiveSession> }
   | { type: 'traffic'; on: boolean }
-  | { type: 'select'; details: PageState['details'] };
+  | { type: 'select'; details: PageState['details'] }
+  /** Compare two traffic windows (undefined: off); two chosen ranges each need since before until. */
+  | { type: 'compare'; compare?: Comparison };
 
 export function initialState(explore: readonly string[] = []): PageState {
   return { mode: 'explore', scenario: 'explore', explore, exploreAt: explore.length, tracks: [], track: 0, position: 0, sessions: new Map() };
@@ -149,5 +154,10 @@ export function reduce(s: PageState, a: Action): PageState {
       return s.mode === 'traffic' ? { ...s, mode: s.scenario } : s;
     case 'select':
       return { ...s, details: a.details };
+    case 'compare': {
+      const c = a.compare;
+      if (c?.preset === 'ranges' && !(validRange(c.before) && validRange(c.after))) return s;
+      return { ...s, compare: c };
+    }
   }
 }

@@ -2,11 +2,16 @@
 // with the funnel, ended sessions, time to media and non-conformance beside it, live from the room server.
 // Served by `serve` it connects to its own origin; opened from disk it asks for the server's address and admin token.
 import type { RoomState } from '../../../machines/domain';
-import { edgeWidth, flaggedStep, replayText, seconds, trafficView, waysOut, waysOutText, type TrafficView } from '../traffic';
+import { edgeWidth, enteredStep, flaggedStep, replayText, seconds, trafficView, type TrafficView } from '../traffic';
+import { changeLabel, changeText, compareCounts, type LineChange } from '../trafficCompare';
 import { DRAWN_AS, stateName } from './diagram';
-import { TRAFFIC_WINDOWS, WINDOW_LABEL, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
+import { TRAFFIC_WINDOWS, WINDOW_LABEL, type SessionReport, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
 import { $, announce, el } from './dom';
-import { placeCounts, type CountLabel } from './trafficLabels';
+import type { PageState } from './state';
+import { renderBreakdown } from './trafficBreakdown';
+import { mountCompare, type CompareControl } from './trafficCompareView';
+import { placeCounts, textBlocks, type Box, type CountLabel } from './trafficLabels';
+import { mountPaths, type PathsPanel } from './trafficPaths';
 import { TRAFFIC_CSS } from './trafficStyle';
 import { fetchSessionReports, openTrafficStream, type LinkState, type TrafficSource } from './trafficStream';
 
@@ -17,14 +22,17 @@ export interface TrafficHooks {
   setMode(on: boolean): void;
   /** The page's replay: a session's reports, at step `at`, with the server's verdict flagged on it. */
   replay(name: string, text: string, at?: number, flag?: { step: number; text: string }): Promise<boolean>;
+  /** Ask the page to compare two windows (or stop): its state holds the comparison, and `show` gets it back. */
+  compare(c: PageState['compare']): void;
 }
 
 /** What the page calls: traffic mode is one of its modes, entered and left through its state. */
 export interface TrafficMode {
-  /** Draw the mode on (counts on the diagram, the panel) or off; idempotent, called on every page render. */
-  show(on: boolean): void;
-  /** A state or an edge was chosen on the diagram in traffic mode: tell its counts. */
-  pick(target: Element): void;
+  /**
+   * Draw the page's state: the mode on (counts on the diagram, the panel) or off, the comparison, the chosen state's
+   * breakdown or edge's counts. Idempotent, called on every page render.
+   */
+  show(s: PageState): void;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -34,27 +42,70 @@ const t = {
   source: undefined as TrafficSource | undefined,
   window: 'all' as TrafficWindow,
   stream: undefined as { close(): void } | undefined,
+  /** The stream's latest figures. */
   snapshot: undefined as TrafficSnapshot | undefined,
+  /** What the panel and the diagram show: the stream's figures, or while comparing the later window's. */
   view: undefined as TrafficView | undefined,
+  /** While comparing: each drawn line's change from the earlier window to the later. */
+  changes: undefined as Map<string, LineChange> | undefined,
+  /** The chosen state or edge (the page's state), its breakdown shown in the panel. */
+  picked: undefined as PageState['details'],
+  compare: undefined as CompareControl | undefined,
+  paths: undefined as PathsPanel | undefined,
 };
 
 export function mountTraffic(hooks: TrafficHooks): TrafficMode {
-  const style = document.createElement('style');
-  style.textContent = TRAFFIC_CSS;
-  document.head.append(style);
-
   const button = el('button', { type: 'button', 'data-testid': 'mode-traffic', 'aria-pressed': 'false', id: 'mode-traffic' }, 'Traffic');
   button.title = 'Show what real sessions did on the statechart (needs the room server)';
   $('header .mode').after(el('p', { class: 'toolbar traffic-switch' }, button));
-
-  const panel = buildPanel();
-  $('aside.side').prepend(panel);
-  // Traffic's own legend, in place of Explore's while the mode is on (style: trafficStyle.ts).
-  $('.key').after(el('ul', { class: 'legend key', id: 'traffic-legend', 'data-testid': 'traffic-legend', 'aria-label': 'Traffic legend', hidden: '' }));
-
   button.addEventListener('click', () => {
     hooks.setMode(!t.on);
     announce(t.on ? 'Traffic mode: counts of real sessions on the statechart' : 'Left traffic mode');
+  });
+  // The panel, legends, controls and their CSS are made when the mode is first entered: the first draw does not wait for them.
+  let built = false;
+  return {
+    show: (s) => {
+      if (s.mode === 'traffic') {
+        if (!built) build(hooks);
+        built = true;
+        enter(hooks);
+      } else leave();
+      if (!built) return;
+      const svg = hooks.svg();
+      if (t.on && svg) names(svg);
+      t.compare?.set(s.compare);
+      if (JSON.stringify(s.details) !== JSON.stringify(t.picked)) {
+        t.picked = s.details;
+        if (t.on) announce(pickedWords());
+      }
+    },
+  };
+}
+
+/** The mode's panel (beside the chart), its legend (under it), the comparison's controls and the top paths, wired. */
+function build(hooks: TrafficHooks): void {
+  const style = document.createElement('style');
+  style.textContent = TRAFFIC_CSS;
+  document.head.append(style);
+  $('aside.side').prepend(buildPanel());
+  // Traffic's own legend, in place of Explore's while the mode is on (style: trafficStyle.ts).
+  $('.key').after(el('ul', { class: 'legend key', id: 'traffic-legend', 'data-testid': 'traffic-legend', 'aria-label': 'Traffic legend', hidden: '' }));
+  const replay = (session: string, stepOf: (reports: SessionReport[]) => number) => replaySession(hooks, session, stepOf);
+  t.compare = mountCompare($('#traffic-window-row'), $('#traffic-legend'), {
+    source: () => t.source,
+    now: () => (t.snapshot ? Date.parse(t.snapshot.at) : Date.now()),
+    ask: hooks.compare,
+    onFigures: () => {
+      refresh();
+      if (t.on) paint(hooks);
+    },
+  });
+  t.paths = mountPaths($('#traffic-paths-box'), { svg: hooks.svg, replay: (session) => replay(session, () => 0) });
+  $('#traffic-picked').addEventListener('click', (ev) => {
+    const b = (ev.target as Element).closest<HTMLButtonElement>('button[data-session]');
+    const state = b?.dataset.state as RoomState | undefined;
+    if (b && state) void replay(b.dataset.session as string, (reports) => enteredStep(reports, state));
   });
   $<HTMLSelectElement>('#traffic-window').addEventListener('change', (ev) => {
     t.window = (ev.target as HTMLSelectElement).value as TrafficWindow;
@@ -74,25 +125,22 @@ export function mountTraffic(hooks: TrafficHooks): TrafficMode {
     const row = (ev.target as Element).closest<HTMLTableRowElement>('tr[data-session]');
     if (row) void drillDown(hooks, row);
   });
-  return {
-    show: (on) => (on ? enter(hooks) : leave()),
-    pick: (target) => {
-      if (!t.view) return;
-      const state = target.getAttribute('data-state') as RoomState | null;
-      const words = state ? breakdown(state) : target.getAttribute('aria-label') ?? '';
-      announce(words);
-      $('#traffic-picked').textContent = words;
-    },
-  };
 }
 
-/** A state's breakdown in words: open and reached, transitions in, its ways out as shares, sessions that ended there. */
-function breakdown(state: RoomState): string {
-  const v = t.view as TrafficView;
-  const s = v.states.find((x) => x.state === state);
-  const w = waysOut(v, state);
-  const ended = w.ended.map((e) => `${e.count} ${e.reason}`).join(', ');
-  return `${state}: ${s?.sessions ?? 0} open now, ${s?.reached ?? 0} reached it; ${w.in} transitions in. Ways out: ${waysOutText(w).slice(state.length + 2)}${ended ? `. Ended here: ${ended}` : ''}.`;
+/** The chosen state's breakdown, or the chosen edge's counts, in the panel; returns the words to announce. */
+function pickedWords(): string {
+  const box = $('#traffic-picked');
+  const v = t.view;
+  const p = t.picked;
+  if (!v || !p) {
+    box.replaceChildren();
+    return '';
+  }
+  if (p.kind === 'state') return renderBreakdown(box, v, p.id as RoomState, t.changes ? 'the later window' : t.window === 'all' ? 'all time' : `the ${WINDOW_LABEL[t.window]}`);
+  const g = document.querySelector(`#diagram g#${CSS.escape(DRAWN_AS.get(p.id) ?? p.id)}[data-edge]`);
+  const words = g?.getAttribute('aria-label') ?? '';
+  box.replaceChildren(el('p', { class: 'why' }, words));
+  return words;
 }
 
 function buildPanel(): HTMLElement {
@@ -113,9 +161,10 @@ function buildPanel(): HTMLElement {
       el('input', { id: 'traffic-token', 'data-testid': 'traffic-token', type: 'password', autocomplete: 'off' }),
       el('button', { type: 'submit', 'data-testid': 'traffic-go' }, 'Connect'),
     ),
-    el('p', { class: 'row' }, el('label', { for: 'traffic-window' }, 'Time window'), windows),
+    el('p', { class: 'row', id: 'traffic-window-row' }, el('label', { for: 'traffic-window' }, 'Time window'), windows),
     el('p', { 'data-testid': 'traffic-totals', id: 'traffic-totals' }),
-    el('p', { class: 'why', id: 'traffic-picked' }),
+    el('div', { id: 'traffic-picked', 'data-testid': 'traffic-breakdown' }),
+    el('div', { id: 'traffic-paths-box' }),
     el('h3', { id: 'funnel-title' }, 'Funnel: sessions that reached each state'),
     el('p', { class: 'why' }, 'The main path first, each step a share of the one before; then the states beside it.'),
     table('funnel', 'funnel-title', ['state', 'sessions', 'of started', 'of the step before']),
@@ -160,8 +209,9 @@ function enter(hooks: TrafficHooks): void {
   document.body.setAttribute('data-traffic', 'true');
   $('#mode-traffic').setAttribute('aria-pressed', 'true');
   $('#traffic').hidden = false;
-  $('#traffic-legend').hidden = false;
+  legends();
   if (t.view) paint(hooks);
+  t.compare?.changed(); // figures that moved on while the mode was off
   if (!t.source) {
     // Served by `serve`: its own origin, no configuration. From disk: ask.
     if (location.protocol === 'http:' || location.protocol === 'https:') connect(hooks, { base: `${location.origin}/v1` });
@@ -178,7 +228,8 @@ function leave(): void {
   t.on = false;
   document.body.removeAttribute('data-traffic');
   $('#mode-traffic').setAttribute('aria-pressed', 'false');
-  $('#traffic-legend').hidden = true;
+  legends();
+  t.paths?.clear();
   unpaint();
 }
 
@@ -193,8 +244,9 @@ function connect(hooks: TrafficHooks, source: TrafficSource): void {
     },
     onSnapshot: (s) => {
       t.snapshot = s;
-      t.view = trafficView(s);
-      render();
+      // A comparison whose later window ends now reads its windows again (it calls onFigures when they arrive).
+      if (t.on) t.compare?.changed();
+      refresh();
       if (t.on) paint(hooks);
     },
   });
@@ -208,10 +260,35 @@ function linkState(state: LinkState, detail: string): void {
   $('#traffic-detail').textContent = detail;
 }
 
-function render(): void {
-  const v = t.view as TrafficView;
-  const s = t.snapshot as TrafficSnapshot;
-  $('#traffic-totals').textContent = `${WINDOW_LABEL[s.window]}: ${v.sessions.started} sessions started, ${v.sessions.ended} ended; ${v.sessions.open} open now`;
+/** Drawn line id -> transitions along it (a line drawn for several edges, the frame's, carries their sum). */
+function lineCounts(v: TrafficView): Map<string, number> {
+  const lines = new Map<string, number>();
+  for (const e of v.edges) {
+    const id = DRAWN_AS.get(e.id) ?? e.id;
+    lines.set(id, (lines.get(id) ?? 0) + e.count);
+  }
+  return lines;
+}
+
+/**
+ * What is shown: the stream's figures, or, once a comparison has read its two windows, the later window's, with each
+ * line's change from the earlier one. The panel is drawn from it; the diagram by `paint`.
+ */
+function refresh(): void {
+  const pair = t.compare?.figures();
+  const shown = pair?.after ?? t.snapshot;
+  if (!shown) return;
+  t.view = trafficView(shown);
+  t.changes = pair ? compareCounts(lineCounts(trafficView(pair.before)), lineCounts(t.view)) : undefined;
+  const v = t.view;
+  $('#traffic-totals').textContent = `${pair ? 'The later window (the figures below)' : WINDOW_LABEL[t.window]}: ${v.sessions.started} sessions started, ${v.sessions.ended} ended; ${v.sessions.open} open now`;
+  t.compare?.renderChanges(t.changes);
+  t.paths?.render(v);
+  pickedWords();
+  render(v);
+}
+
+function render(v: TrafficView): void {
   $('#funnel-body').replaceChildren(
     ...v.funnel.map((f) =>
       el(
@@ -268,36 +345,40 @@ function bar(share: number): HTMLElement {
   return b;
 }
 
-/** Put the counts on the diagram: every edge's data-count, width and label; every state's open and reached counts. */
+/**
+ * Put the counts on the diagram: every line's data-count, width and label (`×N`; comparing, its change "▲ 4→7",
+ * coloured and patterned by it); every state's open and reached counts.
+ */
 function paint(hooks: TrafficHooks): void {
   const svg = hooks.svg();
   const v = t.view;
   if (!svg || !v) return;
+  const changes = t.changes;
   const counts: CountLabel[] = [];
-  // A line drawn for several edges (the frame's) carries their sum.
-  const lines = new Map<string, number>();
-  for (const e of v.edges) {
-    const id = DRAWN_AS.get(e.id) ?? e.id;
-    lines.set(id, (lines.get(id) ?? 0) + e.count);
-  }
-  const max = Math.max(0, ...lines.values());
+  const lines = lineCounts(v);
+  // Comparing, a line is as thick as the larger of its two counts: a line gone is still drawn.
+  const most = (id: string, n: number) => Math.max(n, changes?.get(id)?.before ?? 0);
+  const max = Math.max(0, ...[...lines].map(([id, n]) => most(id, n)));
+  document.body.toggleAttribute('data-compare', changes !== undefined);
   for (const [id, count] of lines) {
-    const e = { id, count, width: edgeWidth(count, max) };
-    const g = svg.querySelector<SVGGElement>(`g#${CSS.escape(e.id)}[data-edge]`);
+    const g = svg.querySelector<SVGGElement>(`g#${CSS.escape(id)}[data-edge]`);
     if (!g) continue;
-    g.setAttribute('data-count', String(e.count));
-    g.style.setProperty('--traffic-w', `${e.width}px`);
-    const name = (g.getAttribute('aria-label') ?? '').replace(/ · \d+ transitions?$/, '').replace(/, available now$/, '');
-    g.setAttribute('aria-label', `${name} · ${e.count} transition${e.count === 1 ? '' : 's'}`);
-    counts.push({ edge: g, text: label(g, 'traffic-count', `×${e.count}`), backing: backingOf(g) });
+    const c = changes?.get(id);
+    g.setAttribute('data-count', String(count));
+    for (const [k, x] of Object.entries({ 'data-change': c?.change, 'data-before': c?.before })) {
+      if (x === undefined) g.removeAttribute(k);
+      else g.setAttribute(k, String(x));
+    }
+    g.style.setProperty('--traffic-w', `${edgeWidth(most(id, count), max)}px`);
+    const text = c ? changeLabel(c) : `×${count}`;
+    if (text) counts.push({ edge: g, text: label(g, 'traffic-count', text), backing: backingOf(g) });
+    else dropLabel(g); // comparing: a line unused in both windows says nothing
   }
   for (const s of v.states) {
     const g = svg.querySelector<SVGGElement>(`g[data-state="${s.state}"]`);
     if (!g) continue;
     g.setAttribute('data-sessions', String(s.sessions));
     g.setAttribute('data-reached', String(s.reached));
-    const base = stateName(s.state);
-    g.setAttribute('aria-label', `${base} · ${s.sessions} open now · ${s.reached} reached it`);
     const node = label(g, 'traffic-state', `${s.sessions} open · ${s.reached} reached`);
     placeStateLabel(g, node);
     // On a backing too: where a line passes the spot, it goes under the figures.
@@ -305,10 +386,29 @@ function paint(hooks: TrafficHooks): void {
     const back = backingOf(g);
     for (const [k, v] of Object.entries({ x: b.x - 2, y: b.y - 1, width: b.width + 4, height: b.height + 2 })) back.setAttribute(k, v.toFixed(1));
   }
+  names(svg);
   renderLegend(max);
+  legends();
   // The counts go where they touch nothing, now that every label (and every line's width) is known.
-  const graph = counts[0]?.edge.parentNode;
+  const graph = svg.querySelector<SVGGElement>('g.traffic-labels')?.parentNode;
   if (graph instanceof SVGGElement) placeCounts(graph, counts);
+  t.paths?.repaint();
+}
+
+/** An edge's accessible name without traffic's figures. */
+const baseName = (g: Element) => (g.getAttribute('aria-label') ?? '').replace(/ · .*$/, '').replace(/, available now$/, '');
+
+/**
+ * The figures in every state's and line's accessible name ("… · 7 transitions", comparing "… · 4 → 7 (+75 %, …)
+ * transitions"). Again on every page render: the page's highlighting rewrites the names.
+ */
+function names(svg: SVGSVGElement): void {
+  for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-edge][data-count]'))) {
+    const c = t.changes?.get(g.id);
+    const count = Number(g.dataset.count);
+    g.setAttribute('aria-label', `${baseName(g)} · ${c ? `${changeText(c)} transitions` : `${count} transition${count === 1 ? '' : 's'}`}`);
+  }
+  for (const s of t.view?.states ?? []) svg.querySelector(`g[data-state="${s.state}"]`)?.setAttribute('aria-label', `${stateName(s.state)} · ${s.sessions} open now · ${s.reached} reached it`);
 }
 
 /** Room kept between a state's figures and any other text, in chart units (4 CSS px or more at the fit view). */
@@ -322,9 +422,8 @@ function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
   const box = (g.querySelector('path, polygon') as SVGGraphicsElement | null)?.getBBox();
   if (!box) return;
   const graph = g.parentNode as SVGGElement;
-  const others = Array.from(graph.querySelectorAll<SVGTextElement>('text'))
-    .filter((t) => t !== node && !t.classList.contains('traffic-count'))
-    .map((t) => t.getBBox());
+  // Counts are placed after the states' figures, clear of them.
+  const others = textBlocks(graph, (t) => t === node || t.classList.contains('traffic-count'));
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
   const spots: Array<[string, number, number]> = [
@@ -340,7 +439,7 @@ function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
     ['start', box.x + box.width + 6, box.y + box.height + 18],
     ['end', box.x - 6, box.y + box.height + 18],
   ];
-  const least = (b: DOMRect) => Math.min(...others.map((o) => Math.max(o.x - b.x - b.width, b.x - o.x - o.width, o.y - b.y - b.height, b.y - o.y - o.height)));
+  const least = (b: Box) => Math.min(...others.map((o) => Math.max(o.x - b.x - b.width, b.x - o.x - o.width, o.y - b.y - b.height, b.y - o.y - o.height)));
   const put = ([anchor, x, y]: [string, number, number]) => {
     node.setAttribute('text-anchor', anchor);
     node.setAttribute('x', String(x));
@@ -355,6 +454,13 @@ function placeStateLabel(g: SVGGElement, node: SVGTextElement): void {
     if (!best || gap > best.gap) best = { spot, gap };
   }
   if (best) put(best.spot);
+}
+
+/** Traffic's legend while the mode is on, the comparison's instead while comparing. */
+function legends(): void {
+  const comparing = t.on && t.changes !== undefined;
+  $('#traffic-legend').hidden = !t.on || comparing;
+  $('#compare-legend').hidden = !comparing;
 }
 
 /** Traffic's legend: what the numbers on the chart are, and the thickness scale with its numbers (log scale). */
@@ -384,6 +490,11 @@ function layerOf(g: SVGGElement): SVGGElement {
     graph.append(layer);
   }
   return layer;
+}
+
+/** Take an element's added text and backing away. */
+function dropLabel(g: SVGGElement): void {
+  for (const n of Array.from(layerOf(g).querySelectorAll(`[data-for="${CSS.escape(g.id)}"]`))) n.remove();
 }
 
 /** One added text per element (made once, updated after). */
@@ -420,10 +531,11 @@ function unpaint(): void {
   const svg = document.querySelector('#diagram > svg');
   if (!svg) return;
   for (const n of Array.from(svg.querySelectorAll('g.traffic-labels'))) n.remove();
+  document.body.removeAttribute('data-compare');
   for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-count]'))) {
-    g.removeAttribute('data-count');
+    for (const a of ['data-count', 'data-change', 'data-before']) g.removeAttribute(a);
     g.style.removeProperty('--traffic-w');
-    g.setAttribute('aria-label', (g.getAttribute('aria-label') ?? '').replace(/ · \d+ transitions?$/, ''));
+    g.setAttribute('aria-label', baseName(g));
   }
   for (const g of Array.from(svg.querySelectorAll<SVGGElement>('[data-sessions]'))) {
     g.removeAttribute('data-sessions');
@@ -433,22 +545,35 @@ function unpaint(): void {
 }
 
 /** A non-conformance row was chosen: replay its example session, at the step the row stands for, flagged. */
-async function drillDown(hooks: TrafficHooks, row: HTMLTableRowElement): Promise<void> {
-  const src = t.source;
+function drillDown(hooks: TrafficHooks, row: HTMLTableRowElement): Promise<void> {
   const n = t.view?.nonConformance.find((x) => x.key === row.dataset.key);
-  if (!src || !n) return;
+  if (!n) return Promise.resolve();
+  return replaySession(hooks, n.exampleSession, (reports) => flaggedStep(reports, n) ?? 0, (step) => ({ step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` }));
+}
+
+/**
+ * Replay one stored session in the page's replay (it leaves traffic mode), at the step `stepOf` finds in its
+ * reports, optionally with that step flagged; says what it opened, or why it could not.
+ */
+async function replaySession(
+  hooks: TrafficHooks,
+  session: string,
+  stepOf: (reports: SessionReport[]) => number,
+  flagOf?: (step: number) => { step: number; text: string },
+): Promise<void> {
+  const src = t.source;
+  if (!src) return;
   const out = $('#traffic-drilldown');
   let reports;
   try {
-    reports = await fetchSessionReports(src, n.exampleSession);
+    reports = await fetchSessionReports(src, session);
   } catch (err) {
-    out.textContent = `Could not load session ${n.exampleSession}: ${err instanceof Error ? err.message : String(err)}`;
+    out.textContent = `Could not load session ${session}: ${err instanceof Error ? err.message : String(err)}`;
     return;
   }
-  const step = flaggedStep(reports.reports, n);
-  // The page's replay, at the flagged report (the user steps on from there): it leaves traffic mode.
-  const flag = step === undefined ? undefined : { step, text: `Server verdict ${n.verdict}: expected ${n.expectedText}, reported ${n.reportedText}` };
-  if (!(await hooks.replay(`session ${reports.session}`, replayText(reports.reports), step ?? 0, flag))) return;
-  out.textContent = `Replaying session ${reports.session} (${reports.reports.length} reports)${step ? `: step ${step} is the ${n.verdict} report` : ''}.`;
+  const step = stepOf(reports.reports);
+  const flag = step > 0 ? flagOf?.(step) : undefined;
+  if (!(await hooks.replay(`session ${reports.session}`, replayText(reports.reports), step, flag))) return;
+  out.textContent = `Replaying session ${reports.session} (${reports.reports.length} reports)${step ? ` at step ${step}${flag ? ', flagged' : ''}` : ''}.`;
   announce(out.textContent);
 }

@@ -4,7 +4,7 @@
 // on an opaque backing, so that where no spot is free the line under it is knocked out, not drawn through the digits.
 // All geometry is in the chart's units (the graph group's): the zoom does not change it.
 
-interface Box {
+export interface Box {
   x: number;
   y: number;
   width: number;
@@ -46,6 +46,23 @@ const union = (bs: Box[]): Box => {
   return { x, y, width: Math.max(...bs.map((b) => b.x + b.width)) - x, height: Math.max(...bs.map((b) => b.y + b.height)) - y };
 };
 
+/**
+ * The chart's labels as blocks, in chart units: the texts of one edge's or state's name (or the frame's) as one box,
+ * each added traffic label as its own; `skip` leaves texts out. A label placed in the notch beside a block's short
+ * line is inside the block: it would read as part of that label.
+ */
+export function textBlocks(graph: SVGGElement, skip: (t: SVGTextElement) => boolean): Box[] {
+  const owners = new Map<Element, Box[]>();
+  for (const t of Array.from(graph.querySelectorAll<SVGTextElement>('text'))) {
+    if (skip(t)) continue;
+    const b = t.getBBox();
+    if (!(b.width > 0 && b.height > 0)) continue;
+    const owner = t.hasAttribute('data-for') ? t : (t.closest('[data-edge], [data-state], g.cluster') ?? t);
+    owners.set(owner, [...(owners.get(owner) ?? []), b]);
+  }
+  return [...owners.values()].map(union);
+}
+
 export interface CountLabel {
   /** The edge group the count is for. */
   edge: SVGGElement;
@@ -59,9 +76,8 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
   const background = graph.querySelector<SVGGraphicsElement>(':scope > polygon');
   const chart = background ? background.getBBox() : undefined;
   // What a count must not touch: every other text, state, arrowhead (boxes), and every line (points, each with its width).
-  const boxes: Box[] = [];
-  for (const e of Array.from(graph.querySelectorAll<SVGGraphicsElement>('text, .node path, .node polygon, .node ellipse, .edge polygon')))
-    if (!mine.has(e)) boxes.push(e.getBBox());
+  const boxes: Box[] = textBlocks(graph, (t) => mine.has(t));
+  for (const e of Array.from(graph.querySelectorAll<SVGGraphicsElement>('.node path, .node polygon, .node ellipse, .edge polygon'))) boxes.push(e.getBBox());
   const paths = Array.from(graph.querySelectorAll<SVGPathElement>('.edge path:not(.hit)'), (p) => ({
     pts: pointsOf(p),
     r: (parseFloat(getComputedStyle(p).strokeWidth) || 1) / 2,
@@ -69,17 +85,19 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
   // Each edge's label, as one block: a count must be nearer its own than any other (or it reads as another's).
   const blocks = new Map<Element, Box>(counts.map((c) => [c.edge, union(Array.from(c.edge.querySelectorAll<SVGTextElement>('text'), (t) => t.getBBox()))]));
 
-  for (const { edge, text, backing } of counts) {
+  // Each count's spots (in order of preference) and what a spot costs it, given what is placed so far.
+  const plans = counts.flatMap(({ edge, text, backing }) => {
     const lines = Array.from(edge.querySelectorAll<SVGTextElement>('text'), (t) => t.getBBox());
     const block = blocks.get(edge);
-    if (lines.length === 0 || !block) continue;
+    if (lines.length === 0 || !block) return [];
     text.setAttribute('x', '0');
     text.setAttribute('y', '0');
     const own = text.getBBox(); // its size, and its box's offset from its anchor (middle, baseline)
     const { width: w, height: h } = own;
     // Only line points near the label matter here (every spot is within a couple of counts of it).
     const near = grow(block, 3 * (w + h));
-    const local = paths.map((l) => ({ r: l.r, pts: l.pts.filter(([x, y]) => x > near.x && x < near.x + near.width && y > near.y && y < near.y + near.height) }));
+    const inside = ([x, y]: [number, number]) => x > near.x && x < near.x + near.width && y > near.y && y < near.y + near.height;
+    const local = paths.map((l) => ({ r: l.r, pts: l.pts.filter(inside) }));
     /** 0 when the spot is free and clearly its edge's; else the line samples it covers, and far worse, what it would mislead or hide. */
     const cost = (b: Box) => {
       const g = grow(b, PAD);
@@ -106,13 +124,36 @@ export function placeCounts(graph: SVGGElement, counts: readonly CountLabel[]): 
     spots.push(at(right, below), at(left, below), at(right, above), at(left, above));
     // Then each of those nudged a little, and farther out.
     const nudged = spots.flatMap((s) => [[0, h / 2], [0, -h / 2], [w / 2, 0], [-w / 2, 0]].map(([dx, dy]) => at(s.x + dx, s.y + dy)));
+    const farther = [1, 2].flatMap((k) => [at(mid, below + k * h), at(mid, above - k * h), at(right + (k * w) / 2, block.y), at(left - (k * w) / 2, block.y), at(right, below + k * h), at(left, below + k * h), at(right, above - k * h), at(left, above - k * h)]);
+    // Last, on its own line near the label (its backing hides the bit of line under it): a crowded spot's way out.
+    const line = edge.querySelector<SVGPathElement>('path:not(.hit)');
+    const along = line ? pointsOf(line).filter((p, i) => i % 4 === 0 && inside(p)).map(([x, y]) => at(x - w / 2, y - h / 2)) : [];
+    // Where all of those meet another label: rings around the label, farther and farther out, the nearest free spot.
+    const rings = () =>
+      [2, 3, 4, 5, 6].flatMap((k) => {
+        const r = grow(block, gap + k * h);
+        const xs = Array.from({ length: Math.ceil((r.width + w) / (w / 2)) + 1 }, (_, i) => Math.min(r.x - w + (i * w) / 2, r.x + r.width));
+        const ys = Array.from({ length: Math.ceil((r.height + h) / (h / 2)) + 1 }, (_, i) => Math.min(r.y - h + (i * h) / 2, r.y + r.height));
+        return [...xs.flatMap((x) => [at(x, r.y - h), at(x, r.y + r.height)]), ...ys.flatMap((y) => [at(r.x - w, y), at(r.x + r.width, y)])];
+      });
+    return [{ text, backing, own, cost, rings, spots: [...spots, ...nudged, ...farther, ...along] }];
+  });
+  // The most crowded first (fewest free spots before any count is placed): a count with room to spare goes elsewhere.
+  const free = new Map(plans.map((p) => [p, p.spots.filter((s) => p.cost(s) === 0).length]));
+  for (const { text, backing, own, cost, spots, rings } of [...plans].sort((a, b) => (free.get(a) ?? 0) - (free.get(b) ?? 0))) {
     let best = spots[0];
     let least = Infinity;
-    for (const s of [...spots, ...nudged, at(mid, below + h), at(mid, above - h)]) {
+    for (const s of spots) {
       const c = cost(s);
       if (c < least) [best, least] = [s, c];
       if (c === 0) break;
     }
+    if (least >= 1000)
+      for (const s of rings()) {
+        const c = cost(s);
+        if (c < least) [best, least] = [s, c];
+        if (c < 1000) break; // the nearest ring with room: it may read as another label's, but hides none
+      }
     text.setAttribute('x', String(round(best.x - own.x)));
     text.setAttribute('y', String(round(best.y - own.y)));
     const back = grow(best, 1.5);

@@ -1,5 +1,6 @@
 // The page's connection to the server's traffic stream: server-sent events read with fetch (so the admin token goes
 // in an Authorization header, which EventSource cannot send), reconnecting with backoff while the page wants it.
+import type { TimeRange } from '../trafficCompare';
 import { checkTrafficSnapshot, type SessionReports, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
 
 export interface TrafficSource {
@@ -135,6 +136,16 @@ function safeError(data: string): string {
   } catch {
     return 'unknown trouble';
   }
+}
+
+/** The figures of one chosen range (`GET /v1/traffic?since&until`), checked as the stream's are. */
+export async function fetchSnapshot(src: TrafficSource, range: TimeRange, signal?: AbortSignal): Promise<TrafficSnapshot> {
+  const q = new URLSearchParams({ since: range.since, until: range.until });
+  const res = await fetch(`${src.base}/traffic?${q}`, { headers: headers(src), cache: 'no-store', credentials: 'omit', ...(signal ? { signal } : {}) });
+  if (!res.ok) throw new Error(refusal(res.status));
+  const snap = checkTrafficSnapshot(await res.json());
+  if ('error' in snap) throw new Error(`the server sent figures of an unexpected shape (${snap.error})`);
+  return snap;
 }
 
 /** One session's stored reports (for the replay drill-down). */

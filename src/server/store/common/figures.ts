@@ -1,6 +1,7 @@
 // /v1/stats and /metrics figures from the rollups either store reads back (rollups.ts): the same definitions
 // whatever the store. Their cost depends on the number of buckets in the window, not on the stored reports.
 import { ROOM_STATES, type RoomState } from '../../../../machines/domain';
+import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS, type PathCount } from '../../../traffic/wire';
 import type { EndReason, MetricsData, ModelSnapshot, SessionReplay, Stats, StatsQuery, Store, StoredReport, Verdict } from '../contract';
 import { BUCKET_MS, cmp, MEDIA_BOUNDS, type RollupKind } from './rollups';
 
@@ -11,6 +12,12 @@ export interface RollupSum {
   count: number;
   sum: number;
   example: string | null;
+}
+
+/** One `entered` row a window reads: its key (the state) and its example; the stores give them most recent first. */
+export interface RollupExample {
+  key: string;
+  example: string;
 }
 
 /** What the answers say about their time-to-media percentiles. */
@@ -39,10 +46,15 @@ export function histogramQuantile(q: number, bounds: readonly number[], counts: 
 
 const parse = (key: string) => JSON.parse(key) as Array<string | null>;
 const int = (v: string | null) => Number(v);
+const byState = <T>(make: (s: RoomState) => T) => Object.fromEntries(ROOM_STATES.map((s) => [s, make(s)])) as Record<RoomState, T>;
+const isState = (v: string | null): v is RoomState => (ROOM_STATES as readonly unknown[]).includes(v);
 
-/** /v1/stats from the window's rollup sums and the number of sessions open now. */
-export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open: number): Stats {
-  const funnel = Object.fromEntries(ROOM_STATES.map((s) => [s, 0])) as Record<RoomState, number>;
+/** /v1/stats from the window's rollup sums, its `entered` rows' examples (most recent first) and the number of sessions open now. */
+export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open: number, examples: readonly RollupExample[]): Stats {
+  const funnel = byState(() => 0);
+  const entered = byState(() => 0);
+  const dwell = byState(() => ({ counts: DWELL_BOUNDS.map(() => 0).concat(0), sum: 0 }));
+  const paths: PathCount[] = [];
   const media = MEDIA_BOUNDS.map(() => 0).concat(0);
   let mediaSum = 0;
   let started = 0;
@@ -86,7 +98,26 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
         });
         break;
       }
+      case 'entered':
+        if (isState(k[0])) entered[k[0]] += r.count;
+        break;
+      case 'dwell':
+        if (isState(k[0])) {
+          dwell[k[0]].counts[int(k[1])] += r.count;
+          dwell[k[0]].sum += r.sum;
+        }
+        break;
+      case 'path':
+        paths.push({ states: k.slice(0, PATH_MAX_STATES).filter(isState), truncated: k[PATH_MAX_STATES] === 'true', count: r.count, exampleSession: String(r.example) });
+        break;
     }
+  }
+  // Distinct sessions, from the most recent rows on.
+  const exampleSessions = byState((): string[] => []);
+  for (const e of examples) {
+    const state = parse(e.key)[0];
+    const list = isState(state) ? exampleSessions[state] : undefined;
+    if (list && list.length < EXAMPLES_PER_STATE && !list.includes(e.example)) list.push(e.example);
   }
   const count = media.reduce((a, b) => a + b, 0);
   const quantile = (p: number) => histogramQuantile(p, MEDIA_BOUNDS, media);
@@ -111,7 +142,20 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
     nonConformance: nonConformance.sort(
       (a, b) => b.count - a.count || cmp(a.verdict, b.verdict) || cmp(a.from, b.from) || cmp(a.event, b.event) || cmp(JSON.stringify([a.expected, a.reported]), JSON.stringify([b.expected, b.reported])),
     ),
+    paths: topPaths(paths),
+    states: byState((s) => {
+      const d = dwell[s];
+      const visits = d.counts.reduce((a, b) => a + b, 0);
+      const timeSpent = { count: visits, meanSeconds: visits === 0 ? null : d.sum / visits, p50: histogramQuantile(0.5, DWELL_BOUNDS, d.counts), p90: histogramQuantile(0.9, DWELL_BOUNDS, d.counts) };
+      return { entered: entered[s], timeSpent, exampleSessions: exampleSessions[s] };
+    }),
   };
+}
+
+/** The TOP_PATHS most frequent paths; among as frequent ones, by their states then truncated, as JSON text. */
+function topPaths(paths: readonly PathCount[]): PathCount[] {
+  const keyed = paths.map((p) => ({ p, order: JSON.stringify([p.states, p.truncated]) }));
+  return keyed.sort((a, b) => b.p.count - a.p.count || cmp(a.order, b.order)).slice(0, TOP_PATHS).map((k) => k.p);
 }
 
 /** Cumulative counts at each of `buckets` (each one of MEDIA_BOUNDS) from per-bucket counts over MEDIA_BOUNDS. */
@@ -129,7 +173,7 @@ export function metricsFromTotals(
   allTime: readonly RollupSum[],
   open: MetricsData['openSessions'],
 ): MetricsData {
-  const stats = statsFromRollups({}, allTime, 0);
+  const stats = statsFromRollups({}, allTime, 0, []);
   return {
     reportTotals: totals,
     openSessions: open,

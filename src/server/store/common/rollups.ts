@@ -15,9 +15,17 @@
  *     verdict        [verdict]                             reports, by receipt minute
  *     nonconformance [verdict, from, event, expected state, connections, sendStreams, recvStreams,
  *                     reported state, connections, sendStreams, recvStreams]   with one example session (the least id)
+ *     entered        [state]                               a session entered the state (its join enters its first),
+ *                                                          by entry minute, with one example session (the least id)
+ *     dwell          [state, bucket index]                 a visit of the state ended (the session went to another
+ *                                                          state, or ended), by that minute; `sum` in seconds
+ *     path           [state x PATH_MAX_STATES, truncated]  sessions ended along the path (null past its end), by end
+ *                                                          minute, with one example session (the least id)
  * - shard: rows several writers add to at once are spread over shards (PostgreSQL); readers add them up.
  * Pure: the stores write `RollupDelta.rows()` with their own SQL (sql/rollups.ts) and read the sums back.
  */
+import { ROOM_STATES } from '../../../../machines/domain';
+import { DWELL_BOUNDS, PATH_MAX_STATES } from '../../../traffic/wire';
 import type { EndReason, NewReport, SessionRecord } from '../contract';
 
 export const BUCKET_MS = 60_000;
@@ -33,7 +41,7 @@ export const hourBucketOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS +
  */
 export const MEDIA_BOUNDS: readonly number[] = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 
-export type RollupKind = 'started' | 'ended' | 'funnel' | 'media' | 'transition' | 'verdict' | 'nonconformance';
+export type RollupKind = 'started' | 'ended' | 'funnel' | 'media' | 'transition' | 'verdict' | 'nonconformance' | 'entered' | 'dwell' | 'path';
 
 export interface RollupRow {
   bucket: number;
@@ -47,20 +55,28 @@ export interface RollupRow {
 
 export const bucketOf = (ms: number) => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
 
-/** The media bucket of `seconds`: the first bound it is at most, or MEDIA_BOUNDS.length (above them all). */
-export function mediaIndex(seconds: number): number {
-  const i = MEDIA_BOUNDS.findIndex((le) => seconds <= le);
-  return i < 0 ? MEDIA_BOUNDS.length : i;
+/** The histogram bucket of `seconds`: the first of `bounds` it is at most, or bounds.length (above them all). */
+export function boundIndex(bounds: readonly number[], seconds: number): number {
+  const i = bounds.findIndex((le) => seconds <= le);
+  return i < 0 ? bounds.length : i;
 }
 
 /** A key as both dialects' backfill SQL writes it: a JSON array of strings (numbers as text) and nulls. */
 export const rollupKey = (values: ReadonlyArray<string | number | null | undefined>) => JSON.stringify(values.map((v) => (v === null || v === undefined ? null : String(v))));
 
+/** A path's key: its first PATH_MAX_STATES states (null past its end), then whether it went on past them. */
+export const pathKey = (path: readonly string[]) => rollupKey([...Array.from({ length: PATH_MAX_STATES }, (_, i) => path[i] ?? null), String(path.length > PATH_MAX_STATES)]);
+
 /** An ended session, as the stores learn of it. */
 export interface SessionEnd {
+  id: string;
   endedAt: number;
+  /** The state it ended in (the one it held). */
   state: string;
   reason: EndReason;
+  /** When it entered that state, and its path (SessionRecord's). */
+  stateSince: number;
+  path: readonly string[];
 }
 
 /** What one unit of work (or a batch of them) adds to the rollups. */
@@ -82,26 +98,39 @@ export class RollupDelta {
   }
 
   /**
-   * A session's row went from `before` (undefined: it was just created) to `after`: a start, the states it reached
-   * for the first time, its first sendrecv, its end.
+   * A session's row went from `before` (undefined: it was just created) to `after`: a start, a state left for another,
+   * the states it reached for the first time, its first sendrecv, its end.
    */
   session(before: SessionRecord | undefined, after: SessionRecord): void {
+    const entered = before?.snapshot.state !== after.snapshot.state;
     if (!before) this.add(after.joinedAt, 'started', '[]');
+    else if (entered) this.visit(before.snapshot.state, before.stateSince, after.stateSince);
+    if (entered) this.add(after.stateSince, 'entered', rollupKey([after.snapshot.state]), 1, 0, after.id);
     for (const [state, at] of Object.entries(after.firstReached)) {
       if (at === undefined || before?.firstReached[state as keyof SessionRecord['firstReached']] !== undefined) continue;
       this.add(after.joinedAt, 'funnel', rollupKey([state]));
       if (state === 'sendrecv') {
         const seconds = (at - after.joinedAt) / 1000;
-        this.add(after.joinedAt, 'media', rollupKey([mediaIndex(seconds)]), 1, seconds);
+        this.add(after.joinedAt, 'media', rollupKey([boundIndex(MEDIA_BOUNDS, seconds)]), 1, seconds);
       }
     }
     if (after.endedAt !== undefined && before?.endedAt === undefined) {
-      this.ended({ endedAt: after.endedAt, state: after.endState ?? after.snapshot.state, reason: after.endReason ?? 'left' });
+      const state = after.endState ?? after.snapshot.state;
+      this.ended({ id: after.id, endedAt: after.endedAt, state, reason: after.endReason ?? 'left', stateSince: after.stateSince, path: after.path });
     }
   }
 
+  /** A session ended: its end, its last visit and its path. */
   ended(e: SessionEnd): void {
     this.add(e.endedAt, 'ended', rollupKey([e.state, e.reason]));
+    this.visit(e.state, e.stateSince, e.endedAt);
+    this.add(e.endedAt, 'path', pathKey(e.path), 1, 0, e.id);
+  }
+
+  /** A visit of `state` from `since` ended at `at` (no less than nothing, should clocks of two processes disagree). */
+  private visit(state: string, since: number, at: number): void {
+    const seconds = Math.max(0, (at - since) / 1000);
+    this.add(at, 'dwell', rollupKey([state, boundIndex(DWELL_BOUNDS, seconds)]), 1, seconds);
   }
 
   report(session: SessionRecord, r: NewReport): void {
@@ -151,6 +180,8 @@ export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * (`minutes`: up to two ranges of minute buckets, before and after the hours).
  */
 export type BucketRange = { all: true } | { all: false; minutes: Array<[number, number]>; hours: [number, number] | null };
+/** A BucketRange of a window (not all time). */
+export type WindowRange = Extract<BucketRange, { all: false }>;
 
 export function bucketRange(since: number | undefined, until: number | undefined): BucketRange {
   if (since === undefined && until === undefined) return { all: true };
@@ -160,6 +191,19 @@ export function bucketRange(since: number | undefined, until: number | undefined
   const h1 = Math.floor(to / HOUR_MS) * HOUR_MS;
   if (h0 >= h1) return { all: false, minutes: [[from, to]], hours: null };
   return { all: false, minutes: [[from, h0], [h1, to]], hours: [h0 + 1, h1 + 1] };
+}
+
+/**
+ * Without a window, example sessions come from the hour rows of the newest EXAMPLE_HOURS hours of traffic stored (not
+ * from the all-time row, whose example may be a session retention deleted long ago).
+ */
+export const EXAMPLE_HOURS = 24;
+
+/** The rows those examples come from, given the newest bucket of any row (undefined: nothing stored yet). */
+export function newestHours(newestBucket: number | undefined): WindowRange {
+  if (newestBucket === undefined || newestBucket < 0) return { all: false, minutes: [[0, 0]], hours: null };
+  const hour = Math.floor(newestBucket / HOUR_MS) * HOUR_MS;
+  return { all: false, minutes: [[0, 0]], hours: [hour - (EXAMPLE_HOURS - 1) * HOUR_MS + 1, hour + 2] };
 }
 
 /** Schema version 4's report idempotency keys, the same in both dialects: unique per session where present. */
@@ -181,8 +225,25 @@ function keySql(d: Dialect, parts: string[]): string {
 /** Integer division of a non-negative integer floors in both dialects. */
 const bucketSql = (ms: string) => `((${ms}) / ${BUCKET_MS}) * ${BUCKET_MS}`;
 
-function mediaIndexSql(seconds: string): string {
-  return `CASE ${MEDIA_BOUNDS.map((le, i) => `WHEN ${seconds} <= ${le} THEN ${i}`).join(' ')} ELSE ${MEDIA_BOUNDS.length} END`;
+/** boundIndex in SQL. */
+function boundIndexSql(bounds: readonly number[], seconds: string): string {
+  return `CASE ${bounds.map((le, i) => `WHEN ${seconds} <= ${le} THEN ${i}`).join(' ')} ELSE ${bounds.length} END`;
+}
+
+/** INSERT of one kind's minute rows: `from` gives each counted thing's bucket `b`, key `k`, sum `s` and example `e`. */
+function insertSql(d: Dialect, kind: RollupKind, bucket: string, key: string, from: string, sum = '0', example = 'NULL'): string {
+  return `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT b, '${kind}', k, 0, COUNT(*), SUM(s), ${d === 'sqlite' ? 'MIN(e)' : 'MIN(e COLLATE "C")'} FROM (SELECT ${bucket} AS b, ${key} AS k, ${sum} AS s, ${example} AS e ${from}) AS t GROUP BY b, k`;
+}
+
+/** The hour rows and running totals as the sums of the minute rows (of `kinds` only, when given). */
+function totalsSql(d: Dialect, kinds?: readonly RollupKind[]): string[] {
+  const only = kinds ? ` AND kind IN (${kinds.map((k) => `'${k}'`).join(', ')})` : '';
+  return [`((bucket / ${HOUR_MS}) * ${HOUR_MS} + 1)`, `${ALL}`].map(
+    (bucket) => `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT ${bucket}, kind, key, 0, SUM(count), SUM(sum), ${d === 'sqlite' ? 'MIN(example)' : 'MIN(example COLLATE "C")'} FROM rollups
+     WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 0${only} GROUP BY ${bucket === `${ALL}` ? '' : `${bucket}, `}kind, key`,
+  );
 }
 
 /**
@@ -192,9 +253,7 @@ function mediaIndexSql(seconds: string): string {
 export function backfillStatements(d: Dialect): string[] {
   const json = (col: string, field: string) => (d === 'sqlite' ? `json_extract(${col}, '$.${field}')` : `(${col}->>'${field}')`);
   const num = (col: string, field: string) => (d === 'sqlite' ? json(col, field) : `${json(col, field)}::bigint`);
-  const insert = (kind: RollupKind, bucket: string, key: string, from: string, sum = '0', example = 'NULL') =>
-    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
-     SELECT b, '${kind}', k, 0, COUNT(*), SUM(s), ${d === 'sqlite' ? 'MIN(e)' : 'MIN(e COLLATE "C")'} FROM (SELECT ${bucket} AS b, ${key} AS k, ${sum} AS s, ${example} AS e ${from}) AS t GROUP BY b, k`;
+  const insert = (kind: RollupKind, bucket: string, key: string, from: string, sum = '0', example = 'NULL') => insertSql(d, kind, bucket, key, from, sum, example);
   const mediaSeconds = `((${num('first_reached', 'sendrecv')} - joined_at) / 1000.0)`;
   const funnelKeys =
     d === 'sqlite' ? 'FROM sessions, json_each(sessions.first_reached) AS f' : 'FROM sessions, jsonb_object_keys(sessions.first_reached) AS f(key)';
@@ -202,7 +261,7 @@ export function backfillStatements(d: Dialect): string[] {
     insert('started', bucketSql('joined_at'), "'[]'", 'FROM sessions'),
     insert('ended', bucketSql('ended_at'), keySql(d, ['end_state', 'end_reason']), 'FROM sessions WHERE ended_at IS NOT NULL'),
     insert('funnel', bucketSql('joined_at'), keySql(d, ['f.key']), funnelKeys),
-    insert('media', bucketSql('joined_at'), keySql(d, [mediaIndexSql(mediaSeconds)]), `FROM sessions WHERE ${json('first_reached', 'sendrecv')} IS NOT NULL`, mediaSeconds),
+    insert('media', bucketSql('joined_at'), keySql(d, [boundIndexSql(MEDIA_BOUNDS, mediaSeconds)]), `FROM sessions WHERE ${json('first_reached', 'sendrecv')} IS NOT NULL`, mediaSeconds),
     insert('transition', bucketSql('received_at'), keySql(d, ['from_state', 'state', 'event']), 'FROM reports'),
     insert('verdict', bucketSql('received_at'), keySql(d, ['verdict']), 'FROM reports'),
     insert(
@@ -213,10 +272,56 @@ export function backfillStatements(d: Dialect): string[] {
       '0',
       'session',
     ),
-    ...[`((bucket / ${HOUR_MS}) * ${HOUR_MS} + 1)`, `${ALL}`].map(
-      (bucket) => `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
-     SELECT ${bucket}, kind, key, 0, SUM(count), SUM(sum), ${d === 'sqlite' ? 'MIN(example)' : 'MIN(example COLLATE "C")'} FROM rollups
-     WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 0 GROUP BY ${bucket === `${ALL}` ? '' : `${bucket}, `}kind, key`,
+    ...totalsSql(d),
+  ];
+}
+
+// ---- schema migration 5: each session's state since and path, and their rollups, from the rows stored ------------
+
+/**
+ * Statements that fill the sessions' new `state_since` and `path` columns and the `entered`, `dwell` and `path`
+ * rollups from the reports and sessions stored (run once the columns exist). The state a session held after a report
+ * is the next report's `from_state`, after its last report its current state; a report after which it differs from
+ * the report's `from_state` changed the state then (`state_changes`, in seq order). Every session starts in init.
+ * Where retention already deleted a session's earliest reports, its path and first visit are rebuilt from the kept
+ * ones (the states of the deleted reports are missing, and that visit counts from the join).
+ */
+export function visitBackfillStatements(d: Dialect): string[] {
+  const first = `'${ROOM_STATES[0]}'`;
+  const max0 = (x: string) => (d === 'sqlite' ? `MAX(0, ${x})` : `GREATEST(0, ${x})`);
+  const pathAt = (i: number) => (d === 'sqlite' ? `json_extract(path, '$[${i}]')` : `(path->>${i})`);
+  const insert = (kind: RollupKind, bucket: string, key: string, from: string, sum = '0', example = 'NULL') => insertSql(d, kind, bucket, key, from, sum, example);
+  const dwellSeconds = (at: string, since: string) => max0(`(${at} - ${since}) / 1000.0`);
+  return [
+    `CREATE TEMP TABLE state_changes AS
+     SELECT session, at, left_state, entered_state, ROW_NUMBER() OVER (PARTITION BY session ORDER BY seq) AS n, LAG(at) OVER (PARTITION BY session ORDER BY seq) AS prev_at
+     FROM (SELECT r.session, r.seq, r.received_at AS at, r.from_state AS left_state,
+             COALESCE(LEAD(r.from_state) OVER (PARTITION BY r.session ORDER BY r.seq), s.state) AS entered_state
+           FROM reports r JOIN sessions s ON s.id = r.session) AS t
+     WHERE entered_state <> left_state`,
+    'CREATE INDEX state_changes_session ON state_changes (session, n)',
+    `UPDATE sessions SET
+       state_since = COALESCE((SELECT MAX(at) FROM state_changes c WHERE c.session = sessions.id), joined_at),
+       path = (SELECT ${d === 'sqlite' ? 'json_group_array' : 'jsonb_agg'}(st ORDER BY n) FROM (SELECT 0 AS n, ${first} AS st
+         UNION ALL SELECT n, entered_state FROM state_changes c WHERE c.session = sessions.id AND n <= ${PATH_MAX_STATES}) AS p)`,
+    insert('entered', bucketSql('t'), keySql(d, ['st']), `FROM (SELECT joined_at AS t, ${first} AS st, id AS e FROM sessions UNION ALL SELECT at, entered_state, session FROM state_changes) AS u`, '0', 'e'),
+    insert(
+      'dwell',
+      bucketSql('t'),
+      keySql(d, ['st', boundIndexSql(DWELL_BOUNDS, 'sec')]),
+      `FROM (SELECT c.at AS t, c.left_state AS st, ${dwellSeconds('c.at', 'COALESCE(c.prev_at, s.joined_at)')} AS sec FROM state_changes c JOIN sessions s ON s.id = c.session
+             UNION ALL SELECT ended_at, end_state, ${dwellSeconds('ended_at', 'state_since')} FROM sessions WHERE ended_at IS NOT NULL) AS u`,
+      'sec',
     ),
+    insert(
+      'path',
+      bucketSql('ended_at'),
+      keySql(d, [...Array.from({ length: PATH_MAX_STATES }, (_, i) => pathAt(i)), `CASE WHEN ${d === 'sqlite' ? 'json_array_length' : 'jsonb_array_length'}(path) > ${PATH_MAX_STATES} THEN 'true' ELSE 'false' END`]),
+      'FROM sessions WHERE ended_at IS NOT NULL',
+      '0',
+      'id',
+    ),
+    ...totalsSql(d, ['entered', 'dwell', 'path']),
+    'DROP TABLE state_changes',
   ];
 }

@@ -7,7 +7,8 @@ import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, Participan
 export type Row = Record<string, unknown>;
 
 const num = (v: unknown) => Number(v);
-const optNum = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+/** A nullable number column: undefined for NULL. */
+export const optNumber = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
 const bool = (v: unknown) => v === true || v === 1;
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
 
@@ -25,7 +26,7 @@ export function roomFromRow(r: Row): RoomRecord {
     createdAt: num(r.created_at),
     expiresAt: num(r.expires_at),
   };
-  const deletedAt = optNum(r.deleted_at);
+  const deletedAt = optNumber(r.deleted_at);
   if (deletedAt !== undefined) room.deletedAt = deletedAt;
   return room;
 }
@@ -44,9 +45,11 @@ export function sessionFromRow(r: Row): SessionRecord {
     firstReached: { ...(json(r.first_reached) as Partial<Record<RoomState, number>>) },
     reportCount: num(r.report_count),
     nonConformantCount: num(r.non_conformant),
+    stateSince: num(r.state_since),
+    path: json(r.path) as RoomState[],
   };
   if (r.display_name !== null && r.display_name !== undefined) s.displayName = String(r.display_name);
-  const endedAt = optNum(r.ended_at);
+  const endedAt = optNumber(r.ended_at);
   if (endedAt !== undefined) s.endedAt = endedAt;
   if (r.end_reason !== null && r.end_reason !== undefined) s.endReason = r.end_reason as EndReason;
   if (r.end_state !== null && r.end_state !== undefined) s.endState = r.end_state as RoomState;
@@ -67,22 +70,27 @@ export function reportFromRow(r: Row): StoredReport {
   return report;
 }
 
-/** A session just ended, as the rollups count it (what the stores' UPDATE ... RETURNING gives). */
+/** A session just ended, as the rollups count it (what the stores' UPDATE ... RETURNING ENDED_COLUMNS gives). */
 export interface Ended {
   id: string;
   joinedAt: number;
   endedAt: number;
   state: string;
+  stateSince: number;
+  path: RoomState[];
 }
 
+/** What an UPDATE that ends sessions returns of each, for endedFromRow. */
+export const ENDED_COLUMNS = ['id', 'joined_at', 'ended_at', 'end_state', 'state_since', 'path'] as const;
+
 export function endedFromRow(r: Row): Ended {
-  return { id: String(r.id), joinedAt: Number(r.joined_at), endedAt: Number(r.ended_at), state: String(r.end_state) };
+  return { id: String(r.id), joinedAt: num(r.joined_at), endedAt: num(r.ended_at), state: String(r.end_state), stateSince: num(r.state_since), path: json(r.path) as RoomState[] };
 }
 
 /** A session's columns, in the order sessionValues gives them. */
 export const SESSION_COLUMNS = [
   'id', 'room', 'kind', 'participant_hmac', 'token_hmac', 'display_name', 'owner', 'joined_at', 'expires_at', 'ended_at', 'end_reason', 'end_state',
-  'state', 'connections', 'send_streams', 'recv_streams', 'first_reached', 'report_count', 'non_conformant',
+  'state', 'connections', 'send_streams', 'recv_streams', 'first_reached', 'report_count', 'non_conformant', 'state_since', 'path',
 ] as const;
 
 /** A session's values in SESSION_COLUMNS order (booleans as booleans: a dialect that has none converts them). */
@@ -92,6 +100,7 @@ export function sessionValues(s: SessionRecord): unknown[] {
     s.id, s.room, s.kind, s.participantHmac, s.tokenHmac, ended ? null : (s.displayName ?? null), s.owner, s.joinedAt, s.expiresAt,
     s.endedAt ?? null, s.endReason ?? null, ended ? (s.endState ?? s.snapshot.state) : null,
     s.snapshot.state, s.snapshot.connections, s.snapshot.sendStreams, s.snapshot.recvStreams, JSON.stringify(s.firstReached), s.reportCount, s.nonConformantCount,
+    s.stateSince, JSON.stringify(s.path),
   ];
 }
 

@@ -1,9 +1,10 @@
-// The PostgreSQL side of a store copy: a REPEATABLE READ snapshot read through server-side cursors, or one write
+// The PostgreSQL side of a store copy: a REPEATABLE READ snapshot read through server-side cursors (cursor.ts), or one write
 // transaction with multi-row INSERTs.
 import type { Client } from 'pg';
 import { int8AsNumber, loadPg, parseStoreUrl } from '../postgres/connection';
+import { cursorBatches } from '../postgres/cursor';
 import { insertSql, quote } from './plan';
-import type { ColumnKind, CopySource, CopyTarget, Row, TableInfo } from './types';
+import type { ColumnKind, CopySource, CopyTarget, TableInfo } from './types';
 
 /** PostgreSQL takes at most 65,535 parameters a statement. */
 const MAX_PARAMETERS = 60_000;
@@ -60,16 +61,7 @@ export async function postgresCopySource(url: string): Promise<CopySource> {
   return {
     schemaVersion: () => versionOf(c),
     tables: () => tablesOf(c),
-    async *rows(table, columns, batch) {
-      const name = `lrs_copy_${++cursors}`;
-      await c.query(`DECLARE ${name} NO SCROLL CURSOR FOR SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)}`);
-      for (;;) {
-        const { rows } = await c.query(`FETCH FORWARD ${batch} FROM ${name}`);
-        if (rows.length === 0) break;
-        yield rows as Row[];
-      }
-      await c.query(`CLOSE ${name}`);
-    },
+    rows: (table, columns, batch) => cursorBatches(c, `lrs_copy_${++cursors}`, `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)}`, [], batch),
     count: (table) => countOf(c, table),
     sum: (table, column) => sumOf(c, table, column),
     close: async () => {

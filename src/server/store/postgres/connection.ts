@@ -67,12 +67,18 @@ export function int8AsNumber(pg: PgModule): { getTypeParser: typeof pg.types.get
   return { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
 }
 
-/**
- * A pool of `size` connections (default: the URL's pool_size). `reads`: a pool for figures, whose statements stop
- * at the URL's read_timeout_ms (PostgreSQL cancels them) and whose callers wait no longer than that for a connection.
- */
-export function createPool(pg: PgModule, url: string, log: (line: string) => void, size?: number, reads = false): Pool {
+export interface PoolOptions {
+  /** Connections (default: the URL's pool_size). */
+  size?: number;
+  /** A pool for figures: statements stop at the URL's read_timeout_ms (PostgreSQL cancels them), and callers wait no longer than that for a connection. */
+  reads?: boolean;
+  /** Every transaction read-only (export): PostgreSQL refuses a write should one slip in. */
+  readOnly?: boolean;
+}
+
+export function createPool(pg: PgModule, url: string, log: (line: string) => void, options: PoolOptions = {}): Pool {
   const { connectionString, settings } = parseStoreUrl(url);
+  const { size, reads = false, readOnly = false } = options;
   const types = int8AsNumber(pg);
   const config: PoolConfig = {
     connectionString,
@@ -83,6 +89,8 @@ export function createPool(pg: PgModule, url: string, log: (line: string) => voi
     lock_timeout: settings.lockTimeoutMs,
     idleTimeoutMillis: 30_000,
     types,
+    // Awaited before the connection is handed out (a 'connect' listener's query would race the caller's).
+    ...(readOnly ? { onConnect: async (c) => void (await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY')) } : {}),
   };
   const pool = new pg.Pool(config);
   // An idle connection that dies (PostgreSQL restarted) is reported here; unhandled it would end the process.

@@ -2,7 +2,7 @@
 // released version: add the next one. No foreign keys: their KEY SHARE locks would cross the fixed
 // lock order (room, then its sessions by id) that keeps concurrent units of work free of deadlocks.
 import type { Migration } from '../contract';
-import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS } from '../common/rollups';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS, visitBackfillStatements } from '../common/rollups';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
@@ -128,6 +128,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       )`,
       ...backfillStatements('postgres'),
       ...IDEMPOTENCY_KEY_STATEMENTS,
+    ],
+  },
+  {
+    version: 5,
+    name: 'sessions: state since and path; entries, time in state and paths (built from the rows stored)',
+    statements: [
+      'ALTER TABLE sessions ADD COLUMN state_since BIGINT',
+      'ALTER TABLE sessions ADD COLUMN path JSONB',
+      ...visitBackfillStatements('postgres'),
+      'ALTER TABLE sessions ALTER COLUMN state_since SET NOT NULL',
+      'ALTER TABLE sessions ALTER COLUMN path SET NOT NULL',
     ],
   },
 ];

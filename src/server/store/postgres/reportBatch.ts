@@ -7,6 +7,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { StoreUnavailableError, type SeenKey, type SessionDecision, type SessionRecord } from '../contract';
 import { RollupDelta } from '../common/rollups';
+import { appliedSession } from '../common/session';
 import { SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../common/rows';
 import { addRollupsParams, addRollupsSql } from './sql/rollups';
 import { transaction } from './transaction';
@@ -184,10 +185,14 @@ export class ReportBatches {
         return { ok: false, error };
       }
       if (decision.kind === 'refuse') return { ok: true, value: decision.value };
-      const next: SessionRecord = { ...session, ...decision.changes };
+      let next: SessionRecord;
+      try {
+        next = appliedSession(session, decision.changes, decision.report);
+      } catch (error) {
+        return { ok: false, error };
+      }
       if (decision.report) {
         const r = decision.report;
-        next.reportCount = session.reportCount + 1;
         reports.push([
           session.id, next.reportCount, session.room, r.receivedAt, r.fromState, r.fields.event, r.fields.state,
           r.fields.connections, r.fields.sendStreams, r.fields.recvStreams, r.verdict, r.expected ? JSON.stringify(r.expected) : null,
@@ -215,9 +220,9 @@ export class ReportBatches {
       `WITH updated AS (
          UPDATE sessions s SET display_name = u.display_name, expires_at = u.expires_at, ended_at = u.ended_at, end_reason = u.end_reason,
            end_state = u.end_state, state = u.state, connections = u.connections, send_streams = u.send_streams, recv_streams = u.recv_streams,
-           first_reached = u.first_reached, report_count = u.report_count, non_conformant = u.non_conformant
-         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::int[], $11::jsonb[], $12::int[], $13::int[])
-           AS u(id, display_name, expires_at, ended_at, end_reason, end_state, state, connections, send_streams, recv_streams, first_reached, report_count, non_conformant)
+           first_reached = u.first_reached, report_count = u.report_count, non_conformant = u.non_conformant, state_since = u.state_since, path = u.path
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::int[], $11::jsonb[], $12::int[], $13::int[], $40::bigint[], $41::jsonb[])
+           AS u(id, display_name, expires_at, ended_at, end_reason, end_state, state, connections, send_streams, recv_streams, first_reached, report_count, non_conformant, state_since, path)
          WHERE s.id = u.id
        ), inserted AS (
          INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected, idempotency_key)
@@ -239,6 +244,8 @@ export class ReportBatches {
         totalKeys.map((k) => totals.get(k)),
         keys,
         ...addRollupsParams(delta.rows(), shard),
+        // $40, $41: state_since, path (added with schema version 5).
+        ...[19, 20].map(sessionCol),
       ],
     );
     return { outcomes, txid };

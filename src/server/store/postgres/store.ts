@@ -15,7 +15,9 @@ import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
 import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
 import { bucketRange, RollupDelta, type BucketRange } from '../common/rollups';
+import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
+import { reportFromRow } from '../common/rows';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import {
   StoreUnavailableError,
@@ -39,6 +41,7 @@ import {
   type StoredReport,
 } from '../contract';
 import { createPool, describe, loadPg, redactUrl, toStoreError, type Queryable } from './connection';
+import { cursorBatches } from './cursor';
 import { POSTGRES_MIGRATIONS } from './migrations';
 import { MAX_IN_FLIGHT, ReportBatches } from './reportBatch';
 import { transaction, type TransactionOptions } from './transaction';
@@ -54,6 +57,8 @@ const MIGRATION_LOCK = 7_311_200_011;
 const TOTAL_SHARDS = 64;
 /** Connections for reads of figures: few, so that a slow scrape cannot take the pool's. */
 const FIGURE_CONNECTIONS = 2;
+/** Rows an export fetches at a time (about 250 kB of output). */
+const EXPORT_BATCH = 1000;
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** Migrations to apply (default: the store's own); tests pass more to check upgrades. */
@@ -103,9 +108,9 @@ export class PostgresStore implements Store {
       this.pool = createPool(pg, this.url, this.log);
       // The report batches get a connection of their own: behind a queue of reads they would wait, and
       // every report waiting on them with them.
-      this.batchPool = createPool(pg, this.url, this.log, MAX_IN_FLIGHT);
+      this.batchPool = createPool(pg, this.url, this.log, { size: MAX_IN_FLIGHT });
       // Reads of figures never take the connections requests need, and stop at read_timeout_ms (503 Retry-After).
-      this.figuresPool = createPool(pg, this.url, this.log, FIGURE_CONNECTIONS, true);
+      this.figuresPool = createPool(pg, this.url, this.log, { size: FIGURE_CONNECTIONS, reads: true });
     }
     await this.transaction('migrate', async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -121,9 +126,7 @@ export class PostgresStore implements Store {
 
   async openReadOnly(): Promise<void> {
     if (!this.pool) {
-      this.pool = createPool(loadPg(), this.url, this.log);
-      // Every transaction of these connections is read-only: PostgreSQL refuses a write should one slip in.
-      this.pool.on('connect', (c) => void c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY').catch(() => {}));
+      this.pool = createPool(loadPg(), this.url, this.log, { readOnly: true });
     }
     const version = await this.read('open', async (q) => {
       const table = (await q.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")).rows[0].present as boolean;
@@ -234,8 +237,9 @@ export class PostgresStore implements Store {
         const ended = await sessions.endSession(c, end.id, end.reason, end.at);
         if (ended) delta.ended({ ...ended, reason: end.reason });
       }
-      await sessions.insertSession(c, decision.create);
-      delta.session(undefined, decision.create);
+      const created = startedSession(decision.create);
+      await sessions.insertSession(c, created);
+      delta.session(undefined, created);
       await rollups.addRollups(c, delta.rows(), this.shard);
       return decision.value;
     });
@@ -278,22 +282,42 @@ export class PostgresStore implements Store {
     return sessionReplay(this, id);
   }
 
+  /**
+   * One REPEATABLE READ, read-only transaction on a connection of its own: the export is one snapshot (reports stored
+   * or deleted after it started are not in it, none twice or missed), read through a cursor a batch at a time as the
+   * consumer asks (cursor.ts). Between batches the transaction waits for the reader: the database's
+   * idle_in_transaction_session_timeout, if it has one, ends an export whose reader stalls longer (D-129).
+   */
   async *exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
-    // Keyset pages in insertion order (a session's reports are inserted in seq order), so a long
-    // export holds no transaction open and never loads everything at once.
-    let after = 0;
-    for (;;) {
-      const page = await this.read('export', (q) => reports.exportPage(q, filter, after));
-      yield* page.reports;
-      if (page.reports.length < reports.EXPORT_PAGE) return;
-      after = page.last;
+    const client = await this.read('export', () => this.pgPool().connect());
+    // Checked out, the connection has no listener for a failure between batches (it would end the process).
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost ??= err);
+    client.on('error', onError);
+    let broken = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { sql, params } = reports.exportQuery(filter);
+      for await (const rows of cursorBatches(client, 'lrs_export', sql, params, EXPORT_BATCH)) yield* rows.map(reportFromRow);
+    } catch (err) {
+      broken = true;
+      throw exportError(lost ?? err);
+    } finally {
+      // Read-only: ending it either way changes nothing; a broken connection is not put back.
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
   async stats(query: StatsQuery): Promise<Stats> {
     const range = bucketRange(query.since, query.until);
-    const [sums, open] = await Promise.all([this.rollupSums(range), this.openSessionsByState()]);
-    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0));
+    const [sums, open, examples] = await Promise.all([
+      this.rollupSums(range),
+      this.openSessionsByState(),
+      this.flights.run(`examples ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.enteredExamples(q, range))),
+    ]);
+    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0), examples);
   }
 
   async metricsData(buckets: readonly number[]): Promise<MetricsData> {
@@ -358,4 +382,15 @@ export class PostgresStore implements Store {
   private transaction<T>(what: string, work: (c: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return transaction(() => this.pgPool(), this.log, what, work, { committed: (started) => this.commitTimes.record(started), ...options });
   }
+}
+
+/** An export's failure; the database ending it because the reader stalled says so. */
+function exportError(err: unknown): Error {
+  if ((err as { code?: unknown })?.code === '25P03') {
+    return new StoreUnavailableError(
+      'PostgreSQL ended the export: its reader read nothing for longer than the idle_in_transaction_session_timeout the database sets (read faster, or raise it for this connection: options=-c idle_in_transaction_session_timeout=0 in the store URL)',
+      err,
+    );
+  }
+  return toStoreError(err, 'export');
 }

@@ -1,6 +1,6 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
 import type { Migration } from '../contract';
-import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS } from '../common/rollups';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS, visitBackfillStatements } from '../common/rollups';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -118,6 +118,16 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID`,
       ...backfillStatements('sqlite'),
       ...IDEMPOTENCY_KEY_STATEMENTS,
+    ],
+  },
+  {
+    version: 5,
+    name: 'sessions: state since and path; entries, time in state and paths (built from the rows stored)',
+    statements: [
+      // SQLite adds a NOT NULL column only with a default; every row gets its real value next.
+      'ALTER TABLE sessions ADD COLUMN state_since INTEGER NOT NULL DEFAULT 0',
+      "ALTER TABLE sessions ADD COLUMN path TEXT NOT NULL DEFAULT '[]'",
+      ...visitBackfillStatements('sqlite'),
     ],
   },
 ];

@@ -6,6 +6,7 @@ import { exportPages, metricsFromTotals, sessionReplay, statsFromRollups, type E
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
+import { appliedSession, startedSession } from '../common/session';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -176,8 +177,9 @@ export class SqliteStore implements Store {
         const ended = sessions.endSession(this.sql, e.id, e.reason, e.at);
         if (ended) delta.ended({ ...ended, reason: e.reason });
       }
-      sessions.insertSession(this.sql, d.create);
-      delta.session(undefined, d.create);
+      const created = startedSession(d.create);
+      sessions.insertSession(this.sql, created);
+      delta.session(undefined, created);
       return d.value;
     });
   }
@@ -190,9 +192,8 @@ export class SqliteStore implements Store {
       const { session } = ctx;
       const d = decide(session, ctx.seen);
       if (d.kind === 'refuse') return d.value;
-      const next: SessionRecord = { ...session, ...d.changes };
+      const next = appliedSession(session, d.changes, d.report);
       if (d.report) {
-        next.reportCount = session.reportCount + 1;
         reports.insertReport(this.sql, session, next.reportCount, d.report, key);
         reports.addReportTotals(this.sql, d.report.labels);
         delta.report(session, d.report);
@@ -282,7 +283,8 @@ export class SqliteStore implements Store {
   stats(q: StatsQuery): Promise<Stats> {
     return this.read(() => {
       const open = figures.openSessionsByState(this.sql).reduce((n, o) => n + o.count, 0);
-      return statsFromRollups(q, rollups.rollupSums(this.sql, bucketRange(q.since, q.until)), open);
+      const range = bucketRange(q.since, q.until);
+      return statsFromRollups(q, rollups.rollupSums(this.sql, range), open, rollups.enteredExamples(this.sql, range));
     });
   }
 

@@ -4,7 +4,6 @@ import { placeholders, REPORT_COLUMNS, reportFromRow, reportValues, type Row } f
 import type { Queryable } from '../connection';
 
 const LIST = REPORT_COLUMNS.join(', ');
-export const EXPORT_PAGE = 1000;
 
 /** Stores a report, with the client's idempotency key when it sent one. */
 export async function insertReport(q: Queryable, session: SessionRecord, seq: number, r: NewReport, idempotencyKey?: string): Promise<void> {
@@ -41,10 +40,10 @@ export async function selectSessionReports(q: Queryable, id: string): Promise<St
   return ((await q.query(`SELECT ${LIST} FROM reports WHERE session = $1 ORDER BY seq`, [id])).rows as Row[]).map(reportFromRow);
 }
 
-/** One page of the export: reports after row id `after`, in insertion order, with the row id to continue from. */
-export async function exportPage(q: Queryable, filter: ExportFilter, after: number): Promise<{ reports: StoredReport[]; last: number }> {
-  const where = ['id > $1'];
-  const params: unknown[] = [after];
+/** The export's query: reports in insertion order (a session's reports are inserted in seq order), filtered. */
+export function exportQuery(filter: ExportFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
   if (filter.room !== undefined) {
     params.push(filter.room);
     where.push(`room = $${params.length}`);
@@ -53,8 +52,7 @@ export async function exportPage(q: Queryable, filter: ExportFilter, after: numb
     params.push(filter.since);
     where.push(`received_at >= $${params.length}`);
   }
-  const rows = (await q.query(`SELECT id, ${LIST} FROM reports WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${EXPORT_PAGE}`, params)).rows as Row[];
-  return { reports: rows.map(reportFromRow), last: rows.length ? Number(rows[rows.length - 1].id) : after };
+  return { sql: `SELECT ${LIST} FROM reports${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params };
 }
 
 /** Retention: reports received before `before`; how many. */

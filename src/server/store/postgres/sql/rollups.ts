@@ -1,8 +1,8 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
-import type { RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, type BucketRange, type RollupKind, type RollupRow } from '../../common/rollups';
-import type { Row } from '../../common/rows';
+import type { RollupExample, RollupSum } from '../../common/figures';
+import { ALL, BUCKET_MS, HOUR_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { optNumber, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
 /** The upsert of `rows` as SQL taking its values from parameters $n.. (one statement, or one part of a batch's). */
@@ -25,21 +25,39 @@ export async function addRollups(q: Queryable, rows: readonly RollupRow[], shard
   if (rows.length > 0) await q.query(addRollupsSql(1), addRollupsParams(rows, shard));
 }
 
+/**
+ * The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an
+ * hour's start + 1 (common/rollups.ts). Minute rows are read as ranges; hour rows are looked up one by one (those
+ * between the table's first and last bucket): a range over them would also walk every minute row in between, whose
+ * number grows with the traffic, not with the window's hours (D-130).
+ */
+function windowWhere(range: WindowRange): [string, number[]] {
+  const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
+  const [h0, h1] = range.hours ?? [0, 0];
+  const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
+  const hours = `ARRAY(SELECT generate_series(greatest($5::bigint, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($6::bigint - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)}), ${HOUR_MS}))`;
+  return [
+    `((bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $3 AND bucket < $4 AND bucket % ${BUCKET_MS} = 0) OR bucket = ANY(${hours}))`,
+    [a0, a1, b0, b1, h0, h1],
+  ];
+}
+
 /** Each key's sums over the buckets of the range (shards added up). */
 export async function rollupSums(q: Queryable, range: BucketRange): Promise<RollupSum[]> {
   const select = 'SELECT kind, key, sum(count)::bigint AS count, sum(sum) AS sum, min(example COLLATE "C") AS example FROM rollups';
-  let rows: Row[];
-  if (range.all) rows = (await q.query(`${select} WHERE bucket = $1 GROUP BY kind, key`, [ALL])).rows as Row[];
-  else {
-    // Minute rows are the multiples of a minute; hour rows are an hour's start + 1 (common/rollups.ts).
-    const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
-    const [h0, h1] = range.hours ?? [0, 0];
-    rows = (
-      await q.query(
-        `${select} WHERE ((bucket >= $1 AND bucket < $2) OR (bucket >= $3 AND bucket < $4)) AND bucket % ${BUCKET_MS} = 0 OR (bucket >= $5 AND bucket < $6 AND bucket % ${BUCKET_MS} = 1) GROUP BY kind, key`,
-        [a0, a1, b0, b1, h0, h1],
-      )
-    ).rows as Row[];
-  }
+  const [where, values] = range.all ? ['bucket = $1', [ALL]] : windowWhere(range);
+  const rows = (await q.query(`${select} WHERE ${where} GROUP BY kind, key`, values)).rows as Row[];
   return rows.map((r) => ({ kind: r.kind as RollupKind, key: String(r.key), count: Number(r.count), sum: Number(r.sum), example: r.example === null ? null : String(r.example) }));
+}
+
+/**
+ * The examples of the `entered` rows of the range, the most recent bucket first (without a window: those of
+ * newestHours, the newest bucket read first: as a parameter of the same statement it would plan a scan of the table).
+ */
+export async function enteredExamples(q: Queryable, range: BucketRange): Promise<RollupExample[]> {
+  const newest = async () => (await q.query('SELECT max(bucket) AS b FROM rollups')).rows[0].b;
+  const [where, values] = windowWhere(range.all ? newestHours(optNumber(await newest())) : range);
+  const text = `SELECT key, bucket, min(example COLLATE "C") AS example FROM rollups WHERE kind = 'entered' AND ${where} GROUP BY key, bucket ORDER BY bucket DESC, key COLLATE "C"`;
+  const rows = (await q.query(text, values)).rows as Row[];
+  return rows.map((r) => ({ key: String(r.key), example: String(r.example) }));
 }

@@ -1,10 +1,12 @@
 // Participant sessions (PostgreSQL dialect; sqlite/sql/sessions.ts is the same in SQLite's). Session rows are
 // locked in id order, after their room: the fixed order that keeps concurrent units of work free of deadlocks.
 import type { EndReason, SessionRecord } from '../../contract';
-import { endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
+import { ENDED_COLUMNS, endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
 const LIST = SESSION_COLUMNS.join(', ');
+const ENDED = ENDED_COLUMNS.join(', ');
+const ENDED_S = ENDED_COLUMNS.map((c) => `s.${c}`).join(', ');
 
 
 export async function insertSession(q: Queryable, s: SessionRecord): Promise<void> {
@@ -61,7 +63,7 @@ export async function selectOpenSessionOf(q: Queryable, room: string, participan
 export async function endSession(q: Queryable, id: string, reason: EndReason, at: number): Promise<Ended | undefined> {
   const r = (
     await q.query(
-      'UPDATE sessions SET ended_at = $2, end_reason = $3, end_state = state, display_name = NULL WHERE id = $1 AND ended_at IS NULL RETURNING id, joined_at, ended_at, end_state',
+      `UPDATE sessions SET ended_at = $2, end_reason = $3, end_state = state, display_name = NULL WHERE id = $1 AND ended_at IS NULL RETURNING ${ENDED}`,
       [id, at, reason],
     )
   ).rows[0] as Row | undefined;
@@ -74,7 +76,7 @@ export async function endRoomSessions(q: Queryable, room: string, at: number): P
     await q.query(
       `WITH locked AS (SELECT id FROM sessions WHERE room = $1 AND ended_at IS NULL ORDER BY id FOR NO KEY UPDATE)
        UPDATE sessions s SET ended_at = $2, end_reason = 'deleted', end_state = s.state, display_name = NULL
-       FROM locked WHERE s.id = locked.id AND s.ended_at IS NULL RETURNING s.id, s.joined_at, s.ended_at, s.end_state`,
+       FROM locked WHERE s.id = locked.id AND s.ended_at IS NULL RETURNING ${ENDED_S}`,
       [room, at],
     )
   ).rows as Row[];
@@ -87,7 +89,7 @@ export async function expireSessions(q: Queryable, now: number): Promise<Ended[]
     await q.query(
       `WITH locked AS (SELECT id FROM sessions WHERE ended_at IS NULL AND expires_at <= $1 ORDER BY id FOR NO KEY UPDATE)
        UPDATE sessions s SET ended_at = s.expires_at, end_reason = 'expired', end_state = s.state, display_name = NULL
-       FROM locked WHERE s.id = locked.id AND s.ended_at IS NULL AND s.expires_at <= $1 RETURNING s.id, s.joined_at, s.ended_at, s.end_state`,
+       FROM locked WHERE s.id = locked.id AND s.ended_at IS NULL AND s.expires_at <= $1 RETURNING ${ENDED_S}`,
       [now],
     )
   ).rows as Row[];

@@ -1,8 +1,8 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (SQLite dialect; postgres/sql/rollups.ts is the same in PostgreSQL's). See common/rollups.ts.
-import type { RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, type BucketRange, type RollupKind, type RollupRow } from '../../common/rollups';
-import type { Row } from '../../common/rows';
+import type { RollupExample, RollupSum } from '../../common/figures';
+import { ALL, BUCKET_MS, HOUR_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { optNumber, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
 /** Adds the rows, in their (fixed) order. */
@@ -15,18 +15,36 @@ export function addRollups(sql: Sql, rows: readonly RollupRow[], shard = 0): voi
   for (const r of rows) upsert.run(r.bucket, r.kind, r.key, shard, r.count, r.sum, r.example);
 }
 
+/**
+ * The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an
+ * hour's start + 1 (common/rollups.ts). Each part has its own condition on the bucket, so SQLite reads each from the
+ * key (an OR inside an AND made it scan the whole table). Minute rows are read as ranges; hour rows are looked up one
+ * by one (those between the table's first and last bucket): a range over them would also walk every minute row in
+ * between, whose number grows with the traffic, not with the window's hours (as on PostgreSQL).
+ */
+function windowWhere(range: WindowRange): [string, number[]] {
+  const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
+  const [h0, h1] = range.hours ?? [0, 0];
+  const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
+  const hours = `WITH RECURSIVE h(b) AS (SELECT max(?, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}) UNION ALL SELECT b + ${HOUR_MS} FROM h WHERE b + ${HOUR_MS} <= min(? - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)})) SELECT b FROM h WHERE b <= ? - 1`;
+  return [
+    `((bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR bucket IN (${hours}))`,
+    [a0, a1, b0, b1, h0, h1, h1],
+  ];
+}
+
 /** Each key's sums over the buckets of the range (shards added up). */
 export function rollupSums(sql: Sql, range: BucketRange): RollupSum[] {
   const select = 'SELECT kind, key, SUM(count) AS count, SUM(sum) AS sum, MIN(example) AS example FROM rollups';
-  let rows: Row[];
-  if (range.all) rows = sql(`${select} WHERE bucket = ? GROUP BY kind, key`).all(ALL) as Row[];
-  else {
-    // Minute rows are the multiples of a minute; hour rows are an hour's start + 1 (common/rollups.ts).
-    const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
-    const [h0, h1] = range.hours ?? [0, 0];
-    rows = sql(
-      `${select} WHERE ((bucket >= ? AND bucket < ?) OR (bucket >= ? AND bucket < ?)) AND bucket % ${BUCKET_MS} = 0 OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 1) GROUP BY kind, key`,
-    ).all(a0, a1, b0, b1, h0, h1) as Row[];
-  }
+  const [where, values] = range.all ? ['bucket = ?', [ALL]] : windowWhere(range);
+  const rows = sql(`${select} WHERE ${where} GROUP BY kind, key`).all(...values) as Row[];
   return rows.map((r) => ({ kind: r.kind as RollupKind, key: String(r.key), count: Number(r.count), sum: Number(r.sum), example: r.example === null ? null : String(r.example) }));
+}
+
+/** The examples of the `entered` rows of the range, the most recent bucket first (without a window: those of newestHours). */
+export function enteredExamples(sql: Sql, range: BucketRange): RollupExample[] {
+  const newest = () => (sql('SELECT MAX(bucket) AS b FROM rollups').get() as Row).b;
+  const [where, values] = windowWhere(range.all ? newestHours(optNumber(newest())) : range);
+  const rows = sql(`SELECT key, bucket, MIN(example) AS example FROM rollups WHERE kind = 'entered' AND ${where} GROUP BY key, bucket ORDER BY bucket DESC, key`).all(...values) as Row[];
+  return rows.map((r) => ({ key: String(r.key), example: String(r.example) }));
 }

@@ -1,9 +1,10 @@
 // Participant sessions (SQLite dialect; postgres/sql/sessions.ts is the same in PostgreSQL's).
 import type { EndReason, SessionRecord } from '../../contract';
-import { endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
+import { ENDED_COLUMNS, endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
 import { bindable, type Sql } from '../statements';
 
 const LIST = SESSION_COLUMNS.join(', ');
+const ENDED = ENDED_COLUMNS.join(', ');
 
 
 export function insertSession(sql: Sql, s: SessionRecord): void {
@@ -47,7 +48,7 @@ export function selectOpenSessionOf(sql: Sql, room: string, participantHmac: str
 /** Ends one open session; the ended session, or undefined when it was not open. */
 export function endSession(sql: Sql, id: string, reason: EndReason, at: number): Ended | undefined {
   const r = sql(
-    'UPDATE sessions SET ended_at = ?, end_reason = ?, end_state = state, display_name = NULL WHERE id = ? AND ended_at IS NULL RETURNING id, joined_at, ended_at, end_state',
+    `UPDATE sessions SET ended_at = ?, end_reason = ?, end_state = state, display_name = NULL WHERE id = ? AND ended_at IS NULL RETURNING ${ENDED}`,
   ).get(at, reason, id) as Row | undefined;
   return r ? endedFromRow(r) : undefined;
 }
@@ -56,7 +57,7 @@ export function endSession(sql: Sql, id: string, reason: EndReason, at: number):
 export function endRoomSessions(sql: Sql, room: string, at: number): Ended[] {
   return (
     sql(
-      "UPDATE sessions SET ended_at = ?, end_reason = 'deleted', end_state = state, display_name = NULL WHERE room = ? AND ended_at IS NULL RETURNING id, joined_at, ended_at, end_state",
+      `UPDATE sessions SET ended_at = ?, end_reason = 'deleted', end_state = state, display_name = NULL WHERE room = ? AND ended_at IS NULL RETURNING ${ENDED}`,
     ).all(at, room) as Row[]
   ).map(endedFromRow);
 }
@@ -65,7 +66,7 @@ export function endRoomSessions(sql: Sql, room: string, at: number): Ended[] {
 export function expireSessions(sql: Sql, now: number): Ended[] {
   return (
     sql(
-      "UPDATE sessions SET ended_at = expires_at, end_reason = 'expired', end_state = state, display_name = NULL WHERE ended_at IS NULL AND expires_at <= ? RETURNING id, joined_at, ended_at, end_state",
+      `UPDATE sessions SET ended_at = expires_at, end_reason = 'expired', end_state = state, display_name = NULL WHERE ended_at IS NULL AND expires_at <= ? RETURNING ${ENDED}`,
     ).all(now) as Row[]
   ).map(endedFromRow);
 }
