@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fmt, importSources, printTable } from './harness.mjs';
+import { cpuMs, fmt, importSources, printTable } from './harness.mjs';
 import { load } from './load.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -150,23 +150,6 @@ function runLoad(serverUrls, pids) {
       resolve({ ...result, cpu });
     });
   });
-}
-
-/** CPU milliseconds (user + system) the processes have used so far; Linux /proc only (NaN elsewhere). */
-function cpuMs(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      if (process.platform !== 'linux') return NaN;
-      continue; // ended meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
 /** The cluster's postmaster and its children (the backends serving the servers). */

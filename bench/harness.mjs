@@ -1,5 +1,5 @@
 // Shared bench harness: every figure is a ratio to a baseline measured in the same run, never an absolute target.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -79,3 +79,23 @@ export function printTable(title, rows) {
 }
 
 export const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/**
+ * CPU milliseconds (user + system) the processes have used so far, all their threads; with `mainThread`, only each
+ * one's main thread. Linux /proc only (NaN elsewhere).
+ */
+export function cpuMs(pids, { mainThread = false } = {}) {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat;
+    try {
+      stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+    } catch {
+      if (process.platform !== 'linux') return NaN;
+      continue; // ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}

@@ -49,9 +49,14 @@ await build({
   platform: 'node',
   format: 'cjs',
   outfile: 'dist/cli.cjs',
+  // esbuild is required only when run from the source, where no built SQLite worker sits beside the code.
+  external: [...external, 'esbuild'],
   banner: { js: '#!/usr/bin/env node' },
   define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
 });
+
+// The SQLite store's worker thread, loaded by the CLI from beside it (src/server/store/sqlite/workerScript.ts).
+await build({ ...common, entryPoints: ['src/server/store/sqlite/worker.ts'], platform: 'node', format: 'cjs', outfile: 'dist/sqlite-worker.cjs' });
 
 await buildVisualizer('dist/visualizer.html');
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

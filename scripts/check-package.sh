@@ -19,7 +19,7 @@ tarball=$(cd "$clone" && npm pack --silent --pack-destination "$work" | tail -n 
 [ -f "$clone/dist/index.mjs" ] || { echo "npm pack did not build dist/ (prepack)"; exit 1; }
 echo "packed $tarball ($(du -k "$work/$tarball" | cut -f1) KiB)"
 tar -tzf "$work/$tarball" | sed 's/^package\///' | sort > "$work/files.txt"
-for f in dist/index.mjs dist/index.cjs dist/cli.cjs dist/types/src/index.d.ts README.md; do
+for f in dist/index.mjs dist/index.cjs dist/cli.cjs dist/sqlite-worker.cjs dist/types/src/index.d.ts README.md; do
   grep -qx "$f" "$work/files.txt" || { echo "missing from tarball: $f"; exit 1; }
 done
 if grep -E '^(test|machines|src|node_modules)/' "$work/files.txt"; then echo "sources or tests leaked into the tarball"; exit 1; fi

@@ -24,7 +24,7 @@ export const exportReports: Command = {
     const room = typeof flags.room === 'string' ? flags.room : undefined;
     const { chooseStore } = await import('../server/store');
     const { exportShape } = await import('../server/reportShape');
-    const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined });
+    const chosen = chooseStore({ db: typeof flags.db === 'string' ? flags.db : undefined, store: typeof flags.store === 'string' ? flags.store : undefined }, undefined, { inThread: true });
     const { existsSync } = await import('node:fs');
     if (flags.store === undefined && !existsSync(typeof flags.db === 'string' ? flags.db : './loop-room-state.db')) throw new Error('no such database file (pass --db PATH)');
     const write = lineWriter(io);

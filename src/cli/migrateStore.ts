@@ -29,7 +29,7 @@ export const migrateStore: Command = {
     if (from.kind === 'sqlite' && !existsSync(from.path)) throw new Error(`no such SQLite file: ${from.path}`);
     // Both at this version's schema (the target is created when it does not exist).
     for (const t of [from, storeRef(flags.to)]) {
-      const { store } = chooseStore(t.kind === 'sqlite' ? { db: t.path } : { store: t.url });
+      const { store } = chooseStore(t.kind === 'sqlite' ? { db: t.path } : { store: t.url }, undefined, { inThread: true });
       await store.open();
       await store.close();
     }

@@ -9,6 +9,7 @@ import { Agent } from 'node:http';
 import { ROOM_EVENTS } from '../../machines/domain';
 import { createRoom, createRoomSession, joinRoom, registerHawkSession, initialRoomSnapshot, stepRoom } from '../../src/index';
 import { SqliteStore } from '../../src/server/store/sqlite/store';
+import type { ThreadedSqliteStore } from '../../src/server/store/sqlite/threaded';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { basicAuthorization } from '../../src/transport/basic';
 import { runCli, serveCli, requireBuilt } from './process';
@@ -150,7 +151,7 @@ describe('kill -9 mid-load', () => {
 
 describe('the store unavailable', () => {
   let server: TestServer;
-  let sqlite: SqliteStore;
+  let sqlite: ThreadedSqliteStore;
   let path: string;
   let room: string;
   const RETRY = { timeoutMs: 5000, retry: { attempts: 100, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 50 } };
@@ -167,7 +168,7 @@ describe('the store unavailable', () => {
   afterAll(() => server.stop());
 
   /** `partial`: writes may still succeed where they fit (a full disk refuses what needs a new page, not all). */
-  async function outage(name: string, down: () => void | Promise<void>, up: () => void, partial = false): Promise<void> {
+  async function outage(name: string, down: () => void | Promise<void>, up: () => void | Promise<void>, partial = false): Promise<void> {
     const g = await joinRoom({ serverUrl: server.serverUrl, roomToken: room, displayName: name, clientMaxSize: 1000 });
     await down();
     const before = await countReports(server);
@@ -183,7 +184,7 @@ describe('the store unavailable', () => {
     for (const e of events) session.send({ type: e as never });
     await new Promise((r) => setTimeout(r, 300));
     if (!partial) expect(await countReports(server)).toBe(before);
-    up();
+    await up();
     await session.flush();
     expect((await session.leave()).ok).toBe(true);
     expect(errors).toEqual([]);
@@ -212,7 +213,7 @@ describe('the store unavailable', () => {
     await outage(
       'full',
       async () => {
-        limit = (sqlite.pragma('max_page_count') as Array<{ max_page_count: number }>)[0].max_page_count;
+        limit = ((await sqlite.pragma('max_page_count')) as Array<{ max_page_count: number }>)[0].max_page_count;
         // Participants that will send the same first report as the one to be refused (the same tables, indexes and
         // counts to write), joined while the disk still has room.
         const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };
@@ -222,8 +223,8 @@ describe('the store unavailable', () => {
           const g = await joinRoom({ serverUrl: server.serverUrl, roomToken: room, displayName: `alike${i}`, clientMaxSize: 1000 });
           alike.push({ sessionToken: g.sessionToken, url: `${server.serverUrl}/rooms/${room}` });
         }
-        const pages = (sqlite.pragma('page_count') as Array<{ page_count: number }>)[0].page_count;
-        sqlite.pragma(`max_page_count = ${pages}`);
+        const pages = ((await sqlite.pragma('page_count')) as Array<{ page_count: number }>)[0].page_count;
+        await sqlite.pragma(`max_page_count = ${pages}`);
         // Another participant reports until the file would have to grow; then the alike ones report until 20 in a
         // row are refused: from then on the disk is "full" for such a report too.
         const filler = await joinRoom({ serverUrl: server.serverUrl, roomToken: room, displayName: 'filler', clientMaxSize: 1000 }).catch(() => undefined);
@@ -242,9 +243,7 @@ describe('the store unavailable', () => {
         }
         throw new Error('the database never filled up');
       },
-      () => {
-        sqlite.pragma(`max_page_count = ${limit}`);
-      },
+      () => sqlite.pragma(`max_page_count = ${limit}`).then(() => {}),
       true,
     );
   });
@@ -252,12 +251,8 @@ describe('the store unavailable', () => {
   it('a read-only database', async () => {
     await outage(
       'readonly',
-      () => {
-        sqlite.pragma('query_only = ON');
-      },
-      () => {
-        sqlite.pragma('query_only = OFF');
-      },
+      () => sqlite.pragma('query_only = ON').then(() => {}),
+      () => sqlite.pragma('query_only = OFF').then(() => {}),
     );
   });
 

@@ -10,7 +10,7 @@ import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS } from '..
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { loadPg } from '../../src/server/store/postgres/connection';
 import { freshPostgres, pgAvailable } from '../support/postgres';
-import { freshSqlite } from '../support/stores';
+import { freshSqlite, freshSqliteInThread } from '../support/stores';
 
 /** A store with raw access to its database, for the migration and outage tests. */
 interface RawStore {
@@ -44,9 +44,11 @@ function rawStore(first: Store, exec: (sql: string) => Promise<void>, reopen: ()
   };
 }
 
-async function rawSqlite(): Promise<RawStore> {
-  const fresh = await freshSqlite();
+/** SQLite in worker threads (what serve runs) or on the calling thread. */
+async function rawSqlite(threads: boolean): Promise<RawStore> {
+  const fresh = await (threads ? freshSqlite : freshSqliteInThread)();
   const { SqliteStore } = await import('../../src/server/store/sqlite/store');
+  const { ThreadedSqliteStore } = await import('../../src/server/store/sqlite/threaded');
   const exec = async (sql: string) => {
     const db = new (loadBetterSqlite3())(fresh.path);
     try {
@@ -55,7 +57,7 @@ async function rawSqlite(): Promise<RawStore> {
       db.close();
     }
   };
-  return rawStore(fresh.store, exec, () => new SqliteStore({ path: fresh.path }), fresh.cleanup);
+  return rawStore(fresh.store, exec, () => (threads ? new ThreadedSqliteStore({ path: fresh.path }) : new SqliteStore({ path: fresh.path })), fresh.cleanup);
 }
 
 async function rawPostgres(): Promise<RawStore> {
@@ -72,7 +74,11 @@ async function rawPostgres(): Promise<RawStore> {
   return rawStore(fresh.store, exec, () => createPostgresStore(fresh.url), async () => {});
 }
 
-const RAW_STORES: Array<[string, () => Promise<RawStore>]> = [['sqlite', rawSqlite], ...(pgAvailable() ? [['postgres', rawPostgres] as [string, () => Promise<RawStore>]] : [])];
+const RAW_STORES: Array<[string, () => Promise<RawStore>]> = [
+  ['sqlite', () => rawSqlite(true)],
+  ['sqlite in-thread', () => rawSqlite(false)],
+  ...(pgAvailable() ? [['postgres', rawPostgres] as [string, () => Promise<RawStore>]] : []),
+];
 
 // ---- a random stream of joins, reports, leaves, expiries and room deletions, through the store API ----------------
 
@@ -417,7 +423,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
           expect(got).toEqual(want);
         }
       }),
-      { numRuns: name === 'sqlite' ? 25 : 10 },
+      { numRuns: name !== 'postgres' ? 25 : 10 },
     );
   });
 
@@ -488,7 +494,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     });
     const figures = async () => ({ stats: await raw.store.stats({}), totals: (await raw.store.metricsData([])).reportTotals, session: await raw.store.getSession(id), reports: await raw.store.sessionReports(id) });
     const before = await figures();
-    if (name === 'sqlite') await raw.exec("CREATE TRIGGER fail_rollups BEFORE INSERT ON rollups BEGIN SELECT RAISE(ABORT, 'the rollups are unavailable (test)'); END");
+    if (name !== 'postgres') await raw.exec("CREATE TRIGGER fail_rollups BEFORE INSERT ON rollups BEGIN SELECT RAISE(ABORT, 'the rollups are unavailable (test)'); END");
     else {
       await raw.exec("CREATE FUNCTION fail_rollups() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full (test)' USING ERRCODE = '53100'; END $$ LANGUAGE plpgsql");
       await raw.exec('CREATE TRIGGER fail_rollups BEFORE INSERT ON rollups FOR EACH ROW EXECUTE FUNCTION fail_rollups()');
@@ -500,7 +506,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     );
     expect(outcome).toEqual({ rejected: name === 'postgres' ? 'StoreUnavailableError' : 'error' });
     expect(await figures()).toEqual(before);
-    await raw.exec(name === 'sqlite' ? 'DROP TRIGGER fail_rollups' : 'DROP TRIGGER fail_rollups ON rollups');
+    await raw.exec(name !== 'postgres' ? 'DROP TRIGGER fail_rollups' : 'DROP TRIGGER fail_rollups ON rollups');
     expect(await raw.store.updateSession(id, report(start + 2000))).toBe('stored');
     const after = await figures();
     expect(after.reports).toHaveLength(1);

@@ -8,7 +8,7 @@ import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { UsageError, parseArgs } from '../../src/cli/args';
 import { withEnvironment } from '../../src/cli/config';
 import { createOperatorLog, rateLimited } from '../../src/server/log';
-import { SqliteStore } from '../../src/server/store/sqlite/store';
+import { ThreadedSqliteStore } from '../../src/server/store/sqlite/threaded';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { post, startServer } from './helpers';
 import { CLI, runCli, serveCli, spawnServe, useCliRun, type ServeChild } from './process';
@@ -106,15 +106,15 @@ describe('logs', () => {
     const lines: string[] = [];
     const log = createOperatorLog('text', { err: (t) => lines.push(t), out: () => {} }, { intervalMs: 60_000 });
     const dir = mkdtempSync(join(temp, 'full-'));
-    // The store logs through the operator log, as serve's does.
-    const sqlite = new SqliteStore({ path: join(dir, 'full.db'), log: (l) => log.line(l) });
+    // The store logs through the operator log, as serve's does (from its writer thread).
+    const sqlite = new ThreadedSqliteStore({ path: join(dir, 'full.db'), log: (l) => log.line(l) });
     await sqlite.open();
     const server = await startServer(async () => ({ store: sqlite, cleanup: () => sqlite.close() }), { log: (l) => log.line(l) });
     try {
       const owner = await registerHawkSession(server.serverUrl);
       const { roomToken } = await createRoom({ serverUrl: server.serverUrl, credentials: owner.credentials, roomName: 'full', roomOwner: 'o' });
       const g = await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'g' });
-      sqlite.pragma('query_only = ON');
+      await sqlite.pragma('query_only = ON');
       const before = lines.length;
       const body = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };
       let refused = 0;
@@ -126,7 +126,7 @@ describe('logs', () => {
       for (const f of failures) expect(f).toContain(join(dir, 'full.db'));
       expect(failures.length).toBeLessThanOrEqual(3);
     } finally {
-      sqlite.pragma('query_only = OFF');
+      await sqlite.pragma('query_only = OFF');
       await server.stop();
     }
   });
@@ -152,7 +152,7 @@ describe('SQLite errors', () => {
 
     const lines: string[] = [];
     const path = join(temp, 'busy.db');
-    const store = new SqliteStore({ path, busyTimeoutMs: 50, log: (l) => lines.push(l) });
+    const store = new ThreadedSqliteStore({ path, busyTimeoutMs: 50, log: (l) => lines.push(l) });
     await store.open();
     const holder = new (loadBetterSqlite3())(path);
     holder.exec('BEGIN EXCLUSIVE');

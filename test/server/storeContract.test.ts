@@ -3,14 +3,14 @@ import type { RoomState } from '../../machines/domain';
 import type { SessionRecord, Store } from '../../src/server/store';
 import { PATH_MAX_STATES } from '../../src/traffic/wire';
 import { roomRecord, sessionRecord } from './records';
-import { STORES } from '../support/stores';
+import { ALL_STORES } from '../support/stores';
 
 const room = roomRecord;
 const session = (roomToken: string, extra: Partial<SessionRecord> = {}) => sessionRecord(roomToken, { firstReached: { init: 1000 }, ...extra });
 
 const join = (store: Store, s: SessionRecord) => store.joinRoom(s.room, () => ({ kind: 'apply', value: s.id, end: [], create: s }));
 
-describe.each(STORES)('store contract (%s)', (_name, factory) => {
+describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {

@@ -1,8 +1,9 @@
 // The store as the rest of the server sees it: the contract, and which store a command line names:
-// `--db PATH` (SQLite, the default ./loop-room-state.db) or `--store URL` (sqlite:PATH, or postgres://... for
-// several server processes on one database).
+// `--db PATH` (SQLite, the default ./loop-room-state.db) or `--store URL` (sqlite:PATH[?read_timeout_ms=N], or
+// postgres://... for several server processes on one database).
 import { createPostgresStore } from './postgres/store';
 import { SqliteStore } from './sqlite/store';
+import { ThreadedSqliteStore } from './sqlite/threaded';
 import type { Store } from './contract';
 
 export * from './contract';
@@ -20,13 +21,23 @@ export interface ChosenStore {
   describe: string;
 }
 
-export function chooseStore(spec: StoreSpec, log?: (line: string) => void): ChosenStore {
+/**
+ * `inThread`: a SQLite store on the calling thread (export and migrate-store read or migrate, then stop); otherwise
+ * the one a server runs, the database in worker threads (sqlite/threaded.ts).
+ */
+export function chooseStore(spec: StoreSpec, log?: (line: string) => void, { inThread = false } = {}): ChosenStore {
   if (spec.db !== undefined && spec.store !== undefined) throw new Error('pass --db PATH or --store URL, not both');
   const url = spec.store;
   if (url === undefined || url.startsWith('sqlite:')) {
-    const path = url === undefined ? (spec.db ?? DEFAULT_DB) : url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    const [, rest, timeout] = /^(.*?)(?:\?read_timeout_ms=(.*))?$/.exec(url === undefined ? '' : url.slice('sqlite:'.length))!;
+    const path = url === undefined ? (spec.db ?? DEFAULT_DB) : rest.replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./rooms.db');
-    return { store: new SqliteStore({ path, log }), describe: `SQLite ${path}` };
+    const readTimeoutMs = timeout === undefined ? undefined : Number(timeout);
+    if (readTimeoutMs !== undefined && !(Number.isInteger(readTimeoutMs) && readTimeoutMs >= 10 && readTimeoutMs <= 600_000)) {
+      throw new Error('read_timeout_ms in the store URL must be an integer from 10 to 600000');
+    }
+    const store = inThread ? new SqliteStore({ path, log }) : new ThreadedSqliteStore({ path, log, ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}) });
+    return { store, describe: `SQLite ${path}` };
   }
   if (/^postgres(ql)?:\/\//.test(url)) return { store: createPostgresStore(url, { log }), describe: 'PostgreSQL' };
   throw new Error(`--store must be sqlite:PATH or postgres://...; got a URL with scheme '${url.split(':')[0]}'`);

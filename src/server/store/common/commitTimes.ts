@@ -7,8 +7,13 @@ export class CommitTimes {
 
   /** Records one commit that started at `started` (process.hrtime.bigint()). */
   record(started: bigint): void {
-    this.times.push(Number(process.hrtime.bigint() - started) / 1e9);
-    if (this.times.length > 10_000) this.times.splice(0, 5_000);
+    this.add([Number(process.hrtime.bigint() - started) / 1e9]);
+  }
+
+  /** Durations (seconds) measured elsewhere (the threaded SQLite store's writer). */
+  add(seconds: readonly number[]): void {
+    this.times.push(...seconds);
+    if (this.times.length > 10_000) this.times.splice(0, this.times.length - 5_000);
   }
 
   take(): number[] {

@@ -2,7 +2,7 @@
 // whatever the store. Their cost depends on the number of buckets in the window, not on the stored reports.
 import { ROOM_STATES, type RoomState } from '../../../../machines/domain';
 import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS, type PathCount } from '../../../traffic/wire';
-import type { EndReason, MetricsData, ModelSnapshot, SessionReplay, Stats, StatsQuery, Store, Verdict } from '../contract';
+import type { EndReason, MetricsData, ModelSnapshot, SessionReplay, Stats, StatsQuery, Store, StoredReport, Verdict } from '../contract';
 import { BUCKET_MS, cmp, MEDIA_BOUNDS, type RollupKind } from './rollups';
 
 /** One rollup key's sums over a window (what sql/figures.ts reads). */
@@ -187,4 +187,21 @@ export async function sessionReplay(store: Pick<Store, 'getSession' | 'sessionRe
   const session = await store.getSession(id);
   if (!session) return undefined;
   return { session: session.id, room: session.room, reports: await store.sessionReports(session.id) };
+}
+
+/** One page of an export, in insertion order, with the row id to continue after. */
+export interface ExportPage {
+  reports: StoredReport[];
+  last: number;
+}
+
+/** An export as pages read one at a time (no read transaction stays open across awaits), until an empty one. */
+export async function* exportPages(page: (after: number) => Promise<ExportPage>): AsyncIterable<StoredReport> {
+  let after = 0;
+  for (;;) {
+    const p = await page(after);
+    if (p.reports.length === 0) return;
+    yield* p.reports;
+    after = p.last;
+  }
 }

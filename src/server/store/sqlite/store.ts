@@ -2,7 +2,7 @@
 // commit (groupCommit.ts); reads run on the connection at once. The SQL is in sql/, one file per table group.
 import { loadBetterSqlite3 } from '../../peers';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
+import { exportPages, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
@@ -45,6 +45,12 @@ export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for a lock held by another process before answering 'unavailable' (default 200 ms). */
   busyTimeoutMs?: number;
   migrations?: readonly Migration[];
+}
+
+/** What `updateSession`'s decide is given. */
+export interface SessionContext {
+  session: SessionRecord;
+  seen: SeenKey;
 }
 
 export class SqliteStore implements Store {
@@ -163,9 +169,9 @@ export class SqliteStore implements Store {
 
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {
     return this.write((delta) => {
-      const current = rooms.selectRoomForUpdate(this.sql, room);
-      if (!current) return undefined;
-      const d = decide({ room: current, open: sessions.selectOpenSessionsForUpdate(this.sql, room) });
+      const ctx = this.joinCtx(room);
+      if (!ctx) return undefined;
+      const d = decide(ctx);
       if (d.kind === 'refuse') return d.value;
       for (const e of d.end) {
         const ended = sessions.endSession(this.sql, e.id, e.reason, e.at);
@@ -181,9 +187,10 @@ export class SqliteStore implements Store {
   updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
     const key = options.idempotencyKey;
     return this.write((delta) => {
-      const [session] = sessions.selectSessionsForUpdate(this.sql, [id]);
-      if (!session) return undefined;
-      const d = decide(session, { repeated: key !== undefined && reports.reportKeySeen(this.sql, id, key) });
+      const ctx = this.sessionCtx(id, key);
+      if (!ctx) return undefined;
+      const { session } = ctx;
+      const d = decide(session, ctx.seen);
       if (d.kind === 'refuse') return d.value;
       const next = appliedSession(session, d.changes, d.report);
       if (d.report) {
@@ -254,15 +261,23 @@ export class SqliteStore implements Store {
     return sessionReplay(this, id);
   }
 
-  async *exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
-    // Pages by row id so a long export never holds a read transaction open across awaits.
-    let after = 0;
-    for (;;) {
-      const page = await this.read(() => reports.exportPage(this.sql, filter, after));
-      if (page.reports.length === 0) return;
-      yield* page.reports;
-      after = page.last;
-    }
+  exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
+    return exportPages((after) => this.exportPage(filter, after));
+  }
+
+  /** One page of the export: reports after row id `after`, with the row id to continue from. */
+  exportPage(filter: ExportFilter, after: number): Promise<ExportPage> {
+    return this.read(() => reports.exportPage(this.sql, filter, after));
+  }
+
+  /** What `updateSession`'s decide is given, read as it stands now (the threaded store decides on it). */
+  sessionContext(id: string, idempotencyKey?: string): Promise<SessionContext | undefined> {
+    return this.read(() => this.sessionCtx(id, idempotencyKey));
+  }
+
+  /** What `joinRoom`'s decide is given, read as it stands now. */
+  joinContext(room: string): Promise<JoinContext | undefined> {
+    return this.read(() => this.joinCtx(room));
   }
 
   stats(q: StatsQuery): Promise<Stats> {
@@ -284,6 +299,16 @@ export class SqliteStore implements Store {
   private conn(): Db {
     if (!this.db) throw new StoreUnavailableError('the store is closed');
     return this.db;
+  }
+
+  private sessionCtx(id: string, key: string | undefined): SessionContext | undefined {
+    const [session] = sessions.selectSessionsForUpdate(this.sql, [id]);
+    return session && { session, seen: { repeated: key !== undefined && reports.reportKeySeen(this.sql, id, key) } };
+  }
+
+  private joinCtx(room: string): JoinContext | undefined {
+    const current = rooms.selectRoomForUpdate(this.sql, room);
+    return current && { room: current, open: sessions.selectOpenSessionsForUpdate(this.sql, room) };
   }
 
   private version(): number {

@@ -1,0 +1,84 @@
+// A worker thread of the threaded SQLite store (threaded.ts): one SqliteStore, its own connection, answering the
+// calls it is sent. The writer opens it read-write (migrations, WAL, synchronous=FULL, the group commit and the
+// rollups run here, off the thread that answers requests); the figures reader opens it read-only. Units of work arrive already
+// decided: a decision is applied only if the rows it was decided on are still the stored ones (compared inside the
+// call's savepoint), else the answer is the rows as they are now, for the caller to decide again.
+import { isDeepStrictEqual } from 'node:util';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ExportFilter, HawkNonceClaim, HawkSessionRecord, JoinContext, JoinDecision, RoomRecord, SessionDecision, StatsQuery } from '../contract';
+import { StoreUnavailableError } from '../errors';
+import { wireError, type Answer, type Call, type Post, type ThreadSetup } from './protocol';
+import { SqliteStore, type SessionContext } from './store';
+
+/** A unit's decision without its value (which stays with the caller). */
+export type SessionApply = Omit<Extract<SessionDecision<unknown>, { kind: 'apply' }>, 'value'>;
+export type JoinApply = Omit<Extract<JoinDecision<unknown>, { kind: 'apply' }>, 'value'>;
+/** A unit's outcome: applied, the rows changed since (decide again on these), or no such session/room. */
+export type Applied<C> = 'applied' | { stale: C } | undefined;
+
+const setup = workerData as ThreadSetup;
+const port = parentPort!;
+const store = new SqliteStore({ path: setup.path, busyTimeoutMs: setup.busyTimeoutMs, log: (line) => port.postMessage({ log: line } satisfies Post) });
+
+const ops = {
+  open: () => store.open(),
+  openReadOnly: () => store.openReadOnly(),
+  close: () => store.close(),
+  pragma: (text: string) => store.pragma(text),
+  serverSecret: (candidate: string) => store.serverSecret(candidate),
+  createHawkSession: (r: HawkSessionRecord) => store.createHawkSession(r),
+  touchHawkSession: (idHmac: string, at: number) => store.touchHawkSession(idHmac, at),
+  claimHawkNonce: (c: HawkNonceClaim, at: number, windowMs: number) => store.claimHawkNonce(c, at, windowMs),
+  createRoom: (r: RoomRecord) => store.createRoom(r),
+  deleteRoom: (token: string, at: number) => store.deleteRoom(token, at),
+  expireSessions: (now: number) => store.expireSessions(now),
+  retain: (before: number) => store.retain(before),
+  sessionReports: (id: string) => store.sessionReports(id),
+  exportPage: (filter: ExportFilter, after: number) => store.exportPage(filter, after),
+  stats: (q: StatsQuery) => store.stats(q),
+  metricsData: (buckets: number[]) => store.metricsData(buckets),
+  applySession: (id: string, decidedOn: SessionContext, d: SessionApply, key?: string) =>
+    store.updateSession<Applied<SessionContext>>(
+      id,
+      (session, seen) => (isDeepStrictEqual({ session, seen }, decidedOn) ? { ...d, value: 'applied' } : { kind: 'refuse', value: { stale: { session, seen } } }),
+      key === undefined ? {} : { idempotencyKey: key },
+    ),
+  applyJoin: (room: string, decidedOn: JoinContext, d: JoinApply) =>
+    store.joinRoom<Applied<JoinContext>>(room, (ctx) => (isDeepStrictEqual(ctx, decidedOn) ? { ...d, value: 'applied' } : { kind: 'refuse', value: { stale: ctx } })),
+};
+
+export type Ops = typeof ops;
+
+// Answers go out together, once the calls settled in this turn have all settled (a group commit answers many).
+let outbox: Answer[] = [];
+function answer(a: Answer): void {
+  if (outbox.length === 0) queueMicrotask(flush);
+  outbox.push(a);
+}
+function flush(): void {
+  const answers = outbox;
+  outbox = [];
+  port.postMessage({ answers, commits: store.takeCommitTimes() } satisfies Post);
+}
+
+function run(c: Call): void {
+  // A read its caller gave up on (read_timeout_ms) is not started: timed-out reads never pile up here.
+  if (c.deadline !== undefined && Date.now() > c.deadline) {
+    answer({ id: c.id, ok: false, error: wireError(new StoreUnavailableError('the read waited past its read_timeout_ms')) });
+    return;
+  }
+  let result: Promise<unknown>;
+  try {
+    const op = ops[c.op as keyof Ops] as ((...args: unknown[]) => unknown) | undefined;
+    if (!op) throw new Error(`unknown store call '${c.op}'`);
+    result = Promise.resolve(op(...c.args));
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  result.then(
+    (value) => answer({ id: c.id, ok: true, value }),
+    (err: unknown) => answer({ id: c.id, ok: false, error: wireError(err) }),
+  );
+}
+
+port.on('message', (calls: Call[]) => calls.forEach(run));
