@@ -1,5 +1,6 @@
 // The messages between the threaded SQLite store (threaded.ts, on the thread that answers requests) and its worker
 // threads (worker.ts).
+import type { MessagePort } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors';
 
 /** A call to a worker (sent in arrays: the calls of one turn of the event loop): `deadline` (epoch ms) for reads the caller stops waiting for; the worker skips them once past. */
@@ -27,6 +28,24 @@ export type Post = { answers: Answer[]; commits: number[] } | { log: string };
 export interface ThreadSetup {
   path: string;
   busyTimeoutMs?: number;
+  /** Where the worker asks the caller to decide a unit while it holds the write lock (see Asked). */
+  asking: { port: MessagePort; flag: SharedArrayBuffer };
+}
+
+/**
+ * A unit's last round: the writer, inside its transaction, sends the rows (`ctx`) to the caller and waits for the
+ * decision (Atomics.wait on `flag`, then the reply read off `port` synchronously).
+ */
+export interface Asked {
+  seq: number;
+  token: number;
+  ctx: unknown;
+}
+/** The caller's reply: the decision without its value (which stays with the caller), or why there is none. */
+export interface Told {
+  seq: number;
+  decision?: { kind: 'apply'; [k: string]: unknown } | { kind: 'refuse' };
+  error?: WireError;
 }
 
 export function wireError(err: unknown): WireError {

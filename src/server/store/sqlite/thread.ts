@@ -1,9 +1,9 @@
 // One worker thread of the threaded SQLite store, seen from the thread that answers requests: calls go by
 // message and are answered by id. A thread that stops (crash, terminate) rejects what it was asked and every
 // later call with StoreUnavailableError: never a hang, never a crash of the process.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { StoreUnavailableError } from '../errors';
-import { fromWire, type Call, type Post, type ThreadSetup } from './protocol';
+import { fromWire, wireError, type Asked, type Call, type Post, type ThreadSetup, type Told } from './protocol';
 import type { Ops } from './worker';
 import { workerScript } from './workerScript';
 
@@ -25,11 +25,28 @@ export class StoreThread {
   private outbox: Call[] = [];
   private nextId = 0;
   private stopped?: StoreUnavailableError;
+  /** Units whose decision the worker may ask for while it holds the write lock (see `asking`), by token. */
+  private readonly deciders = new Map<number, (ctx: unknown) => Told['decision']>();
+  private nextToken = 0;
+  private readonly asked: MessagePort;
+  private readonly flag: Int32Array;
 
   /** `name` says which thread in messages ("writer", "reader"...). */
-  constructor(private readonly name: string, setup: ThreadSetup, private readonly hooks: ThreadHooks) {
+  constructor(private readonly name: string, setup: Omit<ThreadSetup, 'asking'>, private readonly hooks: ThreadHooks) {
     const script = workerScript();
-    this.worker = new Worker(script.code ?? script.filename, { eval: script.code !== undefined, workerData: setup, name: `loop-room-state sqlite ${name}` });
+    const { port1, port2 } = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    this.asked = port1;
+    this.flag = new Int32Array(flag);
+    const workerData: ThreadSetup = { ...setup, asking: { port: port2, flag } };
+    this.worker = new Worker(script.code ?? script.filename, {
+      eval: script.code !== undefined,
+      workerData,
+      transferList: [port2],
+      name: `loop-room-state sqlite ${name}`,
+    });
+    this.asked.on('message', (m: Asked) => this.decide(m));
+    this.asked.unref();
     // Referenced only while it owes an answer: a store nobody waits on does not keep the process alive.
     this.worker.unref();
     this.worker.on('message', (post: Post) => this.received(post));
@@ -60,6 +77,20 @@ export class StoreThread {
     });
   }
 
+  /**
+   * Runs `run` with a token under which the worker may ask `decide` for a decision on the rows it read inside its
+   * transaction (a unit's last round: nothing can change those rows before the decision is applied).
+   */
+  async asking<R>(decide: (ctx: unknown) => Told['decision'], run: (token: number) => Promise<R>): Promise<R> {
+    const token = ++this.nextToken;
+    this.deciders.set(token, decide);
+    try {
+      return await run(token);
+    } finally {
+      this.deciders.delete(token);
+    }
+  }
+
   /** Whether the thread still answers (it has not stopped). */
   get alive(): boolean {
     return this.stopped === undefined;
@@ -69,6 +100,22 @@ export class StoreThread {
   async end(): Promise<void> {
     this.stop('was ended');
     await this.worker.terminate();
+    this.asked.close();
+  }
+
+  /** Answers the worker waiting on `flag`: the reply goes on the port first, then the flag wakes it. */
+  private decide(m: Asked): void {
+    let told: Told;
+    try {
+      const decide = this.deciders.get(m.token);
+      if (!decide) throw new StoreUnavailableError('the unit that was asked for a decision is gone');
+      told = { seq: m.seq, decision: decide(m.ctx) };
+    } catch (err) {
+      told = { seq: m.seq, error: wireError(err) };
+    }
+    this.asked.postMessage(told);
+    Atomics.store(this.flag, 0, m.seq);
+    Atomics.notify(this.flag, 0);
   }
 
   private send(): void {

@@ -17,8 +17,8 @@
  * rows are read, `decide` runs here, and the decision goes to the writer with the rows it was decided on; the
  * writer applies it only if those rows are unchanged inside the call's savepoint, else answers with the rows as
  * they are and `decide` runs again on them. unitOrder.ts keeps this process's units from changing each other's
- * rows meanwhile, so a second round means another process (or the sweep) wrote; after MAX_ROUNDS the unit answers
- * unavailable.
+ * rows meanwhile, so a second round means another process (or the sweep) wrote; that round is decided while the
+ * writer holds the write lock (it asks for the decision from inside its transaction), so there is no third.
  */
 import { CommitTimes } from '../common/commitTimes';
 import { exportPages, sessionReplay } from '../common/figures';
@@ -46,10 +46,8 @@ import {
 import { SqliteStore, type SessionContext } from './store';
 import { StoreThread } from './thread';
 import { UnitOrder } from './unitOrder';
-import type { Applied, Ops } from './worker';
+import type { Applied, Ops, SessionApply } from './worker';
 
-/** Rounds of decide-and-apply a unit may take before it answers unavailable (each extra one: its rows changed meanwhile). */
-const MAX_ROUNDS = 8;
 const DEFAULT_READ_TIMEOUT_MS = 5000;
 
 export interface ThreadedSqliteStoreOptions extends StoreOptions {
@@ -171,7 +169,16 @@ export class ThreadedSqliteStore implements Store {
     return this.unit(() =>
       this.order.join(room, async () => {
         const ctx = await this.reading((r) => r.joinContext(room));
-        return ctx && this.rounds(ctx, decide, (c, d) => this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]));
+        return (
+          ctx &&
+          this.rounds(
+            ctx,
+            decide,
+            (c, d) => this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]),
+            (token) => this.call('writer', 'askJoin', [room, token]),
+            (d) => ({ kind: 'apply', end: d.end, create: d.create }),
+          )
+        );
       }),
     );
   }
@@ -193,7 +200,9 @@ export class ThreadedSqliteStore implements Store {
             (await this.rounds(
               ctx,
               (c: SessionContext) => decide(c.session, c.seen),
-              (c, d) => this.call('writer', 'applySession', [id, c, { kind: 'apply', ...(d.changes ? { changes: d.changes } : {}), ...(d.report ? { report: d.report } : {}) }, key]),
+              (c, d) => this.call('writer', 'applySession', [id, c, sessionApply(d), key]),
+              (token) => this.call('writer', 'askSession', [id, token, key]),
+              sessionApply,
             ))
           );
         } finally {
@@ -326,21 +335,36 @@ export class ThreadedSqliteStore implements Store {
     return p;
   }
 
-  /** Decides on `ctx` and asks the writer to apply it; on fresher rows, decides again (at most MAX_ROUNDS times). */
+  /**
+   * Decides on `ctx` and asks the writer to apply it. If the rows changed meanwhile (another process wrote), the
+   * second and last round is decided while the writer holds the write lock: the writer reads the rows and asks for
+   * the decision inside its transaction (`ask`), so nothing can change them in between (D-135).
+   */
   private async rounds<C, T, D extends { kind: 'refuse'; value: T } | { kind: 'apply'; value: T }>(
     ctx: C,
     decide: (ctx: C) => D,
     apply: (ctx: C, d: Extract<D, { kind: 'apply' }>) => Promise<Applied<C>>,
+    ask: (token: number) => Promise<'applied' | 'refused' | undefined>,
+    toWire: (d: Extract<D, { kind: 'apply' }>) => Record<string, unknown>,
   ): Promise<T | undefined> {
-    for (let round = 1; ; round++) {
-      const d = decide(ctx);
-      // A refusal writes nothing: it stands as read.
-      if (d.kind === 'refuse') return d.value;
-      const outcome = await apply(ctx, d as Extract<D, { kind: 'apply' }>);
-      if (outcome === 'applied') return d.value;
-      if (outcome === undefined) return undefined;
-      if (round === MAX_ROUNDS) throw new StoreUnavailableError(`the rows of a unit of work changed under it ${MAX_ROUNDS} times in a row (another process writing to ${this.options.path}?)`);
-      ctx = outcome.stale;
-    }
+    const d = decide(ctx);
+    // A refusal writes nothing: it stands as read.
+    if (d.kind === 'refuse') return d.value;
+    const outcome = await apply(ctx, d as Extract<D, { kind: 'apply' }>);
+    if (outcome === 'applied') return d.value;
+    if (outcome === undefined) return undefined;
+    let last: D | undefined;
+    const asked = await this.threads!.writer!.asking(
+      (rows) => {
+        last = decide(rows as C);
+        return last.kind === 'refuse' ? { kind: 'refuse' } : { ...toWire(last as Extract<D, { kind: 'apply' }>), kind: 'apply' };
+      },
+      ask,
+    );
+    return asked === undefined ? undefined : last!.value;
   }
+}
+
+function sessionApply(d: Extract<SessionDecision<unknown>, { kind: 'apply' }>): SessionApply {
+  return { kind: 'apply', ...(d.changes ? { changes: d.changes } : {}), ...(d.report ? { report: d.report } : {}) };
 }

@@ -4,10 +4,10 @@
 // decided: a decision is applied only if the rows it was decided on are still the stored ones (compared inside the
 // call's savepoint), else the answer is the rows as they are now, for the caller to decide again.
 import { isDeepStrictEqual } from 'node:util';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { ExportFilter, HawkNonceClaim, HawkSessionRecord, JoinContext, JoinDecision, RoomRecord, SessionDecision, StatsQuery } from '../contract';
 import { StoreUnavailableError } from '../errors';
-import { wireError, type Answer, type Call, type Post, type ThreadSetup } from './protocol';
+import { fromWire, wireError, type Answer, type Asked, type Call, type Post, type ThreadSetup, type Told } from './protocol';
 import { SqliteStore, type SessionContext } from './store';
 
 /** A unit's decision without its value (which stays with the caller). */
@@ -15,9 +15,43 @@ export type SessionApply = Omit<Extract<SessionDecision<unknown>, { kind: 'apply
 export type JoinApply = Omit<Extract<JoinDecision<unknown>, { kind: 'apply' }>, 'value'>;
 /** A unit's outcome: applied, the rows changed since (decide again on these), or no such session/room. */
 export type Applied<C> = 'applied' | { stale: C } | undefined;
+/** A unit decided under the write lock: applied, refused, or no such session/room. */
+export type Asked_ = 'applied' | 'refused' | undefined;
+
+/** Longest the writer waits, holding the write lock, for the caller's decision on a unit's last round. */
+const ASK_WAIT_MS = 2000;
 
 const setup = workerData as ThreadSetup;
 const port = parentPort!;
+const flag = new Int32Array(setup.asking.flag);
+let seq = 0;
+
+/**
+ * Asks the caller to decide on `ctx` and waits for the answer synchronously, inside the transaction (so the rows
+ * cannot change before the decision is applied). The caller's thread never waits on this one, so it always can
+ * answer; a reply that comes after the wait gave up is skipped by its sequence number.
+ */
+function ask(token: number, ctx: unknown): NonNullable<Told['decision']> {
+  const mine = ++seq;
+  setup.asking.port.postMessage({ seq: mine, token, ctx } satisfies Asked);
+  const until = Date.now() + ASK_WAIT_MS;
+  for (;;) {
+    // Read before the port is looked at: a reply posted after the look changes it, and the wait returns at once.
+    const before = Atomics.load(flag, 0);
+    let got = receiveMessageOnPort(setup.asking.port);
+    while (got && (got.message as Told).seq !== mine) got = receiveMessageOnPort(setup.asking.port);
+    if (got) {
+      const told = got.message as Told;
+      if (told.error) throw fromWire(told.error);
+      return told.decision!;
+    }
+    const left = until - Date.now();
+    if (left <= 0) throw new StoreUnavailableError(`the unit's decision did not come within ${ASK_WAIT_MS} ms`);
+    // The caller stores its sequence number in `flag` after posting its reply.
+    Atomics.wait(flag, 0, before, left);
+  }
+}
+
 const store = new SqliteStore({ path: setup.path, busyTimeoutMs: setup.busyTimeoutMs, log: (line) => port.postMessage({ log: line } satisfies Post) });
 
 const ops = {
@@ -45,6 +79,21 @@ const ops = {
     ),
   applyJoin: (room: string, decidedOn: JoinContext, d: JoinApply) =>
     store.joinRoom<Applied<JoinContext>>(room, (ctx) => (isDeepStrictEqual(ctx, decidedOn) ? { ...d, value: 'applied' } : { kind: 'refuse', value: { stale: ctx } })),
+  // A unit's last round: decided by the caller on the rows read here, while this transaction holds the write lock.
+  askSession: (id: string, token: number, key?: string) =>
+    store.updateSession<Asked_>(
+      id,
+      (session, seen) => {
+        const d = ask(token, { session, seen });
+        return d.kind === 'apply' ? { ...(d as SessionApply), kind: 'apply', value: 'applied' } : { kind: 'refuse', value: 'refused' };
+      },
+      key === undefined ? {} : { idempotencyKey: key },
+    ),
+  askJoin: (room: string, token: number) =>
+    store.joinRoom<Asked_>(room, (ctx) => {
+      const d = ask(token, ctx);
+      return d.kind === 'apply' ? { ...(d as JoinApply), kind: 'apply', value: 'applied' } : { kind: 'refuse', value: 'refused' };
+    }),
 };
 
 export type Ops = typeof ops;
