@@ -64,6 +64,8 @@ export interface NonConformanceRow {
   reported: { state: string } & RoomCounters;
   count: number;
   exampleSession: string;
+  /** The groups past the most the server keeps per minute, added up (their event and reported snapshot are not kept). */
+  overflow?: true;
 }
 
 export interface TrafficSnapshot {
@@ -78,7 +80,8 @@ export interface TrafficSnapshot {
   funnel: Record<RoomState, number>;
   /** Open sessions (whatever the window) by their current state. */
   open: Record<RoomState, number>;
-  transitions: Array<{ from: string; to: string; event: string; count: number }>;
+  /** `overflow`: reports of the transitions past the most the server keeps per minute, from that state. */
+  transitions: Array<{ from: string; to: string; event: string; count: number; overflow?: true }>;
   ended: Array<{ state: string; reason: string; count: number }>;
   timeToMedia: {
     count: number;

@@ -93,8 +93,8 @@ export function trafficView(s: TrafficSnapshot): TrafficView {
     nonConformance: s.nonConformance.map((n) => ({
       ...n,
       key: nonConformanceKey(n),
-      expectedText: n.expected ? snapshotText(n.expected) : '(no answer: unknown name or rejected)',
-      reportedText: snapshotText(n.reported),
+      expectedText: n.overflow ? '(not kept)' : n.expected ? snapshotText(n.expected) : '(no answer: unknown name or rejected)',
+      reportedText: n.overflow ? '(more kinds of mistake than the server keeps apart: added up here)' : snapshotText(n.reported),
     })),
     sessions: s.sessions,
     paths: s.paths.map((p) => ({ ...p, share: s.sessions.ended > 0 ? p.count / s.sessions.ended : null })),

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import type { EndReason, NewReport, NewSession, SessionRecord, Stats, Store, StoredReport, Verdict } from '../../src/server/store';
 import { histogramQuantile } from '../../src/server/store/common/figures';
-import { BUCKET_MS, EXAMPLE_HOURS, HOUR_MS, MEDIA_BOUNDS } from '../../src/server/store/common/rollups';
+import { BUCKET_MS, EXAMPLE_HOURS, GROUPS_MAX, HOUR_MS, MEDIA_BOUNDS } from '../../src/server/store/common/rollups';
 import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS } from '../../src/traffic/wire';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { loadPg } from '../../src/server/store/postgres/connection';
@@ -17,19 +17,22 @@ interface RawStore {
   store: Store;
   /** Runs SQL on a connection of its own (the store stays open). */
   exec(sql: string): Promise<void>;
+  /** The first column of the first row a query answers, as a number (on a connection of its own). */
+  number(sql: string): Promise<number>;
   /** Closes the store, runs SQL, opens a new store on the same database. */
   reopenAfter(sql: string[]): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
 /** The store, and how to reach its database around it. */
-function rawStore(first: Store, exec: (sql: string) => Promise<void>, reopen: () => Store, remove: () => Promise<void>): RawStore {
+function rawStore(first: Store, exec: (sql: string) => Promise<void>, number: (sql: string) => Promise<number>, reopen: () => Store, remove: () => Promise<void>): RawStore {
   let store = first;
   return {
     get store() {
       return store;
     },
     exec,
+    number,
     reopenAfter: async (sql) => {
       await store.close();
       for (const s of sql) await exec(s);
@@ -49,29 +52,35 @@ async function rawSqlite(threads: boolean): Promise<RawStore> {
   const fresh = await (threads ? freshSqlite : freshSqliteInThread)();
   const { SqliteStore } = await import('../../src/server/store/sqlite/store');
   const { ThreadedSqliteStore } = await import('../../src/server/store/sqlite/threaded');
-  const exec = async (sql: string) => {
+  const withDb = <T>(fn: (db: InstanceType<ReturnType<typeof loadBetterSqlite3>>) => T) => {
     const db = new (loadBetterSqlite3())(fresh.path);
     try {
-      db.exec(sql);
+      return fn(db);
     } finally {
       db.close();
     }
   };
-  return rawStore(fresh.store, exec, () => (threads ? new ThreadedSqliteStore({ path: fresh.path }) : new SqliteStore({ path: fresh.path })), fresh.cleanup);
+  const exec = async (sql: string) => {
+    withDb((db) => db.exec(sql));
+  };
+  const number = async (sql: string) => withDb((db) => Number(db.prepare(sql).pluck().get()));
+  return rawStore(fresh.store, exec, number, () => (threads ? new ThreadedSqliteStore({ path: fresh.path }) : new SqliteStore({ path: fresh.path })), fresh.cleanup);
 }
 
 async function rawPostgres(): Promise<RawStore> {
   const fresh = await freshPostgres();
   const { createPostgresStore } = await import('../../src/server/store/postgres/store');
-  const exec = async (sql: string) => {
+  const query = async (sql: string) => {
     const pool = new (loadPg().Pool)({ connectionString: fresh.url, max: 1 });
     try {
-      await pool.query(sql);
+      return await pool.query(sql);
     } finally {
       await pool.end();
     }
   };
-  return rawStore(fresh.store, exec, () => createPostgresStore(fresh.url), async () => {});
+  const exec = async (sql: string) => void (await query(sql));
+  const number = async (sql: string) => Number(Object.values((await query(sql)).rows[0] as object)[0]);
+  return rawStore(fresh.store, exec, number, () => createPostgresStore(fresh.url), async () => {});
 }
 
 const RAW_STORES: Array<[string, () => Promise<RawStore>]> = [
@@ -478,6 +487,78 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     expect(total(after)).toEqual(total(before));
     const statsAfter = await raw.store.stats({});
     expect({ ...statsAfter, sessions: { ...statsAfter.sessions, open: 0 } }).toEqual({ ...statsBefore, sessions: { ...statsBefore.sessions, open: 0 } });
+  });
+
+  it('a bucket keeps at most GROUPS_MAX transitions and non-conformance groups: the rest add up under their overflow key', async () => {
+    const start = Date.parse('2026-07-01T00:00:00Z');
+    const [id] = await play(raw.store, [{ kind: 'join', room: 0, participant: 0, dt: 0 }], start);
+    const windows = { minute: { since: start, until: start + BUCKET_MS }, hour: { since: start, until: start + HOUR_MS }, all: {} };
+    const before = await raw.store.stats({});
+    // Each report its own made-up event: a new transition and a new group every time.
+    const n = GROUPS_MAX + 20;
+    for (let i = 0; i < n; i++) {
+      const at = start + 1000 + i;
+      await raw.store.updateSession(id, (s) => ({
+        kind: 'apply',
+        value: null,
+        changes: {},
+        report: {
+          receivedAt: at, fromState: s.snapshot.state, fields: { event: `made-up-${i}`, state: 'init', connections: i, sendStreams: 0, recvStreams: 0 },
+          verdict: 'unknown-event' as Verdict, labels: { from: s.snapshot.state, event: 'other', state: 'init', verdict: 'unknown-event' as Verdict },
+        },
+      }));
+    }
+    const total = (xs: ReadonlyArray<{ count: number }>) => xs.reduce((a, x) => a + x.count, 0);
+    for (const [which, q] of Object.entries(windows)) {
+      const stats = await raw.store.stats(q);
+      const mine = <T extends { event: string; overflow?: true }>(xs: readonly T[]) => xs.filter((x) => x.overflow || x.event.startsWith('made-up-'));
+      const transitions = which === 'all' ? stats.transitions : mine(stats.transitions);
+      const groups = which === 'all' ? stats.nonConformance : mine(stats.nonConformance);
+      if (which !== 'all') {
+        // Nothing lost: every report is counted, the first GROUPS_MAX keys each on its own, the rest as one.
+        for (const xs of [transitions, groups]) {
+          expect(xs.filter((x) => !x.overflow)).toHaveLength(GROUPS_MAX);
+          expect(xs.filter((x) => x.overflow).map((x) => x.count)).toEqual([n - GROUPS_MAX]);
+          expect(total(xs)).toBe(n);
+        }
+        expect(groups.find((g) => g.overflow)).toMatchObject({ verdict: 'unknown-event', from: 'init', event: 'other', expected: null, exampleSession: id });
+        expect(transitions.find((t) => t.overflow)).toMatchObject({ from: 'init', to: 'other', event: 'other' });
+      } else {
+        // All time holds the other tests' keys too: at most GROUPS_MAX kept apart, and every report counted.
+        for (const xs of [transitions, groups]) expect(xs.filter((x) => !x.overflow).length).toBeLessThanOrEqual(GROUPS_MAX);
+        expect(total(transitions) - total(before.transitions)).toBe(n);
+        expect(total(groups) - total(before.nonConformance)).toBe(n);
+      }
+    }
+  });
+
+  it('a bucket keeps at most GROUPS_MAX paths: the rest are no path of their own, never among the top ones', async () => {
+    const start = Date.parse('2026-08-01T00:00:00Z');
+    const n = GROUPS_MAX + 20;
+    // Session i walks from init through four states, each other than the one before, chosen by i's digits in base 6.
+    const walk = (i: number) => {
+      const path: number[] = [];
+      let at = 0; // init
+      for (let d = 0; d < 4; d++, i = Math.floor(i / 6)) path.push((at = [0, 1, 2, 3, 4, 5, 6].filter((x) => x !== at)[i % 6]));
+      return path;
+    };
+    // The most frequent path of the minute, taken twice more: the top paths must still show it first. Twenty
+    // players at once, each with sessions and rooms of its own, all within the minute.
+    const walks = [...Array.from({ length: n }, (_, i) => i), 0, 0];
+    const players = Array.from({ length: 20 }, (_, p) => walks.filter((_, i) => i % 20 === p));
+    const playerOps = (mine: number[]): Op[] => mine.flatMap((w, j) => [{ kind: 'join', room: 0, participant: j, dt: 0 }, { kind: 'walk', pick: j, states: walk(w), dt: 0 }] satisfies Op[]);
+    const ids = (await Promise.all(players.map((mine) => play(raw.store, playerOps(mine), start)))).flat();
+    for (const id of ids) await raw.store.updateSession(id, (s) => ({ kind: 'apply', value: null, changes: { endedAt: start + 50_000, endReason: 'left', endState: s.snapshot.state } }));
+    const stats = await raw.store.stats({ since: start, until: start + BUCKET_MS });
+    expect(stats.sessions.ended).toBe(n + 2);
+    expect(stats.paths).toHaveLength(TOP_PATHS);
+    expect(stats.paths[0]).toMatchObject({ states: ['init', ...walk(0).map((x) => ROOM_STATES[x])], count: 3 });
+    expect(stats.paths.every((p) => p.states[0] === 'init')).toBe(true);
+    // The store itself: the minute's paths kept apart, and the rest (20 sessions) under the overflow key.
+    const paths = (where: string) => raw.number(`SELECT count(DISTINCT key) FROM rollups WHERE bucket = ${start} AND kind = 'path'${where}`);
+    const overflow = `key = '${JSON.stringify(Array.from({ length: PATH_MAX_STATES + 1 }, () => null))}'`;
+    expect(await paths('')).toBe(GROUPS_MAX + 1);
+    expect(await raw.number(`SELECT sum(count) FROM rollups WHERE bucket = ${start} AND kind = 'path' AND ${overflow}`)).toBe(20);
   });
 
   it('a store outage while the rollups are written fails the whole commit: nothing stored, nothing half-counted', async () => {

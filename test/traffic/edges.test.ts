@@ -159,4 +159,17 @@ describe('the view model', () => {
     expect(flaggedStep(reports, row)).toBe(2);
     expect(flaggedStep(reports, { ...row, from: 'init' })).toBeUndefined();
   });
+
+  it("a server's overflow rows read as added-up groups, not as a reported snapshot, and are drawn on no edge", () => {
+    const overflow = { verdict: 'unknown-event', from: 'init', event: 'other', expected: null, reported: { state: 'other', connections: 0, sendStreams: 0, recvStreams: 0 }, count: 20, exampleSession: 's1', overflow: true as const };
+    const transitions: Transition[] = [{ from: 'init', to: 'other', event: 'other', count: 20, overflow: true } as Transition];
+    const s = { ...snapshot(transitions), nonConformance: [overflow, { ...overflow, event: 'made-up', reported: { ...overflow.reported, state: 'init' }, overflow: undefined }] };
+    expect(checkTrafficSnapshot(s)).not.toHaveProperty('error');
+    const v = trafficView(s);
+    expect(v.nonConformance.map((n) => [n.expectedText, n.reportedText])).toEqual([
+      ['(not kept)', '(more kinds of mistake than the server keeps apart: added up here)'],
+      ['(no answer: unknown name or rejected)', 'init: 0 in room, 0 sent, 0 received'],
+    ]);
+    expect(v.edges.every((e) => e.count === 0)).toBe(true);
+  });
 });

@@ -201,7 +201,11 @@ export interface Stats {
   sessions: { started: number; ended: number; open: number };
   /** Sessions (started in the window) that reached each state at least once. */
   funnel: Record<RoomState, number>;
-  transitions: Array<{ from: string; to: string; event: string; count: number }>;
+  /**
+   * `overflow`: the reports of the keys past the most a bucket keeps (GROUPS_MAX), from that state; their reported
+   * state and event are not kept and read 'other'.
+   */
+  transitions: Array<{ from: string; to: string; event: string; count: number; overflow?: true }>;
   ended: Array<{ state: string; reason: EndReason; count: number }>;
   /** Reports received in the window by verdict. */
   verdicts: Array<{ verdict: Verdict; count: number }>;
@@ -216,7 +220,11 @@ export interface Stats {
     /** Sessions per bucket (not cumulative), the last (le null) above every bound. */
     buckets: Array<{ le: number | null; count: number }>;
   };
-  nonConformance: Array<{ verdict: Verdict; from: string; event: string; expected: ModelSnapshot | null; reported: Omit<StatusFields, 'event'>; count: number; exampleSession: string }>;
+  /**
+   * `overflow`: the groups past the most a bucket keeps (GROUPS_MAX), by verdict and state before: their event, expected
+   * and reported snapshots are not kept (event and reported state read 'other', counters 0, expected null).
+   */
+  nonConformance: Array<{ verdict: Verdict; from: string; event: string; expected: ModelSnapshot | null; reported: Omit<StatusFields, 'event'>; count: number; exampleSession: string; overflow?: true }>;
   /** The most frequent paths from init of the sessions that ended in the window (at most TOP_PATHS). */
   paths: PathCount[];
   /** Each state's entries, time spent (visits that ended in the window) and example sessions. */

@@ -3,7 +3,7 @@
 import { ROOM_STATES, type RoomState } from '../../../../machines/domain';
 import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS, type PathCount } from '../../../traffic/wire';
 import type { EndReason, MetricsData, ModelSnapshot, SessionReplay, Stats, StatsQuery, Store, StoredReport, Verdict } from '../contract';
-import { BUCKET_MS, cmp, MEDIA_BOUNDS, type RollupKind } from './rollups';
+import { BUCKET_MS, cmp, isOverflowKey, MEDIA_BOUNDS, type RollupKind } from './rollups';
 
 /** One rollup key's sums over a window (what sql/figures.ts reads). */
 export interface RollupSum {
@@ -44,6 +44,8 @@ export function histogramQuantile(q: number, bounds: readonly number[], counts: 
   return bounds[bounds.length - 1];
 }
 
+/** The names of what an overflow row adds up (the same as /metrics's label for a name it does not know). */
+const OTHER = 'other';
 const parse = (key: string) => JSON.parse(key) as Array<string | null>;
 const int = (v: string | null) => Number(v);
 const byState = <T>(make: (s: RoomState) => T) => Object.fromEntries(ROOM_STATES.map((s) => [s, make(s)])) as Record<RoomState, T>;
@@ -76,7 +78,7 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
         mediaSum += r.sum;
         break;
       case 'transition':
-        transitions.push({ from: String(k[0]), to: String(k[1]), event: String(k[2]), count: r.count });
+        transitions.push(isOverflowKey('transition', k) ? { from: String(k[0]), to: OTHER, event: OTHER, count: r.count, overflow: true } : { from: String(k[0]), to: String(k[1]), event: String(k[2]), count: r.count });
         break;
       case 'ended':
         ended.push({ state: String(k[0]), reason: k[1] as EndReason, count: r.count });
@@ -85,6 +87,11 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
         verdicts.push({ verdict: k[0] as Verdict, count: r.count });
         break;
       case 'nonconformance': {
+        if (isOverflowKey('nonconformance', k)) {
+          const reported = { state: OTHER, connections: 0, sendStreams: 0, recvStreams: 0 };
+          nonConformance.push({ verdict: k[0] as Verdict, from: String(k[1]), event: OTHER, expected: null, reported, count: r.count, exampleSession: String(r.example), overflow: true });
+          break;
+        }
         const [verdict, from, event, es, ec, esend, erecv, state, c, send, recv] = k;
         const expected: ModelSnapshot | null = es === null ? null : { state: es as RoomState, connections: int(ec), sendStreams: int(esend), recvStreams: int(erecv) };
         nonConformance.push({
@@ -108,7 +115,8 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
         }
         break;
       case 'path':
-        paths.push({ states: k.slice(0, PATH_MAX_STATES).filter(isState), truncated: k[PATH_MAX_STATES] === 'true', count: r.count, exampleSession: String(r.example) });
+        // The paths past the most a bucket keeps are no path of their own: never among the top ones.
+        if (!isOverflowKey('path', k)) paths.push({ states: k.slice(0, PATH_MAX_STATES).filter(isState), truncated: k[PATH_MAX_STATES] === 'true', count: r.count, exampleSession: String(r.example) });
         break;
     }
   }
@@ -165,6 +173,9 @@ export function cumulativeAt(buckets: readonly number[], perBucket: ReadonlyArra
     return { le, count: perBucket.filter((b) => b.le !== null && b.le <= le).reduce((a, b) => a + b.count, 0) };
   });
 }
+
+/** The rollup kinds /metrics reads (their running totals): a fixed number of keys, whatever the clients send. */
+export const METRICS_KINDS: readonly RollupKind[] = ['ended', 'media'];
 
 /** /metrics's store figures: the running totals (never lowered by retention) and the sessions open now. */
 export function metricsFromTotals(

@@ -22,6 +22,9 @@
  *     path           [state x PATH_MAX_STATES, truncated]  sessions ended along the path (null past its end), by end
  *                                                          minute, with one example session (the least id)
  * - shard: rows several writers add to at once are spread over shards (PostgreSQL); readers add them up.
+ * Three kinds take names, counters or state sequences from the clients (transition, nonconformance, path): a bucket
+ * keeps at most GROUPS_MAX keys of each; a new key past that is counted under its overflow key (overflowKeyOf), so
+ * that no client can make a read grow with what it sends (D-136).
  * Pure: the stores write `RollupDelta.rows()` with their own SQL (sql/rollups.ts) and read the sums back.
  */
 import { ROOM_STATES } from '../../../../machines/domain';
@@ -52,6 +55,31 @@ export interface RollupRow {
   sum: number;
   example: string | null;
 }
+
+/**
+ * The most keys a bucket keeps of a kind whose keys the clients choose (their names and counters); a new key past
+ * them adds to its overflow key instead. Concurrent writers (PostgreSQL) can each add one past it.
+ */
+export const GROUPS_MAX = 500;
+
+/**
+ * Where a key of `kind` is counted once its bucket holds GROUPS_MAX keys of the kind: the parts the server knows
+ * (the state before the report, the verdict) and null for the rest, which no report or path makes null. Null: the
+ * kind's keys are bounded by the server (known states, reasons, bucket indexes) and never overflow.
+ */
+export function overflowKeyOf(kind: RollupKind, key: string): string | null {
+  const nulls = (n: number) => Array.from({ length: n }, () => null);
+  if (kind === 'path') return rollupKey(nulls(PATH_MAX_STATES + 1));
+  if (kind !== 'transition' && kind !== 'nonconformance') return null;
+  const k = JSON.parse(key) as Array<string | null>;
+  return kind === 'transition' ? rollupKey([k[0], null, null]) : rollupKey([k[0], k[1], ...nulls(9)]);
+}
+
+/**
+ * A parsed key of a kind that can overflow is its overflow key: a path's first state is null (every path starts in
+ * init), a transition's or group's event (third in both) is null.
+ */
+export const isOverflowKey = (kind: 'transition' | 'nonconformance' | 'path', k: ReadonlyArray<string | null>) => k[kind === 'path' ? 0 : 2] === null;
 
 export const bucketOf = (ms: number) => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
 

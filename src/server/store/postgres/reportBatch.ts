@@ -9,7 +9,7 @@ import { StoreUnavailableError, type SeenKey, type SessionDecision, type Session
 import { RollupDelta } from '../common/rollups';
 import { appliedSession } from '../common/session';
 import { SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../common/rows';
-import { addRollupsParams, addRollupsSql } from './sql/rollups';
+import { addRollupsParams, addRollupsSql, overflowParam } from './sql/rollups';
 import { transaction } from './transaction';
 
 const MAX_BATCH = 512;
@@ -216,6 +216,7 @@ export class ReportBatches {
     const reportCol = (i: number) => reports.map((r) => r[i]);
     const totalKeys = [...totals.keys()].sort();
     const parts = totalKeys.map((k) => JSON.parse(k) as string[]);
+    const rolled = delta.rows();
     await c.query(
       `WITH updated AS (
          UPDATE sessions s SET display_name = u.display_name, expires_at = u.expires_at, ended_at = u.ended_at, end_reason = u.end_reason,
@@ -228,7 +229,7 @@ export class ReportBatches {
          INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected, idempotency_key)
          SELECT * FROM unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::text[], $25::jsonb[], $32::text[])
        ), rolled AS (
-         ${addRollupsSql(33)}
+         ${addRollupsSql(33, 42)}
        )
        INSERT INTO report_totals (shard, from_state, event, state, verdict, count)
        SELECT $26, * FROM unnest($27::text[], $28::text[], $29::text[], $30::text[], $31::bigint[])
@@ -243,9 +244,11 @@ export class ReportBatches {
         parts.map((p) => p[3]),
         totalKeys.map((k) => totals.get(k)),
         keys,
-        ...addRollupsParams(delta.rows(), shard),
+        ...addRollupsParams(rolled, shard),
         // $40, $41: state_since, path (added with schema version 5).
         ...[19, 20].map(sessionCol),
+        // $42: the rollups' overflow keys.
+        overflowParam(rolled),
       ],
     );
     return { outcomes, txid };

@@ -13,7 +13,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
+import { METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups } from '../common/figures';
 import { bucketRange, RollupDelta, type BucketRange } from '../common/rollups';
 import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
@@ -323,7 +323,7 @@ export class PostgresStore implements Store {
   async metricsData(buckets: readonly number[]): Promise<MetricsData> {
     const [totals, allTime, open] = await Promise.all([
       this.flights.run('report totals', () => this.figure('metrics', (q) => figures.reportTotals(q))),
-      this.rollupSums({ all: true }),
+      this.flights.run('metrics rollups', () => this.figure('metrics', (q) => rollups.rollupSums(q, { all: true }, METRICS_KINDS))),
       this.openSessionsByState(),
     ]);
     return metricsFromTotals(buckets, totals, allTime, open);

@@ -2,7 +2,7 @@
 // commit (groupCommit.ts); reads run on the connection at once. The SQL is in sql/, one file per table group.
 import { loadBetterSqlite3 } from '../../peers';
 import { CommitTimes, Throttle } from '../common/commitTimes';
-import { exportPages, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
+import { exportPages, METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import type { Row } from '../common/rows';
@@ -290,7 +290,7 @@ export class SqliteStore implements Store {
 
   metricsData(buckets: readonly number[]): Promise<MetricsData> {
     return this.read(() =>
-      metricsFromTotals(buckets, figures.reportTotals(this.sql), rollups.rollupSums(this.sql, { all: true }), figures.openSessionsByState(this.sql)),
+      metricsFromTotals(buckets, figures.reportTotals(this.sql), rollups.rollupSums(this.sql, { all: true }, METRICS_KINDS), figures.openSessionsByState(this.sql)),
     );
   }
 

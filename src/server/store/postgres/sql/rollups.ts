@@ -1,28 +1,42 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, HOUR_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
-/** The upsert of `rows` as SQL taking its values from parameters $n.. (one statement, or one part of a batch's). */
-export function addRollupsSql(first: number): string {
+/**
+ * The upsert of `rows` as SQL taking its values from parameters $first.. ($first+6) and their overflow keys from
+ * $overflow (one statement, or one part of a batch's). A row whose kind can overflow keeps its key when the bucket has
+ * it already or holds fewer than GROUPS_MAX keys of the kind; otherwise it adds to its overflow key (common/rollups.ts).
+ * Rows that land on one key are added up first (one statement may not update a row twice), and go in key order.
+ */
+export function addRollupsSql(first: number, overflow = first + 7): string {
   const p = (i: number) => `$${first + i}`;
   return `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
-     SELECT u.bucket, u.kind, u.key, ${p(0)}, u.count, u.sum, u.example
-     FROM unnest(${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::bigint[], ${p(5)}::float8[], ${p(6)}::text[]) AS u(bucket, kind, key, count, sum, example)
+     SELECT v.bucket, v.kind, v.key, ${p(0)}, sum(v.count), sum(v.sum), min(v.example COLLATE "C")
+     FROM (SELECT u.bucket, u.kind, u.count, u.sum, u.example,
+             CASE WHEN u.overflow IS NULL OR EXISTS (SELECT 1 FROM rollups r WHERE r.bucket = u.bucket AND r.kind = u.kind AND r.key = u.key)
+                    OR (SELECT count(*) FROM (SELECT DISTINCT r.key FROM rollups r WHERE r.bucket = u.bucket AND r.kind = u.kind LIMIT ${GROUPS_MAX}) AS d) < ${GROUPS_MAX}
+                  THEN u.key ELSE u.overflow END AS key
+           FROM unnest(${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::bigint[], ${p(5)}::float8[], ${p(6)}::text[], $${overflow}::text[])
+             AS u(bucket, kind, key, count, sum, example, overflow)) AS v
+     GROUP BY v.bucket, v.kind, v.key ORDER BY v.bucket, v.kind COLLATE "C", v.key COLLATE "C"
      ON CONFLICT (bucket, kind, key, shard) DO UPDATE SET count = rollups.count + EXCLUDED.count, sum = rollups.sum + EXCLUDED.sum,
        example = LEAST(rollups.example COLLATE "C", EXCLUDED.example COLLATE "C")`;
 }
 
-/** The parameters of addRollupsSql. */
+/** The parameters $first..$first+6 of addRollupsSql. */
 export function addRollupsParams(rows: readonly RollupRow[], shard: number): unknown[] {
   return [shard, rows.map((r) => r.bucket), rows.map((r) => r.kind), rows.map((r) => r.key), rows.map((r) => r.count), rows.map((r) => r.sum), rows.map((r) => r.example)];
 }
 
+/** The parameter $overflow of addRollupsSql. */
+export const overflowParam = (rows: readonly RollupRow[]) => rows.map((r) => overflowKeyOf(r.kind, r.key));
+
 /** Adds the rows, in their (fixed) order, to this shard's. */
 export async function addRollups(q: Queryable, rows: readonly RollupRow[], shard = 0): Promise<void> {
-  if (rows.length > 0) await q.query(addRollupsSql(1), addRollupsParams(rows, shard));
+  if (rows.length > 0) await q.query(addRollupsSql(1), [...addRollupsParams(rows, shard), overflowParam(rows)]);
 }
 
 /**
@@ -42,11 +56,12 @@ function windowWhere(range: WindowRange): [string, number[]] {
   ];
 }
 
-/** Each key's sums over the buckets of the range (shards added up). */
-export async function rollupSums(q: Queryable, range: BucketRange): Promise<RollupSum[]> {
+/** Each key's sums over the buckets of the range (shards added up), of every kind or of `kinds`. */
+export async function rollupSums(q: Queryable, range: BucketRange, kinds?: readonly RollupKind[]): Promise<RollupSum[]> {
   const select = 'SELECT kind, key, sum(count)::bigint AS count, sum(sum) AS sum, min(example COLLATE "C") AS example FROM rollups';
   const [where, values] = range.all ? ['bucket = $1', [ALL]] : windowWhere(range);
-  const rows = (await q.query(`${select} WHERE ${where} GROUP BY kind, key`, values)).rows as Row[];
+  const only = kinds ? ` AND kind = ANY($${values.length + 1}::text[])` : '';
+  const rows = (await q.query(`${select} WHERE ${where}${only} GROUP BY kind, key`, kinds ? [...values, kinds] : values)).rows as Row[];
   return rows.map((r) => ({ kind: r.kind as RollupKind, key: String(r.key), count: Number(r.count), sum: Number(r.sum), example: r.example === null ? null : String(r.example) }));
 }
 

@@ -1,18 +1,26 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (SQLite dialect; postgres/sql/rollups.ts is the same in PostgreSQL's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
-import { ALL, BUCKET_MS, HOUR_MS, newestHours, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
-/** Adds the rows, in their (fixed) order. */
+/**
+ * Adds the rows, in their (fixed) order. A row whose kind can overflow keeps its key when the bucket has it already
+ * or holds fewer than GROUPS_MAX keys of the kind; otherwise it adds to its overflow key (common/rollups.ts).
+ */
 export function addRollups(sql: Sql, rows: readonly RollupRow[], shard = 0): void {
   const upsert = sql(
-    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT @bucket, @kind,
+       CASE WHEN @overflow IS NULL OR EXISTS (SELECT 1 FROM rollups WHERE bucket = @bucket AND kind = @kind AND key = @key)
+              OR (SELECT count(*) FROM (SELECT DISTINCT key FROM rollups WHERE bucket = @bucket AND kind = @kind LIMIT ${GROUPS_MAX})) < ${GROUPS_MAX}
+            THEN @key ELSE @overflow END,
+       @shard, @count, @sum, @example WHERE true
      ON CONFLICT (bucket, kind, key, shard) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
        example = CASE WHEN excluded.example IS NOT NULL AND (example IS NULL OR excluded.example < example) THEN excluded.example ELSE example END`,
   );
-  for (const r of rows) upsert.run(r.bucket, r.kind, r.key, shard, r.count, r.sum, r.example);
+  for (const r of rows) upsert.run({ ...r, shard, overflow: overflowKeyOf(r.kind, r.key) });
 }
 
 /**
@@ -33,11 +41,12 @@ function windowWhere(range: WindowRange): [string, number[]] {
   ];
 }
 
-/** Each key's sums over the buckets of the range (shards added up). */
-export function rollupSums(sql: Sql, range: BucketRange): RollupSum[] {
+/** Each key's sums over the buckets of the range (shards added up), of every kind or of `kinds`. */
+export function rollupSums(sql: Sql, range: BucketRange, kinds?: readonly RollupKind[]): RollupSum[] {
   const select = 'SELECT kind, key, SUM(count) AS count, SUM(sum) AS sum, MIN(example) AS example FROM rollups';
   const [where, values] = range.all ? ['bucket = ?', [ALL]] : windowWhere(range);
-  const rows = sql(`${select} WHERE ${where} GROUP BY kind, key`).all(...values) as Row[];
+  const only = kinds ? ` AND kind IN (${kinds.map(() => '?').join(', ')})` : '';
+  const rows = sql(`${select} WHERE ${where}${only} GROUP BY kind, key`).all(...values, ...(kinds ?? [])) as Row[];
   return rows.map((r) => ({ kind: r.kind as RollupKind, key: String(r.key), count: Number(r.count), sum: Number(r.sum), example: r.example === null ? null : String(r.example) }));
 }
 
