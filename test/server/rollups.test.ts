@@ -431,13 +431,21 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
           const want = expectedOf((await rawStats(raw.store, all, since, until)) as never);
           expect(got).toEqual(want);
         }
+        // The sessions open now by state, as the running counts say and as the rows say.
+        const open = new Map<string, number>();
+        for (const s of await Promise.all(all.map((id) => raw.store.getSession(id)))) if (s && s.endedAt === undefined) open.set(s.snapshot.state, (open.get(s.snapshot.state) ?? 0) + 1);
+        const byState = (xs: Array<{ state: string; count: number }>) => [...xs].sort((x, y) => x.state.localeCompare(y.state));
+        expect(byState((await raw.store.metricsData([])).openSessions)).toEqual(byState([...open].map(([state, count]) => ({ state, count }))));
       }),
       { numRuns: name !== 'postgres' ? 25 : 10 },
     );
   });
 
+  // Back to version 5: no running counts of the sessions open.
+  const V6_UNDONE = ["DELETE FROM rollups WHERE kind = 'open'", 'DELETE FROM schema_migrations WHERE version = 6'];
   // Back to version 4: no state since or path on the sessions, no rollups of entries, time in state or paths.
   const V5_UNDONE = [
+    ...V6_UNDONE,
     "DELETE FROM rollups WHERE kind IN ('entered', 'dwell', 'path')",
     'ALTER TABLE sessions DROP COLUMN state_since',
     'ALTER TABLE sessions DROP COLUMN path',
@@ -447,6 +455,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
   const V4_UNDONE = ['DROP TABLE rollups', 'DROP INDEX reports_idempotency', 'ALTER TABLE reports DROP COLUMN idempotency_key', 'DELETE FROM schema_migrations WHERE version = 4'];
 
   it.each([
+    [5, V6_UNDONE, 23],
     [4, V5_UNDONE, 21],
     [3, [...V5_UNDONE, ...V4_UNDONE], 16],
   ])('the schema migrations build, from the rows of a version %i database, the rollups kept live', async (_version, undo, seed) => {
@@ -456,7 +465,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     const liveMetrics = await raw.store.metricsData([0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300]);
     const liveSessions = await Promise.all(all.map((id) => raw.store.getSession(id)));
     const store = await raw.reopenAfter(undo);
-    expect(await store.schemaVersion()).toBe(5);
+    expect(await store.schemaVersion()).toBe(6);
     const rebuilt = await Promise.all(windows.map(([since, until]) => store.stats({ since, until })));
     for (let i = 0; i < windows.length; i++) expect(comparable(rebuilt[i] as never)).toEqual(expectedOf(live[i] as never));
     // The new figures were there to rebuild: the test would pass on empty ones otherwise.
@@ -468,6 +477,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     const bySum = (m: typeof metrics) => ({ ...m, endedSessions: [...m.endedSessions].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), reportTotals: [...m.reportTotals].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), openSessions: [...m.openSessions].sort((x, y) => x.state.localeCompare(y.state)), timeToMedia: { ...m.timeToMedia, sum: Math.round(m.timeToMedia.sum * 1000) } });
     expect(bySum(metrics)).toEqual(bySum(liveMetrics));
     expect(liveMetrics.endedSessions.length).toBeGreaterThan(0);
+    expect(liveMetrics.openSessions.length).toBeGreaterThan(0);
   });
 
   it('counters never go down: retention deletes rows, not counts', async () => {

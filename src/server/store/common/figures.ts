@@ -174,6 +174,11 @@ export function cumulativeAt(buckets: readonly number[], perBucket: ReadonlyArra
   });
 }
 
+/** Open sessions by state from the `open` running counts (key, summed count): the states that have some. */
+export function openByState(rows: ReadonlyArray<Record<string, unknown>>): MetricsData['openSessions'] {
+  return rows.filter((r) => Number(r.count) > 0).map((r) => ({ state: parse(String(r.key))[0] as RoomState, count: Number(r.count) }));
+}
+
 /** The rollup kinds /metrics reads (their running totals): a fixed number of keys, whatever the clients send. */
 export const METRICS_KINDS: readonly RollupKind[] = ['ended', 'media'];
 

@@ -21,6 +21,8 @@
  *                                                          state, or ended), by that minute; `sum` in seconds
  *     path           [state x PATH_MAX_STATES, truncated]  sessions ended along the path (null past its end), by end
  *                                                          minute, with one example session (the least id)
+ *     open           [state]                               sessions open now in the state, a running count (all time
+ *                                                          only; +1 as a session enters the state, -1 as it leaves it or ends)
  * - shard: rows several writers add to at once are spread over shards (PostgreSQL); readers add them up.
  * Three kinds take names, counters or state sequences from the clients (transition, nonconformance, path): a bucket
  * keeps at most GROUPS_MAX keys of each; a new key past that is counted under its overflow key (overflowKeyOf), so
@@ -44,7 +46,7 @@ export const hourBucketOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS +
  */
 export const MEDIA_BOUNDS: readonly number[] = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 
-export type RollupKind = 'started' | 'ended' | 'funnel' | 'media' | 'transition' | 'verdict' | 'nonconformance' | 'entered' | 'dwell' | 'path';
+export type RollupKind = 'started' | 'ended' | 'funnel' | 'media' | 'transition' | 'verdict' | 'nonconformance' | 'entered' | 'dwell' | 'path' | 'open';
 
 export interface RollupRow {
   bucket: number;
@@ -113,16 +115,23 @@ export class RollupDelta {
 
   /** Adds to the bucket of `at` and to the running total. */
   add(at: number, kind: RollupKind, key: string, count = 1, sum = 0, example: string | null = null): void {
-    for (const bucket of [bucketOf(at), hourBucketOf(at), ALL]) {
-      const id = `${bucket}\u0000${kind}\u0000${key}`;
-      const row = this.rowsByKey.get(id);
-      if (!row) this.rowsByKey.set(id, { bucket, kind, key, count, sum, example });
-      else {
-        row.count += count;
-        row.sum += sum;
-        if (example !== null && (row.example === null || example < row.example)) row.example = example;
-      }
+    for (const bucket of [bucketOf(at), hourBucketOf(at), ALL]) this.addTo(bucket, kind, key, count, sum, example);
+  }
+
+  private addTo(bucket: number, kind: RollupKind, key: string, count: number, sum: number, example: string | null): void {
+    const id = `${bucket}\u0000${kind}\u0000${key}`;
+    const row = this.rowsByKey.get(id);
+    if (!row) this.rowsByKey.set(id, { bucket, kind, key, count, sum, example });
+    else {
+      row.count += count;
+      row.sum += sum;
+      if (example !== null && (row.example === null || example < row.example)) row.example = example;
     }
+  }
+
+  /** The sessions open now in `state` went up or down by one (a running count: all time only). */
+  private open(state: string, by: 1 | -1): void {
+    this.addTo(ALL, 'open', rollupKey([state]), by, 0, null);
   }
 
   /**
@@ -131,6 +140,10 @@ export class RollupDelta {
    */
   session(before: SessionRecord | undefined, after: SessionRecord): void {
     const entered = before?.snapshot.state !== after.snapshot.state;
+    const wasOpen = before !== undefined && before.endedAt === undefined;
+    const isOpen = after.endedAt === undefined;
+    if (wasOpen && (entered || !isOpen)) this.open(before.snapshot.state, -1);
+    if (isOpen && (entered || !wasOpen)) this.open(after.snapshot.state, 1);
     if (!before) this.add(after.joinedAt, 'started', '[]');
     else if (entered) this.visit(before.snapshot.state, before.stateSince, after.stateSince);
     if (entered) this.add(after.stateSince, 'entered', rollupKey([after.snapshot.state]), 1, 0, after.id);
@@ -144,12 +157,18 @@ export class RollupDelta {
     }
     if (after.endedAt !== undefined && before?.endedAt === undefined) {
       const state = after.endState ?? after.snapshot.state;
-      this.ended({ id: after.id, endedAt: after.endedAt, state, reason: after.endReason ?? 'left', stateSince: after.stateSince, path: after.path });
+      this.end({ id: after.id, endedAt: after.endedAt, state, reason: after.endReason ?? 'left', stateSince: after.stateSince, path: after.path });
     }
   }
 
-  /** A session ended: its end, its last visit and its path. */
+  /** An open session was ended (expired, its room deleted, a rejoin): it is no longer open, and it ended. */
   ended(e: SessionEnd): void {
+    this.open(e.state, -1);
+    this.end(e);
+  }
+
+  /** A session's end, its last visit and its path. */
+  private end(e: SessionEnd): void {
     this.add(e.endedAt, 'ended', rollupKey([e.state, e.reason]));
     this.visit(e.state, e.stateSince, e.endedAt);
     this.add(e.endedAt, 'path', pathKey(e.path), 1, 0, e.id);
@@ -352,4 +371,11 @@ export function visitBackfillStatements(d: Dialect): string[] {
     ...totalsSql(d, ['entered', 'dwell', 'path']),
     'DROP TABLE state_changes',
   ];
+}
+
+// ---- schema migration 6: the sessions open now, by state, from the rows stored ---------------------------------------
+
+/** The statement that fills the `open` running counts from the sessions stored (run once, in the migration). */
+export function openBackfillStatements(d: Dialect): string[] {
+  return [insertSql(d, 'open', `${ALL}`, keySql(d, ['state']), 'FROM sessions WHERE ended_at IS NULL')];
 }

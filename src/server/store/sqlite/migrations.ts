@@ -1,6 +1,6 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
 import type { Migration } from '../contract';
-import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS, visitBackfillStatements } from '../common/rollups';
+import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -129,5 +129,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE sessions ADD COLUMN path TEXT NOT NULL DEFAULT '[]'",
       ...visitBackfillStatements('sqlite'),
     ],
+  },
+  {
+    version: 6,
+    name: 'sessions open by state as running counts (built from the sessions stored)',
+    statements: [...openBackfillStatements('sqlite')],
   },
 ];

@@ -1,7 +1,8 @@
 // What /v1/stats and /metrics read besides the rollups: the running report totals and the sessions open now
 // (SQLite dialect; postgres/sql/figures.ts is the same in PostgreSQL's). None of it scans the reports.
-import type { RoomState } from '../../../../../machines/domain';
 import type { MetricsData, Verdict } from '../../contract';
+import { openByState } from '../../common/figures';
+import { ALL } from '../../common/rollups';
 import type { Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
@@ -15,7 +16,7 @@ export function reportTotals(sql: Sql): MetricsData['reportTotals'] {
   }));
 }
 
-/** Open sessions by current state (the partial index of open sessions: as many rows as sessions open now). */
+/** Open sessions by current state: the `open` running counts (one row per state, whatever the number of sessions). */
 export function openSessionsByState(sql: Sql): MetricsData['openSessions'] {
-  return (sql('SELECT state, COUNT(*) AS count FROM sessions WHERE ended_at IS NULL GROUP BY state').all() as Row[]).map((r) => ({ state: r.state as RoomState, count: Number(r.count) }));
+  return openByState(sql(`SELECT key, SUM(count) AS count FROM rollups WHERE bucket = ${ALL} AND kind = 'open' GROUP BY key`).all() as Row[]);
 }
