@@ -65,6 +65,9 @@ interface Threads {
   figures: StoreThread;
 }
 
+/** What every call answers once close() began (or before open()). */
+const closed = () => new StoreUnavailableError('the store is closed');
+
 export class ThreadedSqliteStore implements Store {
   private threads?: Threads;
   /** The requests' small reads, on this thread. */
@@ -293,7 +296,7 @@ export class ThreadedSqliteStore implements Store {
   /** A call to one of the threads (a unit's own calls: also while closing); a figure gets read_timeout_ms. */
   private call<K extends keyof Ops>(thread: keyof Threads, op: K, args: Parameters<Ops[K]>): Promise<Awaited<ReturnType<Ops[K]>>> {
     try {
-      if (!this.threads) throw new StoreUnavailableError('the store is closed');
+      if (!this.threads) throw closed();
       const t = this.threads[thread];
       if (!t) throw new StoreUnavailableError('the store is open read-only');
       return t.call(op, args, thread === 'figures' ? this.readTimeoutMs : undefined);
@@ -304,7 +307,7 @@ export class ThreadedSqliteStore implements Store {
 
   /** A call of one of the store's methods: refused once close() began. */
   private refusedWhileClosing<K extends keyof Ops>(thread: keyof Threads, op: K, args: Parameters<Ops[K]>) {
-    return this.closing ? Promise.reject(new StoreUnavailableError('the store is closed')) : this.call(thread, op, args);
+    return this.closing ? Promise.reject(closed()) : this.call(thread, op, args);
   }
 
   private write<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {
@@ -313,12 +316,12 @@ export class ThreadedSqliteStore implements Store {
 
   /** A small read on this thread's connection: refused once close() began. */
   private read<T>(run: (reader: SqliteStore) => Promise<T>): Promise<T> {
-    return this.closing ? Promise.reject(new StoreUnavailableError('the store is closed')) : this.reading(run);
+    return this.closing ? Promise.reject(closed()) : this.reading(run);
   }
 
   /** A small read on this thread's connection (a unit's own: also while closing). */
   private reading<T>(run: (reader: SqliteStore) => Promise<T>): Promise<T> {
-    return this.reader ? run(this.reader) : Promise.reject(new StoreUnavailableError('the store is closed'));
+    return this.reader ? run(this.reader) : Promise.reject(closed());
   }
 
   private figure<K extends keyof Ops>(op: K, args: Parameters<Ops[K]>) {
@@ -327,7 +330,7 @@ export class ThreadedSqliteStore implements Store {
 
   /** A unit in flight, for close() to wait on. */
   private unit<T>(run: () => Promise<T>): Promise<T> {
-    if (this.closing) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    if (this.closing) return Promise.reject(closed());
     const p = run();
     this.units.add(p);
     const done = () => this.units.delete(p);
