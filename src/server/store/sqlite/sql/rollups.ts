@@ -5,22 +5,30 @@ import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type B
 import { optNumber, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
+const EXAMPLE_LEAST = 'CASE WHEN excluded.example IS NOT NULL AND (example IS NULL OR excluded.example < example) THEN excluded.example ELSE example END';
+
 /**
- * Adds the rows, in their (fixed) order. A row whose kind can overflow keeps its key when the bucket has it already
- * or holds fewer than GROUPS_MAX keys of the kind; otherwise it adds to its overflow key (common/rollups.ts).
+ * Adds the rows, in their (fixed) order. A row whose kind can overflow (common/rollups.ts) adds to its key when the
+ * bucket has it; otherwise it is inserted under its key while the bucket holds fewer than GROUPS_MAX keys of the kind,
+ * and under its overflow key after that. (The check costs only a new key its count: an existing one is one UPDATE.)
  */
 export function addRollups(sql: Sql, rows: readonly RollupRow[], shard = 0): void {
   const upsert = sql(
-    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
-     SELECT @bucket, @kind,
-       CASE WHEN @overflow IS NULL OR EXISTS (SELECT 1 FROM rollups WHERE bucket = @bucket AND kind = @kind AND key = @key)
-              OR (SELECT count(*) FROM (SELECT DISTINCT key FROM rollups WHERE bucket = @bucket AND kind = @kind LIMIT ${GROUPS_MAX})) < ${GROUPS_MAX}
-            THEN @key ELSE @overflow END,
-       @shard, @count, @sum, @example WHERE true
-     ON CONFLICT (bucket, kind, key, shard) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
-       example = CASE WHEN excluded.example IS NOT NULL AND (example IS NULL OR excluded.example < example) THEN excluded.example ELSE example END`,
+    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (bucket, kind, key, shard) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum, example = ${EXAMPLE_LEAST}`,
   );
-  for (const r of rows) upsert.run({ ...r, shard, overflow: overflowKeyOf(r.kind, r.key) });
+  const update = sql(
+    `UPDATE rollups SET count = count + ?, sum = sum + ?, example = CASE WHEN ? IS NOT NULL AND (example IS NULL OR ? < example) THEN ? ELSE example END
+     WHERE bucket = ? AND kind = ? AND key = ? AND shard = ?`,
+  );
+  const full = sql(`SELECT count(*) >= ${GROUPS_MAX} AS full FROM (SELECT DISTINCT key FROM rollups WHERE bucket = ? AND kind = ? LIMIT ${GROUPS_MAX})`).pluck();
+  for (const r of rows) {
+    const overflow = overflowKeyOf(r.kind, r.key);
+    if (overflow === null) upsert.run(r.bucket, r.kind, r.key, shard, r.count, r.sum, r.example);
+    else if (update.run(r.count, r.sum, r.example, r.example, r.example, r.bucket, r.kind, r.key, shard).changes === 0) {
+      upsert.run(r.bucket, r.kind, full.get(r.bucket, r.kind) ? overflow : r.key, shard, r.count, r.sum, r.example);
+    }
+  }
 }
 
 /**
