@@ -81,10 +81,14 @@ export function renderTimeline(full: ScenarioView, at: number, flagged: number |
   const current = chips.map((c) => c.firstElementChild).find((b): b is HTMLElement => b instanceof HTMLElement && b.dataset.step === String(at)) ?? start;
   current.setAttribute('aria-current', 'step');
   list.replaceChildren(...chips);
-  // The current chip in view, scrolling the strip only (never the page).
-  const box = list.getBoundingClientRect();
-  const r = current.getBoundingClientRect();
-  if (r.left < box.left || r.right > box.right) list.scrollLeft += r.left - box.left - (box.width - r.width) / 2;
+  // The current chip in view, scrolling the strip only (never the page). The start chip is the strip's first: no
+  // need to measure (measuring forces a layout of the whole page, which on the first draw costs it a second one).
+  if (current === start) list.scrollLeft = 0;
+  else {
+    const box = list.getBoundingClientRect();
+    const r = current.getBoundingClientRect();
+    if (r.left < box.left || r.right > box.right) list.scrollLeft += r.left - box.left - (box.width - r.width) / 2;
+  }
 
   $('[data-testid="step-position"]').textContent = `${at} / ${full.steps.length}`;
   $('#timeline-label').textContent = label;
