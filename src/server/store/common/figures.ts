@@ -174,9 +174,9 @@ export function cumulativeAt(buckets: readonly number[], perBucket: ReadonlyArra
   });
 }
 
-/** Open sessions by state from the `open` running counts (key, summed count): the states that have some. */
-export function openByState(rows: ReadonlyArray<Record<string, unknown>>): MetricsData['openSessions'] {
-  return rows.filter((r) => Number(r.count) > 0).map((r) => ({ state: parse(String(r.key))[0] as RoomState, count: Number(r.count) }));
+/** Open sessions by state from the all-time sums of the `open` running counts: the states that have some. */
+export function openByState(sums: readonly RollupSum[]): MetricsData['openSessions'] {
+  return sums.filter((r) => r.kind === 'open' && r.count > 0).map((r) => ({ state: parse(r.key)[0] as RoomState, count: r.count }));
 }
 
 /** The rollup kinds /metrics reads (their running totals): a fixed number of keys, whatever the clients send. */

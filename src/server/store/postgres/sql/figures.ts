@@ -2,9 +2,9 @@
 // (PostgreSQL dialect; sqlite/sql/figures.ts is the same in SQLite's). None of it scans the reports.
 import type { MetricsData, Verdict } from '../../contract';
 import { openByState } from '../../common/figures';
-import { ALL } from '../../common/rollups';
 import type { Row } from '../../common/rows';
 import type { Queryable } from '../connection';
+import { rollupSums } from './rollups';
 
 export async function reportTotals(q: Queryable): Promise<MetricsData['reportTotals']> {
   // The running totals are spread over shards (see the migrations): add them up.
@@ -14,5 +14,5 @@ export async function reportTotals(q: Queryable): Promise<MetricsData['reportTot
 
 /** Open sessions by current state: the `open` running counts (one row per state and shard, whatever the number of sessions). */
 export async function openSessionsByState(q: Queryable): Promise<MetricsData['openSessions']> {
-  return openByState((await q.query(`SELECT key, sum(count)::bigint AS count FROM rollups WHERE bucket = ${ALL} AND kind = 'open' GROUP BY key`)).rows as Row[]);
+  return openByState(await rollupSums(q, { all: true }, ['open']));
 }

@@ -2,9 +2,9 @@
 // (SQLite dialect; postgres/sql/figures.ts is the same in PostgreSQL's). None of it scans the reports.
 import type { MetricsData, Verdict } from '../../contract';
 import { openByState } from '../../common/figures';
-import { ALL } from '../../common/rollups';
 import type { Row } from '../../common/rows';
 import type { Sql } from '../statements';
+import { rollupSums } from './rollups';
 
 export function reportTotals(sql: Sql): MetricsData['reportTotals'] {
   return (sql('SELECT from_state, event, state, verdict, count FROM report_totals').all() as Row[]).map((r) => ({
@@ -18,5 +18,5 @@ export function reportTotals(sql: Sql): MetricsData['reportTotals'] {
 
 /** Open sessions by current state: the `open` running counts (one row per state, whatever the number of sessions). */
 export function openSessionsByState(sql: Sql): MetricsData['openSessions'] {
-  return openByState(sql(`SELECT key, SUM(count) AS count FROM rollups WHERE bucket = ${ALL} AND kind = 'open' GROUP BY key`).all() as Row[]);
+  return openByState(rollupSums(sql, { all: true }, ['open']));
 }
