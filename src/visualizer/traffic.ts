@@ -94,7 +94,7 @@ export function trafficView(s: TrafficSnapshot): TrafficView {
       ...n,
       key: nonConformanceKey(n),
       expectedText: n.overflow ? '(not kept)' : n.expected ? snapshotText(n.expected) : '(no answer: unknown name or rejected)',
-      reportedText: n.overflow ? '(more kinds of mistake than the server keeps apart: added up here)' : snapshotText(n.reported),
+      reportedText: n.overflow ? '(other mistakes, added up)' : snapshotText(n.reported),
     })),
     sessions: s.sessions,
     paths: s.paths.map((p) => ({ ...p, share: s.sessions.ended > 0 ? p.count / s.sessions.ended : null })),

@@ -167,7 +167,7 @@ describe('the view model', () => {
     expect(checkTrafficSnapshot(s)).not.toHaveProperty('error');
     const v = trafficView(s);
     expect(v.nonConformance.map((n) => [n.expectedText, n.reportedText])).toEqual([
-      ['(not kept)', '(more kinds of mistake than the server keeps apart: added up here)'],
+      ['(not kept)', '(other mistakes, added up)'],
       ['(no answer: unknown name or rejected)', 'init: 0 in room, 0 sent, 0 received'],
     ]);
     expect(v.edges.every((e) => e.count === 0)).toBe(true);
