@@ -4,6 +4,7 @@ import { UsageError, parseArgs } from './args';
 import type { Command, CommandIO } from './command';
 import { isIP } from 'node:net';
 import { DEFAULT_LIMITS, type Limits } from '../server/limits';
+import { DEFAULT_MINUTE_ROLLUPS_DAYS } from '../server/store/common/fold';
 import type { OperatorLog } from '../server/log';
 import { checkPortFree, interrupts, isLoopback, listenError } from './listening';
 import { ENV_HELP, withEnvironment } from './config';
@@ -15,8 +16,8 @@ export const serve: Command = {
   summary: 'run the room server: the API under /v1, /metrics and the visualizer at / on one port (SQLite by default)',
   usage: [
     'loop-room-state serve [--port N] [--host H] [--db PATH | --store URL] [--strict] [--admin-token T] [--retain-days N]',
-    '                      [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL] [--cors-origin ORIGINS]',
-    '                      [--public-url URL] [--access-log] [--log-format text|json] [--shutdown-grace SECONDS]',
+    '                      [--minute-rollups-days N] [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL]',
+    '                      [--cors-origin ORIGINS] [--public-url URL] [--access-log] [--log-format text|json] [--shutdown-grace SECONDS]',
     '                      [--trusted-proxy ADDRS] [--limits off] [--max-registrations N] [--max-rooms-per-session N]',
     '                      [--max-reports-per-session N] [--max-relay-connections N]',
     '',
@@ -30,6 +31,7 @@ export const serve: Command = {
     '                     without one, admin data answers only this machine (and serve refuses --public-url or',
     '                     another address than loopback)',
     '  --retain-days      delete reports and ended sessions older than this (default 90; 0 keeps everything)',
+    '  --minute-rollups-days  keep per-minute figures this long; older windows are read by the hour (default 7; 0 keeps them)',
     '  --participant-ttl  seconds a participant stays without a request (default 300)',
     '  --max-room-size    largest maxSize a room may ask for (default 5)',
     '  --web-app-url      rooms\' roomUrl is this URL followed by the room token (default http://localhost:3000/)',
@@ -58,7 +60,7 @@ export const serve: Command = {
   ].join('\n'),
   async run(argv, io) {
     const known = {
-      port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value',
+      port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value', 'minute-rollups-days': 'value',
       'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
       'access-log': 'switch', 'log-format': 'value', 'shutdown-grace': 'value',
       'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
@@ -88,6 +90,7 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
   const adminToken = str(flags['admin-token']);
   if (!isLoopback(host) && !adminToken) throw new UsageError(`listening on ${host} (not only this machine) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN`);
   const retainDays = int(flags, 'retain-days', 90, 0, 100_000);
+  const minuteRollupsDays = int(flags, 'minute-rollups-days', DEFAULT_MINUTE_ROLLUPS_DAYS, 0, 100_000);
   const ttl = num(flags, 'participant-ttl', 300, 0.05, 86_400);
   const maxRoomSize = int(flags, 'max-room-size', 5, 2, 10_000);
   const webAppUrl = typeof flags['web-app-url'] === 'string' ? flags['web-app-url'] : undefined;
@@ -133,6 +136,7 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
       strict: flags.strict === true,
       adminToken,
       retainDays,
+      minuteRollupsDays,
       participantTtlMs: Math.round(ttl * 1000),
       maxRoomSize,
       ...(webAppUrl ? { webAppUrl } : {}),

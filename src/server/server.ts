@@ -21,6 +21,10 @@ import { jsonObject, timeParam } from './validate';
 import type { AccessLogEntry } from './accessLog';
 import { healthHandler } from './health';
 import { trackRequests } from './shutdown';
+import { DEFAULT_MINUTE_ROLLUPS_DAYS } from './store/common/fold';
+
+/** Fold steps (an hour of minutes each) one sweep takes at most: a year of backlog folds in about 3 hours of 30 s sweeps. */
+const FOLD_STEPS_PER_SWEEP = 24;
 
 export interface RoomServerOptions {
   store: Store;
@@ -59,6 +63,11 @@ export interface RoomServerOptions {
   retryAfterSeconds?: number;
   /** Keep reports and ended sessions this many days (default 90); 0 keeps everything. */
   retainDays?: number;
+  /**
+   * Keep the rollups' minute rows this many days (default 7); older windows are read by the hour, whose rows (like the
+   * all-time totals) are kept. 0 keeps the minutes too.
+   */
+  minuteRollupsDays?: number;
   /** How often expired sessions are ended and retention runs (default 30 s). */
   sweepIntervalMs?: number;
   /** HMAC key for tokens and ids (serve: LOOP_ROOM_STATE_SECRET); default: the one stored in the database (made on first start). */
@@ -253,11 +262,14 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   };
 
   const retainDays = options.retainDays ?? 90;
+  const minuteDays = options.minuteRollupsDays ?? DEFAULT_MINUTE_ROLLUPS_DAYS;
   const sweep = async () => {
     try {
       const t = now();
       await store.expireSessions(t);
       if (retainDays > 0) await store.retain(t - retainDays * 86_400_000);
+      // A step at a time (each its own short write), at most FOLD_STEPS_PER_SWEEP hours of minutes per sweep.
+      if (minuteDays > 0) for (let i = 0; i < FOLD_STEPS_PER_SWEEP && (await store.foldRollups(t - minuteDays * 86_400_000, t)); i++);
     } catch (err) {
       log(`server: sweep failed: ${err instanceof Error ? err.message : typeof err}`);
     }

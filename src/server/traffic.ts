@@ -12,7 +12,6 @@ import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import { TRAFFIC_MEDIA_BUCKETS, TRAFFIC_WINDOWS, WINDOW_MS, type TrafficSnapshot, type TrafficWindow } from '../traffic/wire';
 import { errors } from './errors';
 import { StoreUnavailableError, type Figures, type Stats } from './store';
-import { BUCKET_MS, bucketOf } from './store/common/rollups';
 import { timeParam } from './validate';
 
 /** How often the stream reads the store while someone listens. */
@@ -25,8 +24,6 @@ export interface TrafficRange {
   until: number;
 }
 
-const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-
 /** The figures of a named window or a chosen range, read from the store's rollups now (their cost: the window's minutes, not its reports). */
 export async function trafficSnapshot(store: Figures, query: TrafficWindow | TrafficRange, now = Date.now()): Promise<TrafficSnapshot> {
   const span = typeof query === 'string' ? WINDOW_MS[query] : undefined;
@@ -38,9 +35,9 @@ export async function trafficSnapshot(store: Figures, query: TrafficWindow | Tra
   return {
     window: typeof query === 'string' ? query : 'range',
     at: new Date(now).toISOString(),
-    // The minutes read: since rounded down, until up (as the store reads them).
-    since: isoOrNull(since === undefined ? undefined : bucketOf(since)),
-    until: isoOrNull(until === undefined ? undefined : Math.ceil(until / BUCKET_MS) * BUCKET_MS),
+    // What the store counted: since rounded down, until up, to minutes (to hours before the minutes kept).
+    since: stats.counted.since,
+    until: stats.counted.until,
     sessions: stats.sessions,
     funnel: stats.funnel,
     open,

@@ -4,14 +4,19 @@ import { SqliteStore } from '../../src/server/store/sqlite/store';
 import { SQLITE_MIGRATIONS } from '../../src/server/store/sqlite/migrations';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { WORKED_EXAMPLE } from '../../src/model/workedExample';
+import type { Stats } from '../../src/server/store';
+import { FOLD_GRACE_MS } from '../../src/server/store/common/fold';
+import { HOUR_MS } from '../../src/server/store/common/rollups';
+import type { TrafficSnapshot } from '../../src/traffic/wire';
 import { STORES, freshSqlite } from '../support/stores';
 import { countReports, expectError, post, raw, startServer } from './helpers';
 
 const DAY = 86_400_000;
 
 describe.each(STORES)('retention (%s)', (_name, factory) => {
-  it('reports and ended sessions older than --retain-days go; tokens of removed sessions become unknown; counters stay', async () => {
+  it('reports and ended sessions older than --retain-days go; tokens of removed sessions become unknown; counters stay; old minutes fold into hours', async () => {
     let offset = 0;
+    const started = Date.now();
     const server = await startServer(factory, { retainDays: 90, now: () => Date.now() + offset });
     try {
       const owner = await registerHawkSession(server.serverUrl);
@@ -47,6 +52,18 @@ describe.each(STORES)('retention (%s)', (_name, factory) => {
       for (const [key, value] of b) expect([key, a.get(key)! >= value]).toEqual([key, true]);
       // The recent participant expired meanwhile (no request for 81 days) and was ended by the sweep.
       expect((await server.fresh.store.getSession(recent.roomConnectionId))?.endReason).toBe('expired');
+
+      // Minutes older than --minute-rollups-days (default 7) fold into hours once no read can count on them: the old
+      // reports still count, by their hour, and the answer says so.
+      offset = 91 * DAY + FOLD_GRACE_MS + 1000;
+      await server.room.sweep();
+      const window = `since=${new Date(started - 60_000).toISOString()}&until=${new Date(started + 60_000).toISOString()}`;
+      const stats = JSON.parse((await raw(`${server.serverUrl}/stats?${window}`)).text) as Stats;
+      const hour = (ms: number, up: boolean) => new Date((up ? Math.ceil : Math.floor)(ms / HOUR_MS) * HOUR_MS).toISOString();
+      expect({ bucketSeconds: stats.bucketSeconds, counted: stats.counted }).toEqual({ bucketSeconds: 3600, counted: { since: hour(started - 60_000, false), until: hour(started + 60_000, true) } });
+      expect(stats.transitions.reduce((n, t) => n + t.count, 0)).toBe(3);
+      const traffic = JSON.parse((await raw(`${server.serverUrl}/traffic?${window}`)).text) as TrafficSnapshot;
+      expect([traffic.since, traffic.until]).toEqual([stats.counted.since, stats.counted.until]);
     } finally {
       await server.stop();
     }

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import type { EndReason, NewReport, NewSession, SessionRecord, Stats, Store, StoredReport, Verdict } from '../../src/server/store';
 import { histogramQuantile } from '../../src/server/store/common/figures';
+import { FOLD_GRACE_MS } from '../../src/server/store/common/fold';
 import { BUCKET_MS, EXAMPLE_HOURS, GROUPS_MAX, HOUR_MS, MEDIA_BOUNDS } from '../../src/server/store/common/rollups';
 import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS } from '../../src/traffic/wire';
 import { loadBetterSqlite3 } from '../../src/server/peers';
@@ -279,7 +280,11 @@ function examplesOf(entries: readonly Entry[], latest: number, since?: number, u
   return out;
 }
 
-async function rawStats(store: Store, sessionIds: readonly string[], since?: number, until?: number): Promise<Omit<Stats, 'timeToMedia'> & { timeToMedia: Pick<Stats['timeToMedia'], 'count' | 'p50' | 'p90' | 'p99' | 'buckets'> }> {
+/**
+ * `since` and `until` are the window counted; `asked`, when it differs, the window the query named (`hourly`: an end was
+ * older than the minutes kept, so read by the hour).
+ */
+async function rawStats(store: Store, sessionIds: readonly string[], since?: number, until?: number, asked?: { since?: number; until?: number; hourly: boolean }): Promise<Omit<Stats, 'timeToMedia'> & { timeToMedia: Pick<Stats['timeToMedia'], 'count' | 'p50' | 'p90' | 'p99' | 'buckets'> }> {
   const lo = since ?? 0;
   const hi = until ?? Number.MAX_SAFE_INTEGER;
   const inWindow = (t: number | undefined) => t !== undefined && t >= lo && t < hi;
@@ -347,10 +352,12 @@ async function rawStats(store: Store, sessionIds: readonly string[], since?: num
       return [st, { entered: visits.entries.filter((e) => e.state === st && inWindow(e.at)).length, timeSpent, exampleSessions: examples[st] }];
     }),
   ) as Stats['states'];
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
   return {
-    since: since === undefined ? null : new Date(since).toISOString(),
-    until: until === undefined ? null : new Date(until).toISOString(),
-    bucketSeconds: BUCKET_MS / 1000,
+    since: iso(asked ? asked.since : since),
+    until: iso(asked ? asked.until : until),
+    bucketSeconds: (asked?.hourly ? HOUR_MS : BUCKET_MS) / 1000,
+    counted: { since: iso(since), until: iso(until) },
     sessions: { started, ended: [...ended.values()].reduce((a, b) => a + b, 0), open: sessions.filter((s) => s.endedAt === undefined).length },
     funnel,
     transitions: [...transitions].map(([k, count]) => {
@@ -439,6 +446,54 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
       }),
       { numRuns: name !== 'postgres' ? 25 : 10 },
     );
+  });
+
+  it('old minutes fold into the hour rows: no count is lost, and a window end older than the minutes kept is read by the hour', async () => {
+    // A burst of traffic every 18 hours from F0 (after the property's), 60 operations each.
+    const F0 = T0 + 200 * 24 * HOUR_MS;
+    for (let k = 0; k < 5; k++) all.push(...(await play(raw.store, fc.sample(fc.array(opArb, { minLength: 60, maxLength: 60 }), { numRuns: 1, seed: 40 + k })[0], F0 + k * 18 * HOUR_MS)));
+    const H = F0 + 48 * HOUR_MS;
+    const cut = H + 17 * BUCKET_MS + 5_000;
+    const now = F0 + 400 * 24 * HOUR_MS;
+    const minutes = (where = '') => raw.number(`SELECT count(*) FROM rollups WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 0${where}`);
+    const hourRows = () => raw.number(`SELECT count(*) FROM rollups WHERE bucket % ${BUCKET_MS} = 1`);
+    const windows: Array<[number?, number?]> = [
+      [F0 + 7 * BUCKET_MS + 13_000, F0 + 18 * HOUR_MS + 41 * BUCKET_MS], // both ends old
+      [F0 + 19 * BUCKET_MS, F0 + 36 * HOUR_MS + 20 * BUCKET_MS + 1],
+      [F0 + 18 * HOUR_MS + 5 * BUCKET_MS, H + 6 * HOUR_MS + 3 * BUCKET_MS + 1], // since old, until kept
+      [undefined, F0 + 36 * HOUR_MS + 31 * BUCKET_MS],
+      [F0 + 36 * HOUR_MS + 59 * BUCKET_MS + 59_000, undefined],
+      [H + 6 * HOUR_MS + 7 * BUCKET_MS, H + 24 * HOUR_MS + 50 * BUCKET_MS], // both kept
+    ];
+    const floor = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+    const ceil = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
+    const readAsRows = async () => {
+      for (const [since, until] of windows) {
+        const hourly = (since !== undefined && since < H) || (until !== undefined && until < H);
+        const lo = since === undefined ? undefined : floor(since, since < H ? HOUR_MS : BUCKET_MS);
+        const hi = until === undefined ? undefined : ceil(until, until < H ? HOUR_MS : BUCKET_MS);
+        const got = await raw.store.stats({ since, until });
+        expect(comparable(got as never)).toEqual(expectedOf((await rawStats(raw.store, all, lo, hi, { since, until, hourly })) as never));
+      }
+    };
+    const allTime = await raw.store.stats({});
+    const hours = await hourRows();
+    const kept = await minutes(` AND bucket >= ${H}`);
+    expect(await minutes(` AND bucket < ${H}`)).toBeGreaterThan(100);
+    expect(kept).toBeGreaterThan(0);
+    // First the reads move to the hours (nothing deleted yet); the minutes go once no read can still count on them.
+    expect(await raw.store.foldRollups(cut, now)).toBe(true);
+    expect(await raw.store.foldRollups(cut, now)).toBe(false);
+    expect(await minutes(` AND bucket < ${H}`)).toBeGreaterThan(100);
+    await readAsRows();
+    let steps = 0;
+    while (await raw.store.foldRollups(cut, now + FOLD_GRACE_MS)) steps++;
+    expect(steps).toBeGreaterThan(2);
+    expect(await minutes(` AND bucket < ${H}`)).toBe(0);
+    expect(await minutes(` AND bucket >= ${H}`)).toBe(kept);
+    expect(await hourRows()).toBe(hours);
+    expect(await raw.store.stats({})).toEqual(allTime);
+    await readAsRows();
   });
 
   // Back to version 5: no running counts of the sessions open.

@@ -196,8 +196,13 @@ export interface StatsQuery {
 export interface Stats {
   since: string | null;
   until: string | null;
-  /** The window is read in whole buckets of this many seconds: `since` rounded down, `until` rounded up. */
+  /**
+   * The window is read in whole buckets of this many seconds: `since` rounded down, `until` rounded up. 60 (minutes),
+   * or 3600 when an end is older than the minutes kept (`--minute-rollups-days`): that end rounds to its hour.
+   */
   bucketSeconds: number;
+  /** The window counted, after that rounding (null: open on that side). */
+  counted: { since: string | null; until: string | null };
   sessions: { started: number; ended: number; open: number };
   /** Sessions (started in the window) that reached each state at least once. */
   funnel: Record<RoomState, number>;
@@ -309,6 +314,11 @@ export interface RoomStore {
    * and are not the participant of an open session.
    */
   retain(before: number): Promise<{ reports: number; sessions: number }>;
+  /**
+   * One step of folding the rollups' minute rows older than `before` into the hour rows that already hold their counts
+   * (common/fold.ts): no count is lost, old windows are read by the hour. Whether the step did anything (call again).
+   */
+  foldRollups(before: number, now: number): Promise<boolean>;
 
   // ---- per-client limits (security, issue 17) ----------------------------------------------------------
   /** Rooms of this owner (Hawk id HMAC) neither deleted nor expired at `now`: the rooms-per-Hawk-session limit. */

@@ -3,7 +3,7 @@
 import { ROOM_STATES, type RoomState } from '../../../../machines/domain';
 import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS, type PathCount } from '../../../traffic/wire';
 import type { EndReason, MetricsData, ModelSnapshot, SessionReplay, Stats, StatsQuery, Store, StoredReport, Verdict } from '../contract';
-import { BUCKET_MS, cmp, isOverflowKey, MEDIA_BOUNDS, type RollupKind } from './rollups';
+import { BUCKET_MS, cmp, countedWindow, HOUR_MS, isOverflowKey, MEDIA_BOUNDS, type RollupKind } from './rollups';
 
 /** One rollup key's sums over a window (what sql/figures.ts reads). */
 export interface RollupSum {
@@ -52,7 +52,7 @@ const byState = <T>(make: (s: RoomState) => T) => Object.fromEntries(ROOM_STATES
 const isState = (v: string | null): v is RoomState => (ROOM_STATES as readonly unknown[]).includes(v);
 
 /** /v1/stats from the window's rollup sums, its `entered` rows' examples (most recent first) and the number of sessions open now. */
-export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open: number, examples: readonly RollupExample[]): Stats {
+export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open: number, examples: readonly RollupExample[], minutesFrom = 0): Stats {
   const funnel = byState(() => 0);
   const entered = byState(() => 0);
   const dwell = byState(() => ({ counts: DWELL_BOUNDS.map(() => 0).concat(0), sum: 0 }));
@@ -129,10 +129,13 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
   }
   const count = media.reduce((a, b) => a + b, 0);
   const quantile = (p: number) => histogramQuantile(p, MEDIA_BOUNDS, media);
+  const window = countedWindow(q.since, q.until, minutesFrom);
+  const iso = (ms: number) => new Date(ms).toISOString();
   return {
     since: q.since === undefined ? null : new Date(q.since).toISOString(),
     until: q.until === undefined ? null : new Date(q.until).toISOString(),
-    bucketSeconds: BUCKET_MS / 1000,
+    bucketSeconds: (window.hourly ? HOUR_MS : BUCKET_MS) / 1000,
+    counted: { since: q.since === undefined ? null : iso(window.from), until: q.until === undefined ? null : iso(window.to) },
     sessions: { started, ended: ended.reduce((a, e) => a + e.count, 0), open },
     funnel,
     transitions: transitions.sort((a, b) => b.count - a.count || cmp(a.from, b.from) || cmp(a.to, b.to) || cmp(a.event, b.event)),

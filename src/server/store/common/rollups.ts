@@ -227,13 +227,23 @@ export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * (`minutes`: up to two ranges of minute buckets, before and after the hours).
  */
 export type BucketRange = { all: true } | { all: false; minutes: Array<[number, number]>; hours: [number, number] | null };
+/**
+ * The window a read counts: `since` down to its minute and `until` up to its minute; an end before `minutesFrom` (the
+ * oldest minute rows kept, always an hour's start: common/fold.ts) to its hour instead, from the hour rows.
+ */
+export function countedWindow(since: number | undefined, until: number | undefined, minutesFrom = 0): { from: number; to: number; hourly: boolean } {
+  const up = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
+  const from = since === undefined ? 0 : since < minutesFrom ? Math.floor(since / HOUR_MS) * HOUR_MS : bucketOf(since);
+  const to = until === undefined ? Number.MAX_SAFE_INTEGER : until < minutesFrom ? up(until, HOUR_MS) : up(until, BUCKET_MS);
+  return { from, to, hourly: (since !== undefined && since < minutesFrom) || (until !== undefined && until < minutesFrom) };
+}
+
 /** A BucketRange of a window (not all time). */
 export type WindowRange = Extract<BucketRange, { all: false }>;
 
-export function bucketRange(since: number | undefined, until: number | undefined): BucketRange {
+export function bucketRange(since: number | undefined, until: number | undefined, minutesFrom = 0): BucketRange {
   if (since === undefined && until === undefined) return { all: true };
-  const from = since === undefined ? 0 : bucketOf(since);
-  const to = until === undefined ? Number.MAX_SAFE_INTEGER : until;
+  const { from, to } = countedWindow(since, until, minutesFrom);
   const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const h1 = Math.floor(to / HOUR_MS) * HOUR_MS;
   if (h0 >= h1) return { all: false, minutes: [[from, to]], hours: null };

@@ -272,6 +272,10 @@ export class PostgresStore implements Store {
     });
   }
 
+  async foldRollups(before: number, now: number): Promise<boolean> {
+    return this.transaction('fold rollups', (c) => rollups.foldMinutes(c, before, now));
+  }
+
   // --- figures ---
 
   sessionReports(id: string): Promise<StoredReport[]> {
@@ -311,13 +315,15 @@ export class PostgresStore implements Store {
   }
 
   async stats(query: StatsQuery): Promise<Stats> {
-    const range = bucketRange(query.since, query.until);
+    // Only a window's ends need it (a window older than the minutes kept is read by the hour).
+    const minutesFrom = query.since === undefined && query.until === undefined ? 0 : (await this.flights.run('fold', () => this.figure('stats', (q) => rollups.foldState(q)))).from;
+    const range = bucketRange(query.since, query.until, minutesFrom);
     const [sums, open, examples] = await Promise.all([
       this.rollupSums(range),
       this.openSessionsByState(),
       this.flights.run(`examples ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.enteredExamples(q, range))),
     ]);
-    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0), examples);
+    return statsFromRollups(query, sums, open.reduce((n, o) => n + o.count, 0), examples, minutesFrom);
   }
 
   async metricsData(buckets: readonly number[]): Promise<MetricsData> {

@@ -223,6 +223,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  foldRollups(before: number, now: number): Promise<boolean> {
+    return this.write(() => rollups.foldMinutes(this.sql, before, now));
+  }
+
   // ---- reads --------------------------------------------------------------------------------------
 
   getHawkSession(idHmac: string): Promise<HawkSessionRecord | undefined> {
@@ -283,8 +287,9 @@ export class SqliteStore implements Store {
   stats(q: StatsQuery): Promise<Stats> {
     return this.read(() => {
       const open = figures.openSessionsByState(this.sql).reduce((n, o) => n + o.count, 0);
-      const range = bucketRange(q.since, q.until);
-      return statsFromRollups(q, rollups.rollupSums(this.sql, range), open, rollups.enteredExamples(this.sql, range));
+      const minutesFrom = rollups.foldState(this.sql).from;
+      const range = bucketRange(q.since, q.until, minutesFrom);
+      return statsFromRollups(q, rollups.rollupSums(this.sql, range), open, rollups.enteredExamples(this.sql, range), minutesFrom);
     });
   }
 

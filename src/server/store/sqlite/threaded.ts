@@ -166,6 +166,10 @@ export class ThreadedSqliteStore implements Store {
     return this.write('retain', [before]);
   }
 
+  foldRollups(before: number, now: number): Promise<boolean> {
+    return this.write('foldRollups', [before, now]);
+  }
+
   // ---- units of work ------------------------------------------------------------------------------
 
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined> {

@@ -67,6 +67,7 @@ const ops = {
   deleteRoom: (token: string, at: number) => store.deleteRoom(token, at),
   expireSessions: (now: number) => store.expireSessions(now),
   retain: (before: number) => store.retain(before),
+  foldRollups: (before: number, now: number) => store.foldRollups(before, now),
   sessionReports: (id: string) => store.sessionReports(id),
   exportPage: (filter: ExportFilter, after: number) => store.exportPage(filter, after),
   stats: (q: StatsQuery) => store.stats(q),

@@ -1,6 +1,7 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
+import { foldStep, MINUTE_ROLLUPS, NO_FOLD, parseFoldState, type FoldState } from '../../common/fold';
 import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
@@ -75,4 +76,25 @@ export async function enteredExamples(q: Queryable, range: BucketRange): Promise
   const text = `SELECT key, bucket, min(example COLLATE "C") AS example FROM rollups WHERE kind = 'entered' AND ${where} GROUP BY key, bucket ORDER BY bucket DESC, key COLLATE "C"`;
   const rows = (await q.query(text, values)).rows as Row[];
   return rows.map((r) => ({ key: String(r.key), example: String(r.example) }));
+}
+
+// ---- folding old minutes (common/fold.ts) ----------------------------------------------------------------------
+
+/** The fold's state, as its settings row holds it (`lock`: FOR UPDATE, in a transaction: one step at a time across processes). */
+export async function foldState(q: Queryable, lock = false): Promise<FoldState> {
+  const rows = (await q.query(`SELECT value FROM settings WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [MINUTE_ROLLUPS])).rows as Row[];
+  return parseFoldState(rows[0]?.value);
+}
+
+/** One step of folding the minutes before `before` (common/fold.ts's foldStep), in the caller's transaction; whether it did anything. */
+export async function foldMinutes(q: Queryable, before: number, now: number): Promise<boolean> {
+  // The row first, so that FOR UPDATE has something to lock the first time too.
+  await q.query(`INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [MINUTE_ROLLUPS, JSON.stringify(NO_FOLD)]);
+  const state = await foldState(q, true);
+  const oldest = (await q.query(`SELECT bucket FROM rollups WHERE bucket >= $1 AND bucket % ${BUCKET_MS} = 0 ORDER BY bucket LIMIT 1`, [state.deleted])).rows[0]?.bucket;
+  const step = foldStep(state, before, now, oldest === undefined ? undefined : Number(oldest));
+  if (step.kind === 'idle') return false;
+  if (step.kind === 'delete') await q.query(`DELETE FROM rollups WHERE bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0`, [step.from, step.to]);
+  await q.query('UPDATE settings SET value = $2 WHERE name = $1', [MINUTE_ROLLUPS, JSON.stringify(step.next)]);
+  return true;
 }

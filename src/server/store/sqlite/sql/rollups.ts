@@ -1,6 +1,7 @@
 // Rollups: added to in the transaction that stores what they count, summed over a window by the figures
 // (SQLite dialect; postgres/sql/rollups.ts is the same in PostgreSQL's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
+import { foldStep, MINUTE_ROLLUPS, parseFoldState, type FoldState } from '../../common/fold';
 import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
@@ -64,4 +65,25 @@ export function enteredExamples(sql: Sql, range: BucketRange): RollupExample[] {
   const [where, values] = windowWhere(range.all ? newestHours(optNumber(newest())) : range);
   const rows = sql(`SELECT key, bucket, MIN(example) AS example FROM rollups WHERE kind = 'entered' AND ${where} GROUP BY key, bucket ORDER BY bucket DESC, key`).all(...values) as Row[];
   return rows.map((r) => ({ key: String(r.key), example: String(r.example) }));
+}
+
+// ---- folding old minutes (common/fold.ts) ----------------------------------------------------------------------
+
+/** The fold's state, as its settings row holds it. */
+export function foldState(sql: Sql): FoldState {
+  return parseFoldState(sql('SELECT value FROM settings WHERE name = ?').pluck().get(MINUTE_ROLLUPS));
+}
+
+/**
+ * One step of folding the minutes before `before` (common/fold.ts's foldStep), in the caller's transaction; whether it
+ * did anything.
+ */
+export function foldMinutes(sql: Sql, before: number, now: number): boolean {
+  const state = foldState(sql);
+  const oldest = sql(`SELECT bucket FROM rollups WHERE bucket >= ? AND bucket % ${BUCKET_MS} = 0 ORDER BY bucket LIMIT 1`).pluck().get(state.deleted);
+  const step = foldStep(state, before, now, optNumber(oldest));
+  if (step.kind === 'idle') return false;
+  if (step.kind === 'delete') sql(`DELETE FROM rollups WHERE bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0`).run(step.from, step.to);
+  sql('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(MINUTE_ROLLUPS, JSON.stringify(step.next));
+  return true;
 }
