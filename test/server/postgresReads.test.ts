@@ -3,7 +3,7 @@
 // flight are one query, and slow reads never hold up a report nor run more queries than the figures' connections.
 import { ROOM_EVENTS } from '../../machines/domain';
 import { createRoom, joinRoom, registerHawkSession, walkRoom } from '../../src/index';
-import { HOUR_MS } from '../../src/server/store/common/rollups';
+import { DAY_MS, HOUR_MS } from '../../src/server/store/common/rollups';
 import { listenRoomServer } from '../../src/server/server';
 import { StoreUnavailableError } from '../../src/server/store';
 import { createPostgresStore } from '../../src/server/store/postgres/store';
@@ -76,14 +76,16 @@ const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+
     const store = createPostgresStore(`${url}?read_timeout_ms=1000&pool_size=3`);
     await store.open();
     const db = new (loadPg().Pool)({ connectionString: url, max: 2 });
-    // What a store keeps over the 90 days of its retention: 100 keys (transitions) an hour, written by one process (its
-    // two running-total shards). Figures over that whole window read every one of these hours: a genuinely slow read.
+    // What a store keeps over the 90 days of its retention at its worst: days as full as the cap lets them be (1,500
+    // distinct keys a day, as many as 500 each of transitions, non-conformance groups and paths would make), written by
+    // one process (its two running-total shards). Figures over that whole window read every one of these days: a
+    // genuinely slow read.
     const now = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
     await db.query(
       `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
-       SELECT $1::bigint - h * ${HOUR_MS}::bigint + 1, 'transition', array_to_json(ARRAY['waiting', 'state-' || k, 'Session.connectionCreated'])::text, s, 1, 0, NULL
-       FROM generate_series(1, 2160) AS h, generate_series(1, 100) AS k, generate_series(0, 1) AS s`,
-      [now],
+       SELECT $1::bigint - d * ${DAY_MS}::bigint + 2, 'transition', array_to_json(ARRAY['waiting', 'state-' || k, 'Session.connectionCreated'])::text, s, 1, 0, NULL
+       FROM generate_series(1, 90) AS d, generate_series(1, 1500) AS k, generate_series(0, 1) AS s`,
+      [Math.floor(now / DAY_MS) * DAY_MS],
     );
     const server = await listenRoomServer({ store, port: 0 });
     let reading = true;

@@ -6,7 +6,7 @@ import { ROOM_STATES, type RoomState } from '../../machines/domain';
 import type { EndReason, NewReport, NewSession, SessionRecord, Stats, Store, StoredReport, Verdict } from '../../src/server/store';
 import { histogramQuantile } from '../../src/server/store/common/figures';
 import { FOLD_GRACE_MS } from '../../src/server/store/common/fold';
-import { BUCKET_MS, EXAMPLE_HOURS, GROUPS_MAX, HOUR_MS, MEDIA_BOUNDS } from '../../src/server/store/common/rollups';
+import { BUCKET_MS, DAY_MS, EXAMPLE_HOURS, GROUPS_MAX, HOUR_MS, MEDIA_BOUNDS } from '../../src/server/store/common/rollups';
 import { DWELL_BOUNDS, EXAMPLES_PER_STATE, PATH_MAX_STATES, TOP_PATHS } from '../../src/traffic/wire';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { loadPg } from '../../src/server/store/postgres/connection';
@@ -264,7 +264,8 @@ function examplesOf(entries: readonly Entry[], latest: number, since?: number, u
       row = h;
     } else {
       if (e.at < from || e.at >= to) continue;
-      row = h >= from && h + HOUR_MS <= to ? h : Math.floor(e.at / BUCKET_MS) * BUCKET_MS;
+      const d = Math.floor(e.at / DAY_MS) * DAY_MS;
+      row = d >= from && d + DAY_MS <= to ? d : h >= from && h + HOUR_MS <= to ? h : Math.floor(e.at / BUCKET_MS) * BUCKET_MS;
     }
     const id = `${e.state} ${row}`;
     const r = rows.get(id);
@@ -272,7 +273,7 @@ function examplesOf(entries: readonly Entry[], latest: number, since?: number, u
     else if (e.session < r.example) r.example = e.session;
   }
   const out: Record<string, string[]> = Object.fromEntries(ROOM_STATES.map((st) => [st, []]));
-  // A window's minute rows lie outside its whole hours: newest first is latest start first.
+  // A window's minute rows lie outside its whole hours, its hour rows outside its whole days: newest first is latest start first.
   for (const r of [...rows.values()].sort((a, b) => b.row - a.row)) {
     const list = out[r.state];
     if (list.length < EXAMPLES_PER_STATE && !list.includes(r.example)) list.push(r.example);
@@ -433,7 +434,9 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
         all.push(...(await play(raw.store, ops, start)));
         const minute = (k: number) => start + k * BUCKET_MS;
         const [lo, hi] = [Math.min(a, b), Math.max(a, b) + 1];
-        for (const [since, until] of [[undefined, undefined], [minute(lo), minute(hi)], [minute(lo), undefined], [undefined, minute(hi)]] as Array<[number?, number?]>) {
+        // Also windows over several days of the runs before (whole days, whole hours and minutes at each end).
+        const [far, near] = [minute(lo) - (era % 4) * DAY_MS - 3 * HOUR_MS - 7 * BUCKET_MS, minute(hi) + ((era * 7) % 30) * HOUR_MS];
+        for (const [since, until] of [[undefined, undefined], [minute(lo), minute(hi)], [minute(lo), undefined], [undefined, minute(hi)], [far, near], [far, minute(hi)]] as Array<[number?, number?]>) {
           const got = comparable((await raw.store.stats({ since, until })) as never);
           const want = expectedOf((await rawStats(raw.store, all, since, until)) as never);
           expect(got).toEqual(want);
@@ -496,8 +499,10 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     await readAsRows();
   });
 
+  // Back to version 6: no day rows.
+  const V7_UNDONE = [`DELETE FROM rollups WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 2`, 'DELETE FROM schema_migrations WHERE version = 7'];
   // Back to version 5: no running counts of the sessions open.
-  const V6_UNDONE = ["DELETE FROM rollups WHERE kind = 'open'", 'DELETE FROM schema_migrations WHERE version = 6'];
+  const V6_UNDONE = [...V7_UNDONE, "DELETE FROM rollups WHERE kind = 'open'", 'DELETE FROM schema_migrations WHERE version = 6'];
   // Back to version 4: no state since or path on the sessions, no rollups of entries, time in state or paths.
   const V5_UNDONE = [
     ...V6_UNDONE,
@@ -510,6 +515,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
   const V4_UNDONE = ['DROP TABLE rollups', 'DROP INDEX reports_idempotency', 'ALTER TABLE reports DROP COLUMN idempotency_key', 'DELETE FROM schema_migrations WHERE version = 4'];
 
   it.each([
+    [6, V7_UNDONE, 29],
     [5, V6_UNDONE, 23],
     [4, V5_UNDONE, 21],
     [3, [...V5_UNDONE, ...V4_UNDONE], 16],
@@ -520,7 +526,7 @@ describe.each(RAW_STORES)('rollups (%s)', (name, make) => {
     const liveMetrics = await raw.store.metricsData([0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300]);
     const liveSessions = await Promise.all(all.map((id) => raw.store.getSession(id)));
     const store = await raw.reopenAfter(undo);
-    expect(await store.schemaVersion()).toBe(6);
+    expect(await store.schemaVersion()).toBe(7);
     const rebuilt = await Promise.all(windows.map(([since, until]) => store.stats({ since, until })));
     for (let i = 0; i < windows.length; i++) expect(comparable(rebuilt[i] as never)).toEqual(expectedOf(live[i] as never));
     // The new figures were there to rebuild: the test would pass on empty ones otherwise.

@@ -4,8 +4,10 @@
  *
  * One table, `rollups (bucket, kind, key, shard, count, sum, example)`:
  * - bucket: the minute (epoch ms of its start) the count belongs to; the same counts again by hour (the hour's start
- *   + 1, so that no hour row is a minute's: a day's window reads 24 hours and the minutes at its ends); and ALL (-1),
- *   the running total over all time, which retention never lowers (/metrics's counters, /v1/stats without a window);
+ *   + 1, so that no hour row is a minute's) and by day (UTC; the day's start + 2): a window reads its whole days, the
+ *   whole hours at its ends and the minutes at its ends; and ALL (-1), the running total over all time, which
+ *   retention never lowers (/metrics's counters, /v1/stats without a window). Old minutes are deleted (common/fold.ts);
+ *   hour and day rows stay;
  * - kind and key (a JSON array of strings, null where a value is absent):
  *     started        []                                    sessions joined, by join minute
  *     ended          [state, reason]                       sessions ended, by end minute
@@ -39,6 +41,9 @@ export const ALL = -1;
 export const HOUR_MS = 3_600_000;
 /** The hour rows' bucket: the hour's start + 1. */
 export const hourBucketOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS + 1;
+export const DAY_MS = 86_400_000;
+/** The day rows' bucket: the day's start (UTC) + 2. */
+export const dayBucketOf = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS + 2;
 
 /**
  * Upper bounds (seconds) of the time-to-media buckets the store keeps; one more bucket holds everything above.
@@ -115,7 +120,7 @@ export class RollupDelta {
 
   /** Adds to the bucket of `at` and to the running total. */
   add(at: number, kind: RollupKind, key: string, count = 1, sum = 0, example: string | null = null): void {
-    for (const bucket of [bucketOf(at), hourBucketOf(at), ALL]) this.addTo(bucket, kind, key, count, sum, example);
+    for (const bucket of [bucketOf(at), hourBucketOf(at), dayBucketOf(at), ALL]) this.addTo(bucket, kind, key, count, sum, example);
   }
 
   private addTo(bucket: number, kind: RollupKind, key: string, count: number, sum: number, example: string | null): void {
@@ -222,11 +227,11 @@ export class RollupDelta {
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * The rows a stats window reads: whole minutes, `since` rounded down, `until` rounded up; ALL without a window.
- * The whole hours inside [from, to) come from hour rows (`hours`: their buckets), the rest from minute rows
- * (`minutes`: up to two ranges of minute buckets, before and after the hours).
+ * The rows a stats window reads (countedWindow's [from, to)); ALL without a window. Each part is ranges [start, end) of
+ * bucket starts: the whole days inside come from day rows (`days`), the whole hours around them from hour rows (`hours`:
+ * up to two ranges, less than two days of hours in all), the rest from minute rows (`minutes`: up to two ranges).
  */
-export type BucketRange = { all: true } | { all: false; minutes: Array<[number, number]>; hours: [number, number] | null };
+export type BucketRange = { all: true } | { all: false; minutes: Array<[number, number]>; hours: Array<[number, number]>; days: [number, number] | null };
 /**
  * The window a read counts: `since` down to its minute and `until` up to its minute; an end before `minutesFrom` (the
  * oldest minute rows kept, always an hour's start: common/fold.ts) to its hour instead, from the hour rows.
@@ -244,11 +249,16 @@ export type WindowRange = Extract<BucketRange, { all: false }>;
 export function bucketRange(since: number | undefined, until: number | undefined, minutesFrom = 0): BucketRange {
   if (since === undefined && until === undefined) return { all: true };
   const { from, to } = countedWindow(since, until, minutesFrom);
-  const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
-  const h1 = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (h0 >= h1) return { all: false, minutes: [[from, to]], hours: null };
-  return { all: false, minutes: [[from, h0], [h1, to]], hours: [h0 + 1, h1 + 1] };
+  const [h0, h1] = [Math.ceil(from / HOUR_MS) * HOUR_MS, Math.floor(to / HOUR_MS) * HOUR_MS];
+  if (h0 >= h1) return { all: false, minutes: [[from, to]], hours: [], days: null };
+  const [d0, d1] = [Math.ceil(h0 / DAY_MS) * DAY_MS, Math.floor(h1 / DAY_MS) * DAY_MS];
+  const minutes: Array<[number, number]> = [[from, h0], [h1, to]];
+  if (d0 >= d1) return { all: false, minutes, hours: [[h0, h1]], days: null };
+  return { all: false, minutes, hours: [[h0, d0], [d1, h1]], days: [d0, d1] };
 }
+
+/** The hour rows' buckets of a range's hours (at most 94: less than two days). */
+export const hourBuckets = (range: WindowRange) => range.hours.flatMap(([a, b]) => Array.from({ length: Math.max(0, (b - a) / HOUR_MS) }, (_, i) => a + i * HOUR_MS + 1));
 
 /**
  * Without a window, example sessions come from the hour rows of the newest EXAMPLE_HOURS hours of traffic stored (not
@@ -258,9 +268,9 @@ export const EXAMPLE_HOURS = 24;
 
 /** The rows those examples come from, given the newest bucket of any row (undefined: nothing stored yet). */
 export function newestHours(newestBucket: number | undefined): WindowRange {
-  if (newestBucket === undefined || newestBucket < 0) return { all: false, minutes: [[0, 0]], hours: null };
+  if (newestBucket === undefined || newestBucket < 0) return { all: false, minutes: [[0, 0]], hours: [], days: null };
   const hour = Math.floor(newestBucket / HOUR_MS) * HOUR_MS;
-  return { all: false, minutes: [[0, 0]], hours: [hour - (EXAMPLE_HOURS - 1) * HOUR_MS + 1, hour + 2] };
+  return { all: false, minutes: [[0, 0]], hours: [[hour - (EXAMPLE_HOURS - 1) * HOUR_MS, hour + HOUR_MS]], days: null };
 }
 
 /** Schema version 4's report idempotency keys, the same in both dialects: unique per session where present. */
@@ -388,4 +398,17 @@ export function visitBackfillStatements(d: Dialect): string[] {
 /** The statement that fills the `open` running counts from the sessions stored (run once, in the migration). */
 export function openBackfillStatements(d: Dialect): string[] {
   return [insertSql(d, 'open', `${ALL}`, keySql(d, ['state']), 'FROM sessions WHERE ended_at IS NULL')];
+}
+
+/**
+ * The statement that adds the day rows up from the hour rows stored (run once, in the migration that added days;
+ * uncapped, like the other backfills: a day holds the keys of its hours).
+ */
+export function dayBackfillStatements(d: Dialect): string[] {
+  const day = `((bucket - 1) / ${DAY_MS}) * ${DAY_MS} + 2`;
+  return [
+    `INSERT INTO rollups (bucket, kind, key, shard, count, sum, example)
+     SELECT ${day}, kind, key, shard, SUM(count), SUM(sum), ${d === 'sqlite' ? 'MIN(example)' : 'MIN(example COLLATE "C")'} FROM rollups
+     WHERE bucket >= 0 AND bucket % ${BUCKET_MS} = 1 GROUP BY ${day}, kind, key, shard`,
+  ];
 }

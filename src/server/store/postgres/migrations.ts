@@ -2,7 +2,7 @@
 // released version: add the next one. No foreign keys: their KEY SHARE locks would cross the fixed
 // lock order (room, then its sessions by id) that keeps concurrent units of work free of deadlocks.
 import type { Migration } from '../contract';
-import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
+import { backfillStatements, dayBackfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
@@ -145,5 +145,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'sessions open by state as running counts (built from the sessions stored)',
     statements: [...openBackfillStatements('postgres')],
+  },
+  {
+    version: 7,
+    name: 'rollups by day (added up from the hour rows stored)',
+    statements: [...dayBackfillStatements('postgres')],
   },
 ];

@@ -1,6 +1,6 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
 import type { Migration } from '../contract';
-import { backfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
+import { backfillStatements, dayBackfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -134,5 +134,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'sessions open by state as running counts (built from the sessions stored)',
     statements: [...openBackfillStatements('sqlite')],
+  },
+  {
+    version: 7,
+    name: 'rollups by day (added up from the hour rows stored)',
+    statements: [...dayBackfillStatements('sqlite')],
   },
 ];

@@ -2,7 +2,7 @@
 // (PostgreSQL dialect; sqlite/sql/rollups.ts is the same in SQLite's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
 import { foldStep, MINUTE_ROLLUPS, NO_FOLD, parseFoldState, type FoldState } from '../../common/fold';
-import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { ALL, BUCKET_MS, DAY_MS, GROUPS_MAX, hourBuckets, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Queryable } from '../connection';
 
@@ -42,18 +42,19 @@ export async function addRollups(q: Queryable, rows: readonly RollupRow[], shard
 
 /**
  * The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an
- * hour's start + 1 (common/rollups.ts). Minute rows are read as ranges; hour rows are looked up one by one (those
- * between the table's first and last bucket): a range over them would also walk every minute row in between, whose
- * number grows with the traffic, not with the window's hours (D-130).
+ * hour's start + 1, day rows a day's start + 2 (common/rollups.ts). Minute rows are read as ranges; hour and day rows
+ * are looked up one by one: a range over them would also walk every minute row in between, whose number grows with
+ * the traffic, not with the window (D-130). The hours are listed (under two days of them); the days are those
+ * between the table's first and last bucket (a window without `since` starts in 1970).
  */
-function windowWhere(range: WindowRange): [string, number[]] {
+function windowWhere(range: WindowRange): [string, unknown[]] {
   const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
-  const [h0, h1] = range.hours ?? [0, 0];
-  const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
-  const hours = `ARRAY(SELECT generate_series(greatest($5::bigint, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($6::bigint - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)}), ${HOUR_MS}))`;
+  const [d0, d1] = range.days ?? [0, 0];
+  const day = (b: string) => `(${b}) / ${DAY_MS} * ${DAY_MS} + 2`;
+  const days = `ARRAY(SELECT generate_series(greatest($6::bigint, ${day('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}), least($7::bigint - 1, ${day(`SELECT coalesce(max(bucket), -${DAY_MS}) FROM rollups`)}), ${DAY_MS}))`;
   return [
-    `((bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $3 AND bucket < $4 AND bucket % ${BUCKET_MS} = 0) OR bucket = ANY(${hours}))`,
-    [a0, a1, b0, b1, h0, h1],
+    `((bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0) OR (bucket >= $3 AND bucket < $4 AND bucket % ${BUCKET_MS} = 0) OR bucket = ANY($5::bigint[]) OR bucket = ANY(${days}))`,
+    [a0, a1, b0, b1, hourBuckets(range), d0 + 2, d1 + 2],
   ];
 }
 

@@ -2,7 +2,7 @@
 // (SQLite dialect; postgres/sql/rollups.ts is the same in PostgreSQL's). See common/rollups.ts.
 import type { RollupExample, RollupSum } from '../../common/figures';
 import { foldStep, MINUTE_ROLLUPS, parseFoldState, type FoldState } from '../../common/fold';
-import { ALL, BUCKET_MS, GROUPS_MAX, HOUR_MS, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
+import { ALL, BUCKET_MS, DAY_MS, GROUPS_MAX, hourBuckets, newestHours, overflowKeyOf, type BucketRange, type RollupKind, type RollupRow, type WindowRange } from '../../common/rollups';
 import { optNumber, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
@@ -34,19 +34,20 @@ export function addRollups(sql: Sql, rows: readonly RollupRow[], shard = 0): voi
 
 /**
  * The WHERE condition of a window's rows and its values: minute rows are the multiples of a minute, hour rows an
- * hour's start + 1 (common/rollups.ts). Each part has its own condition on the bucket, so SQLite reads each from the
- * key (an OR inside an AND made it scan the whole table). Minute rows are read as ranges; hour rows are looked up one
- * by one (those between the table's first and last bucket): a range over them would also walk every minute row in
- * between, whose number grows with the traffic, not with the window's hours (as on PostgreSQL).
+ * hour's start + 1, day rows a day's start + 2 (common/rollups.ts). Each part has its own condition on the bucket, so
+ * SQLite reads each from the key (an OR inside an AND made it scan the whole table). Minute rows are read as ranges;
+ * hour and day rows are looked up one by one: a range over them would also walk every minute row in between, whose
+ * number grows with the traffic, not with the window (as on PostgreSQL). The hours are listed (under two days of
+ * them); the days are those between the table's first and last bucket (a window without `since` starts in 1970).
  */
-function windowWhere(range: WindowRange): [string, number[]] {
+function windowWhere(range: WindowRange): [string, unknown[]] {
   const [[a0, a1], [b0, b1] = [0, 0]] = range.minutes;
-  const [h0, h1] = range.hours ?? [0, 0];
-  const hour = (b: string) => `(${b}) / ${HOUR_MS} * ${HOUR_MS} + 1`;
-  const hours = `WITH RECURSIVE h(b) AS (SELECT max(?, ${hour('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}) UNION ALL SELECT b + ${HOUR_MS} FROM h WHERE b + ${HOUR_MS} <= min(? - 1, ${hour(`SELECT coalesce(max(bucket), -${HOUR_MS}) FROM rollups`)})) SELECT b FROM h WHERE b <= ? - 1`;
+  const [d0, d1] = range.days ?? [0, 0];
+  const day = (b: string) => `(${b}) / ${DAY_MS} * ${DAY_MS} + 2`;
+  const days = `WITH RECURSIVE d(b) AS (SELECT max(?, ${day('SELECT min(bucket) FROM rollups WHERE bucket >= 0')}) UNION ALL SELECT b + ${DAY_MS} FROM d WHERE b + ${DAY_MS} <= min(? - 1, ${day(`SELECT coalesce(max(bucket), -${DAY_MS}) FROM rollups`)})) SELECT b FROM d WHERE b <= ? - 1`;
   return [
-    `((bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR bucket IN (${hours}))`,
-    [a0, a1, b0, b1, h0, h1, h1],
+    `((bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR (bucket >= ? AND bucket < ? AND bucket % ${BUCKET_MS} = 0) OR bucket IN (SELECT value FROM json_each(?)) OR bucket IN (${days}))`,
+    [a0, a1, b0, b1, JSON.stringify(hourBuckets(range)), d0 + 2, d1 + 2, d1 + 2],
   ];
 }
 
