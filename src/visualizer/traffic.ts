@@ -102,6 +102,9 @@ export function trafficView(s: TrafficSnapshot): TrafficView {
   };
 }
 
+/** Non-conformance groups the traffic panel lists until asked for all of them (the largest first). */
+export const NC_SHOWN = 20;
+
 /** A reported or expected state and counters, labelled: "sendrecv: 2 in room, 1 sent, 1 received". */
 export const snapshotText = (x: { state: string; connections: number; sendStreams: number; recvStreams: number }) =>
   `${x.state}: ${x.connections} in room, ${x.sendStreams} sent, ${x.recvStreams} received`;

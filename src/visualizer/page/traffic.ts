@@ -2,7 +2,7 @@
 // with the funnel, ended sessions, time to media and non-conformance beside it, live from the room server.
 // Served by `serve` it connects to its own origin; opened from disk it asks for the server's address and admin token.
 import type { RoomState } from '../../../machines/domain';
-import { edgeWidth, enteredStep, flaggedStep, replayText, seconds, trafficView, type TrafficView } from '../traffic';
+import { edgeWidth, enteredStep, flaggedStep, NC_SHOWN, replayText, seconds, trafficView, type TrafficView } from '../traffic';
 import { changeLabel, changeText, compareCounts, type LineChange } from '../trafficCompare';
 import { DRAWN_AS, stateName } from './diagram';
 import { TRAFFIC_WINDOWS, WINDOW_LABEL, type SessionReport, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
@@ -52,7 +52,10 @@ const t = {
   picked: undefined as PageState['details'],
   compare: undefined as CompareControl | undefined,
   paths: undefined as PathsPanel | undefined,
+  /** Every non-conformance group listed, not only the NC_SHOWN largest (a very broken client makes hundreds). */
+  allGroups: false,
 };
+
 
 export function mountTraffic(hooks: TrafficHooks): TrafficMode {
   const button = el('button', { type: 'button', 'data-testid': 'mode-traffic', 'aria-pressed': 'false', id: 'mode-traffic' }, 'Traffic');
@@ -122,6 +125,14 @@ function build(hooks: TrafficHooks): void {
     }
   });
   $('#nonconformance-body').addEventListener('click', (ev) => {
+    const more = (ev.target as Element).closest<HTMLButtonElement>('[data-testid="nonconformance-more"]');
+    if (more) {
+      t.allGroups = !t.allGroups;
+      if (t.view) render(t.view);
+      $<HTMLButtonElement>('[data-testid="nonconformance-more"]').focus();
+      announce(t.allGroups ? 'Listing every non-conformance group' : `Listing the ${NC_SHOWN} largest non-conformance groups`);
+      return;
+    }
     const row = (ev.target as Element).closest<HTMLTableRowElement>('tr[data-session]');
     if (row) void drillDown(hooks, row);
   });
@@ -320,10 +331,30 @@ function render(v: TrafficView): void {
       return el('li', { 'data-le': b.le === null ? 'inf' : String(b.le), 'data-count': String(b.count) }, el('span', { class: 'label' }, label), bar(b.count / most), el('span', { class: 'num' }, String(b.count)));
     }),
   );
+  const groups = v.nonConformance;
+  const listed = t.allGroups ? groups : groups.slice(0, NC_SHOWN);
+  const more =
+    groups.length > NC_SHOWN
+      ? [
+          el(
+            'tr',
+            { class: 'more' },
+            el(
+              'td',
+              { colspan: '5' },
+              el(
+                'button',
+                { type: 'button', 'data-testid': 'nonconformance-more', 'aria-expanded': String(t.allGroups) },
+                t.allGroups ? `Show the ${NC_SHOWN} largest` : `Show all ${groups.length} groups (${groups.length - NC_SHOWN} more)`,
+              ),
+            ),
+          ),
+        ]
+      : [];
   $('#nonconformance-body').replaceChildren(
-    ...(v.nonConformance.length === 0
+    ...(groups.length === 0
       ? [el('tr', {}, el('td', { colspan: '5', class: 'why' }, 'Every report in this window was conformant.'))]
-      : v.nonConformance.map((n) =>
+      : listed.map((n) =>
           el(
             'tr',
             { 'data-verdict': n.verdict, 'data-count': String(n.count), 'data-session': n.exampleSession, 'data-key': n.key },
@@ -334,6 +365,7 @@ function render(v: TrafficView): void {
             el('td', { class: 'num' }, String(n.count)),
           ),
         )),
+    ...more,
   );
   const off = v.offDiagram.reduce((a, x) => a + x.count, 0);
   $('#traffic-offdiagram').textContent = `${v.counterOnly} counter-only steps (not drawn)${off > 0 ? `; ${off} reported transitions no machine path explains (not drawn: see non-conformance)` : ''}.`;
