@@ -23,8 +23,8 @@ import { healthHandler } from './health';
 import { trackRequests } from './shutdown';
 import { DEFAULT_MINUTE_ROLLUPS_DAYS } from './store/common/fold';
 
-/** Fold steps (an hour of minutes each) one sweep takes at most: a year of backlog folds in about 3 hours of 30 s sweeps. */
-const FOLD_STEPS_PER_SWEEP = 24;
+/** Fold steps (ten minutes of minute rows each) one sweep takes at most: a year of backlog folds in about 3 hours of 30 s sweeps. */
+const FOLD_STEPS_PER_SWEEP = 144;
 
 export interface RoomServerOptions {
   store: Store;
@@ -268,7 +268,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       const t = now();
       await store.expireSessions(t);
       if (retainDays > 0) await store.retain(t - retainDays * 86_400_000);
-      // A step at a time (each its own short write), at most FOLD_STEPS_PER_SWEEP hours of minutes per sweep.
+      // A step at a time (each its own short write), at most a day of minutes per sweep.
       if (minuteDays > 0) for (let i = 0; i < FOLD_STEPS_PER_SWEEP && (await store.foldRollups(t - minuteDays * 86_400_000, t)); i++);
     } catch (err) {
       log(`server: sweep failed: ${err instanceof Error ? err.message : typeof err}`);

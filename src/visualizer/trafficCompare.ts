@@ -7,6 +7,18 @@ export interface TimeRange {
   until: string;
 }
 
+/**
+ * The window the server counted when asked for `asked` (its answer's `since` and `until`), and whether an end was
+ * counted to its hour: the server keeps each minute's counts a week by default, older ones only by the hour.
+ */
+export function countedRange(asked: TimeRange, answer: { since: string | null; until: string | null }): TimeRange & { byHour: boolean } {
+  const MINUTE = 60_000;
+  const since = answer.since ?? asked.since;
+  const until = answer.until ?? asked.until;
+  const byHour = Date.parse(since) < Math.floor(Date.parse(asked.since) / MINUTE) * MINUTE || Date.parse(until) > Math.ceil(Date.parse(asked.until) / MINUTE) * MINUTE;
+  return { since, until, byHour };
+}
+
 /** What is compared: a preset ending now, or two chosen ranges. */
 export type Comparison = { preset: 'hour' | 'day' } | { preset: 'ranges'; before: TimeRange; after: TimeRange };
 export type ComparePreset = Comparison['preset'];

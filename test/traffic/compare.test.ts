@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ROOM_STATES } from '../../machines/domain';
 import { diagramEdges } from '../../src/model/diagramEdges';
 import { enteredStep, trafficView, waysOf, total } from '../../src/visualizer/traffic';
-import { changeLabel, changeText, compareCounts, compareRanges, lineChange, percentText, validRange, CHANGE_SIGN } from '../../src/visualizer/trafficCompare';
+import { changeLabel, changeText, compareCounts, compareRanges, countedRange, lineChange, percentText, validRange, CHANGE_SIGN } from '../../src/visualizer/trafficCompare';
 import { pathEdges, transitionKey, transitionPaths } from '../../src/visualizer/trafficEdges';
 import type { SessionReport, TrafficSnapshot } from '../../src/visualizer/trafficWire';
 
@@ -50,6 +50,19 @@ describe('the windows a comparison reads', () => {
     expect(validRange({ since: ranges.before.until, until: ranges.before.since })).toBe(false);
     expect(validRange({ since: ranges.before.since, until: ranges.before.since })).toBe(false);
     expect(validRange({ since: 'yesterday', until: ranges.before.until })).toBe(false);
+  });
+});
+
+describe('the window the server counted', () => {
+  it('is its answer\'s since and until; an end rounded past its minute was counted by the hour, and says so', () => {
+    const asked = { since: '2026-11-20T10:05:30.000Z', until: '2026-11-20T11:05:10.000Z' };
+    // Minutes kept: since down and until up to their minutes.
+    expect(countedRange(asked, { since: '2026-11-20T10:05:00.000Z', until: '2026-11-20T11:06:00.000Z' })).toEqual({ since: '2026-11-20T10:05:00.000Z', until: '2026-11-20T11:06:00.000Z', byHour: false });
+    // Older than the minutes kept: to their hours.
+    expect(countedRange(asked, { since: '2026-11-20T10:00:00.000Z', until: '2026-11-20T12:00:00.000Z' })).toEqual({ since: '2026-11-20T10:00:00.000Z', until: '2026-11-20T12:00:00.000Z', byHour: true });
+    expect(countedRange(asked, { since: '2026-11-20T10:00:00.000Z', until: '2026-11-20T11:06:00.000Z' }).byHour).toBe(true);
+    // An answer without them (a named window): the range asked.
+    expect(countedRange(asked, { since: null, until: null })).toEqual({ ...asked, byHour: false });
   });
 });
 

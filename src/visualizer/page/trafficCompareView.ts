@@ -1,7 +1,7 @@
 // Traffic's comparison of two windows on the page: the controls (a preset, or two chosen ranges), reading both
 // windows from the server (again whenever the stream says the figures changed, while the later window ends now), the
 // comparison's own legend, and the table of changes. What changed is worked out in ../trafficCompare.ts.
-import { COMPARE_LABEL, CHANGE_SIGN, CHANGE_WORDS, compareRanges, percentText, validRange, type Change, type Comparison, type LineChange, type TimeRange } from '../trafficCompare';
+import { COMPARE_LABEL, CHANGE_SIGN, CHANGE_WORDS, compareRanges, countedRange, percentText, validRange, type Change, type Comparison, type LineChange, type TimeRange } from '../trafficCompare';
 import type { TrafficSnapshot } from '../trafficWire';
 import { EDGES, GROUPS } from './diagram';
 import { $, announce, el } from './dom';
@@ -135,7 +135,10 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
     try {
       const [before, after] = await Promise.all([fetchSnapshot(src, ranges.before), fetchSnapshot(src, ranges.after)]);
       if (seq === c.seq) {
-        const words = `Comparing ${span(ranges.before)} (${before.sessions.started} sessions started) with ${span(ranges.after)} (${after.sessions.started} started)`;
+        // What the server counted: an end older than the minutes it keeps is counted to its hour.
+        const [b, a] = [countedRange(ranges.before, before), countedRange(ranges.after, after)];
+        const hours = b.byHour || a.byHour ? ' (by whole hours: the server keeps older minutes only by the hour)' : '';
+        const words = `Comparing ${span(b)} (${before.sessions.started} sessions started) with ${span(a)} (${after.sessions.started} started)${hours}`;
         if (!c.figures) announce(`${words}: lines coloured by their change`);
         Object.assign(c, { figures: { before, after, words }, readAt: now, ranges });
         status.textContent = `${words}.`;

@@ -7,10 +7,10 @@
  * - `at`: when `from` was last moved.
  * - `deleted`: minute rows before it are gone. Always <= `from`.
  * Minute rows are deleted only FOLD_GRACE_MS after `from` passed them, so a read that took the old `from` (reads are
- * cancelled or answered long before that) never misses a minute it counts on; one hour of minutes per step, so a
+ * cancelled or answered long before that) never misses a minute it counts on; ten minutes of minute rows per step, so a
  * write that deletes never holds the writer long. Pure: each store runs a step in one transaction of its own.
  */
-import { HOUR_MS } from './rollups';
+import { BUCKET_MS, HOUR_MS } from './rollups';
 
 /** How many days the minute rows are kept by default (serve --minute-rollups-days). */
 export const DEFAULT_MINUTE_ROLLUPS_DAYS = 7;
@@ -19,7 +19,7 @@ export const MINUTE_ROLLUPS = 'minute_rollups';
 /** How long minute rows stay after reads stop using them (far above any read's timeout). */
 export const FOLD_GRACE_MS = 10 * 60_000;
 /** At most this much of minutes is deleted by one step. */
-export const FOLD_STEP_MS = HOUR_MS;
+export const FOLD_STEP_MS = 10 * BUCKET_MS;
 
 export interface FoldState {
   from: number;
