@@ -52,6 +52,9 @@ import * as rollups from './sql/rollups';
 import * as rooms from './sql/rooms';
 import * as sessions from './sql/sessions';
 
+/** How often a process reads the fold's horizon again (well under FOLD_GRACE_MS). */
+const FOLD_READ_MS = 10_000;
+
 /** Key of the advisory lock that makes concurrent `open()`s apply migrations one at a time. */
 const MIGRATION_LOCK = 7_311_200_011;
 const TOTAL_SHARDS = 64;
@@ -84,6 +87,8 @@ export class PostgresStore implements Store {
   /** Old Hawk nonce claims are deleted by this process at most once a second. */
   private readonly noncePurge = new Throttle(1000);
   private readonly batches: ReportBatches;
+  /** The fold's horizon as last read, and when (minutesFrom). */
+  private fold = { at: -Infinity, from: 0 };
 
   constructor(private readonly url: string, options: PostgresStoreOptions = {}) {
     this.log = options.log ?? (() => {});
@@ -273,7 +278,10 @@ export class PostgresStore implements Store {
   }
 
   async foldRollups(before: number, now: number): Promise<boolean> {
-    return this.transaction('fold rollups', (c) => rollups.foldMinutes(c, before, now));
+    const did = await this.transaction('fold rollups', (c) => rollups.foldMinutes(c, before, now));
+    // This process reads the horizon it just moved at once (others within FOLD_READ_MS).
+    if (did) this.fold.at = -Infinity;
+    return did;
   }
 
   // --- figures ---
@@ -316,7 +324,7 @@ export class PostgresStore implements Store {
 
   async stats(query: StatsQuery): Promise<Stats> {
     // Only a window's ends need it (a window older than the minutes kept is read by the hour).
-    const minutesFrom = query.since === undefined && query.until === undefined ? 0 : (await this.flights.run('fold', () => this.figure('stats', (q) => rollups.foldState(q)))).from;
+    const minutesFrom = query.since === undefined && query.until === undefined ? 0 : await this.minutesFrom();
     const range = bucketRange(query.since, query.until, minutesFrom);
     const [sums, open, examples] = await Promise.all([
       this.rollupSums(range),
@@ -338,6 +346,18 @@ export class PostgresStore implements Store {
   /** One query per window's buckets at a time, whoever asks (a window is whole minutes, so callers share it). */
   private rollupSums(range: BucketRange) {
     return this.flights.run(`rollups ${JSON.stringify(range)}`, () => this.figure('stats', (q) => rollups.rollupSums(q, range)));
+  }
+
+  /**
+   * The oldest minute rows reads may use (common/fold.ts), read at most every FOLD_READ_MS: a value that old is still
+   * safe, since minutes are deleted FOLD_GRACE_MS (minutes) after reads stop using them.
+   */
+  private async minutesFrom(): Promise<number> {
+    if (Date.now() - this.fold.at >= FOLD_READ_MS) {
+      const at = Date.now();
+      this.fold = { at, from: (await this.flights.run('fold', () => this.figure('stats', (q) => rollups.foldState(q)))).from };
+    }
+    return this.fold.from;
   }
 
   private openSessionsByState() {
