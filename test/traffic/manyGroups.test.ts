@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
+import { basicAuthorization } from '../../src/transport/basic';
 import { NC_SHOWN } from '../../src/visualizer/traffic';
 import { axeViolations, buildInto, launchChromium, openTraffic } from '../support/visualizerPage';
 import { startServe, useServedPage, type TrafficServer } from './support';
@@ -27,7 +28,7 @@ beforeAll(async () => {
   post = async (event) => {
     const res = await fetch(`${server.serverUrl}/rooms/${roomToken}`, {
       method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${sessionToken}:`).toString('base64')}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: basicAuthorization(sessionToken), 'Content-Type': 'application/json' },
       body: JSON.stringify({ action: 'status', event, state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }),
     });
     if (res.status !== 204) throw new Error(`report ${event}: HTTP ${res.status} ${await res.text()}`);

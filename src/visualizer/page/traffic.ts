@@ -56,7 +56,6 @@ const t = {
   allGroups: false,
 };
 
-
 export function mountTraffic(hooks: TrafficHooks): TrafficMode {
   const button = el('button', { type: 'button', 'data-testid': 'mode-traffic', 'aria-pressed': 'false', id: 'mode-traffic' }, 'Traffic');
   button.title = 'Show what real sessions did on the statechart (needs the room server)';

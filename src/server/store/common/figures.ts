@@ -130,12 +130,12 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
   const count = media.reduce((a, b) => a + b, 0);
   const quantile = (p: number) => histogramQuantile(p, MEDIA_BOUNDS, media);
   const window = countedWindow(q.since, q.until, minutesFrom);
-  const iso = (ms: number) => new Date(ms).toISOString();
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
   return {
-    since: q.since === undefined ? null : new Date(q.since).toISOString(),
-    until: q.until === undefined ? null : new Date(q.until).toISOString(),
+    since: iso(q.since),
+    until: iso(q.until),
     bucketSeconds: (window.hourly ? HOUR_MS : BUCKET_MS) / 1000,
-    counted: { since: q.since === undefined ? null : iso(window.from), until: q.until === undefined ? null : iso(window.to) },
+    counted: { since: iso(q.since === undefined ? undefined : window.from), until: iso(q.until === undefined ? undefined : window.to) },
     sessions: { started, ended: ended.reduce((a, e) => a + e.count, 0), open },
     funnel,
     transitions: transitions.sort((a, b) => b.count - a.count || cmp(a.from, b.from) || cmp(a.to, b.to) || cmp(a.event, b.event)),

@@ -287,7 +287,8 @@ export class SqliteStore implements Store {
   stats(q: StatsQuery): Promise<Stats> {
     return this.read(() => {
       const open = figures.openSessionsByState(this.sql).reduce((n, o) => n + o.count, 0);
-      const minutesFrom = rollups.foldState(this.sql).from;
+      // Only a window's ends need it (a window older than the minutes kept is read by the hour).
+      const minutesFrom = q.since === undefined && q.until === undefined ? 0 : rollups.foldState(this.sql).from;
       const range = bucketRange(q.since, q.until, minutesFrom);
       return statsFromRollups(q, rollups.rollupSums(this.sql, range), open, rollups.enteredExamples(this.sql, range), minutesFrom);
     });

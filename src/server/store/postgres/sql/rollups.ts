@@ -93,7 +93,7 @@ export async function foldMinutes(q: Queryable, before: number, now: number): Pr
   await q.query(`INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [MINUTE_ROLLUPS, JSON.stringify(NO_FOLD)]);
   const state = await foldState(q, true);
   const oldest = (await q.query(`SELECT bucket FROM rollups WHERE bucket >= $1 AND bucket % ${BUCKET_MS} = 0 ORDER BY bucket LIMIT 1`, [state.deleted])).rows[0]?.bucket;
-  const step = foldStep(state, before, now, oldest === undefined ? undefined : Number(oldest));
+  const step = foldStep(state, before, now, optNumber(oldest));
   if (step.kind === 'idle') return false;
   if (step.kind === 'delete') await q.query(`DELETE FROM rollups WHERE bucket >= $1 AND bucket < $2 AND bucket % ${BUCKET_MS} = 0`, [step.from, step.to]);
   await q.query('UPDATE settings SET value = $2 WHERE name = $1', [MINUTE_ROLLUPS, JSON.stringify(step.next)]);
