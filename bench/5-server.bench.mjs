@@ -1,15 +1,18 @@
 // The room server under load. Servers run in child processes (`loop-room-state serve` on a fresh SQLite
 // file, synchronous=FULL, and a bare node:http server answering 204 as the baseline); this process is the
 // load generator (bench/load.mjs): many simulated participants walking the model over keep-alive HTTP. Figures are ratios to
-// the bare server measured in the same run. Also: the conformance check's own cost per report.
+// the bare server measured in the same run. Also: the conformance check's own cost per report, and the SQLite writer's
+// cost per report (store API, no HTTP) as the sessions table grows, as a ratio to its cost at the smallest size.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { performance } from 'node:perf_hooks';
 import { createRoom, joinRoom, registerHawkSession } from '../dist/index.mjs';
-import { cpuMs, fmt, printTable, timeSync } from './harness.mjs';
+import { cpuMs, fmt, importSources, median, printTable, timeSync } from './harness.mjs';
 import { load as runLoad, walk } from './load.mjs';
 
 const require = createRequire(import.meta.url);
@@ -75,6 +78,8 @@ export default async function run() {
     { what: 'XState transition() from the stored snapshot (baseline)', 'ns/report': fmt(machine, 0), ratio: '1.00' },
     { what: 'checkReport with the memoized lookup', 'ns/report': fmt(memo, 0), ratio: fmt(memo / machine, 4) },
   ]);
+
+  await writerCurve(dir);
 
   // (b) Throughput and latency over HTTP.
   const bare = await spawnChild(['-e', BARE], /Room server: (http:\S+\/v1)/);
@@ -146,6 +151,65 @@ export default async function run() {
     server.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * (c) The SQLite writer alone: reports through the store's `updateSession` (16 sessions at once, so about 16 units a
+ * commit, synchronous=FULL) on a store that already holds N ended sessions: CPU µs per report, median of 3 rounds,
+ * as a ratio to the smallest N. What grows with the table is the B-tree work of each report (sessions' indexes).
+ */
+async function writerCurve(dir) {
+  const { SqliteStore } = await importSources({ SqliteStore: 'src/server/store/sqlite/store' });
+  const Database = require('better-sqlite3');
+  const STATES = ['waiting', 'starting', 'sending', 'receiving', 'sendrecv'];
+  const rows = [];
+  let base;
+  for (const stored of (process.env.BENCH_WRITER_SESSIONS ?? '10000,1000000').split(',').map(Number)) {
+    const path = join(dir, `writer-${stored}.db`);
+    const store = new SqliteStore({ path });
+    await store.open();
+    const now = Date.now();
+    // Ended sessions, as a store keeps them until retention (filled directly: set-up, not measured).
+    const db = new Database(path);
+    const insert = db.prepare(`INSERT INTO sessions (id, room, kind, participant_hmac, token_hmac, display_name, owner, joined_at, expires_at, ended_at, end_reason, end_state, state, connections, send_streams, recv_streams, first_reached, report_count, non_conformant, state_since, path)
+      VALUES (?, 'old', 'basic', ?, ?, NULL, 0, ?, ?, ?, 'left', 'waiting', 'waiting', 1, 0, 0, '{"init":1}', 3, 0, ?, '["init"]')`);
+    const hex = (s) => createHash('sha256').update(s).digest('hex');
+    db.transaction(() => {
+      for (let i = 0; i < stored; i++) insert.run(`old-${i}`, hex(`p${i}`), hex(`t${i}`), now - 1e8 + i, now - 1e7, now - 1e7 + i, now - 1e8 + i);
+    })();
+    db.close();
+    await store.createRoom({ token: 'r', name: 'bench', owner: 'o', ownerHmac: 'oh', maxSize: 10_000, createdAt: now, expiresAt: now + 86_400_000 });
+    let seq = 0;
+    const chain = async (count) => {
+      const id = `s-${seq++}`;
+      const joinedAt = Date.now();
+      const create = { id, room: 'r', kind: 'basic', participantHmac: hex(`bp${id}`), tokenHmac: hex(`bt${id}`), displayName: 'b', owner: false, joinedAt, expiresAt: now + 3_600_000, snapshot: { state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }, firstReached: { init: joinedAt }, reportCount: 0, nonConformantCount: 0 };
+      await store.joinRoom('r', () => ({ kind: 'apply', value: id, end: [], create }));
+      for (let k = 0; k < count; k++) {
+        const at = Date.now();
+        await store.updateSession(id, (cur) => {
+          const state = STATES[k % STATES.length];
+          const snapshot = { state, connections: 1 + (k % 2), sendStreams: k % 2, recvStreams: k % 2 };
+          const labels = { from: cur.snapshot.state, event: 'other', state, verdict: 'conformant' };
+          return { kind: 'apply', value: null, changes: { snapshot, expiresAt: at + 60_000, firstReached: { ...cur.firstReached, [state]: cur.firstReached[state] ?? at } }, report: { receivedAt: at, fromState: cur.snapshot.state, fields: { event: 'other', ...snapshot }, verdict: 'conformant', labels } };
+        }, { idempotencyKey: `${id}-${k}` });
+      }
+    };
+    const round = async () => {
+      const cpu = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 16 }, () => chain(200)));
+      const used = process.cpuUsage(cpu);
+      return { cpu: (used.user + used.system) / 3200, wall: ((performance.now() - t0) * 1000) / 3200 };
+    };
+    await round();
+    const runs = [await round(), await round(), await round()];
+    await store.close();
+    const cpu = median(runs.map((r) => r.cpu));
+    base ??= cpu;
+    rows.push({ 'stored sessions': stored.toExponential(0), 'CPU µs/report': fmt(cpu, 0), 'wall µs/report': fmt(median(runs.map((r) => r.wall)), 0), 'ratio to the first': fmt(cpu / base) });
+  }
+  printTable('The SQLite writer alone (store API, 16 sessions reporting at once, synchronous=FULL), by ended sessions stored', rows);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

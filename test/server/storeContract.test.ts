@@ -1,6 +1,8 @@
 // The store contract, the same on both stores: what the server relies on whatever the database.
-import type { RoomState } from '../../machines/domain';
-import type { SessionRecord, Store } from '../../src/server/store';
+import fc from 'fast-check';
+import { ROOM_STATES, type RoomState } from '../../machines/domain';
+import type { SessionDecision, SessionRecord, Store } from '../../src/server/store';
+import { appliedSession } from '../../src/server/store/common/session';
 import { PATH_MAX_STATES } from '../../src/traffic/wire';
 import { roomRecord, sessionRecord } from './records';
 import { ALL_STORES } from '../support/stores';
@@ -76,6 +78,53 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
     const walk: RoomState[] = ['starting', 'sendrecv', 'sending', 'sendrecv', 'receiving', 'sendrecv', 'cleanup', 'waiting', 'init'];
     for (const [i, st] of walk.entries()) await store.updateSession(s.id, to(st, 8000 + i));
     expect(await kept()).toEqual({ stateSince: 8000 + walk.length - 1, path: ['init', 'waiting', ...walk].slice(0, PATH_MAX_STATES + 1) });
+  });
+
+  it('reads back every change a unit of work makes, whichever fields it changes (property)', async () => {
+    const r = room();
+    await store.createRoom(r);
+    type Changes = NonNullable<Extract<SessionDecision<null>, { kind: 'apply' }>['changes']>;
+    const unitArb = fc.record(
+      {
+        expiresAt: fc.integer({ min: 1, max: 9_000_000 }),
+        snapshot: fc.record({ state: fc.constantFrom(...ROOM_STATES), connections: fc.nat(3), sendStreams: fc.nat(3), recvStreams: fc.nat(3) }),
+        firstReached: fc.dictionary(fc.constantFrom(...ROOM_STATES), fc.nat(9_000_000)),
+        nonConformantCount: fc.nat(50),
+        report: fc.constant(true),
+      },
+      { requiredKeys: [] },
+    );
+    const endArb = fc.option(fc.record({ endedAt: fc.integer({ min: 1, max: 9_000_000 }), endReason: fc.constantFrom('left' as const, 'expired' as const, 'deleted' as const) }), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(fc.array(unitArb, { maxLength: 6 }), endArb, async (units, end) => {
+        const s = session(r.token, { participantHmac: `prop-${Math.random()}` });
+        await join(store, s);
+        let expected = (await store.getSession(s.id))!;
+        for (const [i, u] of [...units, ...(end ? [end] : [])].entries()) {
+          const { report: withReport, ...changes } = u as Changes & { report?: boolean };
+          await store.updateSession(s.id, (cur) => {
+            const snapshot = changes.snapshot ?? cur.snapshot;
+            // A change of state comes with its report (the contract's rule).
+            const report = withReport || snapshot.state !== cur.snapshot.state
+              ? { receivedAt: 6000 + i, fromState: cur.snapshot.state, fields: { event: 'e', ...snapshot }, verdict: 'conformant' as const, labels: { from: cur.snapshot.state, event: 'other', state: snapshot.state, verdict: 'conformant' as const } }
+              : undefined;
+            expected = appliedSession(cur, changes, report);
+            return { kind: 'apply', value: null, changes, ...(report ? { report } : {}) };
+          });
+          const got = (await store.getSession(s.id))!;
+          const ended = expected.endedAt !== undefined;
+          expect(got).toEqual({
+            ...expected,
+            // An ended session keeps no display name; it ended in the state it was in.
+            displayName: ended ? undefined : expected.displayName,
+            ...(ended ? { endState: expected.endState ?? expected.snapshot.state } : {}),
+          });
+          // The open-session lookups (partial indexes on the end) follow the end.
+          expect((await store.openSessionOf(r.token, s.participantHmac))?.id).toBe(ended ? undefined : s.id);
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('replays a session: its id, room and reports; nothing for an unknown session', async () => {

@@ -104,6 +104,25 @@ export function sessionValues(s: SessionRecord): unknown[] {
   ];
 }
 
+/**
+ * The columns whose values differ between two versions of a session, with the new values. A report changes a few
+ * columns; writing only those spares SQLite the index entries of the unchanged ones (each indexed column in an
+ * UPDATE's SET list has its entry deleted and inserted again, however equal: four times the cost of the row itself).
+ */
+export function changedSessionColumns(before: SessionRecord, next: SessionRecord): { columns: string[]; values: unknown[] } {
+  const old = sessionValues(before);
+  const now = sessionValues(next);
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  for (let i = 1; i < now.length; i++) {
+    if (now[i] !== old[i]) {
+      columns.push(SESSION_COLUMNS[i]);
+      values.push(now[i]);
+    }
+  }
+  return { columns, values };
+}
+
 /** A room's columns, in the order roomValues gives them. */
 export const ROOM_COLUMNS = ['token', 'name', 'owner', 'owner_hmac', 'max_size', 'created_at', 'expires_at', 'deleted_at'] as const;
 

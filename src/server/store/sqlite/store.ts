@@ -198,7 +198,7 @@ export class SqliteStore implements Store {
         reports.addReportTotals(this.sql, d.report.labels);
         delta.report(session, d.report);
       }
-      sessions.updateSessionRow(this.sql, next);
+      sessions.updateSessionRow(this.sql, session, next);
       delta.session(session, next);
       return d.value;
     });

@@ -13,12 +13,6 @@ export async function insertSession(q: Queryable, s: SessionRecord): Promise<voi
   await q.query(`INSERT INTO sessions (${LIST}) VALUES (${placeholders(SESSION_COLUMNS.length, 'postgres')})`, sessionValues(s));
 }
 
-/** Writes every column of the session but its id (what a unit of work decided). */
-export async function updateSessionRow(q: Queryable, s: SessionRecord): Promise<void> {
-  const [id, ...rest] = sessionValues(s);
-  await q.query(`UPDATE sessions SET ${SESSION_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE id = $${SESSION_COLUMNS.length}`, [...rest, id]);
-}
-
 export async function selectSession(q: Queryable, id: string): Promise<SessionRecord | undefined> {
   const r = (await q.query({ name: 'lrs_session', text: `SELECT ${LIST} FROM sessions WHERE id = $1`, values: [id] })).rows[0] as Row | undefined;
   return r ? sessionFromRow(r) : undefined;

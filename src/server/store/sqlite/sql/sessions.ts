@@ -1,6 +1,6 @@
 // Participant sessions (SQLite dialect; postgres/sql/sessions.ts is the same in PostgreSQL's).
 import type { EndReason, SessionRecord } from '../../contract';
-import { ENDED_COLUMNS, endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
+import { changedSessionColumns, ENDED_COLUMNS, endedFromRow, placeholders, SESSION_COLUMNS, sessionFromRow, sessionValues, type Ended, type Row } from '../../common/rows';
 import { bindable, type Sql } from '../statements';
 
 const LIST = SESSION_COLUMNS.join(', ');
@@ -11,10 +11,14 @@ export function insertSession(sql: Sql, s: SessionRecord): void {
   sql(`INSERT INTO sessions (${LIST}) VALUES (${placeholders(SESSION_COLUMNS.length, 'sqlite')})`).run(...bindable(sessionValues(s)));
 }
 
-/** Writes every column of the session but its id (what a unit of work decided). */
-export function updateSessionRow(sql: Sql, s: SessionRecord): void {
-  const [id, ...rest] = bindable(sessionValues(s));
-  sql(`UPDATE sessions SET ${SESSION_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...rest, id);
+/**
+ * Writes what a unit of work changed in the session (`before` is the row it read). One statement per set of columns
+ * changed: a report changes the same few, so there are a handful.
+ */
+export function updateSessionRow(sql: Sql, before: SessionRecord, next: SessionRecord): void {
+  const { columns, values } = changedSessionColumns(before, next);
+  if (columns.length === 0) return;
+  sql(`UPDATE sessions SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...bindable(values), next.id);
 }
 
 export function selectSession(sql: Sql, id: string): SessionRecord | undefined {
