@@ -127,6 +127,53 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
     );
   });
 
+  it("decides on the rows it writes, whatever the caller says it knew of the session (property)", async () => {
+    const r = room();
+    await store.createRoom(r);
+    const report = (cur: SessionRecord, at: number) => ({
+      receivedAt: at, fromState: cur.snapshot.state, fields: { event: 'e', ...cur.snapshot }, verdict: 'conformant' as const,
+      labels: { from: cur.snapshot.state, event: 'other', state: cur.snapshot.state, verdict: 'conformant' as const },
+    });
+    // What a decision depends on: the report count (refuse on a multiple of three), the end, and the key seen.
+    const decide = (cur: SessionRecord, seen: { repeated: boolean }): SessionDecision<string> =>
+      cur.endedAt !== undefined ? { kind: 'refuse', value: 'ended' }
+      : seen.repeated ? { kind: 'apply', value: 'repeat', changes: { expiresAt: cur.expiresAt + 1 } }
+      : cur.reportCount % 3 === 2 ? { kind: 'refuse', value: `refused at ${cur.reportCount}` }
+      : { kind: 'apply', value: `stored as ${cur.reportCount + 1}`, report: report(cur, 7000 + cur.reportCount) };
+    const stepArb = fc.record({ kind: fc.constantFrom('report', 'bump', 'end'), known: fc.nat(), key: fc.option(fc.nat(3), { nil: undefined }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 8 }), async (steps) => {
+        const s = session(r.token, { participantHmac: `known-${Math.random()}` });
+        await join(store, s);
+        const versions = [(await store.getSession(s.id))!];
+        const keys = new Set<string>();
+        for (const step of steps) {
+          const before = (await store.getSession(s.id))!;
+          if (step.kind === 'bump') {
+            // A count the decision depends on moves without the caller knowing (refusals turn to acceptances).
+            await store.updateSession(s.id, (cur) => ({ kind: 'apply', value: null, report: report(cur, 6000) }));
+          } else if (step.kind === 'end' && before.endedAt === undefined && step.known % 4 === 0) {
+            await store.updateSession(s.id, () => ({ kind: 'apply', value: null, changes: { endedAt: 9000, endReason: 'left' } }));
+          }
+          const now = (await store.getSession(s.id))!;
+          versions.push(now);
+          const key = step.key === undefined ? undefined : `k${step.key}`;
+          const want = decide(now, { repeated: key !== undefined && keys.has(key) });
+          // What the caller knew: any version of this session, the current one or an older one.
+          const known = versions[step.known % versions.length];
+          const got = await store.updateSession(s.id, decide, { ...(key ? { idempotencyKey: key } : {}), known });
+          expect(got).toBe(want.value);
+          if (key && want.kind === 'apply' && want.report) keys.add(key);
+          const after = (await store.getSession(s.id))!;
+          expect(after.reportCount).toBe(now.reportCount + (want.kind === 'apply' && want.report ? 1 : 0));
+          expect(after.expiresAt).toBe(want.kind === 'apply' && want.changes?.expiresAt !== undefined ? want.changes.expiresAt : now.expiresAt);
+          versions.push(after);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('replays a session: its id, room and reports; nothing for an unknown session', async () => {
     const r = room();
     await store.createRoom(r);

@@ -149,6 +149,12 @@ export interface StoredReport {
 export interface UpdateOptions {
   /** The client's Idempotency-Key of the report this unit of work may append. */
   idempotencyKey?: string;
+  /**
+   * The session as the caller read it just before (e.g. to authenticate). A store that decides outside its write
+   * transaction may decide the first round on it, with no key seen, instead of reading again: the decision is checked
+   * against the rows it writes, as any round's, and a refusal is decided again on them.
+   */
+  known?: SessionRecord;
 }
 
 /** What updateSession's `decide` learns of the idempotency key. */

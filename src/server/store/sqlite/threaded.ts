@@ -180,6 +180,7 @@ export class ThreadedSqliteStore implements Store {
           ctx &&
           this.rounds(
             ctx,
+            true,
             decide,
             (c, d) => this.call('writer', 'applyJoin', [room, c, { kind: 'apply', end: d.end, create: d.create }]),
             (token) => this.call('writer', 'askJoin', [room, token]),
@@ -195,7 +196,9 @@ export class ThreadedSqliteStore implements Store {
     return this.unit(() =>
       this.order.session(id, async () => {
         const epoch = this.order.epoch;
-        let ctx = await this.reading((r) => r.sessionContext(id, key));
+        // The caller's own read of the session, if it has one, saves reading it again (the writer checks the decision).
+        const known = options.known?.id === id ? { session: options.known, seen: { repeated: false } } : undefined;
+        let ctx = known ?? (await this.reading((r) => r.sessionContext(id, key)));
         if (!ctx) return undefined;
         const room = ctx.session.room;
         await this.order.enter(room);
@@ -206,6 +209,7 @@ export class ThreadedSqliteStore implements Store {
             ctx &&
             (await this.rounds(
               ctx,
+              ctx !== known,
               (c: SessionContext) => decide(c.session, c.seen),
               (c, d) => this.call('writer', 'applySession', [id, c, sessionApply(d), key]),
               (token) => this.call('writer', 'askSession', [id, token, key]),
@@ -345,21 +349,25 @@ export class ThreadedSqliteStore implements Store {
   /**
    * Decides on `ctx` and asks the writer to apply it. If the rows changed meanwhile (another process wrote), the
    * second and last round is decided while the writer holds the write lock: the writer reads the rows and asks for
-   * the decision inside its transaction (`ask`), so nothing can change them in between (D-135).
+   * the decision inside its transaction (`ask`), so nothing can change them in between (D-135). `read`: whether
+   * `ctx` was read from the store (else it is what the caller knew, and a refusal on it goes to that second round).
    */
   private async rounds<C, T, D extends { kind: 'refuse'; value: T } | { kind: 'apply'; value: T }>(
     ctx: C,
+    read: boolean,
     decide: (ctx: C) => D,
     apply: (ctx: C, d: Extract<D, { kind: 'apply' }>) => Promise<Applied<C>>,
     ask: (token: number) => Promise<'applied' | 'refused' | undefined>,
     toWire: (d: Extract<D, { kind: 'apply' }>) => Record<string, unknown>,
   ): Promise<T | undefined> {
     const d = decide(ctx);
-    // A refusal writes nothing: it stands as read.
-    if (d.kind === 'refuse') return d.value;
-    const outcome = await apply(ctx, d as Extract<D, { kind: 'apply' }>);
-    if (outcome === 'applied') return d.value;
-    if (outcome === undefined) return undefined;
+    // A refusal writes nothing: it stands as read. On what the caller knew (`read` false) it is decided again below.
+    if (d.kind === 'refuse' && read) return d.value;
+    if (d.kind === 'apply') {
+      const outcome = await apply(ctx, d as Extract<D, { kind: 'apply' }>);
+      if (outcome === 'applied') return d.value;
+      if (outcome === undefined) return undefined;
+    }
     let last: D | undefined;
     const asked = await this.threads!.writer!.asking(
       (rows) => {
