@@ -1,17 +1,25 @@
 // Who is asking: HTTP Basic (a room sessionToken as the user, empty password) or Hawk (checked by the hawk
 // package's server side with the payload hash, and each nonce claimed once: first in this process's cache,
-// then in the store, shared by every process on the database). Failures are 401 errno 110; nothing about
+// then in the store, shared by every process on the database; a request that may write through a unit of work
+// can carry its claim into that unit's transaction instead, D-141). Failures are 401 errno 110; nothing about
 // the credentials themselves goes into an answer or a log.
 import type { IncomingMessage } from 'node:http';
 import { AUTH_SCHEMES, ApiError, errors } from './errors';
 import type { HawkServerModule } from './peers';
 import { Hmacs } from './secrets';
-import { StoreUnavailableError, type RoomStore, type SessionRecord } from './store';
+import { NonceReplayedError, StoreUnavailableError, type RoomStore, type SessionRecord, type UnitNonce } from './store';
 
 export type Caller =
   | { scheme: 'none' }
   | { scheme: 'basic'; tokenHmac: string; session: SessionRecord }
-  | { scheme: 'hawk'; idHmac: string; credentials: { key: string; algorithm: string }; artifacts: Record<string, unknown> };
+  | {
+      scheme: 'hawk';
+      idHmac: string;
+      credentials: { key: string; algorithm: string };
+      artifacts: Record<string, unknown>;
+      /** The store claim of this request's nonce, when authenticate was asked to defer it (see settleNonce). */
+      nonce?: UnitNonce;
+    };
 
 /**
  * Nonces seen within the timestamp window by this process: a free first check (a replay to the same process
@@ -82,14 +90,19 @@ export function publicHostOf(url: string): { name: string; port: number } {
 export class Authenticator {
   constructor(private readonly o: AuthOptions) {}
 
-  /** The caller, or a 401 ApiError; a store failure propagates as StoreUnavailableError. */
-  async authenticate(req: IncomingMessage, body: string): Promise<Caller> {
+  /**
+   * The caller, or a 401 ApiError; a store failure propagates as StoreUnavailableError. With `deferNonce` (and a
+   * store that claims nonces in units of work), a Hawk nonce's store claim is left to the request's unit of work
+   * (UpdateOptions.nonce) or to settleNonce: the caller must settle it before anything else is written and before
+   * answering.
+   */
+  async authenticate(req: IncomingMessage, body: string, options: { deferNonce?: boolean } = {}): Promise<Caller> {
     const header = req.headers.authorization;
     if (header === undefined) return { scheme: 'none' };
     const space = header.indexOf(' ');
     const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
     if (scheme === 'basic') return this.basic(header.slice(space + 1).trim());
-    if (scheme === 'hawk') return this.hawk(req, header, body);
+    if (scheme === 'hawk') return this.hawk(req, header, body, options.deferNonce === true && this.o.store.claimsNoncesInUnits === true);
     throw errors.unauthorized();
   }
 
@@ -106,13 +119,14 @@ export class Authenticator {
     return { scheme: 'basic', tokenHmac, session };
   }
 
-  private async hawk(req: IncomingMessage, authorization: string, body: string): Promise<Caller> {
+  private async hawk(req: IncomingMessage, authorization: string, body: string, deferNonce: boolean): Promise<Caller> {
     const host = this.o.publicHost ?? parseHost(req.headers.host);
     if (!host || authorization.length > 1024) throw errors.unauthorized();
     let idHmac = '';
     let lastUsedAt = Number.POSITIVE_INFINITY;
     let storeFailure: unknown;
     let stale: { key: string } | undefined;
+    let deferred: UnitNonce | undefined;
     let caller: Caller;
     try {
       const { credentials, artifacts } = await this.o.hawk().server.authenticate(
@@ -140,6 +154,10 @@ export class Authenticator {
             const windowMs = 2 * this.o.skewSec * 1000;
             if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, tsMs)) throw new Error('replayed nonce');
             if (!this.o.store.claimHawkNonce) return;
+            if (deferNonce) {
+              deferred = { claim: { idHmac, nonce, ts }, at: tsMs, windowMs };
+              return;
+            }
             let fresh: boolean;
             try {
               // Stored at the request's timestamp: purged once that is a window old (it is stale by then).
@@ -152,7 +170,7 @@ export class Authenticator {
           },
         },
       );
-      caller = { scheme: 'hawk', idHmac, credentials, artifacts };
+      caller = { scheme: 'hawk', idHmac, credentials, artifacts, ...(deferred ? { nonce: deferred } : {}) };
     } catch (err) {
       if (storeFailure !== undefined) throw storeFailure;
       if (stale) {
@@ -170,6 +188,19 @@ export class Authenticator {
     }
     await this.touch(idHmac, lastUsedAt);
     return caller;
+  }
+
+  /**
+   * Claims a deferred Hawk nonce that no unit of work claimed (the request wrote nothing): a replay is 401 as in
+   * authenticate. Also turns a unit's NonceReplayedError (`failure`) into that 401.
+   */
+  async settleNonce(caller: Caller, failure?: unknown): Promise<void> {
+    if (failure instanceof NonceReplayedError) throw errors.unauthorized(AUTH_SCHEMES);
+    if (caller.scheme !== 'hawk' || !caller.nonce || caller.nonce.claimed) return;
+    const n = caller.nonce;
+    const fresh = await this.o.store.claimHawkNonce!(n.claim, n.at, n.windowMs);
+    n.claimed = true;
+    if (!fresh) throw errors.unauthorized(AUTH_SCHEMES);
   }
 
   /** Records a genuine request's use of its Hawk session, when the stored one is older than the interval. */

@@ -236,7 +236,7 @@ export class Rooms {
       const a = apply(cur, now, seen);
       if (a instanceof ApiError) return { kind: 'refuse', value: a };
       return { kind: 'apply', value: a.value, changes: a.changes as SessionChanges, report: a.report };
-    }, { ...options, known: s });
+    }, { ...options, known: s, ...(caller.scheme === 'hawk' && caller.nonce ? { nonce: caller.nonce } : {}) });
     if (result === undefined) throw gone();
     if (result instanceof ApiError) throw result;
     return result;

@@ -202,7 +202,8 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         // 5. action and parameters, 6. participation.
         const b = await body(r);
         const room = await rooms.room(r.params.token);
-        r.caller = await auth.authenticate(r.req, b);
+        // A POST's Hawk nonce is claimed in its unit of work's commit (status, refresh, leave), else settled below.
+        r.caller = await auth.authenticate(r.req, b, { deferNonce: r.method === 'POST' });
         if (r.method === 'GET') {
           r.action = 'info';
           return responder.send(r.res, r.caller, await rooms.roomInfo(r.caller, room), r.action);
@@ -213,11 +214,22 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         }
         // Without credentials only a join may pass; anything else is 401 before its body is judged.
         if (r.caller.scheme === 'none' && !isJoin(r.req.headers['content-type'], b)) throw errors.unauthorized();
-        const o = jsonObject(r.req.headers['content-type'], b);
-        const a = o.action;
-        r.action = a === 'join' || a === 'refresh' || a === 'status' || a === 'leave' ? a : 'other';
-        const { answer } = await rooms.roomAction(r.caller, room, o, r.req.headers['idempotency-key']);
-        responder.send(r.res, r.caller, answer, r.action);
+        const caller = r.caller;
+        const outcome = await (async () => {
+          const o = jsonObject(r.req.headers['content-type'], b);
+          const a = o.action;
+          r.action = a === 'join' || a === 'refresh' || a === 'status' || a === 'leave' ? a : 'other';
+          // A join writes through no unit of work that takes the nonce: it is claimed first.
+          if (r.action !== 'status' && r.action !== 'refresh' && r.action !== 'leave') await auth.settleNonce(caller);
+          return (await rooms.roomAction(caller, room, o, r.req.headers['idempotency-key'])).answer;
+        })().then(
+          (answer) => ({ answer }),
+          (failure: unknown) => ({ failure }),
+        );
+        // Nothing was written if no unit claimed the nonce (a refusal, bad input): claimed now, a replay is 401.
+        await auth.settleNonce(caller, 'failure' in outcome ? outcome.failure : undefined);
+        if ('failure' in outcome) throw outcome.failure;
+        responder.send(r.res, caller, outcome.answer, r.action);
       },
     }),
     base,

@@ -127,6 +127,24 @@ describe.each(SHARED)('Hawk replays across servers on one database (%s)', (_name
     expect(await reports()).toBe(before + 2);
   });
 
+  it("a status report's nonce is claimed in the commit that stores it (one commit, not two)", async () => {
+    if (!db.a.claimsNoncesInUnits) return; // this store claims nonces in commits of their own
+    db.a.takeCommitTimes?.();
+    const before = await reports();
+    const header = await sign(STATUS);
+    expect((await send(one, header, STATUS)).status).toBe(204);
+    expect(db.a.takeCommitTimes?.()).toHaveLength(1);
+    expect(await reports()).toBe(before + 1);
+    expectError(await send(two, header, STATUS), 401, 110);
+  });
+
+  it('a refused request still claims its nonce: replayed elsewhere, it is 401', async () => {
+    const body = JSON.stringify({ action: 'status', event: 'nonsense' });
+    const header = await sign(body);
+    expect((await send(one, header, body)).status).toBe(400);
+    expectError(await send(two, header, body), 401, 110);
+  });
+
   it('the same request sent to both servers at once passes exactly once', async () => {
     const body = JSON.stringify({ action: 'refresh' });
     for (let i = 0; i < 8; i++) {

@@ -1,7 +1,7 @@
 // The store contract, the same on both stores: what the server relies on whatever the database.
 import fc from 'fast-check';
 import { ROOM_STATES, type RoomState } from '../../machines/domain';
-import type { SessionDecision, SessionRecord, Store } from '../../src/server/store';
+import { NonceReplayedError, type SessionDecision, type SessionRecord, type Store, type UnitNonce } from '../../src/server/store';
 import { appliedSession } from '../../src/server/store/common/session';
 import { PATH_MAX_STATES } from '../../src/traffic/wire';
 import { roomRecord, sessionRecord } from './records';
@@ -127,7 +127,7 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
     );
   });
 
-  it("decides on the rows it writes, whatever the caller says it knew of the session (property)", async () => {
+  it("decides on the rows it writes, whatever the caller says it knew of the session; a unit's nonce is claimed once (property)", async () => {
     const r = room();
     await store.createRoom(r);
     const report = (cur: SessionRecord, at: number) => ({
@@ -141,6 +141,7 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
       : cur.reportCount % 3 === 2 ? { kind: 'refuse', value: `refused at ${cur.reportCount}` }
       : { kind: 'apply', value: `stored as ${cur.reportCount + 1}`, report: report(cur, 7000 + cur.reportCount) };
     const stepArb = fc.record({ kind: fc.constantFrom('report', 'bump', 'end'), known: fc.nat(), key: fc.option(fc.nat(3), { nil: undefined }) });
+    let nonces = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 8 }), async (steps) => {
         const s = session(r.token, { participantHmac: `known-${Math.random()}` });
@@ -161,8 +162,18 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
           const want = decide(now, { repeated: key !== undefined && keys.has(key) });
           // What the caller knew: any version of this session, the current one or an older one.
           const known = versions[step.known % versions.length];
-          const got = await store.updateSession(s.id, decide, { ...(key ? { idempotencyKey: key } : {}), known });
+          // Every unit carries a Hawk nonce claim (a store that claims none in units ignores it).
+          const nonce: UnitNonce = { claim: { idHmac: 'h'.repeat(64), nonce: `unit-${++nonces}-${Math.random()}`, ts: '1' }, at: Date.now(), windowMs: 120_000 };
+          const got = await store.updateSession(s.id, decide, { ...(key ? { idempotencyKey: key } : {}), known, nonce });
           expect(got).toBe(want.value);
+          if (store.claimsNoncesInUnits) {
+            // Claimed when the unit wrote, never twice across its rounds (that would fail it as a replay), and
+            // standing exactly when the store says so. A unit sent again with it is refused and writes nothing.
+            if (want.kind === 'apply') expect(nonce.claimed).toBe(true);
+            expect(await store.claimHawkNonce!(nonce.claim, nonce.at, nonce.windowMs)).toBe(!nonce.claimed);
+            const replay = store.updateSession(s.id, () => ({ kind: 'apply', value: 'replayed', changes: { expiresAt: 1 } }), { nonce: { ...nonce, claimed: false } });
+            await expect(replay).rejects.toBeInstanceOf(NonceReplayedError);
+          }
           if (key && want.kind === 'apply' && want.report) keys.add(key);
           const after = (await store.getSession(s.id))!;
           expect(after.reportCount).toBe(now.reportCount + (want.kind === 'apply' && want.report ? 1 : 0));

@@ -35,7 +35,7 @@ export const END_REASONS: readonly EndReason[] = ['left', 'expired', 'rejoined',
 
 export type ParticipantKind = 'hawk' | 'basic';
 
-export { StoreUnavailableError } from './errors';
+export { NonceReplayedError, StoreUnavailableError } from './errors';
 
 /** One schema version: statements run in one transaction, then `version` is recorded. */
 export interface Migration {
@@ -155,6 +155,21 @@ export interface UpdateOptions {
    * against the rows it writes, as any round's, and a refusal is decided again on them.
    */
   known?: SessionRecord;
+  /**
+   * A Hawk request's nonce claim, for a store with `claimsNoncesInUnits` (others ignore it): claimed inside the
+   * unit's transaction before anything else is written, as `claimHawkNonce` would. A claim made before fails the
+   * unit with NonceReplayedError, nothing written. The store sets `claimed` once its claim is committed; a unit that
+   * wrote nothing may leave it unset, and the caller claims it then.
+   */
+  nonce?: UnitNonce;
+}
+
+/** A nonce claim carried by a unit of work (see UpdateOptions.nonce). */
+export interface UnitNonce {
+  claim: HawkNonceClaim;
+  at: number;
+  windowMs: number;
+  claimed?: boolean;
 }
 
 /** What updateSession's `decide` learns of the idempotency key. */
@@ -288,6 +303,11 @@ export interface RoomStore {
    * Optional: without it, the server remembers nonces per process only.
    */
   claimHawkNonce?(claim: HawkNonceClaim, at: number, windowMs: number): Promise<boolean>;
+  /**
+   * True when `updateSession` takes `UpdateOptions.nonce`: the claim goes in the unit's own transaction instead of a
+   * commit of its own (D-141).
+   */
+  readonly claimsNoncesInUnits?: boolean;
 
   createRoom(room: RoomRecord): Promise<void>;
   /** The room, whatever its expiry or deletion (the server decides what those mean). */

@@ -1,7 +1,7 @@
 // The messages between the threaded SQLite store (threaded.ts, on the thread that answers requests) and its worker
 // threads (worker.ts).
 import type { MessagePort } from 'node:worker_threads';
-import { StoreUnavailableError } from '../errors';
+import { NonceReplayedError, StoreUnavailableError } from '../errors';
 
 /** A call to a worker (sent in arrays: the calls of one turn of the event loop): `deadline` (epoch ms) for reads the caller stops waiting for; the worker skips them once past. */
 export interface Call {
@@ -60,6 +60,7 @@ export function wireError(err: unknown): WireError {
 
 export function fromWire(w: WireError): Error {
   if (w.unavailable) return new StoreUnavailableError(w.message);
+  if (w.name === 'NonceReplayedError') return new NonceReplayedError();
   return Object.assign(new Error(w.message), { name: w.name }, w.code === undefined ? {} : { code: w.code });
 }
 

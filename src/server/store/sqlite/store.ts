@@ -8,6 +8,7 @@ import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '.
 import type { Row } from '../common/rows';
 import { appliedSession, startedSession } from '../common/session';
 import {
+  NonceReplayedError,
   StoreUnavailableError,
   type ExportFilter,
   type HawkNonceClaim,
@@ -27,6 +28,7 @@ import {
   type Store,
   type StoreOptions,
   type StoredReport,
+  type UnitNonce,
 } from '../contract';
 import { classify, type Log } from './errors';
 import { GroupCommit } from './groupCommit';
@@ -57,6 +59,8 @@ export class SqliteStore implements Store {
   private db?: Db;
   private readonly log: Log;
   private readonly commitTimes = new CommitTimes();
+  /** updateSession takes a Hawk nonce claim into the unit's savepoint (UpdateOptions.nonce). */
+  readonly claimsNoncesInUnits = true;
   /** Old Hawk nonce claims are deleted at most once a second, inside a claim's write. */
   private readonly noncePurge = new Throttle(1000);
   private readonly statements = statementCache(() => this.conn());
@@ -150,10 +154,12 @@ export class SqliteStore implements Store {
 
   /** Inside the group commit: the claim is on disk before the request it lets through is answered. */
   claimHawkNonce(c: HawkNonceClaim, at: number, windowMs: number): Promise<boolean> {
-    return this.write(() => {
-      if (this.noncePurge.due(at)) hawk.purgeNonces(this.sql, at - windowMs);
-      return hawk.claimNonce(this.sql, c, at);
-    });
+    return this.write(() => this.claimNonce({ claim: c, at, windowMs }));
+  }
+
+  private claimNonce(n: UnitNonce): boolean {
+    if (this.noncePurge.due(n.at)) hawk.purgeNonces(this.sql, n.at - n.windowMs);
+    return hawk.claimNonce(this.sql, n.claim, n.at);
   }
 
   createRoom(r: RoomRecord): Promise<void> {
@@ -186,7 +192,10 @@ export class SqliteStore implements Store {
 
   updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
     const key = options.idempotencyKey;
-    return this.write((delta) => {
+    const nonce = options.nonce?.claimed ? undefined : options.nonce;
+    const unit = this.write((delta) => {
+      // First: a replay writes nothing (the savepoint is rolled back), and any other outcome keeps the claim.
+      if (nonce && !this.claimNonce(nonce)) throw new NonceReplayedError();
       const ctx = this.sessionCtx(id, key);
       if (!ctx) return undefined;
       const { session } = ctx;
@@ -202,6 +211,7 @@ export class SqliteStore implements Store {
       delta.session(session, next);
       return d.value;
     });
+    return nonce ? unit.then((v) => ((nonce.claimed = true), v)) : unit;
   }
 
   expireSessions(now: number): Promise<number> {

@@ -41,6 +41,7 @@ import {
   type Store,
   type StoreOptions,
   type StoredReport,
+  type UnitNonce,
   type UpdateOptions,
 } from '../contract';
 import { SqliteStore, type SessionContext } from './store';
@@ -150,6 +151,9 @@ export class ThreadedSqliteStore implements Store {
     return this.write('claimHawkNonce', [c, at, windowMs]);
   }
 
+  /** The writer claims a unit's Hawk nonce in the unit's savepoint (see `claiming`). */
+  readonly claimsNoncesInUnits = true;
+
   createRoom(r: RoomRecord): Promise<void> {
     return this.write('createRoom', [r]);
   }
@@ -211,8 +215,8 @@ export class ThreadedSqliteStore implements Store {
               ctx,
               ctx !== known,
               (c: SessionContext) => decide(c.session, c.seen),
-              (c, d) => this.call('writer', 'applySession', [id, c, sessionApply(d), key]),
-              (token) => this.call('writer', 'askSession', [id, token, key]),
+              (c, d) => claiming(options.nonce, (nonce) => this.call('writer', 'applySession', [id, c, sessionApply(d), { idempotencyKey: key, nonce }])),
+              (token) => claiming(options.nonce, (nonce) => this.call('writer', 'askSession', [id, token, { idempotencyKey: key, nonce }])),
               sessionApply,
             ))
           );
@@ -378,6 +382,17 @@ export class ThreadedSqliteStore implements Store {
     );
     return asked === undefined ? undefined : last!.value;
   }
+}
+
+/**
+ * A writer call that carries the unit's nonce claim if no earlier call committed it: a stale round's call commits it
+ * too (its savepoint is released), so the next round must not claim it again.
+ */
+async function claiming<R>(nonce: UnitNonce | undefined, call: (nonce: UnitNonce | undefined) => Promise<R>): Promise<R> {
+  const pending = nonce?.claimed ? undefined : nonce;
+  const result = await call(pending);
+  if (pending) pending.claimed = true;
+  return result;
 }
 
 function sessionApply(d: Extract<SessionDecision<unknown>, { kind: 'apply' }>): SessionApply {

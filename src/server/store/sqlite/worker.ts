@@ -5,7 +5,7 @@
 // call's savepoint), else the answer is the rows as they are now, for the caller to decide again.
 import { isDeepStrictEqual } from 'node:util';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { ExportFilter, HawkNonceClaim, HawkSessionRecord, JoinContext, JoinDecision, RoomRecord, SessionDecision, StatsQuery } from '../contract';
+import type { ExportFilter, HawkNonceClaim, HawkSessionRecord, JoinContext, JoinDecision, RoomRecord, SessionDecision, StatsQuery, UpdateOptions } from '../contract';
 import { StoreUnavailableError } from '../errors';
 import { fromWire, wireError, type Answer, type Asked, type Call, type Post, type ThreadSetup, type Told } from './protocol';
 import { SqliteStore, type SessionContext } from './store';
@@ -13,6 +13,8 @@ import { SqliteStore, type SessionContext } from './store';
 /** A unit's decision without its value (which stays with the caller). */
 export type SessionApply = Omit<Extract<SessionDecision<unknown>, { kind: 'apply' }>, 'value'>;
 export type JoinApply = Omit<Extract<JoinDecision<unknown>, { kind: 'apply' }>, 'value'>;
+/** What of UpdateOptions crosses to the writer (`known` stays with the caller, who decided on it). */
+export type UnitOptions = Pick<UpdateOptions, 'idempotencyKey' | 'nonce'>;
 /** A unit's outcome: applied, the rows changed since (decide again on these), or no such session/room. */
 export type Applied<C> = 'applied' | { stale: C } | undefined;
 /** A unit decided under the write lock: applied, refused, or no such session/room. */
@@ -72,23 +74,23 @@ const ops = {
   exportPage: (filter: ExportFilter, after: number) => store.exportPage(filter, after),
   stats: (q: StatsQuery) => store.stats(q),
   metricsData: (buckets: number[]) => store.metricsData(buckets),
-  applySession: (id: string, decidedOn: SessionContext, d: SessionApply, key?: string) =>
+  applySession: (id: string, decidedOn: SessionContext, d: SessionApply, options: UnitOptions) =>
     store.updateSession<Applied<SessionContext>>(
       id,
       (session, seen) => (isDeepStrictEqual({ session, seen }, decidedOn) ? { ...d, value: 'applied' } : { kind: 'refuse', value: { stale: { session, seen } } }),
-      key === undefined ? {} : { idempotencyKey: key },
+      options,
     ),
   applyJoin: (room: string, decidedOn: JoinContext, d: JoinApply) =>
     store.joinRoom<Applied<JoinContext>>(room, (ctx) => (isDeepStrictEqual(ctx, decidedOn) ? { ...d, value: 'applied' } : { kind: 'refuse', value: { stale: ctx } })),
   // A unit's last round: decided by the caller on the rows read here, while this transaction holds the write lock.
-  askSession: (id: string, token: number, key?: string) =>
+  askSession: (id: string, token: number, options: UnitOptions) =>
     store.updateSession<Asked_>(
       id,
       (session, seen) => {
         const d = ask(token, { session, seen });
         return d.kind === 'apply' ? { ...(d as SessionApply), kind: 'apply', value: 'applied' } : { kind: 'refuse', value: 'refused' };
       },
-      key === undefined ? {} : { idempotencyKey: key },
+      options,
     ),
   askJoin: (room: string, token: number) =>
     store.joinRoom<Asked_>(room, (ctx) => {
