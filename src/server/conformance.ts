@@ -1,7 +1,8 @@
 // The verdict on one status report (server spec section 2), asked of the project's own machine.
 // The machine's answer for a (state, counters, event) is memoized: XState's transition() costs tens of
-// microseconds, a Map lookup well under one; test/server/conformance.test.ts checks that the memo agrees
-// with the machine on every configuration within a bound.
+// microseconds, a Map lookup well under one. Counters are keyed up to KEY_COUNTER_MAX (D-142), so the memo
+// is small and every report hits it whatever its counters; test/server/conformance.test.ts checks that the
+// memo agrees with the machine on every configuration with counters up to several times that bound.
 import { isRoomEventType, isRoomState, type RoomEventType, type RoomState } from '../../machines/domain';
 import { roomSessionMachine } from '../../machines/roomSession';
 import { countersOf, sameCounters, stepRoom } from '../model/step';
@@ -21,19 +22,34 @@ export function askMachine(from: ModelSnapshot, event: RoomEventType): MachineAn
   return { accepted: step.accepted, next: { state: after.value as RoomState, ...countersOf(after) } };
 }
 
-const MEMO_LIMIT = 100_000;
+/**
+ * Counters above this are asked of the machine as this: its guards tell 0, 1, 2 and more apart, and an event moves
+ * one counter by one before the `always` guards look again, so 3 and any larger count take the same transitions.
+ */
+export const KEY_COUNTER_MAX = 3;
 const memo = new Map<string, MachineAnswer>();
+const keyed = (n: number) => Math.min(n, KEY_COUNTER_MAX);
 
-/** askMachine, memoized (the cache is dropped whole when it passes MEMO_LIMIT entries). */
+/** askMachine, memoized on counters keyed up to KEY_COUNTER_MAX; the answer's counters move the caller's as the keyed ones moved. */
 export function machineAnswer(from: ModelSnapshot, event: RoomEventType): MachineAnswer {
-  const key = `${from.state} ${from.connections} ${from.sendStreams} ${from.recvStreams} ${event}`;
+  const k: ModelSnapshot = { state: from.state, connections: keyed(from.connections), sendStreams: keyed(from.sendStreams), recvStreams: keyed(from.recvStreams) };
+  const key = `${k.state} ${k.connections} ${k.sendStreams} ${k.recvStreams} ${event}`;
   let answer = memo.get(key);
   if (answer === undefined) {
-    answer = askMachine(from, event);
-    if (memo.size >= MEMO_LIMIT) memo.clear();
+    answer = askMachine(k, event);
     memo.set(key, answer);
   }
-  return answer;
+  if (sameCounters(k, from)) return answer;
+  const { next } = answer;
+  return {
+    accepted: answer.accepted,
+    next: {
+      state: next.state,
+      connections: from.connections + next.connections - k.connections,
+      sendStreams: from.sendStreams + next.sendStreams - k.sendStreams,
+      recvStreams: from.recvStreams + next.recvStreams - k.recvStreams,
+    },
+  };
 }
 
 export interface Check {

@@ -3,12 +3,14 @@
 // and with --strict are refused and not stored.
 import { ROOM_EVENTS, ROOM_STATES, isRoomEventType } from '../../machines/domain';
 import { createRoomSession, createRoom, joinRoom, registerHawkSession, type HawkSession } from '../../src/index';
-import { askMachine, checkReport, machineAnswer } from '../../src/server/conformance';
+import fc from 'fast-check';
+import { askMachine, checkReport, KEY_COUNTER_MAX, machineAnswer } from '../../src/server/conformance';
 import { generateTestCases } from '../../src/testgen/generate';
 import { STORES } from '../support/stores';
 import { expectError, post, raw, startServer, type TestServer } from './helpers';
 
-const BOUND = 4;
+// Well past the count the memo keys counters up to: a guard on a larger count would show here.
+const BOUND = 2 * KEY_COUNTER_MAX + 2;
 
 describe('the memoized lookup', () => {
   it(`agrees with the machine on every (state, counters, event) with counters up to ${BOUND}`, () => {
@@ -25,6 +27,17 @@ describe('the memoized lookup', () => {
       }
     }
     expect(n).toBe(ROOM_STATES.length * (BOUND + 1) ** 3 * ROOM_EVENTS.length);
+  });
+
+  it('agrees with the machine at any counts, however large (property)', () => {
+    const count = fc.oneof(fc.nat(8), fc.nat(1_000_000));
+    fc.assert(
+      fc.property(fc.constantFrom(...ROOM_STATES), count, count, count, fc.constantFrom(...ROOM_EVENTS), (state, connections, sendStreams, recvStreams, e) => {
+        const c = { state, connections, sendStreams, recvStreams };
+        expect(machineAnswer(c, e)).toEqual(askMachine(c, e));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('checkReport: verdict order and snapshot reset (section 2)', () => {
