@@ -128,7 +128,6 @@ describe.each(SHARED)('Hawk replays across servers on one database (%s)', (_name
   });
 
   it("a status report's nonce is claimed in the commit that stores it (one commit, not two)", async () => {
-    if (!db.a.claimsNoncesInUnits) return; // this store claims nonces in commits of their own
     db.a.takeCommitTimes?.();
     const before = await reports();
     const header = await sign(STATUS);

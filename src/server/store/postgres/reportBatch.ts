@@ -3,9 +3,9 @@
 // earlier calls left them, and writes everything in one transaction (three round trips whatever the batch size).
 // Two batches may be in flight, on sessions of their own: a session's next call waits for its batch. A batch
 // that fails for a reason other than an outage is redone call by call, each in its own transaction, so one bad
-// call does not undo the others.
+// call does not undo the others. A call's Hawk nonce claim (D-141) is inserted in the first round trip.
 import type { Pool, PoolClient } from 'pg';
-import { StoreUnavailableError, type SeenKey, type SessionDecision, type SessionRecord } from '../contract';
+import { NonceReplayedError, StoreUnavailableError, type SeenKey, type SessionDecision, type SessionRecord, type UnitNonce } from '../contract';
 import { RollupDelta } from '../common/rollups';
 import { appliedSession } from '../common/session';
 import { SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../common/rows';
@@ -26,6 +26,8 @@ interface PendingUpdate {
   decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<unknown>;
   /** The report's idempotency key, if the client sent one. */
   key?: string;
+  /** A Hawk nonce to claim in the batch's transaction (set `claimed` once it committed). */
+  nonce?: UnitNonce;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -50,9 +52,9 @@ export class ReportBatches {
 
   constructor(private readonly o: ReportBatchOptions) {}
 
-  add<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, key?: string): Promise<T | undefined> {
+  add<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, key?: string, nonce?: UnitNonce): Promise<T | undefined> {
     return new Promise<T | undefined>((resolve, reject) => {
-      this.queue.push({ id, decide, key, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id, decide, key, nonce: nonce?.claimed ? undefined : nonce, resolve: resolve as (v: unknown) => void, reject });
       this.pump();
     });
   }
@@ -120,19 +122,23 @@ export class ReportBatches {
    * outcome unknown; rather than answer 503 for reports that may be stored (the client would send them
    * again: stored twice), the transaction's id is looked up once PostgreSQL answers again.
    */
-  private storeBatch(batch: PendingUpdate[], slot: number): Promise<Outcome[]> {
+  private async storeBatch(batch: PendingUpdate[], slot: number): Promise<Outcome[]> {
     let txid: number | undefined;
-    return transaction(
+    let claimed: UnitNonce[] = [];
+    const outcomes = await transaction(
       this.o.writers,
       this.o.log,
       'store report',
       async (c) => {
         const r = await this.applyBatch(c, batch, this.o.shardOf(slot));
         txid = r.txid;
+        claimed = r.claimed;
         return r.outcomes;
       },
       { begin: false, inDoubt: () => (txid === undefined ? Promise.resolve(false) : this.committed(txid)), committed: this.o.committed },
     );
+    for (const n of claimed) n.claimed = true;
+    return outcomes;
   }
 
   /** Whether transaction `txid` committed, asked until PostgreSQL answers (at most IN_DOUBT_WAIT_MS). */
@@ -156,25 +162,39 @@ export class ReportBatches {
   }
 
   /** One batch in the transaction it begins: lock, decide in arrival order, write; the caller commits. */
-  private async applyBatch(c: PoolClient, batch: PendingUpdate[], shard: number): Promise<{ outcomes: Outcome[]; txid: number }> {
+  private async applyBatch(c: PoolClient, batch: PendingUpdate[], shard: number): Promise<{ outcomes: Outcome[]; txid: number; claimed: UnitNonce[] }> {
     const ids = [...new Set(batch.map((b) => b.id))].sort();
+    // Nonce claims in one INSERT, in key order (two batches claiming the same nonces never wait on each other in a cycle).
+    const nonceKey = (n: UnitNonce) => `${n.claim.idHmac}\u0000${n.claim.nonce}\u0000${n.claim.ts}`;
+    const claims = batch.flatMap((b) => (b.nonce ? [b.nonce] : [])).sort((a, b) => (nonceKey(a) < nonceKey(b) ? -1 : nonceKey(a) > nonceKey(b) ? 1 : 0));
+    const claimSql = claims.length
+      ? ` INSERT INTO hawk_nonces (id_hmac, nonce, ts, claimed_at) VALUES ${claims.map((n) => `(${[n.claim.idHmac, n.claim.nonce, n.claim.ts].map((v) => c.escapeLiteral(v)).join(', ')}, ${Math.trunc(n.at)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING id_hmac, nonce, ts;`
+      : ' SELECT 1 WHERE false;';
     // BEGIN, the transaction's id, the locks and the idempotency keys already stored, in one round trip: the simple
     // query protocol takes several statements but no parameters, so values are quoted by node-postgres's escapeLiteral.
     const keyed = batch.filter((b) => b.key !== undefined).map((b) => `(${c.escapeLiteral(b.id)}, ${c.escapeLiteral(b.key!)})`);
     const begun = (await c.query(
       `BEGIN; SELECT txid_current() AS txid; SELECT ${SESSION_LIST} FROM sessions WHERE id = ANY(ARRAY[${ids.map((id) => c.escapeLiteral(id)).join(', ')}]::text[]) ORDER BY id FOR NO KEY UPDATE;` +
+        claimSql +
         (keyed.length ? ` SELECT session, idempotency_key FROM reports WHERE (session, idempotency_key) IN (${keyed.join(', ')})` : ' SELECT 1 WHERE false'),
     )) as unknown as Array<{ rows: Row[] }>;
     const txid = Number(begun[1].rows[0].txid);
     const current = new Map<string, SessionRecord>(begun[2].rows.map((r: Row) => [String(r.id), sessionFromRow(r)]));
     // Keys are checked after the session's lock: a repeat from another process waits for the first to commit.
-    const seen = new Set(begun[3].rows.map((r) => `${r.session}\u0000${r.idempotency_key}`));
+    const fresh = new Set(begun[3].rows.map((r) => `${r.id_hmac}\u0000${r.nonce}\u0000${r.ts}`));
+    const claimed: UnitNonce[] = [];
+    const seen = new Set(begun[4].rows.map((r) => `${r.session}\u0000${r.idempotency_key}`));
     const changed = new Set<string>();
     const reports: unknown[][] = [];
     const keys: Array<string | null> = [];
     const totals = new Map<string, number>();
     const delta = new RollupDelta();
     const outcomes = batch.map((call): Outcome => {
+      // A nonce claimed before (or by an earlier call of this batch) fails the call, nothing written; else it stays claimed.
+      if (call.nonce) {
+        if (!fresh.delete(nonceKey(call.nonce))) return { ok: false, error: new NonceReplayedError() };
+        claimed.push(call.nonce);
+      }
       const session = current.get(call.id);
       if (!session) return { ok: true, value: undefined };
       const seenId = `${call.id}\u0000${call.key}`;
@@ -208,7 +228,7 @@ export class ReportBatches {
       changed.add(call.id);
       return { ok: true, value: decision.value };
     });
-    if (changed.size === 0) return { outcomes, txid };
+    if (changed.size === 0) return { outcomes, txid, claimed };
     // All of the batch's writes in one statement (one round trip): session rows (already locked), reports,
     // then the running totals and the rollups in key order, after the sessions: the fixed order.
     const rows = [...changed].sort().map((id) => sessionValues(current.get(id)!));
@@ -251,6 +271,6 @@ export class ReportBatches {
         overflowParam(rolled),
       ],
     );
-    return { outcomes, txid };
+    return { outcomes, txid, claimed };
   }
 }

@@ -184,11 +184,21 @@ export class PostgresStore implements Store {
 
   /** One INSERT on the primary key, committed before the request it lets through goes on. */
   async claimHawkNonce(c: HawkNonceClaim, at: number, windowMs: number): Promise<boolean> {
-    if (this.noncePurge.due(at)) {
-      // Never the claim's failure: a purge that loses a race with another process's is harmless.
-      await hawk.purgeNonces(this.pgPool(), at - windowMs).catch((err) => this.log(`postgres: deleting old Hawk nonces failed (${describe(err)})`));
-    }
+    await this.purgeNoncesIfDue(at, windowMs);
     return this.read('claim hawk nonce', (q) => hawk.claimNonce(q, c, at));
+  }
+
+  /** updateSession claims a unit's Hawk nonce in its report batch's first round trip. */
+  readonly claimsNoncesInUnits = true;
+
+  /** Deletes claims a window old, at most once a second; never the claim's failure (losing a race with another process's purge is harmless). */
+  private async purgeNoncesIfDue(at: number, windowMs: number): Promise<void> {
+    if (!this.noncePurge.due(at)) return;
+    try {
+      await hawk.purgeNonces(this.pgPool(), at - windowMs);
+    } catch (err) {
+      this.log(`postgres: deleting old Hawk nonces failed (${describe(err)})`);
+    }
   }
 
   createRoom(room: RoomRecord): Promise<void> {
@@ -252,7 +262,8 @@ export class PostgresStore implements Store {
 
   updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
-    return this.batches.add(id, decide, options.idempotencyKey);
+    if (options.nonce) void this.purgeNoncesIfDue(options.nonce.at, options.nonce.windowMs);
+    return this.batches.add(id, decide, options.idempotencyKey, options.nonce);
   }
 
   async expireSessions(now: number): Promise<number> {
