@@ -5,7 +5,7 @@
 // that fails for a reason other than an outage is redone call by call, each in its own transaction, so one bad
 // call does not undo the others. A call's Hawk nonce claim (D-141) is inserted in the first round trip.
 import type { Pool, PoolClient } from 'pg';
-import { NonceReplayedError, StoreUnavailableError, type SeenKey, type SessionDecision, type SessionRecord, type UnitNonce } from '../contract';
+import { NonceReplayedError, StoreUnavailableError, type HawkNonceClaim, type SeenKey, type SessionDecision, type SessionRecord, type UnitNonce } from '../contract';
 import { RollupDelta } from '../common/rollups';
 import { appliedSession } from '../common/session';
 import { SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../common/rows';
@@ -42,6 +42,9 @@ export interface ReportBatchOptions {
   shardOf: (slot: number) => number;
   committed: (started: bigint) => void;
 }
+
+/** A nonce claim as one string (the claims of a batch, and the ones its INSERT returned, are matched by it). */
+const claimKey = (c: HawkNonceClaim) => `${c.idHmac}\u0000${c.nonce}\u0000${c.ts}`;
 
 export class ReportBatches {
   private queue: PendingUpdate[] = [];
@@ -165,10 +168,9 @@ export class ReportBatches {
   private async applyBatch(c: PoolClient, batch: PendingUpdate[], shard: number): Promise<{ outcomes: Outcome[]; txid: number; claimed: UnitNonce[] }> {
     const ids = [...new Set(batch.map((b) => b.id))].sort();
     // Nonce claims in one INSERT, in key order (two batches claiming the same nonces never wait on each other in a cycle).
-    const nonceKey = (n: UnitNonce) => `${n.claim.idHmac}\u0000${n.claim.nonce}\u0000${n.claim.ts}`;
-    const claims = batch.flatMap((b) => (b.nonce ? [b.nonce] : [])).sort((a, b) => (nonceKey(a) < nonceKey(b) ? -1 : nonceKey(a) > nonceKey(b) ? 1 : 0));
+    const claims = batch.flatMap((b) => (b.nonce ? [{ key: claimKey(b.nonce.claim), n: b.nonce }] : [])).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const claimSql = claims.length
-      ? ` INSERT INTO hawk_nonces (id_hmac, nonce, ts, claimed_at) VALUES ${claims.map((n) => `(${[n.claim.idHmac, n.claim.nonce, n.claim.ts].map((v) => c.escapeLiteral(v)).join(', ')}, ${Math.trunc(n.at)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING id_hmac, nonce, ts;`
+      ? ` INSERT INTO hawk_nonces (id_hmac, nonce, ts, claimed_at) VALUES ${claims.map(({ n }) => `(${[n.claim.idHmac, n.claim.nonce, n.claim.ts].map((v) => c.escapeLiteral(v)).join(', ')}, ${Math.trunc(n.at)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING id_hmac, nonce, ts;`
       : ' SELECT 1 WHERE false;';
     // BEGIN, the transaction's id, the locks and the idempotency keys already stored, in one round trip: the simple
     // query protocol takes several statements but no parameters, so values are quoted by node-postgres's escapeLiteral.
@@ -180,9 +182,9 @@ export class ReportBatches {
     )) as unknown as Array<{ rows: Row[] }>;
     const txid = Number(begun[1].rows[0].txid);
     const current = new Map<string, SessionRecord>(begun[2].rows.map((r: Row) => [String(r.id), sessionFromRow(r)]));
-    // Keys are checked after the session's lock: a repeat from another process waits for the first to commit.
-    const fresh = new Set(begun[3].rows.map((r) => `${r.id_hmac}\u0000${r.nonce}\u0000${r.ts}`));
+    const fresh = new Set(begun[3].rows.map((r) => claimKey({ idHmac: String(r.id_hmac), nonce: String(r.nonce), ts: String(r.ts) })));
     const claimed: UnitNonce[] = [];
+    // Keys are checked after the session's lock: a repeat from another process waits for the first to commit.
     const seen = new Set(begun[4].rows.map((r) => `${r.session}\u0000${r.idempotency_key}`));
     const changed = new Set<string>();
     const reports: unknown[][] = [];
@@ -192,7 +194,7 @@ export class ReportBatches {
     const outcomes = batch.map((call): Outcome => {
       // A nonce claimed before (or by an earlier call of this batch) fails the call, nothing written; else it stays claimed.
       if (call.nonce) {
-        if (!fresh.delete(nonceKey(call.nonce))) return { ok: false, error: new NonceReplayedError() };
+        if (!fresh.delete(claimKey(call.nonce.claim))) return { ok: false, error: new NonceReplayedError() };
         claimed.push(call.nonce);
       }
       const session = current.get(call.id);

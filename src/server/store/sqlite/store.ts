@@ -2,6 +2,7 @@
 // commit (groupCommit.ts); reads run on the connection at once. The SQL is in sql/, one file per table group.
 import { loadBetterSqlite3 } from '../../peers';
 import { CommitTimes, Throttle } from '../common/commitTimes';
+import { claiming } from '../common/nonce';
 import { exportPages, METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
@@ -192,8 +193,7 @@ export class SqliteStore implements Store {
 
   updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options: UpdateOptions = {}): Promise<T | undefined> {
     const key = options.idempotencyKey;
-    const nonce = options.nonce?.claimed ? undefined : options.nonce;
-    const unit = this.write((delta) => {
+    return claiming(options.nonce, (nonce) => this.write((delta) => {
       // First: a replay writes nothing (the savepoint is rolled back), and any other outcome keeps the claim.
       if (nonce && !this.claimNonce(nonce)) throw new NonceReplayedError();
       const ctx = this.sessionCtx(id, key);
@@ -210,8 +210,7 @@ export class SqliteStore implements Store {
       sessions.updateSessionRow(this.sql, session, next);
       delta.session(session, next);
       return d.value;
-    });
-    return nonce ? unit.then((v) => ((nonce.claimed = true), v)) : unit;
+    }));
   }
 
   expireSessions(now: number): Promise<number> {

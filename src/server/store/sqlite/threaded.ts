@@ -21,6 +21,7 @@
  * writer holds the write lock (it asks for the decision from inside its transaction), so there is no third.
  */
 import { CommitTimes } from '../common/commitTimes';
+import { claiming } from '../common/nonce';
 import { exportPages, sessionReplay } from '../common/figures';
 import { SingleFlight } from '../common/singleFlight';
 import {
@@ -41,7 +42,6 @@ import {
   type Store,
   type StoreOptions,
   type StoredReport,
-  type UnitNonce,
   type UpdateOptions,
 } from '../contract';
 import { SqliteStore, type SessionContext } from './store';
@@ -382,17 +382,6 @@ export class ThreadedSqliteStore implements Store {
     );
     return asked === undefined ? undefined : last!.value;
   }
-}
-
-/**
- * A writer call that carries the unit's nonce claim if no earlier call committed it: a stale round's call commits it
- * too (its savepoint is released), so the next round must not claim it again.
- */
-async function claiming<R>(nonce: UnitNonce | undefined, call: (nonce: UnitNonce | undefined) => Promise<R>): Promise<R> {
-  const pending = nonce?.claimed ? undefined : nonce;
-  const result = await call(pending);
-  if (pending) pending.claimed = true;
-  return result;
 }
 
 function sessionApply(d: Extract<SessionDecision<unknown>, { kind: 'apply' }>): SessionApply {
