@@ -162,8 +162,8 @@ describe.each(ALL_STORES)('store contract (%s)', (_name, factory) => {
           const want = decide(now, { repeated: key !== undefined && keys.has(key) });
           // What the caller knew: any version of this session, the current one or an older one.
           const known = versions[step.known % versions.length];
-          // Every unit carries a Hawk nonce claim (a store that claims none in units ignores it).
-          const nonce: UnitNonce = { claim: { idHmac: 'h'.repeat(64), nonce: `unit-${++nonces}-${Math.random()}`, ts: '1' }, at: Date.now(), windowMs: 120_000 };
+          // Every unit carries a Hawk nonce claim; nonce and ts are the client's text (quotes and backslashes are data).
+          const nonce: UnitNonce = { claim: { idHmac: 'h'.repeat(64), nonce: `unit-${++nonces}-${Math.random()}'"\\;--`, ts: "1'" }, at: Date.now(), windowMs: 120_000 };
           const got = await store.updateSession(s.id, decide, { ...(key ? { idempotencyKey: key } : {}), known, nonce });
           expect(got).toBe(want.value);
           if (store.claimsNoncesInUnits) {
