@@ -181,9 +181,11 @@ export const closeLabels = (page: Page, gap: number) =>
   );
 
 /**
- * Edge lines drawn through a label: every line (its click band aside), sampled every CSS px and widened by half its
- * drawn width, that enters a label's text box by more than 2 px (its line box's leading: no glyph is there) and is painted over it, that is, not under an
- * opaque backing drawn after the line and before the label. Traffic counts aside (`countLabelClashes` checks them).
+ * Edge lines drawn through a label: every line (its click band aside), sampled every CSS px and widened as it is
+ * drawn (across the line by half its width; past its ends only with round caps: a butt end stops where the line
+ * does), that enters a label's text box by more than 2 px (its line box's leading: no glyph is there) and is painted
+ * over it, that is, not under an opaque backing drawn after the line and before the label. Traffic counts aside
+ * (`countLabelClashes` checks them).
  */
 export const linesThroughLabels = async (page: Page) => {
   await page.waitForSelector('#diagram[data-labels="ready"]');
@@ -200,14 +202,24 @@ export const linesThroughLabels = async (page: Page) => {
     const out: string[] = [];
     for (const p of Array.from(document.querySelectorAll<SVGPathElement>('#diagram .edge path:not(.hit)'))) {
       const m = p.getScreenCTM() as DOMMatrix;
-      const half = (parseFloat(getComputedStyle(p).strokeWidth) * m.a) / 2;
+      const style = getComputedStyle(p);
+      const half = (parseFloat(style.strokeWidth) * m.a) / 2;
+      const round = style.strokeLinecap === 'round';
       const len = p.getTotalLength();
       const id = (p.closest('g') as Element).id;
       const hit = new Set<SVGTextElement>();
+      const at = (s: number) => p.getPointAtLength(Math.max(0, Math.min(len, s))).matrixTransform(m);
+      /** How deep a point is inside a box (negative: outside). */
+      const depth = (x: number, y: number, r: DOMRect) => Math.min(x - r.left, r.right - x, y - r.top, r.bottom - y);
       for (let s = 0; s <= len; s += 1 / m.a) {
-        const q = p.getPointAtLength(s).matrixTransform(m);
+        const q = at(s);
+        // The stroke here: a round cap's disc, or the segment across the line (its direction from the points beside).
+        const [a, b] = [at(s - 0.5), at(s + 0.5)];
+        const d = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+        const [nx, ny] = [-(b.y - a.y) / d, (b.x - a.x) / d];
+        const deepest = (r: DOMRect) => (round ? depth(q.x, q.y, r) + half : Math.max(...[-1, -0.5, 0, 0.5, 1].map((u) => depth(q.x + u * half * nx, q.y + u * half * ny, r))));
         for (const { t, r, back } of texts) {
-          if (hit.has(t) || Math.min(q.x - r.left, r.right - q.x, q.y - r.top, r.bottom - q.y) + half <= 2) continue;
+          if (hit.has(t) || deepest(r) <= 2) continue;
           const b = back?.getBoundingClientRect();
           const covered = back && b && after(back, p) && b.left <= r.left + 2 && b.right >= r.right - 2 && b.top <= r.top + 2 && b.bottom >= r.bottom - 2 && getComputedStyle(back).fillOpacity === '1';
           if (!covered) hit.add(t);

@@ -283,6 +283,15 @@ describe('compare with busier traffic', () => {
       expect({ size, close: gaps.close }).toEqual({ size, close: [] });
       expect({ size, clashes: (await countLabelClashes(page)).clashes }).toEqual({ size, clashes: [] });
       expect({ size, through: await linesThroughLabels(page) }).toEqual({ size, through: [] });
+      // A pinned path draws its lines 2 px wider (the busiest line, from init, among them): still clear of the labels.
+      await page.focus('[data-testid="traffic-paths"] li[data-path] [data-testid="path-show"]');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#diagram[data-path]');
+      expect({ size, pinned: await linesThroughLabels(page) }).toEqual({ size, pinned: [] });
+      // Let go, and focus away (a focused path is shown too).
+      await page.keyboard.press('Enter');
+      await page.locator('#diagram > svg[role="group"]').focus();
+      await page.waitForSelector('#diagram:not([data-path])');
       expect({ size, outside: await textsOutsideDiagram(page, '#diagram svg text') }).toEqual({ size, outside: [] });
       const px = await minDiagramTextPx(page);
       expect(px).toBeGreaterThanOrEqual(11);

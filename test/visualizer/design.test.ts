@@ -111,6 +111,33 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it("finds a line drawn through a label (the check the layout tests rely on), and not a line whose butt end stops short of one", async () => {
+    await open(page, base());
+    expect(await linesThroughLabels(page)).toEqual([]);
+    // One edge's line redrawn near init's second text, in chart units: across it, then ending 2 units below it.
+    const line = '#edge-init-Session_connectionCreated-0 path:not(.hit)';
+    const place = (how: 'across' | 'below', cap: 'butt' | 'round') =>
+      page.evaluate(
+        ({ line, how, cap }) => {
+          const text = Array.from(document.querySelectorAll<SVGTextElement>('#state-init text')).at(-1) as SVGTextElement;
+          const b = text.getBBox();
+          const p = document.querySelector(line) as SVGPathElement;
+          const x = b.x + b.width / 2;
+          p.setAttribute('d', how === 'across' ? `M${b.x - 20},${b.y + b.height / 2}L${b.x + b.width + 20},${b.y + b.height / 2}` : `M${x},${b.y + b.height + 2}L${x},${b.y + b.height + 60}`);
+          p.style.strokeWidth = '11px';
+          p.style.strokeLinecap = cap;
+        },
+        { line, how, cap },
+      );
+    const through = '"nobody connected" (state-init)';
+    await place('across', 'butt');
+    expect(await linesThroughLabels(page)).toEqual([`edge-init-Session_connectionCreated-0 through ${through}`]);
+    await place('below', 'butt');
+    expect(await linesThroughLabels(page)).toEqual([]);
+    await place('below', 'round');
+    expect(await linesThroughLabels(page)).toEqual([`edge-init-Session_connectionCreated-0 through ${through}`]);
+  });
+
   it('has a skip link: the first Tab stop, shown when focused; Enter moves the focus past the diagram to the control after it', async () => {
     const skip = page.locator('[data-testid="skip-diagram"]');
     const active = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.id ?? null);
