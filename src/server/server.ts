@@ -275,7 +275,11 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
 
   const retainDays = options.retainDays ?? 90;
   const minuteDays = options.minuteRollupsDays ?? DEFAULT_MINUTE_ROLLUPS_DAYS;
-  const sweep = async () => {
+  // Sweeps run one after another; a tick that finds one running (retention catching up, in steps) skips.
+  let sweeps: Promise<void> = Promise.resolve();
+  let ticking = false;
+  const sweep = () => (sweeps = sweeps.then(sweepOnce));
+  const sweepOnce = async () => {
     try {
       const t = now();
       await store.expireSessions(t);
@@ -286,7 +290,11 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
       log(`server: sweep failed: ${err instanceof Error ? err.message : typeof err}`);
     }
   };
-  const timer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 30_000);
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    void sweep().finally(() => (ticking = false));
+  }, options.sweepIntervalMs ?? 30_000);
   timer.unref();
 
   return {

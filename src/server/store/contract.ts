@@ -26,6 +26,7 @@
  */
 import type { RoomCounters, RoomState } from '../../../machines/domain';
 import type { PathCount, StateFigures } from '../../traffic/wire';
+import type { RetentionCounts } from './common/retention';
 
 export type Verdict = 'conformant' | 'rejected-event' | 'wrong-state' | 'wrong-counters' | 'unknown-event' | 'unknown-state';
 export const VERDICTS: readonly Verdict[] = ['conformant', 'rejected-event', 'wrong-state', 'wrong-counters', 'unknown-event', 'unknown-state'];
@@ -337,9 +338,10 @@ export interface RoomStore {
   /**
    * Delete reports received before `before`, sessions ended before it, rooms that expired or were deleted before
    * it (once none of their sessions is left), then Hawk sessions last used before it that own no remaining room
-   * and are not the participant of an open session.
+   * and are not the participant of an open session: in steps of at most `stepRows` rows (default RETAIN_STEP_ROWS),
+   * each its own transaction, so that other writes go between them (common/retention.ts).
    */
-  retain(before: number): Promise<{ reports: number; sessions: number }>;
+  retain(before: number, stepRows?: number): Promise<RetentionCounts>;
   /**
    * One step of folding the rollups' minute rows older than `before` into the hour rows that already hold their counts
    * (common/fold.ts): no count is lost, old windows are read by the hour. Whether the step did anything (call again).

@@ -3,6 +3,7 @@
 // lock order (room, then its sessions by id) that keeps concurrent units of work free of deadlocks.
 import type { Migration } from '../contract';
 import { backfillStatements, dayBackfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
+import { SWEEP_INDEX_STATEMENTS } from '../common/retention';
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
@@ -150,5 +151,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     version: 7,
     name: 'rollups by day (added up from the hour rows stored)',
     statements: [...dayBackfillStatements('postgres')],
+  },
+  {
+    version: 8,
+    name: 'indexes for the sweep (retention and expiry look rows up instead of scanning)',
+    statements: [...SWEEP_INDEX_STATEMENTS],
   },
 ];

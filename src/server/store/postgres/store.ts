@@ -19,6 +19,7 @@ import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
 import { reportFromRow } from '../common/rows';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
+import { retainInSteps, retentionStepAsync, stepLimit, type RetentionCounts, type RetentionTable } from '../common/retention';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -277,15 +278,16 @@ export class PostgresStore implements Store {
     });
   }
 
-  async retain(before: number): Promise<{ reports: number; sessions: number }> {
-    return this.transaction('retention', async (c) => {
-      const deletedReports = await reports.deleteOldReports(c, before);
-      const deletedSessions = await sessions.deleteEndedSessions(c, before);
-      await rooms.deleteGoneRooms(c, before);
-      // After the rooms: a Hawk session whose last room just went goes in the same run.
-      await hawk.deleteUnusedHawkSessions(c, before);
-      return { reports: deletedReports, sessions: deletedSessions };
-    });
+  async retain(before: number, stepRows?: number): Promise<RetentionCounts> {
+    const limit = stepLimit(stepRows);
+    const remove: Record<RetentionTable, (q: Queryable, before: number, limit: number) => Promise<number>> = {
+      reports: reports.deleteOldReports,
+      sessions: sessions.deleteEndedSessions,
+      rooms: rooms.deleteGoneRooms,
+      hawkSessions: hawk.deleteUnusedHawkSessions,
+    };
+    // Each step a transaction of its own (common/retention.ts).
+    return retainInSteps(() => this.transaction('retention', (c) => retentionStepAsync(limit, (table) => remove[table](c, before, limit))));
   }
 
   async foldRollups(before: number, now: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 // The SQLite schema, one version at a time. Never edit a released version: add the next one.
 import type { Migration } from '../contract';
 import { backfillStatements, dayBackfillStatements, IDEMPOTENCY_KEY_STATEMENTS, openBackfillStatements, visitBackfillStatements } from '../common/rollups';
+import { SWEEP_INDEX_STATEMENTS } from '../common/retention';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -139,5 +140,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     version: 7,
     name: 'rollups by day (added up from the hour rows stored)',
     statements: [...dayBackfillStatements('sqlite')],
+  },
+  {
+    version: 8,
+    name: 'indexes for the sweep (retention and expiry look rows up instead of scanning)',
+    statements: [
+      ...SWEEP_INDEX_STATEMENTS,
+      // The open sessions whose expiry passed (PostgreSQL has had it since version 1).
+      'CREATE INDEX sessions_open_expiry ON sessions (expires_at) WHERE ended_at IS NULL',
+    ],
   },
 ];

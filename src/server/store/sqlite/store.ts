@@ -6,6 +6,7 @@ import { claiming } from '../common/nonce';
 import { exportPages, METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
+import { retainInSteps, retentionStep, stepLimit, type RetentionCounts, type RetentionStep, type RetentionTable } from '../common/retention';
 import type { Row } from '../common/rows';
 import { appliedSession, startedSession } from '../common/session';
 import {
@@ -221,15 +222,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  retain(before: number): Promise<{ reports: number; sessions: number }> {
-    return this.write(() => {
-      const deletedReports = reports.deleteOldReports(this.sql, before);
-      const deletedSessions = sessions.deleteEndedSessions(this.sql, before);
-      rooms.deleteGoneRooms(this.sql, before);
-      // After the rooms: a Hawk session whose last room just went goes in the same run.
-      hawk.deleteUnusedHawkSessions(this.sql, before);
-      return { reports: deletedReports, sessions: deletedSessions };
-    });
+  async retain(before: number, stepRows?: number): Promise<RetentionCounts> {
+    const limit = stepLimit(stepRows);
+    return retainInSteps(() => this.retainStep(before, limit));
+  }
+
+  /** One step of retention (common/retention.ts), in a write of its own. */
+  retainStep(before: number, limit: number): Promise<RetentionStep> {
+    const remove: Record<RetentionTable, (sql: Sql, before: number, limit: number) => number> = {
+      reports: reports.deleteOldReports,
+      sessions: sessions.deleteEndedSessions,
+      rooms: rooms.deleteGoneRooms,
+      hawkSessions: hawk.deleteUnusedHawkSessions,
+    };
+    return this.write(() => retentionStep(limit, (table) => remove[table](this.sql, before, limit)));
   }
 
   foldRollups(before: number, now: number): Promise<boolean> {

@@ -24,6 +24,7 @@ import { CommitTimes } from '../common/commitTimes';
 import { claiming } from '../common/nonce';
 import { exportPages, sessionReplay } from '../common/figures';
 import { SingleFlight } from '../common/singleFlight';
+import { retainInSteps, stepLimit, type RetentionCounts } from '../common/retention';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -166,8 +167,10 @@ export class ThreadedSqliteStore implements Store {
     return this.write('expireSessions', [now]);
   }
 
-  retain(before: number): Promise<{ reports: number; sessions: number }> {
-    return this.write('retain', [before]);
+  /** Each step a write of its own: the writer takes other calls between them. */
+  async retain(before: number, stepRows?: number): Promise<RetentionCounts> {
+    const limit = stepLimit(stepRows);
+    return retainInSteps(() => this.write('retainStep', [before, limit]));
   }
 
   foldRollups(before: number, now: number): Promise<boolean> {

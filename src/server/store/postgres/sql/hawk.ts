@@ -39,11 +39,13 @@ export async function purgeNonces(q: Queryable, before: number): Promise<void> {
 }
 
 /** Retention, after the rooms: Hawk sessions last used before `before` that own no room and are in no open session. */
-export async function deleteUnusedHawkSessions(q: Queryable, before: number): Promise<void> {
-  await q.query(
-    `DELETE FROM hawk_sessions WHERE last_used_at < $1
+export async function deleteUnusedHawkSessions(q: Queryable, before: number, limit: number): Promise<number> {
+  const r = await q.query(
+    `DELETE FROM hawk_sessions WHERE id_hmac IN (SELECT id_hmac FROM hawk_sessions WHERE last_used_at < $1
        AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.owner_hmac = hawk_sessions.id_hmac)
-       AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.participant_hmac = hawk_sessions.id_hmac AND s.ended_at IS NULL)`,
-    [before],
+       AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.participant_hmac = hawk_sessions.id_hmac AND s.ended_at IS NULL)
+       LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [before, limit],
   );
+  return r.rowCount ?? 0;
 }

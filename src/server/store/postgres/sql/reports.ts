@@ -56,6 +56,7 @@ export function exportQuery(filter: ExportFilter): { sql: string; params: unknow
 }
 
 /** Retention: reports received before `before`; how many. */
-export async function deleteOldReports(q: Queryable, before: number): Promise<number> {
-  return (await q.query('DELETE FROM reports WHERE received_at < $1', [before])).rowCount ?? 0;
+export async function deleteOldReports(q: Queryable, before: number, limit: number): Promise<number> {
+  // SKIP LOCKED: another process's step takes the next rows instead of waiting for these.
+  return (await q.query('DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < $1 ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)', [before, limit])).rowCount ?? 0;
 }

@@ -23,8 +23,12 @@ export async function markRoomDeleted(q: Queryable, token: string, at: number): 
 }
 
 /** Retention: rooms expired or deleted before `before` that no session refers to any more. */
-export async function deleteGoneRooms(q: Queryable, before: number): Promise<void> {
-  await q.query('DELETE FROM rooms WHERE (expires_at < $1 OR deleted_at < $1) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)', [before]);
+export async function deleteGoneRooms(q: Queryable, before: number, limit: number): Promise<number> {
+  const r = await q.query(
+    'DELETE FROM rooms WHERE token IN (SELECT token FROM rooms WHERE (expires_at < $1 OR deleted_at < $1) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token) LIMIT $2 FOR UPDATE SKIP LOCKED)',
+    [before, limit],
+  );
+  return r.rowCount ?? 0;
 }
 
 /** Rooms of this owner (Hawk id HMAC) neither deleted nor expired at `now`: the rooms-per-Hawk-session limit. */

@@ -91,7 +91,8 @@ export async function expireSessions(q: Queryable, now: number): Promise<Ended[]
 }
 
 /** Retention: sessions ended before `before` (locked in id order first); how many. */
-export async function deleteEndedSessions(q: Queryable, before: number): Promise<number> {
-  const r = await q.query('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < $1 ORDER BY id FOR UPDATE)', [before]);
+export async function deleteEndedSessions(q: Queryable, before: number, limit: number): Promise<number> {
+  // SKIP LOCKED never waits for a lock, so the order the rows are locked in cannot deadlock with a unit's.
+  const r = await q.query('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at < $1 ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)', [before, limit]);
   return r.rowCount ?? 0;
 }

@@ -25,11 +25,12 @@ export function purgeNonces(sql: Sql, before: number): void {
   sql('DELETE FROM hawk_nonces WHERE claimed_at < ?').run(before);
 }
 
-/** Retention, after the rooms: Hawk sessions last used before `before` that own no room and are in no open session. */
-export function deleteUnusedHawkSessions(sql: Sql, before: number): void {
-  sql(
-    `DELETE FROM hawk_sessions WHERE last_used_at < ?
+/** Retention, after the rooms: at most `limit` of the Hawk sessions last used before `before` that own no room and are in no open session; how many. */
+export function deleteUnusedHawkSessions(sql: Sql, before: number, limit: number): number {
+  return sql(
+    `DELETE FROM hawk_sessions WHERE rowid IN (SELECT rowid FROM hawk_sessions WHERE last_used_at < ?
        AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.owner_hmac = hawk_sessions.id_hmac)
-       AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.participant_hmac = hawk_sessions.id_hmac AND s.ended_at IS NULL)`,
-  ).run(before);
+       AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.participant_hmac = hawk_sessions.id_hmac AND s.ended_at IS NULL)
+       LIMIT ?)`,
+  ).run(before, limit).changes;
 }

@@ -44,7 +44,7 @@ export function exportPage(sql: Sql, filter: ExportFilter, after: number): { rep
   return { reports: rows.map(reportFromRow), last: rows.length ? Number(rows[rows.length - 1].id) : after };
 }
 
-/** Retention: reports received before `before`; how many. */
-export function deleteOldReports(sql: Sql, before: number): number {
-  return sql('DELETE FROM reports WHERE received_at < ?').run(before).changes;
+/** Retention: at most `limit` of the reports received before `before`, oldest first; how many. */
+export function deleteOldReports(sql: Sql, before: number, limit: number): number {
+  return sql('DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < ? ORDER BY received_at LIMIT ?)').run(before, limit).changes;
 }

@@ -19,9 +19,9 @@ export function markRoomDeleted(sql: Sql, token: string, at: number): void {
   sql('UPDATE rooms SET deleted_at = ? WHERE token = ? AND deleted_at IS NULL').run(at, token);
 }
 
-/** Retention: rooms expired or deleted before `before` that no session refers to any more. */
-export function deleteGoneRooms(sql: Sql, before: number): void {
-  sql('DELETE FROM rooms WHERE (expires_at < ? OR deleted_at < ?) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token)').run(before, before);
+/** Retention: at most `limit` of the rooms expired or deleted before `before` that no session refers to any more; how many. */
+export function deleteGoneRooms(sql: Sql, before: number, limit: number): number {
+  return sql('DELETE FROM rooms WHERE rowid IN (SELECT rowid FROM rooms WHERE (expires_at < ? OR deleted_at < ?) AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room = rooms.token) LIMIT ?)').run(before, before, limit).changes;
 }
 
 /** Rooms of this owner (Hawk id HMAC) neither deleted nor expired at `now`: the rooms-per-Hawk-session limit. */

@@ -1,0 +1,177 @@
+// The sweep's store work (expiry, retention, folding) at volume: retention deletes in bounded steps that other writes
+// go between, and every statement the sweep runs reaches its rows through an index (D-143).
+import type { RoomState } from '../../machines/domain';
+import { loadBetterSqlite3 } from '../../src/server/peers';
+import type { SessionRecord, Store } from '../../src/server/store';
+import { SqliteStore } from '../../src/server/store/sqlite/store';
+import { loadPg } from '../../src/server/store/postgres/connection';
+import { roomRecord, sessionRecord } from './records';
+import { ALL_STORES, freshSqliteInThread } from '../support/stores';
+import { freshPostgres, pgAvailable } from '../support/postgres';
+
+const CUTOFF = 1_000_000;
+
+/** A report moving the session to `state` at `at`, ending it with it when `end` is given. */
+const report = (state: RoomState, at: number, end?: number) => (cur: SessionRecord) => ({
+  kind: 'apply' as const,
+  value: null,
+  changes: { snapshot: { ...cur.snapshot, state }, ...(end !== undefined ? { endedAt: end, endReason: 'left' as const, endState: state } : {}) },
+  report: {
+    receivedAt: at, fromState: cur.snapshot.state, fields: { event: 'e', state, connections: 0, sendStreams: 0, recvStreams: 0 },
+    verdict: 'wrong-state' as const, labels: { from: cur.snapshot.state, event: 'other', state, verdict: 'wrong-state' as const },
+  },
+});
+const STATES: RoomState[] = ['waiting', 'init', 'waiting', 'init'];
+
+/** Sessions with four reports each, all before the cutoff and ended there, in a room; their ids. */
+async function oldSessions(store: Store, room: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = sessionRecord(room, { joinedAt: 1000 + i, expiresAt: 5000 });
+    await store.joinRoom(room, () => ({ kind: 'apply', value: s.id, end: [], create: s }));
+    for (let k = 0; k < STATES.length; k++) await store.updateSession(s.id, report(STATES[k], 2000 + k, k === STATES.length - 1 ? 3000 : undefined));
+    ids.push(s.id);
+  }
+  return ids;
+}
+
+/** What retention must leave and take: a gone room and a live one, 12 old sessions (48 reports), a recent session, Hawk sessions. */
+async function history(store: Store) {
+  const gone = roomRecord({ expiresAt: 5000 });
+  const live = roomRecord({ ownerHmac: 'h-owner', expiresAt: 10 * CUTOFF });
+  await store.createRoom(gone);
+  await store.createRoom(live);
+  const old = [...(await oldSessions(store, gone.token, 6)), ...(await oldSessions(store, live.token, 6))];
+  const recent = sessionRecord(live.token, { joinedAt: CUTOFF + 1000, expiresAt: 10 * CUTOFF });
+  await store.joinRoom(live.token, () => ({ kind: 'apply', value: recent.id, end: [], create: recent }));
+  await store.updateSession(recent.id, report('waiting', CUTOFF + 2000));
+  // Unused for long: three go; the live room's owner stays (it owns a room).
+  for (const id of ['h-1', 'h-2', 'h-3', 'h-owner']) await store.createHawkSession({ idHmac: id, key: 'k', createdAt: 500, lastUsedAt: 500 });
+  return { gone, live, old, recent };
+}
+
+describe.each(ALL_STORES)('retention in steps (%s)', (_name, factory) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, cleanup } = await factory());
+  });
+  afterEach(() => cleanup());
+
+  it('deletes every old row in steps of at most the rows asked, reports first, and nothing newer', async () => {
+    const h = await history(store);
+    const result = await store.retain(CUTOFF, 5);
+    expect(result).toEqual({ reports: 48, sessions: 12, rooms: 1, hawkSessions: 3,
+      // 9 steps of 5 reports; the 10th takes the last 3 and 5 sessions; the 11th 5 sessions; the 12th the rest.
+      steps: 12 });
+    expect(await store.getRoom(h.gone.token)).toBeUndefined();
+    expect(await store.getRoom(h.live.token)).toBeDefined();
+    for (const id of h.old) expect(await store.getSession(id)).toBeUndefined();
+    expect((await store.sessionReports(h.recent.id)).map((r) => r.receivedAt)).toEqual([CUTOFF + 2000]);
+    expect(await store.getHawkSession('h-owner')).toBeDefined();
+    expect(await store.getHawkSession('h-1')).toBeUndefined();
+    // Nothing left: one step that finds nothing.
+    expect(await store.retain(CUTOFF, 5)).toEqual({ reports: 0, sessions: 0, rooms: 0, hawkSessions: 0, steps: 1 });
+  });
+
+  it('lets other writes in between its steps: a report sent after retention began is stored before it ends', async () => {
+    const h = await history(store);
+    let retained = false;
+    const retention = store.retain(CUTOFF, 1).then((r) => ((retained = true), r));
+    await store.updateSession(h.recent.id, report('init', CUTOFF + 3000));
+    expect(retained).toBe(false);
+    expect((await retention).reports).toBe(48);
+    expect((await store.sessionReports(h.recent.id)).length).toBe(2);
+  });
+
+  it('refuses a step of no rows', async () => {
+    await expect(store.retain(CUTOFF, 0)).rejects.toThrow(/retention step/);
+  });
+});
+
+/** Runs the sweep's store calls once on a store with some history. */
+async function sweepOnce(store: Store): Promise<void> {
+  await store.expireSessions(CUTOFF);
+  await store.retain(CUTOFF);
+  await store.foldRollups(CUTOFF, CUTOFF);
+}
+
+describe('the sweep reaches its rows through indexes', () => {
+  it('SQLite: no statement the sweep runs scans a table, and expiry looks up open sessions by their expiry', async () => {
+    const { sqlite: first, path, cleanup } = await freshSqliteInThread();
+    await history(first);
+    await first.close();
+    // A store of its own, so every statement is prepared (and seen) during the sweep.
+    const Database = loadBetterSqlite3();
+    const prepare = Database.prototype.prepare;
+    const seen = new Set<string>();
+    Database.prototype.prepare = function (this: InstanceType<typeof Database>, text: string) {
+      seen.add(text);
+      return prepare.call(this, text);
+    } as typeof prepare;
+    const store = new SqliteStore({ path });
+    try {
+      await store.open();
+      seen.clear();
+      await sweepOnce(store);
+    } finally {
+      Database.prototype.prepare = prepare;
+      await store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      const plans = [...seen].filter((t) => /^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)\b/i.test(t)).map((text) => ({
+        text: text.replace(/\s+/g, ' ').slice(0, 90),
+        plan: (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...Array((text.match(/\?/g) ?? []).length).fill(0)) as Array<{ detail: string }>).map((r) => r.detail),
+      }));
+      expect(plans.length).toBeGreaterThan(5);
+      // A table read row by row (not the rows of a subquery SQLite made, "SCAN (subquery-1)").
+      expect(plans.filter((p) => p.plan.some((d) => /^SCAN \w/.test(d)))).toEqual([]);
+      const expiry = plans.find((p) => /^UPDATE sessions .*SET ended_at = expires_at/.test(p.text));
+      expect(expiry?.plan.join(' | ')).toMatch(/sessions_open_expiry/);
+    } finally {
+      db.close();
+      await cleanup();
+    }
+  });
+
+  (pgAvailable() ? it : it.skip)('PostgreSQL: an index serves every statement the sweep runs (none is a sequential scan with them preferred)', async () => {
+    const { store, url, cleanup } = await freshPostgres();
+    const pg = loadPg();
+    const query = pg.Client.prototype.query;
+    const seen: Array<{ text: string; values: unknown[] }> = [];
+    try {
+      await history(store);
+      pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+        const [first, second] = args as [string | { text: string; values?: unknown[] }, unknown];
+        const text = typeof first === 'string' ? first : first?.text;
+        const values = typeof first === 'string' ? (Array.isArray(second) ? second : []) : (first?.values ?? []);
+        if (typeof text === 'string' && /^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)\b/i.test(text)) seen.push({ text, values });
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      await sweepOnce(store);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const c = await pool.connect();
+      try {
+        await c.query('ANALYZE');
+        await c.query('SET enable_seqscan = off');
+        const scans: string[] = [];
+        for (const { text, values } of seen) {
+          const plan = (await c.query(`EXPLAIN ${text}`, values)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+          for (const m of plan.matchAll(/Seq Scan on (\w+)/g)) scans.push(`${m[1]}: ${text.replace(/\s+/g, ' ').slice(0, 90)}`);
+        }
+        expect(seen.length).toBeGreaterThan(5);
+        expect(scans).toEqual([]);
+      } finally {
+        c.release();
+      }
+    } finally {
+      await pool.end();
+      await cleanup();
+    }
+  });
+});
