@@ -22,6 +22,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** When the reports these tests store were received (the n-th one n ms later). */
+const EXPORT_BASE = Date.parse('2026-01-01T00:00:00Z');
+
 const REPORT_SQL =
   "INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected) VALUES (?, ?, 'room-token', ?, 'init', 'Session.connectionCreated', 'waiting', 1, 0, 0, 'conformant', NULL)";
 
@@ -36,7 +39,7 @@ async function sqliteAt(version: number, n: number, name = `v${version}-${n}.db`
   db.transaction(() => {
     // The secret a server made on its first start: export shows rooms by their HMAC under it.
     db.prepare("INSERT INTO settings (name, value) VALUES ('secret', 'export-test-secret')").run();
-    for (let i = 0; i < n; i++) insert.run(`session-${Math.floor(i / 15)}`, (i % 15) + 1, Date.parse('2026-01-01T00:00:00Z') + i);
+    for (let i = 0; i < n; i++) insert.run(`session-${Math.floor(i / 15)}`, (i % 15) + 1, EXPORT_BASE + i);
   })();
   db.close();
   return path;
@@ -45,7 +48,7 @@ async function sqliteAt(version: number, n: number, name = `v${version}-${n}.db`
 /** Reports 0..n-1 as REPORT_SQL stores them, in one PostgreSQL statement (`first`: the number of the first). */
 const PG_REPORTS = (n: number, first = 0) =>
   `INSERT INTO reports (session, seq, room, received_at, from_state, event, state, connections, send_streams, recv_streams, verdict, expected)
-   SELECT 'session-' || (g / 15), (g % 15) + 1, 'room-token', ${Date.parse('2026-01-01T00:00:00Z')} + g, 'init', 'Session.connectionCreated', 'waiting', 1, 0, 0, 'conformant', NULL
+   SELECT 'session-' || (g / 15), (g % 15) + 1, 'room-token', ${EXPORT_BASE} + g, 'init', 'Session.connectionCreated', 'waiting', 1, 0, 0, 'conformant', NULL
    FROM generate_series(${first}, ${first + n - 1}) AS g`;
 
 /** `work` on a pool of one connection to the database at `url`, ended afterwards. */
@@ -152,6 +155,88 @@ describe('export never changes the store it reads', () => {
   });
 });
 
+/**
+ * Export is one snapshot, as a property: a store of n reports (more than one page or batch, so the export reads the
+ * database again after the writes) is exported while reports are stored and retention deletes some, each once the
+ * export has given a chosen share of the rows; the export gives exactly the rows stored when it began, in order.
+ */
+async function exportIsOneSnapshot(db: {
+  reset(): Promise<void>;
+  store(n: number, first: number): Promise<void>;
+  rows(): Promise<Array<{ session: string; seq: number }>>;
+  reader(): Promise<{ exportReports: SqliteStore['exportReports']; close(): Promise<void> }>;
+  retain(before: number): Promise<unknown>;
+}): Promise<void> {
+  const key = (r: { session: string; seq: number }) => `${r.session}/${r.seq}`;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1001, max: 3500 }),
+      fc.array(
+        fc.record({
+          at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+          op: fc.oneof(fc.record({ store: fc.integer({ min: 1, max: 40 }) }), fc.record({ retainBelow: fc.double({ min: 0, max: 1, noNaN: true }) })),
+        }),
+        { minLength: 1, maxLength: 5 },
+      ),
+      async (n, ops) => {
+        await db.reset();
+        await db.store(n, 0);
+        const expected = (await db.rows()).map(key);
+        const reader = await db.reader();
+        let next = n;
+        try {
+          // Each write happens once the export has given `at` of the rows (at least one: the export has begun).
+          const steps = ops.map((o) => ({ ...o, after: 1 + Math.floor(o.at * (n - 1)) })).sort((a, b) => a.after - b.after);
+          const got: string[] = [];
+          for await (const r of reader.exportReports({})) {
+            got.push(key(r));
+            while (steps.length && steps[0].after === got.length) {
+              const { op } = steps.shift()!;
+              if ('store' in op) {
+                await db.store(op.store, next);
+                next += op.store;
+              } else await db.retain(EXPORT_BASE + Math.floor(op.retainBelow * n));
+            }
+          }
+          expect(got).toEqual(expected);
+        } finally {
+          await reader.close();
+        }
+      },
+    ),
+    { numRuns: 12 },
+  );
+}
+
+describe('export of a SQLite store', () => {
+  it('is one snapshot: reports stored or deleted while it runs are not in it, and none is missed or repeated', async () => {
+    const path = await sqliteAt(SQLITE_MIGRATIONS.length, 0, 'snapshot.db');
+    const writer = new SqliteStore({ path });
+    await writer.open();
+    const db = new (loadBetterSqlite3())(path);
+    const insert = db.prepare(REPORT_SQL);
+    const store = db.transaction((n: number, first: number) => {
+      for (let i = first; i < first + n; i++) insert.run(`session-${Math.floor(i / 15)}`, (i % 15) + 1, EXPORT_BASE + i);
+    });
+    try {
+      await exportIsOneSnapshot({
+        reset: async () => void db.exec('DELETE FROM reports'),
+        store: async (n, first) => store(n, first),
+        rows: async () => db.prepare('SELECT session, seq FROM reports ORDER BY id').all() as Array<{ session: string; seq: number }>,
+        reader: async () => {
+          const reader = new SqliteStore({ path });
+          await reader.openReadOnly();
+          return reader;
+        },
+        retain: (before) => writer.retain(before),
+      });
+    } finally {
+      db.close();
+      await writer.close();
+    }
+  });
+});
+
 (pgAvailable() ? describe : describe.skip)('export of a PostgreSQL store', () => {
   it('refuses a database newer than it knows, and one that is not a loop-room-state database, leaving both as they were', async () => {
     const url = await postgresWith(3);
@@ -189,49 +274,18 @@ describe('export never changes the store it reads', () => {
     const writer = createPostgresStore(url);
     await writer.open();
     const pool = new (loadPg().Pool)({ connectionString: url, max: 1 });
-    const base = Date.parse('2026-01-01T00:00:00Z');
-    const key = (r: { session: string; seq: number }) => `${r.session}/${r.seq}`;
     try {
-      await fc.assert(
-        fc.asyncProperty(
-          // More reports than one batch, so that the export reads the database again after the writes.
-          fc.integer({ min: 1001, max: 3500 }),
-          fc.array(
-            fc.record({
-              at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
-              op: fc.oneof(fc.record({ store: fc.integer({ min: 1, max: 40 }) }), fc.record({ retainBelow: fc.double({ min: 0, max: 1, noNaN: true }) })),
-            }),
-            { minLength: 1, maxLength: 5 },
-          ),
-          async (n, ops) => {
-            await pool.query('TRUNCATE reports');
-            await pool.query(PG_REPORTS(n));
-            const expected = (await pool.query('SELECT session, seq FROM reports ORDER BY id')).rows.map(key);
-            const reader = createPostgresStore(url);
-            await reader.openReadOnly();
-            let next = n;
-            try {
-              // Each write happens once the export has given `at` of the rows (at least one: the export has begun).
-              const steps = ops.map((o) => ({ ...o, after: 1 + Math.floor(o.at * (n - 1)) })).sort((a, b) => a.after - b.after);
-              const got: string[] = [];
-              for await (const r of reader.exportReports({})) {
-                got.push(key(r));
-                while (steps.length && steps[0].after === got.length) {
-                  const { op } = steps.shift()!;
-                  if ('store' in op) {
-                    await pool.query(PG_REPORTS(op.store, next));
-                    next += op.store;
-                  } else await writer.retain(base + Math.floor(op.retainBelow * n));
-                }
-              }
-              expect(got).toEqual(expected);
-            } finally {
-              await reader.close();
-            }
-          },
-        ),
-        { numRuns: 12 },
-      );
+      await exportIsOneSnapshot({
+        reset: async () => void (await pool.query('TRUNCATE reports')),
+        store: async (n, first) => void (await pool.query(PG_REPORTS(n, first))),
+        rows: async () => (await pool.query('SELECT session, seq FROM reports ORDER BY id')).rows,
+        reader: async () => {
+          const reader = createPostgresStore(url);
+          await reader.openReadOnly();
+          return reader;
+        },
+        retain: (before) => writer.retain(before),
+      });
     } finally {
       await pool.end();
       await writer.close();

@@ -65,6 +65,8 @@ export class SqliteStore implements Store {
   readonly claimsNoncesInUnits = true;
   /** Old Hawk nonce claims are deleted at most once a second, inside a claim's write. */
   private readonly noncePurge = new Throttle(1000);
+  /** Opened by openReadOnly (export): its export is one snapshot. */
+  private readOnly = false;
   private readonly statements = statementCache(() => this.conn());
   private readonly sql: Sql = this.statements.sql;
   private readonly group: GroupCommit;
@@ -88,6 +90,7 @@ export class SqliteStore implements Store {
     try {
       const db = new Database(this.options.path, { timeout: this.options.busyTimeoutMs ?? 200 });
       this.db = db;
+      this.readOnly = false;
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
@@ -105,6 +108,7 @@ export class SqliteStore implements Store {
     try {
       // readonly: SQLite itself refuses every write (no journal mode change, no migration, nothing).
       this.db = new Database(this.options.path, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeoutMs ?? 200 });
+      this.readOnly = true;
       const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
       readableVersion(table ? Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v) : undefined, this.options.migrations ?? SQLITE_MIGRATIONS, where);
     } catch (err) {
@@ -281,7 +285,23 @@ export class SqliteStore implements Store {
   }
 
   exportReports(filter: ExportFilter): AsyncIterable<StoredReport> {
-    return exportPages((after) => this.exportPage(filter, after));
+    const pages = exportPages((after) => this.exportPage(filter, after));
+    return this.readOnly ? this.inSnapshot(pages) : pages;
+  }
+
+  /**
+   * `export`'s read-only store reads its pages in one read transaction, one snapshot as on PostgreSQL: reports stored
+   * or deleted while it runs are not in it (in WAL mode writers go on; checkpoints wait for it, the WAL grows).
+   * A writable store cannot: its group commit begins transactions of its own on the same connection.
+   */
+  private async *inSnapshot(pages: AsyncIterable<StoredReport>): AsyncIterable<StoredReport> {
+    const db = this.conn();
+    db.exec('BEGIN');
+    try {
+      yield* pages;
+    } finally {
+      if (this.db === db && db.inTransaction) db.exec('COMMIT');
+    }
   }
 
   /** One page of the export: reports after row id `after`, with the row id to continue from. */
