@@ -332,8 +332,11 @@ export interface RoomStore {
    * version 4: the store keeps (session, key) unique, across processes); a report it appends carries the key.
    */
   updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options?: UpdateOptions): Promise<T | undefined>;
-  /** End open sessions whose expiry passed (reason 'expired'); resolves how many. */
-  expireSessions(now: number): Promise<number>;
+  /**
+   * End open sessions whose expiry passed (reason 'expired'), in steps of at most `stepRows` sessions (default
+   * RETAIN_STEP_ROWS), each its own transaction; resolves how many.
+   */
+  expireSessions(now: number, stepRows?: number): Promise<number>;
 
   /**
    * Delete reports received before `before`, sessions ended before it, rooms that expired or were deleted before

@@ -1,5 +1,6 @@
 /*
- * Retention in bounded steps (D-143): each step deletes at most `limit` rows of one table, in its own transaction, so
+ * The sweep's work in bounded steps (D-143): expiry ends at most RETAIN_STEP_ROWS sessions a step (after an outage,
+ * every session open before it expired at once). Retention in bounded steps: each step deletes at most `limit` rows of one table, in its own transaction, so
  * reports and joins are written between steps instead of waiting behind one delete of a whole day's rows (or of months
  * of them, the first time retention runs on an older store). Tables go in order: reports, then the sessions ended
  * before the cutoff (their reports are gone by then), then the rooms no session refers to any more, then the Hawk
@@ -61,6 +62,16 @@ export async function retainInSteps(step: () => Promise<RetentionStep>): Promise
     total.steps++;
     for (const table of RETENTION_ORDER) total[table] += deleted[table] ?? 0;
     if (!more) return total;
+  }
+}
+
+/** Runs `step` (at most `limit` rows, in a transaction of its own) until one does fewer; how many rows in all. */
+export async function stepsUntilShort(limit: number, step: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await step();
+    total += n;
+    if (n < limit) return total;
   }
 }
 

@@ -19,7 +19,7 @@ import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
 import { reportFromRow } from '../common/rows';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
-import { retainInSteps, retentionStepAsync, stepLimit, type RetentionCounts, type RetentionTable } from '../common/retention';
+import { retainInSteps, retentionStepAsync, stepLimit, stepsUntilShort, type RetentionCounts, type RetentionTable } from '../common/retention';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -267,15 +267,16 @@ export class PostgresStore implements Store {
     return this.batches.add(id, decide, options.idempotencyKey, options.nonce);
   }
 
-  async expireSessions(now: number): Promise<number> {
-    // Ended at their expiry, not at the sweep, as the SQLite store does.
-    return this.transaction('expire sessions', async (c) => {
-      const ended = await sessions.expireSessions(c, now);
+  async expireSessions(now: number, stepRows?: number): Promise<number> {
+    const limit = stepLimit(stepRows);
+    // Ended at their expiry, not at the sweep, as the SQLite store does; each step a transaction of its own.
+    return stepsUntilShort(limit, () => this.transaction('expire sessions', async (c) => {
+      const ended = await sessions.expireSessions(c, now, limit);
       const delta = new RollupDelta();
       for (const e of ended) delta.ended({ ...e, reason: 'expired' });
       await rollups.addRollups(c, delta.rows(), this.shard);
       return ended.length;
-    });
+    }));
   }
 
   async retain(before: number, stepRows?: number): Promise<RetentionCounts> {

@@ -6,7 +6,7 @@ import { claiming } from '../common/nonce';
 import { exportPages, METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
-import { retainInSteps, retentionStep, stepLimit, type RetentionCounts, type RetentionStep, type RetentionTable } from '../common/retention';
+import { retainInSteps, retentionStep, stepLimit, stepsUntilShort, type RetentionCounts, type RetentionStep, type RetentionTable } from '../common/retention';
 import type { Row } from '../common/rows';
 import { appliedSession, startedSession } from '../common/session';
 import {
@@ -218,9 +218,15 @@ export class SqliteStore implements Store {
     }));
   }
 
-  expireSessions(now: number): Promise<number> {
+  async expireSessions(now: number, stepRows?: number): Promise<number> {
+    const limit = stepLimit(stepRows);
+    return stepsUntilShort(limit, () => this.expireStep(now, limit));
+  }
+
+  /** One step of expiry, in a write of its own. */
+  expireStep(now: number, limit: number): Promise<number> {
     return this.write((delta) => {
-      const ended = sessions.expireSessions(this.sql, now);
+      const ended = sessions.expireSessions(this.sql, now, limit);
       for (const e of ended) delta.ended({ ...e, reason: 'expired' });
       return ended.length;
     });

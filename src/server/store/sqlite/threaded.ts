@@ -24,7 +24,7 @@ import { CommitTimes } from '../common/commitTimes';
 import { claiming } from '../common/nonce';
 import { exportPages, sessionReplay } from '../common/figures';
 import { SingleFlight } from '../common/singleFlight';
-import { retainInSteps, stepLimit, type RetentionCounts } from '../common/retention';
+import { retainInSteps, stepLimit, stepsUntilShort, type RetentionCounts } from '../common/retention';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -163,8 +163,10 @@ export class ThreadedSqliteStore implements Store {
     return this.write('deleteRoom', [token, at]);
   }
 
-  expireSessions(now: number): Promise<number> {
-    return this.write('expireSessions', [now]);
+  /** Each step a write of its own, as retention's. */
+  async expireSessions(now: number, stepRows?: number): Promise<number> {
+    const limit = stepLimit(stepRows);
+    return stepsUntilShort(limit, () => this.write('expireStep', [now, limit]));
   }
 
   /** Each step a write of its own: the writer takes other calls between them. */

@@ -78,19 +78,19 @@ export async function endRoomSessions(q: Queryable, room: string, at: number): P
 }
 
 /** Ends open sessions whose expiry passed, at their expiry (reason 'expired'), locked in id order. */
-export async function expireSessions(q: Queryable, now: number): Promise<Ended[]> {
+export async function expireSessions(q: Queryable, now: number, limit: number): Promise<Ended[]> {
   const rows = (
     await q.query(
-      `WITH locked AS (SELECT id FROM sessions WHERE ended_at IS NULL AND expires_at <= $1 ORDER BY id FOR NO KEY UPDATE)
+      `WITH locked AS (SELECT id FROM sessions WHERE ended_at IS NULL AND expires_at <= $1 ORDER BY id LIMIT $2 FOR NO KEY UPDATE)
        UPDATE sessions s SET ended_at = s.expires_at, end_reason = 'expired', end_state = s.state, display_name = NULL
        FROM locked WHERE s.id = locked.id AND s.ended_at IS NULL AND s.expires_at <= $1 RETURNING ${ENDED_S}`,
-      [now],
+      [now, limit],
     )
   ).rows as Row[];
   return rows.map(endedFromRow);
 }
 
-/** Retention: sessions ended before `before` (locked in id order first); how many. */
+/** Retention: at most `limit` of the sessions ended before `before`, first ended first; how many. */
 export async function deleteEndedSessions(q: Queryable, before: number, limit: number): Promise<number> {
   // SKIP LOCKED never waits for a lock, so the order the rows are locked in cannot deadlock with a unit's.
   const r = await q.query('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at < $1 ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)', [before, limit]);

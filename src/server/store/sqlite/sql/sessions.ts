@@ -66,14 +66,15 @@ export function endRoomSessions(sql: Sql, room: string, at: number): Ended[] {
   ).map(endedFromRow);
 }
 
-/** Ends open sessions whose expiry passed, at their expiry (reason 'expired'). */
-export function expireSessions(sql: Sql, now: number): Ended[] {
+/** Ends at most `limit` of the open sessions whose expiry passed, at their expiry (reason 'expired'). */
+export function expireSessions(sql: Sql, now: number, limit: number): Ended[] {
   return (
     sql(
       // INDEXED BY: without ANALYZE's statistics SQLite takes `ended_at IS NULL` on sessions_ended as the narrower
       // lookup, and visits every open session each sweep.
-      `UPDATE sessions INDEXED BY sessions_open_expiry SET ended_at = expires_at, end_reason = 'expired', end_state = state, display_name = NULL WHERE ended_at IS NULL AND expires_at <= ? RETURNING ${ENDED}`,
-    ).all(now) as Row[]
+      `UPDATE sessions SET ended_at = expires_at, end_reason = 'expired', end_state = state, display_name = NULL
+       WHERE rowid IN (SELECT rowid FROM sessions INDEXED BY sessions_open_expiry WHERE ended_at IS NULL AND expires_at <= ? LIMIT ?) RETURNING ${ENDED}`,
+    ).all(now, limit) as Row[]
   ).map(endedFromRow);
 }
 
