@@ -105,8 +105,8 @@ describe.each(ALL_STORES)('retention in steps (%s)', (name, factory) => {
   });
 
   it('refuses a step of no rows', async () => {
-    await expect(store.retain(CUTOFF, 0)).rejects.toThrow(/retention step/);
-    await expect(store.expireSessions(CUTOFF, 0)).rejects.toThrow(/retention step/);
+    await expect(store.retain(CUTOFF, 0)).rejects.toThrow(/sweep step must be a whole number of rows/);
+    await expect(store.expireSessions(CUTOFF, 0)).rejects.toThrow(/sweep step must be a whole number of rows/);
   });
 });
 

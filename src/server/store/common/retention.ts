@@ -1,10 +1,10 @@
 /*
- * The sweep's work in bounded steps (D-143): expiry ends at most RETAIN_STEP_ROWS sessions a step (after an outage,
- * every session open before it expired at once). Retention in bounded steps: each step deletes at most `limit` rows of one table, in its own transaction, so
- * reports and joins are written between steps instead of waiting behind one delete of a whole day's rows (or of months
- * of them, the first time retention runs on an older store). Tables go in order: reports, then the sessions ended
- * before the cutoff (their reports are gone by then), then the rooms no session refers to any more, then the Hawk
- * sessions that own no room and are in no open session. Both stores run the same order.
+ * The sweep's writes in bounded steps (D-143). Each step changes at most `limit` rows in a transaction of its own,
+ * so reports and joins are written between steps instead of waiting behind one statement over a whole day's rows
+ * (or months of them, the first time retention runs on an older store; or every open session, after an outage).
+ * Expiry ends at most `limit` sessions a step. Retention deletes from one table after another, in the order reports,
+ * the sessions ended before the cutoff (their reports are gone by then), the rooms no session refers to any more,
+ * the Hawk sessions that own no room and are in no open session. Both stores run the same steps.
  */
 
 /**
@@ -78,6 +78,6 @@ export async function stepsUntilShort(limit: number, step: () => Promise<number>
 /** A step's row limit as given (tests use small ones), checked. */
 export function stepLimit(limit: number | undefined): number {
   const n = limit ?? RETAIN_STEP_ROWS;
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`retention step must be a whole number of rows >= 1, got ${String(limit)}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`a sweep step must be a whole number of rows >= 1, got ${String(limit)}`);
   return n;
 }
