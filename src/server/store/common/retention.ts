@@ -54,29 +54,34 @@ export async function retentionStepAsync(limit: number, remove: (table: Retentio
   return { deleted, more: false };
 }
 
-/** Runs steps until one finds no more, each awaited in turn (other writes go between them); the totals. */
-export async function retainInSteps(step: () => Promise<RetentionStep>): Promise<RetentionCounts> {
+/**
+ * Runs steps of at most `stepRows` rows (checked; default RETAIN_STEP_ROWS) until one finds no more, each awaited in
+ * turn (other writes go between them); the totals.
+ */
+export async function retainInSteps(stepRows: number | undefined, step: (limit: number) => Promise<RetentionStep>): Promise<RetentionCounts> {
+  const limit = stepLimit(stepRows);
   const total: RetentionCounts = { reports: 0, sessions: 0, rooms: 0, hawkSessions: 0, steps: 0 };
   for (;;) {
-    const { deleted, more } = await step();
+    const { deleted, more } = await step(limit);
     total.steps++;
     for (const table of RETENTION_ORDER) total[table] += deleted[table] ?? 0;
     if (!more) return total;
   }
 }
 
-/** Runs `step` (at most `limit` rows, in a transaction of its own) until one does fewer; how many rows in all. */
-export async function stepsUntilShort(limit: number, step: () => Promise<number>): Promise<number> {
+/** Runs `step` (at most `stepRows` rows, checked as above, in a transaction of its own) until one does fewer; how many rows in all. */
+export async function stepsUntilShort(stepRows: number | undefined, step: (limit: number) => Promise<number>): Promise<number> {
+  const limit = stepLimit(stepRows);
   let total = 0;
   for (;;) {
-    const n = await step();
+    const n = await step(limit);
     total += n;
     if (n < limit) return total;
   }
 }
 
 /** A step's row limit as given (tests use small ones), checked. */
-export function stepLimit(limit: number | undefined): number {
+function stepLimit(limit: number | undefined): number {
   const n = limit ?? RETAIN_STEP_ROWS;
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`a sweep step must be a whole number of rows >= 1, got ${String(limit)}`);
   return n;

@@ -19,7 +19,7 @@ import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
 import { reportFromRow } from '../common/rows';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
-import { retainInSteps, retentionStepAsync, stepLimit, stepsUntilShort, type RetentionCounts, type RetentionTable } from '../common/retention';
+import { retainInSteps, retentionStepAsync, stepsUntilShort, type RetentionCounts, type RetentionTable } from '../common/retention';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -72,6 +72,14 @@ export interface PostgresStoreOptions extends StoreOptions {
 export function createPostgresStore(url: string, options: PostgresStoreOptions = {}): PostgresStore {
   return new PostgresStore(url, options);
 }
+
+/** Retention's delete of each table, at most `limit` rows (common/retention.ts runs them in order). */
+const RETENTION_DELETES: Record<RetentionTable, (q: Queryable, before: number, limit: number) => Promise<number>> = {
+  reports: reports.deleteOldReports,
+  sessions: sessions.deleteEndedSessions,
+  rooms: rooms.deleteGoneRooms,
+  hawkSessions: hawk.deleteUnusedHawkSessions,
+};
 
 export class PostgresStore implements Store {
   private pool: Pool | undefined;
@@ -268,9 +276,8 @@ export class PostgresStore implements Store {
   }
 
   async expireSessions(now: number, stepRows?: number): Promise<number> {
-    const limit = stepLimit(stepRows);
     // Ended at their expiry, not at the sweep, as the SQLite store does; each step a transaction of its own.
-    return stepsUntilShort(limit, () => this.transaction('expire sessions', async (c) => {
+    return stepsUntilShort(stepRows, (limit) => this.transaction('expire sessions', async (c) => {
       const ended = await sessions.expireSessions(c, now, limit);
       const delta = new RollupDelta();
       for (const e of ended) delta.ended({ ...e, reason: 'expired' });
@@ -280,15 +287,8 @@ export class PostgresStore implements Store {
   }
 
   async retain(before: number, stepRows?: number): Promise<RetentionCounts> {
-    const limit = stepLimit(stepRows);
-    const remove: Record<RetentionTable, (q: Queryable, before: number, limit: number) => Promise<number>> = {
-      reports: reports.deleteOldReports,
-      sessions: sessions.deleteEndedSessions,
-      rooms: rooms.deleteGoneRooms,
-      hawkSessions: hawk.deleteUnusedHawkSessions,
-    };
     // Each step a transaction of its own (common/retention.ts).
-    return retainInSteps(() => this.transaction('retention', (c) => retentionStepAsync(limit, (table) => remove[table](c, before, limit))));
+    return retainInSteps(stepRows, (limit) => this.transaction('retention', (c) => retentionStepAsync(limit, (table) => RETENTION_DELETES[table](c, before, limit))));
   }
 
   async foldRollups(before: number, now: number): Promise<boolean> {

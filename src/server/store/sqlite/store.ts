@@ -6,7 +6,7 @@ import { claiming } from '../common/nonce';
 import { exportPages, METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
 import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
-import { retainInSteps, retentionStep, stepLimit, stepsUntilShort, type RetentionCounts, type RetentionStep, type RetentionTable } from '../common/retention';
+import { retainInSteps, retentionStep, stepsUntilShort, type RetentionCounts, type RetentionStep, type RetentionTable } from '../common/retention';
 import type { Row } from '../common/rows';
 import { appliedSession, startedSession } from '../common/session';
 import {
@@ -56,6 +56,14 @@ export interface SessionContext {
   session: SessionRecord;
   seen: SeenKey;
 }
+
+/** Retention's delete of each table, at most `limit` rows (common/retention.ts runs them in order). */
+const RETENTION_DELETES: Record<RetentionTable, (sql: Sql, before: number, limit: number) => number> = {
+  reports: reports.deleteOldReports,
+  sessions: sessions.deleteEndedSessions,
+  rooms: rooms.deleteGoneRooms,
+  hawkSessions: hawk.deleteUnusedHawkSessions,
+};
 
 export class SqliteStore implements Store {
   private db?: Db;
@@ -219,8 +227,7 @@ export class SqliteStore implements Store {
   }
 
   async expireSessions(now: number, stepRows?: number): Promise<number> {
-    const limit = stepLimit(stepRows);
-    return stepsUntilShort(limit, () => this.expireStep(now, limit));
+    return stepsUntilShort(stepRows, (limit) => this.expireStep(now, limit));
   }
 
   /** One step of expiry, in a write of its own. */
@@ -233,19 +240,12 @@ export class SqliteStore implements Store {
   }
 
   async retain(before: number, stepRows?: number): Promise<RetentionCounts> {
-    const limit = stepLimit(stepRows);
-    return retainInSteps(() => this.retainStep(before, limit));
+    return retainInSteps(stepRows, (limit) => this.retainStep(before, limit));
   }
 
   /** One step of retention (common/retention.ts), in a write of its own. */
   retainStep(before: number, limit: number): Promise<RetentionStep> {
-    const remove: Record<RetentionTable, (sql: Sql, before: number, limit: number) => number> = {
-      reports: reports.deleteOldReports,
-      sessions: sessions.deleteEndedSessions,
-      rooms: rooms.deleteGoneRooms,
-      hawkSessions: hawk.deleteUnusedHawkSessions,
-    };
-    return this.write(() => retentionStep(limit, (table) => remove[table](this.sql, before, limit)));
+    return this.write(() => retentionStep(limit, (table) => RETENTION_DELETES[table](this.sql, before, limit)));
   }
 
   foldRollups(before: number, now: number): Promise<boolean> {

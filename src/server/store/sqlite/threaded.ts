@@ -24,7 +24,7 @@ import { CommitTimes } from '../common/commitTimes';
 import { claiming } from '../common/nonce';
 import { exportPages, sessionReplay } from '../common/figures';
 import { SingleFlight } from '../common/singleFlight';
-import { retainInSteps, stepLimit, stepsUntilShort, type RetentionCounts } from '../common/retention';
+import { retainInSteps, stepsUntilShort, type RetentionCounts } from '../common/retention';
 import {
   StoreUnavailableError,
   type ExportFilter,
@@ -165,14 +165,12 @@ export class ThreadedSqliteStore implements Store {
 
   /** Each step a write of its own, as retention's. */
   async expireSessions(now: number, stepRows?: number): Promise<number> {
-    const limit = stepLimit(stepRows);
-    return stepsUntilShort(limit, () => this.write('expireStep', [now, limit]));
+    return stepsUntilShort(stepRows, (limit) => this.write('expireStep', [now, limit]));
   }
 
   /** Each step a write of its own: the writer takes other calls between them. */
   async retain(before: number, stepRows?: number): Promise<RetentionCounts> {
-    const limit = stepLimit(stepRows);
-    return retainInSteps(() => this.write('retainStep', [before, limit]));
+    return retainInSteps(stepRows, (limit) => this.write('retainStep', [before, limit]));
   }
 
   foldRollups(before: number, now: number): Promise<boolean> {
