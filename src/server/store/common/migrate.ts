@@ -7,10 +7,20 @@ import type { Migration } from '../contract';
  */
 export function pendingMigrations(current: number, migrations: readonly Migration[], where: string): Migration[] {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  const known = sorted.at(-1)?.version ?? 0;
+  const known = knownVersion(sorted);
   if (current > known) throw new Error(`${where} has schema version ${current}, newer than this server knows (${known}): upgrade loop-room-state`);
   return sorted.filter((m) => m.version > current);
 }
+
+/** The newest schema version this code knows. */
+export const knownVersion = (migrations: readonly Migration[]): number => Math.max(0, ...migrations.map((m) => m.version));
+
+/**
+ * Why a write of a process that knows schema version `known` is refused by a database a newer process migrated to
+ * `current` (the schema fence: its writes would not keep what the new schema keeps, e.g. rollups it does not know).
+ */
+export const schemaMovedOn = (current: number | string, known: number | string): string =>
+  `the database was migrated to schema version ${current} by a newer loop-room-state; this process knows ${known} and may not write to it: stop it`;
 
 /** The version a database says it is at, checked for reading only: a foreign or newer database is refused. */
 export function readableVersion(current: number | undefined, migrations: readonly Migration[], where: string): number {

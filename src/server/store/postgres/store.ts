@@ -18,7 +18,7 @@ import { bucketRange, RollupDelta, type BucketRange } from '../common/rollups';
 import { startedSession } from '../common/session';
 import { SingleFlight } from '../common/singleFlight';
 import { reportFromRow } from '../common/rows';
-import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
+import { appliedLine, knownVersion, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
 import { retainInSteps, retentionStepAsync, stepsUntilShort, type RetentionCounts, type RetentionTable } from '../common/retention';
 import {
   StoreUnavailableError,
@@ -44,6 +44,7 @@ import {
 import { createPool, describe, loadPg, redactUrl, toStoreError, type Queryable } from './connection';
 import { cursorBatches } from './cursor';
 import { POSTGRES_MIGRATIONS } from './migrations';
+import { fencedTables, holdWriters, installFence } from './fence';
 import { MAX_IN_FLIGHT, ReportBatches } from './reportBatch';
 import { transaction, type TransactionOptions } from './transaction';
 import * as figures from './sql/figures';
@@ -119,23 +120,37 @@ export class PostgresStore implements Store {
   async open(): Promise<void> {
     if (!this.pool) {
       const pg = loadPg();
-      this.pool = createPool(pg, this.url, this.log);
+      // Every connection names the newest schema this process knows (the schema fence, fence.ts).
+      const schemaVersion = knownVersion(this.migrations);
+      this.pool = createPool(pg, this.url, this.log, { schemaVersion });
       // The report batches get a connection of their own: behind a queue of reads they would wait, and
       // every report waiting on them with them.
-      this.batchPool = createPool(pg, this.url, this.log, { size: MAX_IN_FLIGHT });
+      this.batchPool = createPool(pg, this.url, this.log, { size: MAX_IN_FLIGHT, schemaVersion });
       // Reads of figures never take the connections requests need, and stop at read_timeout_ms (503 Retry-After).
-      this.figuresPool = createPool(pg, this.url, this.log, { size: FIGURE_CONNECTIONS, reads: true });
+      this.figuresPool = createPool(pg, this.url, this.log, { size: FIGURE_CONNECTIONS, reads: true, schemaVersion });
     }
+    let applied: readonly Migration[] = [];
     await this.transaction('migrate', async (c) => {
+      applied = [];
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(SCHEMA_TABLE);
       const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
-      for (const m of pendingMigrations(current, this.migrations, `the database ${this.location}`)) {
+      const pending = pendingMigrations(current, this.migrations, `the database ${this.location}`);
+      if (pending.length === 0) return;
+      // A migration takes as long as the rows it rebuilds need: the pool's limits are for requests.
+      await c.query('SET LOCAL statement_timeout = 0');
+      await c.query('SET LOCAL lock_timeout = 0');
+      const tables = fencedTables(this.migrations);
+      await holdWriters(c, tables);
+      for (const m of pending) {
         for (const sql of m.statements) await c.query(sql);
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-        this.log(appliedLine('postgres', m));
       }
+      await installFence(c, tables, pending.at(-1)!.version);
+      applied = pending;
     });
+    // Said once it is committed (a deadlock with an older process's writes retries the whole transaction).
+    for (const m of applied) this.log(appliedLine('postgres', m));
   }
 
   async openReadOnly(): Promise<void> {

@@ -21,6 +21,8 @@ export class GroupCommit {
     private readonly commitTimes: CommitTimes,
     /** Runs last in every group transaction, outside the calls' savepoints: its failure fails the whole commit. */
     private readonly beforeCommit: () => void = () => {},
+    /** Runs first, holding the write lock: a throw refuses every call of the transaction (the schema fence). */
+    private readonly mayWrite: () => void = () => {},
   ) {}
 
   /** Runs `run` in the next group transaction; resolves with its value once that transaction committed. */
@@ -52,6 +54,18 @@ export class GroupCommit {
       this.sql('BEGIN IMMEDIATE').run();
     } catch (err) {
       const e = unavailable(this.log, 'begin', err);
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    try {
+      this.mayWrite();
+    } catch (err) {
+      const e = classify(this.log, 'begin', err);
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // nothing to undo
+      }
       for (const p of batch) p.reject(e);
       return;
     }

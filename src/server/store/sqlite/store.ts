@@ -5,7 +5,7 @@ import { CommitTimes, Throttle } from '../common/commitTimes';
 import { claiming } from '../common/nonce';
 import { exportPages, METRICS_KINDS, metricsFromTotals, sessionReplay, statsFromRollups, type ExportPage } from '../common/figures';
 import { bucketRange, RollupDelta } from '../common/rollups';
-import { appliedLine, pendingMigrations, readableVersion, SCHEMA_TABLE } from '../common/migrate';
+import { appliedLine, knownVersion, pendingMigrations, readableVersion, schemaMovedOn, SCHEMA_TABLE } from '../common/migrate';
 import { retainInSteps, retentionStep, stepsUntilShort, type RetentionCounts, type RetentionStep, type RetentionTable } from '../common/retention';
 import type { Row } from '../common/rows';
 import { appliedSession, startedSession } from '../common/session';
@@ -57,6 +57,9 @@ export interface SessionContext {
   seen: SeenKey;
 }
 
+/** How long opening waits for the write lock to migrate (an older process on the same file may be writing). */
+const MIGRATION_BUSY_MS = 60_000;
+
 /** Retention's delete of each table, at most `limit` rows (common/retention.ts runs them in order). */
 const RETENTION_DELETES: Record<RetentionTable, (sql: Sql, before: number, limit: number) => number> = {
   reports: reports.deleteOldReports,
@@ -75,6 +78,8 @@ export class SqliteStore implements Store {
   private readonly noncePurge = new Throttle(1000);
   /** Opened by openReadOnly (export): its export is one snapshot. */
   private readOnly = false;
+  /** Said once: the schema fence refuses this process's writes. */
+  private fenced = false;
   private readonly statements = statementCache(() => this.conn());
   private readonly sql: Sql = this.statements.sql;
   private readonly group: GroupCommit;
@@ -90,7 +95,7 @@ export class SqliteStore implements Store {
       } finally {
         this.rolled.clear();
       }
-    });
+    }, () => this.fence());
   }
 
   async open(): Promise<void> {
@@ -118,7 +123,7 @@ export class SqliteStore implements Store {
       this.db = new Database(this.options.path, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeoutMs ?? 200 });
       this.readOnly = true;
       const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-      readableVersion(table ? Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v) : undefined, this.options.migrations ?? SQLITE_MIGRATIONS, where);
+      readableVersion(table ? this.storedVersion() : undefined, this.options.migrations ?? SQLITE_MIGRATIONS, where);
     } catch (err) {
       await this.close();
       throw classify(this.log, 'open', err);
@@ -358,20 +363,51 @@ export class SqliteStore implements Store {
     return current && { room: current, open: sessions.selectOpenSessionsForUpdate(this.sql, room) };
   }
 
+  /**
+   * The schema fence (D-145), in every write transaction: a newer process sharing the file migrated it past what this
+   * one knows, so its writes would not keep what the new schema keeps; they are refused (503) until it is stopped.
+   */
+  private fence(): void {
+    const current = this.storedVersion();
+    const known = knownVersion(this.options.migrations ?? SQLITE_MIGRATIONS);
+    if (current <= known) return;
+    const message = schemaMovedOn(current, known);
+    if (!this.fenced) this.log(`store: ${message}`);
+    this.fenced = true;
+    throw new StoreUnavailableError(message);
+  }
+
+  private storedVersion(): number {
+    return Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v);
+  }
+
   private version(): number {
     this.conn().exec(SCHEMA_TABLE);
-    return Number((this.sql('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as Row).v);
+    return this.storedVersion();
   }
 
   private migrate(migrations: readonly Migration[]): void {
     const db = this.conn();
-    for (const m of pendingMigrations(this.version(), migrations, `the database ${this.options.path}`)) {
-      db.transaction(() => {
-        for (const s of m.statements) db.exec(s);
-        this.sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
-      this.log(appliedLine('store', m));
+    db.exec(SCHEMA_TABLE);
+    // The version is read holding the write lock: a process that migrated meanwhile leaves nothing to apply. That
+    // lock may take a while to get from an older process writing on: requests' busy timeout is not a migration's.
+    db.pragma(`busy_timeout = ${MIGRATION_BUSY_MS}`);
+    let applied: Migration[];
+    try {
+      applied = db
+        .transaction(() => {
+          const pending = pendingMigrations(this.storedVersion(), migrations, `the database ${this.options.path}`);
+          for (const m of pending) {
+            for (const s of m.statements) db.exec(s);
+            this.sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+          }
+          return pending;
+        })
+        .immediate();
+    } finally {
+      db.pragma(`busy_timeout = ${this.options.busyTimeoutMs ?? 200}`);
     }
+    for (const m of applied) this.log(appliedLine('store', m));
   }
 
   private read<T>(fn: () => T): Promise<T> {

@@ -1,0 +1,55 @@
+// The schema fence (D-145): a process writes only to a database whose schema it knows. During a rolling upgrade
+// the first new process migrates the shared database while old ones still run; their writes would go on without
+// what the new schema keeps (rollups they do not know drift from the rows), so PostgreSQL itself refuses them.
+// Each process names the newest version it knows in a setting of its connections; a statement trigger on every
+// table compares it with the version the database was last migrated to.
+import type { Migration } from '../contract';
+import { schemaMovedOn } from '../common/migrate';
+import type { Queryable } from './connection';
+
+/** The connection setting that carries the newest schema version a process knows. */
+export const FENCE_SETTING = 'loop_room.schema_version';
+
+/** Startup options naming `version` in FENCE_SETTING, after the URL's own `options` if it has any. */
+export const fenceOptions = (version: number, own?: string | null): string => [own, `-c ${FENCE_SETTING}=${version}`].filter(Boolean).join(' ');
+
+/** The tables the migrations create (their writes are fenced), in the order they are created. */
+export function fencedTables(migrations: readonly Migration[]): string[] {
+  const names = migrations.flatMap((m) => m.statements.flatMap((s) => [...s.matchAll(/\bCREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((x) => x[1].toLowerCase())));
+  return [...new Set(names)];
+}
+
+const existing = async (c: Queryable, tables: readonly string[]): Promise<string[]> =>
+  (await c.query('SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) WHERE to_regclass(quote_ident(t)) IS NOT NULL ORDER BY i', [tables])).rows.map((r) => r.t as string);
+
+/**
+ * Before a migration's own statements, in its transaction: the writers of every table wait for its commit (and are
+ * then refused by the fence it installs). Reads go on. A deadlock with a writer's transaction is retried by the caller.
+ */
+export async function holdWriters(c: Queryable, tables: readonly string[]): Promise<void> {
+  const present = await existing(c, tables);
+  if (present.length > 0) await c.query(`LOCK TABLE ${present.map((t) => `"${t}"`).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+}
+
+/**
+ * After the migrations, in their transaction: from its commit, a statement that writes any table is refused (55000:
+ * the store counts as unavailable, 503) on a connection naming a version older than `version`. A connection that
+ * names none (an operator's psql) writes as before.
+ */
+export async function installFence(c: Queryable, tables: readonly string[], version: number): Promise<void> {
+  const message = schemaMovedOn(version, '%').replace(/'/g, "''");
+  await c.query(`CREATE OR REPLACE FUNCTION loop_room_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+    DECLARE known int := NULLIF(current_setting('${FENCE_SETTING}', true), '')::int;
+    BEGIN
+      IF known < ${Number(version)} THEN
+        RAISE EXCEPTION '${message}', known USING ERRCODE = '55000';
+      END IF;
+      RETURN NULL;
+    END $fence$`);
+  // Created where missing, never dropped: dropping takes a stronger lock than holdWriters', and waiting for it
+  // behind an older process's reads would deadlock with that process's next write.
+  const unfenced = (await c.query("SELECT t FROM unnest($1::text[]) AS u(t) WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'loop_room_fence' AND tgrelid = to_regclass(quote_ident(t)))", [await existing(c, tables)])).rows;
+  for (const { t } of unfenced) {
+    await c.query(`CREATE TRIGGER loop_room_fence BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "${t}" FOR EACH STATEMENT EXECUTE FUNCTION loop_room_fence()`);
+  }
+}
