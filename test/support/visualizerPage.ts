@@ -180,16 +180,57 @@ export const closeLabels = (page: Page, gap: number) =>
     gap,
   );
 
+/** How far a drawn line reaches into a box on screen, in CSS px (negative: it stays that far outside). */
+type Reach = (r: DOMRect) => number;
+type StrokeWindow = { lrsReach?: (p: SVGPathElement) => Reach };
+
 /**
- * Edge lines drawn through a label: every line (its click band aside), sampled every CSS px and widened as it is
- * drawn (across the line by half its width; past its ends only with round caps: a butt end stops where the line
- * does), that enters a label's text box by more than 2 px (its line box's leading: no glyph is there) and is painted
- * over it, that is, not under an opaque backing drawn after the line and before the label. Traffic counts aside
- * (`countLabelClashes` checks them).
+ * Puts `lrsReach(path)` in the page: the path sampled every CSS px and widened as it is drawn (across the line by half
+ * its width; past its ends only with round caps: a butt end stops where the line does), as a box's test. The label
+ * checks below share it.
+ */
+const installReach = (page: Page) =>
+  page.evaluate(() => {
+    const w = window as StrokeWindow;
+    w.lrsReach ??= (p) => {
+      const m = p.getScreenCTM() as DOMMatrix;
+      const style = getComputedStyle(p);
+      const half = (parseFloat(style.strokeWidth) * m.a) / 2;
+      const round = style.strokeLinecap === 'round';
+      const len = p.getTotalLength();
+      const at = (s: number) => p.getPointAtLength(Math.max(0, Math.min(len, s))).matrixTransform(m);
+      // Where the stroke is at each sample: a round cap's disc around it, or the segment across the line (its
+      // direction from the points beside).
+      const samples: Array<{ x: number; y: number; nx: number; ny: number }> = [];
+      for (let s = 0; s <= len; s += 1 / m.a) {
+        const q = at(s);
+        const [a, b] = [at(s - 0.5), at(s + 0.5)];
+        const d = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+        samples.push({ x: q.x, y: q.y, nx: -(b.y - a.y) / d, ny: (b.x - a.x) / d });
+      }
+      /** How deep a point is inside a box (negative: outside). */
+      const depth = (x: number, y: number, r: DOMRect) => Math.min(x - r.left, r.right - x, y - r.top, r.bottom - y);
+      return (r) => {
+        let deepest = -Infinity;
+        for (const { x, y, nx, ny } of samples) {
+          if (round) deepest = Math.max(deepest, depth(x, y, r) + half);
+          else for (const u of [-1, -0.5, 0, 0.5, 1]) deepest = Math.max(deepest, depth(x + u * half * nx, y + u * half * ny, r));
+        }
+        return deepest;
+      };
+    };
+  });
+
+/**
+ * Edge lines drawn through a label: every line (its click band aside), as drawn (installReach), that enters a label's
+ * text box by more than 2 px (its line box's leading: no glyph is there) and is painted over it, that is, not under an
+ * opaque backing drawn after the line and before the label. Traffic counts aside (`countLabelClashes` checks them).
  */
 export const linesThroughLabels = async (page: Page) => {
   await page.waitForSelector('#diagram[data-labels="ready"]');
+  await installReach(page);
   return page.evaluate(() => {
+    const reachOf = (window as StrokeWindow).lrsReach!;
     const after = (a: Node, b: Node) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_PRECEDING) !== 0;
     const texts = Array.from(document.querySelectorAll<SVGTextElement>('#diagram svg text:not(.traffic-count)'))
       .map((t) => {
@@ -201,31 +242,14 @@ export const linesThroughLabels = async (page: Page) => {
       .filter(({ r }) => r.width > 0);
     const out: string[] = [];
     for (const p of Array.from(document.querySelectorAll<SVGPathElement>('#diagram .edge path:not(.hit)'))) {
-      const m = p.getScreenCTM() as DOMMatrix;
-      const style = getComputedStyle(p);
-      const half = (parseFloat(style.strokeWidth) * m.a) / 2;
-      const round = style.strokeLinecap === 'round';
-      const len = p.getTotalLength();
+      const reach = reachOf(p);
       const id = (p.closest('g') as Element).id;
-      const hit = new Set<SVGTextElement>();
-      const at = (s: number) => p.getPointAtLength(Math.max(0, Math.min(len, s))).matrixTransform(m);
-      /** How deep a point is inside a box (negative: outside). */
-      const depth = (x: number, y: number, r: DOMRect) => Math.min(x - r.left, r.right - x, y - r.top, r.bottom - y);
-      for (let s = 0; s <= len; s += 1 / m.a) {
-        const q = at(s);
-        // The stroke here: a round cap's disc, or the segment across the line (its direction from the points beside).
-        const [a, b] = [at(s - 0.5), at(s + 0.5)];
-        const d = Math.hypot(b.x - a.x, b.y - a.y) || 1;
-        const [nx, ny] = [-(b.y - a.y) / d, (b.x - a.x) / d];
-        const deepest = (r: DOMRect) => (round ? depth(q.x, q.y, r) + half : Math.max(...[-1, -0.5, 0, 0.5, 1].map((u) => depth(q.x + u * half * nx, q.y + u * half * ny, r))));
-        for (const { t, r, back } of texts) {
-          if (hit.has(t) || deepest(r) <= 2) continue;
-          const b = back?.getBoundingClientRect();
-          const covered = back && b && after(back, p) && b.left <= r.left + 2 && b.right >= r.right - 2 && b.top <= r.top + 2 && b.bottom >= r.bottom - 2 && getComputedStyle(back).fillOpacity === '1';
-          if (!covered) hit.add(t);
-        }
+      for (const { t, r, back } of texts) {
+        if (reach(r) <= 2) continue;
+        const b = back?.getBoundingClientRect();
+        const covered = back && b && after(back, p) && b.left <= r.left + 2 && b.right >= r.right - 2 && b.top <= r.top + 2 && b.bottom >= r.bottom - 2 && getComputedStyle(back).fillOpacity === '1';
+        if (!covered) out.push(`${id} through "${t.textContent}" (${t.closest('g[id]')?.id ?? t.getAttribute('data-for')})`);
       }
-      for (const t of hit) out.push(`${id} through "${t.textContent}" (${t.closest('g[id]')?.id ?? t.getAttribute('data-for')})`);
     }
     return out;
   });
@@ -233,27 +257,20 @@ export const linesThroughLabels = async (page: Page) => {
 
 /**
  * Traffic mode's `×N` counts, measured on screen: every count whose box meets another text's, and every count whose
- * box a line touches (the path sampled every CSS px, widened by half its drawn width) without an opaque backing (the
- * page's background colour, over the lines, under the count) that covers the count and hides nothing but lines.
- * `knockedOut`: the counts whose backing does hide a piece of line.
+ * box a line touches (as drawn: installReach) without an opaque backing (the page's background colour, over the
+ * lines, under the count) that covers the count and hides nothing but lines. `knockedOut`: the counts whose backing
+ * does hide a piece of line.
  */
-export const countLabelClashes = (page: Page) =>
-  page.evaluate(() => {
+export const countLabelClashes = async (page: Page) => {
+  await installReach(page);
+  return page.evaluate(() => {
+    const reachOf = (window as StrokeWindow).lrsReach!;
     const all = <T extends Element>(sel: string) => Array.from(document.querySelectorAll<T>(sel));
     const meets = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
     const texts = all<SVGTextElement>('#diagram svg text');
     const shapes = all<SVGGraphicsElement>('#diagram .edge polygon, #diagram .node path, #diagram .node polygon, #diagram .node ellipse');
     const background = getComputedStyle(document.body).backgroundColor;
-    const lines = all<SVGPathElement>('#diagram .edge path:not(.hit)').map((p) => {
-      const m = p.getScreenCTM() as DOMMatrix;
-      const len = p.getTotalLength();
-      const pts: Array<[number, number]> = [];
-      for (let s = 0; s <= len; s += 1 / m.a) {
-        const q = p.getPointAtLength(s).matrixTransform(m);
-        pts.push([q.x, q.y]);
-      }
-      return { path: p, id: (p.closest('g') as Element).id, half: (parseFloat(getComputedStyle(p).strokeWidth) * m.a) / 2, pts };
-    });
+    const lines = all<SVGPathElement>('#diagram .edge path:not(.hit)').map((p) => ({ path: p, id: (p.closest('g') as Element).id, reach: reachOf(p) }));
     const clashes: string[] = [];
     let knockedOut = 0;
     const counts = all<SVGTextElement>('#diagram text.traffic-count');
@@ -262,7 +279,7 @@ export const countLabelClashes = (page: Page) =>
       const name = `${c.textContent} of ${c.getAttribute('data-for')}`;
       if (!(r.width > 0 && r.height > 0)) clashes.push(`${name} is not drawn`);
       for (const t of texts) if (t !== c && meets(r, t.getBoundingClientRect())) clashes.push(`${name} meets the text "${t.textContent}"`);
-      const touching = lines.filter((l) => l.pts.some(([x, y]) => x > r.left - l.half && x < r.right + l.half && y > r.top - l.half && y < r.bottom + l.half));
+      const touching = lines.filter((l) => l.reach(r) > 0);
       if (touching.length === 0) continue;
       const back = document.querySelector<SVGRectElement>(`#diagram rect.traffic-backing[data-for="${CSS.escape(c.getAttribute('data-for') ?? '')}"]`);
       const b = back?.getBoundingClientRect();
@@ -280,6 +297,7 @@ export const countLabelClashes = (page: Page) =>
     }
     return { counts: counts.length, clashes, knockedOut };
   });
+};
 
 /**
  * WCAG contrast against the page's background of the colour of the first element each selector finds: a line's stroke,
