@@ -165,12 +165,14 @@ describe.each(GENERATIONS)('the schema fence (%s)', (_name, generations) => {
 });
 
 (pgAvailable() ? describe : describe.skip)('PostgreSQL migrations', () => {
-  it('run without the pool timeouts: a migration may take longer than any request', async () => {
+  it('run without the pool timeouts: a migration, and a process waiting for it, may take longer than any request', async () => {
     const g = await postgresGenerations('?statement_timeout_ms=100&lock_timeout_ms=100');
     try {
       const slow: Migration = { version: LAST + 1, name: 'slow', statements: ['SELECT pg_sleep(0.5)'] };
-      const store = await g.newer([slow]);
-      expect(await store.schemaVersion()).toBe(LAST + 1);
+      // Two processes started together: one migrates, the other waits for it longer than any request may.
+      const [a, b] = await Promise.all([g.newer([slow]), g.newer([slow])]);
+      expect(await a.schemaVersion()).toBe(LAST + 1);
+      expect(await b.schemaVersion()).toBe(LAST + 1);
     } finally {
       await g.cleanup();
     }

@@ -132,14 +132,15 @@ export class PostgresStore implements Store {
     let applied: readonly Migration[] = [];
     await this.transaction('migrate', async (c) => {
       applied = [];
+      // A migration takes as long as the rows it rebuilds need, and a process started beside the one migrating
+      // waits for it here: the pool's limits are for requests.
+      await c.query('SET LOCAL statement_timeout = 0');
+      await c.query('SET LOCAL lock_timeout = 0');
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(SCHEMA_TABLE);
       const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
       const pending = pendingMigrations(current, this.migrations, `the database ${this.location}`);
       if (pending.length === 0) return;
-      // A migration takes as long as the rows it rebuilds need: the pool's limits are for requests.
-      await c.query('SET LOCAL statement_timeout = 0');
-      await c.query('SET LOCAL lock_timeout = 0');
       const tables = fencedTables(this.migrations);
       await holdWriters(c, tables);
       for (const m of pending) {
