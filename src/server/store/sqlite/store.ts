@@ -388,15 +388,17 @@ export class SqliteStore implements Store {
 
   private migrate(migrations: readonly Migration[]): void {
     const db = this.conn();
-    db.exec(SCHEMA_TABLE);
-    // The version is read holding the write lock: a process that migrated meanwhile leaves nothing to apply. That
-    // lock may take a while to get from an older process writing on: requests' busy timeout is not a migration's.
+    const where = `the database ${this.options.path}`;
+    // Nothing to apply (every start but an upgrade's, and a threaded store's readers): no write lock taken.
+    if (pendingMigrations(this.version(), migrations, where).length === 0) return;
+    // The version is read again holding the write lock: a process that migrated meanwhile leaves nothing to apply.
+    // That lock may take a while to get from an older process writing on: requests' busy timeout is not a migration's.
     db.pragma(`busy_timeout = ${MIGRATION_BUSY_MS}`);
     let applied: Migration[];
     try {
       applied = db
         .transaction(() => {
-          const pending = pendingMigrations(this.storedVersion(), migrations, `the database ${this.options.path}`);
+          const pending = pendingMigrations(this.storedVersion(), migrations, where);
           for (const m of pending) {
             for (const s of m.statements) db.exec(s);
             this.sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
