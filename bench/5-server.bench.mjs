@@ -1,7 +1,7 @@
 // The room server under load. Servers run in child processes (`loop-room-state serve` on a fresh SQLite
 // file, synchronous=FULL, and a bare node:http server answering 204 as the baseline); this process is the
 // load generator (bench/load.mjs): many simulated participants walking the model over keep-alive HTTP. Figures are ratios to
-// the bare server measured in the same run. Also: the conformance check's own cost per report, and the SQLite writer's
+// the bare server measured in the same round (rounds of bare, Basic and Hawk in turn; the median is shown). Also: the conformance check's own cost per report, and the SQLite writer's
 // cost per report (store API, no HTTP) as the sessions table grows, as a ratio to its cost at the smallest size.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const PARTICIPANTS = Number(process.env.BENCH_PARTICIPANTS ?? 64);
 const WARMUP_MS = 500;
 const MEASURE_MS = Number(process.env.BENCH_SERVER_MS ?? 3000);
+/** Rounds of the maximum rate (bare, Basic, Hawk in turn); the ratios are their median. */
+const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 3);
 
 function spawnChild(args, pattern) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -123,38 +125,57 @@ export default async function run() {
     };
     const full = await participants(server.url);
     Object.assign(targets, { basic: { pid: server.child.pid, participants: full.basic }, hawk: { pid: server.child.pid, participants: full.hawk } });
+    const LABELS = {
+      bare: 'bare node:http 204 (baseline)',
+      basic: 'room server, Basic, SQLite synchronous=FULL',
+      hawk: 'room server, Hawk, SQLite synchronous=FULL',
+    };
+    const sign = (name) => targets[name].participants.forEach((p) => p.sign?.(Math.ceil((12_000 * (WARMUP_MS + MEASURE_MS)) / 1000 / PARTICIPANTS)));
+    // The machine is shared: what it gives moves from minute to minute. So the maximum rate is measured in rounds
+    // (bare, Basic, Hawk, one after the other), each ratio against the bare server of its own round.
+    const rounds = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const round = {};
+      for (const name of Object.keys(LABELS)) {
+        sign(name);
+        round[name] = await load(targets[name], null, targets[name].pid);
+      }
+      rounds.push(round);
+    }
     const rows = [];
-    const results = {};
-    for (const [name, label] of [
-      ['bare', 'bare node:http 204 (baseline)'],
-      ['basic', 'room server, Basic, SQLite synchronous=FULL'],
-      ['hawk', 'room server, Hawk, SQLite synchronous=FULL'],
-    ]) {
-      const sign = () => targets[name].participants.forEach((p) => p.sign?.(Math.ceil((12_000 * (WARMUP_MS + MEASURE_MS)) / 1000 / PARTICIPANTS)));
-      sign();
-      const max = await load(targets[name], null, targets[name].pid);
-      sign();
+    const ratios = {};
+    for (const [name, label] of Object.entries(LABELS)) {
+      const byRound = rounds.map((round) => ({ max: round[name], ratio: round[name].rps / round.bare.rps }));
+      const mid = [...byRound].sort((x, y) => x.ratio - y.ratio)[Math.floor(byRound.length / 2)];
+      const max = mid.max;
+      sign(name);
       const half = await load(targets[name], max.rps / 2, targets[name].pid);
-      results[name] = { max, half };
+      ratios[name] = mid.ratio;
       rows.push({
         target: label,
         'max reports/s': fmt(max.rps, 0),
-        ratio: fmt(max.rps / (results.bare?.max.rps ?? max.rps)),
+        ratio: fmt(mid.ratio),
+        'ratio by round': byRound.map((x) => fmt(x.ratio)).join(' '),
         'p50 ms (max)': fmt(max.p50),
         'p99 ms (max)': fmt(max.p99),
         'p50 ms (half rate)': fmt(half.p50),
         'p99 ms (half rate)': fmt(half.p99),
         'server CPU µs/report (all threads)': fmt(max.cpuUs, 0),
         '(request thread)': fmt(max.mainCpuUs, 0),
-        'non-204': String(max.failed + half.failed),
+        'non-204': String(byRound.reduce((n, x) => n + x.max.failed, 0) + half.failed),
+        half,
       });
     }
-    printTable(`Status reports over keep-alive HTTP: ${PARTICIPANTS} participants walking the model, load from a separate process; ratio to the bare server, same run`, rows);
+    const halfP99 = Math.max(...rows.slice(1).map((row) => row.half.p99));
+    for (const row of rows) delete row.half;
+    printTable(`Status reports over keep-alive HTTP: ${PARTICIPANTS} participants walking the model, load from a separate process; ratio to the bare server of the same round, median of ${ROUNDS} rounds (the row's other figures are that round's)`, rows);
+    const met = ratios.basic >= 0.75 && ratios.hawk >= 0.6 && halfP99 <= 25;
+    console.log(`\nIssue 16's ingest goal (Basic >= 0.75, Hawk >= 0.6, p99 at half rate <= 25 ms): ${met ? 'MET' : 'NOT MET'} (Basic ${fmt(ratios.basic)}, Hawk ${fmt(ratios.hawk)}, p99 at half rate ${fmt(halfP99)} ms).`);
     if (process.env.BENCH_SERVER_METRICS) {
       const m = await (await fetch(`${server.url.replace(/\/v1$/, '')}/metrics`)).text();
       console.log(m.split('\n').filter((l) => l.startsWith('loop_room_store_commit_seconds')).join('\n'));
     }
-    console.log('\nGoals: Basic >= 0.75 and Hawk >= 0.6 of the baseline\'s throughput; p99 <= 25 ms at half the maximum rate. Server CPU is at the maximum rate.');
+    console.log('Server CPU is measured at the maximum rate (from /proc: all the server\'s threads, and its request thread).');
   } finally {
     bare.child.kill('SIGTERM');
     server.child.kill('SIGTERM');
