@@ -13,7 +13,9 @@ import { SQLITE_MIGRATIONS } from '../../src/server/store/sqlite/migrations';
 import { POSTGRES_MIGRATIONS } from '../../src/server/store/postgres/migrations';
 import { createPostgresStore } from '../../src/server/store/postgres/store';
 import { loadPg } from '../../src/server/store/postgres/connection';
-import { fencedTables } from '../../src/server/store/postgres/fence';
+import { FENCED_SQLSTATE, fenceOptions, fencedTables } from '../../src/server/store/postgres/fence';
+import { transaction } from '../../src/server/store/postgres/transaction';
+import { schemaMovedOn } from '../../src/server/store/common/migrate';
 import { pgAvailable, sharedPgCluster } from '../support/postgres';
 import { roomRecord, sessionRecord } from './records';
 
@@ -174,6 +176,27 @@ describe.each(GENERATIONS)('the schema fence (%s)', (_name, generations) => {
       expect(await a.schemaVersion()).toBe(LAST + 1);
       expect(await b.schemaVersion()).toBe(LAST + 1);
     } finally {
+      await g.cleanup();
+    }
+  });
+
+  it("refuse an older process's write over a sound connection: it goes back to the pool, and the log says why", async () => {
+    const g = await postgresGenerations();
+    await g.newer();
+    const pg = loadPg();
+    const pool = new pg.Pool({ connectionString: g.url, max: 1, options: fenceOptions(LAST - 1) });
+    let connections = 0;
+    pool.on('connect', () => connections++);
+    const lines: string[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const write = transaction(() => pool, (line) => lines.push(line), 'a write', (c) => c.query("INSERT INTO settings (name, value) VALUES ('x', 'y')"));
+        await expect(write).rejects.toBeInstanceOf(StoreUnavailableError);
+      }
+      expect(connections).toBe(1);
+      expect(lines).toEqual(Array(5).fill(`postgres: a write refused: ${FENCED_SQLSTATE}: ${schemaMovedOn(LAST, LAST - 1)}`));
+    } finally {
+      await pool.end();
       await g.cleanup();
     }
   });

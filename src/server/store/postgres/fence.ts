@@ -9,6 +9,11 @@ import type { Queryable } from './connection';
 
 /** The connection setting that carries the newest schema version a process knows. */
 export const FENCE_SETTING = 'loop_room.schema_version';
+/** The SQLSTATE of a write the fence refused (a class of our own: the store counts as unavailable, 503). */
+export const FENCED_SQLSTATE = 'LR001';
+
+/** Whether a PostgreSQL error is the fence's refusal: the connection is sound, the process is too old to write. */
+export const isFenced = (err: unknown): boolean => (err as { code?: unknown })?.code === FENCED_SQLSTATE;
 
 /** Startup options naming `version` in FENCE_SETTING, after the URL's own `options` if it has any. */
 export const fenceOptions = (version: number, own?: string | null): string => [own, `-c ${FENCE_SETTING}=${version}`].filter(Boolean).join(' ');
@@ -32,8 +37,8 @@ export async function holdWriters(c: Queryable, tables: readonly string[]): Prom
 }
 
 /**
- * After the migrations, in their transaction: from its commit, a statement that writes any table is refused (55000:
- * the store counts as unavailable, 503) on a connection naming a version older than `version`. A connection that
+ * After the migrations, in their transaction: from its commit, a statement that writes any table is refused
+ * (FENCED_SQLSTATE: the store counts as unavailable, 503) on a connection naming a version older than `version`. A connection that
  * names none (an operator's psql) writes as before.
  */
 export async function installFence(c: Queryable, tables: readonly string[], version: number): Promise<void> {
@@ -42,7 +47,7 @@ export async function installFence(c: Queryable, tables: readonly string[], vers
     DECLARE known int := NULLIF(current_setting('${FENCE_SETTING}', true), '')::int;
     BEGIN
       IF known < ${Number(version)} THEN
-        RAISE EXCEPTION '${message}', known USING ERRCODE = '55000';
+        RAISE EXCEPTION '${message}', known USING ERRCODE = '${FENCED_SQLSTATE}';
       END IF;
       RETURN NULL;
     END $fence$`);

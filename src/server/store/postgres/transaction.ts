@@ -2,6 +2,7 @@
 // into StoreUnavailableError, a connection that may be dead never put back into the pool.
 import type { Pool, PoolClient } from 'pg';
 import { describe, isRetryable, isUnavailable, toStoreError } from './connection';
+import { isFenced } from './fence';
 
 const MAX_ATTEMPTS = 5;
 
@@ -49,8 +50,10 @@ export async function transaction<T>(pool: () => Pool, log: (line: string) => vo
         }
         throw toStoreError(err, what);
       }
-      if (isUnavailable(err)) broken = err as Error; // the connection may be dead: do not put it back
+      // The connection may be dead: do not put it back (the fence's refusal comes over a sound one).
+      if (isUnavailable(err) && !isFenced(err)) broken = err as Error;
       else await client.query('ROLLBACK').catch((e) => (broken = e as Error));
+      if (isFenced(err)) log(`postgres: ${what} refused: ${describe(err)}`);
       if (isRetryable(err) && attempt < MAX_ATTEMPTS) {
         log(`postgres: ${what} retried (${describe(err)})`);
         continue;
