@@ -144,6 +144,7 @@ export default async function run() {
     }
     const rows = [];
     const ratios = {};
+    const halfP99 = {};
     for (const [name, label] of Object.entries(LABELS)) {
       const byRound = rounds.map((round) => ({ max: round[name], ratio: round[name].rps / round.bare.rps }));
       const mid = [...byRound].sort((x, y) => x.ratio - y.ratio)[Math.floor(byRound.length / 2)];
@@ -151,6 +152,7 @@ export default async function run() {
       sign(name);
       const half = await load(targets[name], max.rps / 2, targets[name].pid);
       ratios[name] = mid.ratio;
+      halfP99[name] = half.p99;
       rows.push({
         target: label,
         'max reports/s': fmt(max.rps, 0),
@@ -163,14 +165,12 @@ export default async function run() {
         'server CPU µs/report (all threads)': fmt(max.cpuUs, 0),
         '(request thread)': fmt(max.mainCpuUs, 0),
         'non-204': String(byRound.reduce((n, x) => n + x.max.failed, 0) + half.failed),
-        half,
       });
     }
-    const halfP99 = Math.max(...rows.slice(1).map((row) => row.half.p99));
-    for (const row of rows) delete row.half;
     printTable(`Status reports over keep-alive HTTP: ${PARTICIPANTS} participants walking the model, load from a separate process; ratio to the bare server of the same round, median of ${ROUNDS} rounds (the row's other figures are that round's)`, rows);
-    const met = ratios.basic >= 0.75 && ratios.hawk >= 0.6 && halfP99 <= 25;
-    console.log(`\nIssue 16's ingest goal (Basic >= 0.75, Hawk >= 0.6, p99 at half rate <= 25 ms): ${met ? 'MET' : 'NOT MET'} (Basic ${fmt(ratios.basic)}, Hawk ${fmt(ratios.hawk)}, p99 at half rate ${fmt(halfP99)} ms).`);
+    const worstHalfP99 = Math.max(halfP99.basic, halfP99.hawk);
+    const met = ratios.basic >= 0.75 && ratios.hawk >= 0.6 && worstHalfP99 <= 25;
+    console.log(`\nIssue 16's ingest goal (Basic >= 0.75, Hawk >= 0.6, p99 at half rate <= 25 ms): ${met ? 'MET' : 'NOT MET'} (Basic ${fmt(ratios.basic)}, Hawk ${fmt(ratios.hawk)}, p99 at half rate ${fmt(worstHalfP99)} ms).`);
     if (process.env.BENCH_SERVER_METRICS) {
       const m = await (await fetch(`${server.url.replace(/\/v1$/, '')}/metrics`)).text();
       console.log(m.split('\n').filter((l) => l.startsWith('loop_room_store_commit_seconds')).join('\n'));

@@ -2,7 +2,7 @@
 import type { Pool, PoolConfig } from 'pg';
 import { MissingPeerError } from '../../peers';
 import { StoreUnavailableError } from '../errors';
-import { fenceOptions } from './fence';
+import { fencedConnection } from './fence';
 
 type PgModule = typeof import('pg');
 
@@ -83,13 +83,8 @@ export function createPool(pg: PgModule, url: string, log: (line: string) => voi
   const { connectionString, settings } = parseStoreUrl(url);
   const { size, reads = false, readOnly = false, schemaVersion } = options;
   const types = int8AsNumber(pg);
-  // node-postgres takes `options` from the URL over the config's: ours are added to the URL's own.
-  const u = new URL(connectionString);
-  const own = u.searchParams.get('options');
-  if (schemaVersion !== undefined) u.searchParams.delete('options');
   const config: PoolConfig = {
-    connectionString: schemaVersion !== undefined ? u.toString() : connectionString,
-    ...(schemaVersion !== undefined && { options: fenceOptions(schemaVersion, own) }),
+    ...(schemaVersion === undefined ? { connectionString } : fencedConnection(connectionString, schemaVersion)),
     max: size ?? settings.poolSize,
     connectionTimeoutMillis: reads ? Math.min(settings.connectTimeoutMs, settings.readTimeoutMs) : settings.connectTimeoutMs,
     // Sent as startup parameters: every connection of the pool has them, whatever runs on it (figures: the shorter read limit).

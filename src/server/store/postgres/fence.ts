@@ -18,21 +18,29 @@ export const isFenced = (err: unknown): boolean => (err as { code?: unknown })?.
 /** Startup options naming `version` in FENCE_SETTING, after the URL's own `options` if it has any. */
 export const fenceOptions = (version: number, own?: string | null): string => [own, `-c ${FENCE_SETTING}=${version}`].filter(Boolean).join(' ');
 
+/**
+ * A pool's connection string and startup options naming `version`: node-postgres takes `options` from the URL over
+ * the config's, so the URL's own are moved into ours.
+ */
+export function fencedConnection(connectionString: string, version: number): { connectionString: string; options: string } {
+  const u = new URL(connectionString);
+  const own = u.searchParams.get('options');
+  u.searchParams.delete('options');
+  return { connectionString: u.toString(), options: fenceOptions(version, own) };
+}
+
 /** The tables the migrations create (their writes are fenced), in the order they are created. */
 export function fencedTables(migrations: readonly Migration[]): string[] {
   const names = migrations.flatMap((m) => m.statements.flatMap((s) => [...s.matchAll(/\bCREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((x) => x[1].toLowerCase())));
   return [...new Set(names)];
 }
 
-const existing = async (c: Queryable, tables: readonly string[]): Promise<string[]> =>
-  (await c.query('SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) WHERE to_regclass(quote_ident(t)) IS NOT NULL ORDER BY i', [tables])).rows.map((r) => r.t as string);
-
 /**
  * Before a migration's own statements, in its transaction: the writers of every table wait for its commit (and are
  * then refused by the fence it installs). Reads go on. A deadlock with a writer's transaction is retried by the caller.
  */
 export async function holdWriters(c: Queryable, tables: readonly string[]): Promise<void> {
-  const present = await existing(c, tables);
+  const present = (await c.query('SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) WHERE to_regclass(quote_ident(t)) IS NOT NULL ORDER BY i', [tables])).rows.map((r) => r.t as string);
   if (present.length > 0) await c.query(`LOCK TABLE ${present.map((t) => `"${t}"`).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
 }
 
@@ -53,8 +61,12 @@ export async function installFence(c: Queryable, tables: readonly string[], vers
     END $fence$`);
   // Created where missing, never dropped: dropping takes a stronger lock than holdWriters', and waiting for it
   // behind an older process's reads would deadlock with that process's next write.
-  const unfenced = (await c.query("SELECT t FROM unnest($1::text[]) AS u(t) WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'loop_room_fence' AND tgrelid = to_regclass(quote_ident(t)))", [await existing(c, tables)])).rows;
-  for (const { t } of unfenced) {
+  const unfenced = await c.query(
+    `SELECT t FROM unnest($1::text[]) AS u(t) WHERE to_regclass(quote_ident(t)) IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'loop_room_fence' AND tgrelid = to_regclass(quote_ident(t)))`,
+    [tables],
+  );
+  for (const { t } of unfenced.rows) {
     await c.query(`CREATE TRIGGER loop_room_fence BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "${t}" FOR EACH STATEMENT EXECUTE FUNCTION loop_room_fence()`);
   }
 }

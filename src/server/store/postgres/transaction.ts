@@ -51,9 +51,10 @@ export async function transaction<T>(pool: () => Pool, log: (line: string) => vo
         throw toStoreError(err, what);
       }
       // The connection may be dead: do not put it back (the fence's refusal comes over a sound one).
-      if (isUnavailable(err) && !isFenced(err)) broken = err as Error;
+      const fenced = isFenced(err);
+      if (isUnavailable(err) && !fenced) broken = err as Error;
       else await client.query('ROLLBACK').catch((e) => (broken = e as Error));
-      if (isFenced(err)) log(`postgres: ${what} refused: ${describe(err)}`);
+      if (fenced) log(`postgres: ${what} refused: ${describe(err)}`);
       if (isRetryable(err) && attempt < MAX_ATTEMPTS) {
         log(`postgres: ${what} retried (${describe(err)})`);
         continue;

@@ -80,6 +80,9 @@ export class SqliteStore implements Store {
   private readOnly = false;
   /** Said once: the schema fence refuses this process's writes. */
   private fenced = false;
+  private readonly migrations: readonly Migration[];
+  /** The newest schema version this code knows (the fence compares it in every commit). */
+  private readonly known: number;
   private readonly statements = statementCache(() => this.conn());
   private readonly sql: Sql = this.statements.sql;
   private readonly group: GroupCommit;
@@ -87,6 +90,8 @@ export class SqliteStore implements Store {
   private readonly rolled = new RollupDelta();
 
   constructor(private readonly options: SqliteStoreOptions) {
+    this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
+    this.known = knownVersion(this.migrations);
     const log = options.log ?? (() => {});
     this.log = Object.assign((line: string) => log(line), { where: { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 200 } });
     this.group = new GroupCommit(() => this.conn(), this.sql, this.log, this.commitTimes, () => {
@@ -107,7 +112,7 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      this.migrate(this.options.migrations ?? SQLITE_MIGRATIONS);
+      this.migrate(this.migrations);
     } catch (err) {
       const e = classify(this.log, 'open', err);
       // better-sqlite3's own checks (a missing folder) and refusals name no file: say which one.
@@ -123,7 +128,7 @@ export class SqliteStore implements Store {
       this.db = new Database(this.options.path, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeoutMs ?? 200 });
       this.readOnly = true;
       const table = this.sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-      readableVersion(table ? this.storedVersion() : undefined, this.options.migrations ?? SQLITE_MIGRATIONS, where);
+      readableVersion(table ? this.storedVersion() : undefined, this.migrations, where);
     } catch (err) {
       await this.close();
       throw classify(this.log, 'open', err);
@@ -369,9 +374,8 @@ export class SqliteStore implements Store {
    */
   private fence(): void {
     const current = this.storedVersion();
-    const known = knownVersion(this.options.migrations ?? SQLITE_MIGRATIONS);
-    if (current <= known) return;
-    const message = schemaMovedOn(current, known);
+    if (current <= this.known) return;
+    const message = schemaMovedOn(current, this.known);
     if (!this.fenced) this.log(`store: ${message}`);
     this.fenced = true;
     throw new StoreUnavailableError(message);
