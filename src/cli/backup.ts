@@ -17,6 +17,10 @@ export const backup: Command = {
   async run(argv, io) {
     const { flags } = parseArgs(argv, { db: 'value', to: 'value' });
     if (typeof flags.db !== 'string') throw new UsageError('--db PATH is required (the live SQLite store)');
+    // Not echoed: a URL may hold a password.
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(flags.db) || /^postgres(ql)?:/i.test(flags.db)) {
+      throw new UsageError('--db takes the path of a SQLite store; a PostgreSQL store is backed up with pg_dump (see docs/operations.md)');
+    }
     if (typeof flags.to !== 'string') throw new UsageError('--to FILE is required (where the copy goes)');
     const { backupSqlite } = await import('../server/backup');
     const { pages, to } = await backupSqlite(flags.db, flags.to);

@@ -16,10 +16,10 @@ export function listenError(err: unknown, port: number, host: string): unknown {
 
 /**
  * Rejects (with listenError's message) when host:port cannot be bound, before a command opens anything else:
- * a port in use must not cost a database file created and migrated for nothing. Port 0 always binds.
+ * a port in use, or an address this machine does not have, must not cost a database file created and migrated
+ * for nothing. With port 0 only the address is checked.
  */
 export async function checkPortFree(port: number, host: string): Promise<void> {
-  if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', (err) => reject(listenError(err, port, host)));

@@ -126,9 +126,9 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
   const htmlPath = join(__dirname, 'visualizer.html');
   const html = existsSync(htmlPath) ? readFileSync(htmlPath, 'utf8') : undefined;
   if (html === undefined) log(`note: ${htmlPath} is missing (run 'npm run build'): no visualizer at /`);
-  await chosen.store.open();
   let server;
   try {
+    await chosen.store.open();
     server = await createServeApp({
       store: chosen.store,
       host,
@@ -152,7 +152,8 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
       ...(html !== undefined ? { html } : {}),
     });
   } catch (err) {
-    await chosen.store.close();
+    // Whatever opened (a PostgreSQL pool's connections, SQLite's threads) closes, or the process would linger.
+    await chosen.store.close().catch(() => {});
     throw listenError(err, port, host);
   }
   const visualizer = server.visualizer;

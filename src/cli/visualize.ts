@@ -26,7 +26,8 @@ export const visualize: Command = {
     // The CLI is bundled to dist/cli.cjs; the page is built next to it as dist/visualizer.html.
     const htmlPath = join(__dirname, 'visualizer.html');
     if (!existsSync(htmlPath)) throw new Error(`${htmlPath} is missing: run 'npm run build' first`);
-    const { startVisualizerServer } = await loadVisualizerServer();
+    // Loaded here: only this command needs the server (without `ws` it serves the page alone and says so).
+    const { startVisualizerServer } = await import('../visualizer/server');
     let server;
     try {
       server = await startVisualizerServer({ html: readFileSync(htmlPath, 'utf8'), host, port, log: (line) => io.err(line) });
@@ -42,15 +43,3 @@ export const visualize: Command = {
     return 0;
   },
 };
-
-/** The server needs `ws`, an optional peer dependency: loaded only by this command, so the others run without it. */
-async function loadVisualizerServer(): Promise<typeof import('../visualizer/server')> {
-  try {
-    return await import('../visualizer/server');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && /\bws\b/.test(String((err as Error).message)))
-      throw new Error("the visualizer server needs the optional peer dependency 'ws': run `npm install ws`");
-    throw err;
-  }
-}

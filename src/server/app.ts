@@ -23,7 +23,7 @@ export async function createServeApp(options: ServeAppOptions): Promise<ServeApp
     ...options,
     fallback: (req, res) => (visualizer ? visualizer.handle(req, res) : answerError(res, errors.notFound())),
   });
-  if (options.html !== undefined) {
+  if (options.html !== undefined) try {
     const { attachVisualizer } = await import('../visualizer/server');
     const limits = options.limits;
     visualizer = await attachVisualizer(server.http, {
@@ -36,6 +36,10 @@ export async function createServeApp(options: ServeAppOptions): Promise<ServeApp
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
       connectionsPerAddress: limits === 'off' ? Infinity : (limits?.relayConnectionsPerAddress ?? DEFAULT_LIMITS.relayConnectionsPerAddress),
     });
+  } catch (err) {
+    // Already listening: a server that cannot serve must not stay up answering /health.
+    await server.close(0);
+    throw err;
   }
   return {
     ...server,

@@ -9,12 +9,17 @@ import { loadBetterSqlite3 } from './peers';
 export async function backupSqlite(from: string, to: string): Promise<{ pages: number; to: string }> {
   if (!existsSync(from)) throw new Error(`no such database file: ${from}`);
   if (existsSync(to)) throw new Error(`${to} exists already: pick a new file name (a backup never overwrites)`);
+  const folder = dirname(to);
+  if (!existsSync(folder)) throw new Error(`cannot write the copy: the folder ${folder} does not exist`);
   const Database = loadBetterSqlite3();
   // Next to the target, so that the rename is atomic: a failed backup leaves no half file under `to`.
-  const partial = join(dirname(to), `.${basename(to)}.partial-${process.pid}`);
-  const source = new Database(from, { fileMustExist: true, timeout: 5000 });
+  const partial = join(folder, `.${basename(to)}.partial-${process.pid}`);
+  // Read-only: a backup never writes the store (and its errors must not read as if it did).
+  const source = new Database(from, { fileMustExist: true, readonly: true, timeout: 5000 });
   try {
-    const result = await source.backup(partial, { progress: () => 0x7fffffff });
+    const result = await source.backup(partial, { progress: () => 0x7fffffff }).catch((err: Error) => {
+      throw new Error(`cannot write the copy in ${folder}: ${err.message}`);
+    });
     const copy = new Database(partial);
     try {
       const check = copy.pragma('quick_check', { simple: true });

@@ -9,10 +9,9 @@ export class MissingPeerError extends Error {
   }
 }
 
-function load<T>(name: string): T {
+function load<T>(name: string, get: () => unknown = () => require(name)): T {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as T;
+    return get() as T;
   } catch (err) {
     if ((err as { code?: string }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`'${name}'`)) throw new MissingPeerError(name);
     throw err;
@@ -37,3 +36,9 @@ export interface HawkServerModule {
 export const loadHawk = (): HawkServerModule => load<HawkServerModule>('hawk');
 
 export const loadPromClient = (): typeof import('prom-client') => load<typeof import('prom-client')>('prom-client');
+
+/**
+ * The visualizer's live relay (WebSockets); the page itself needs nothing. A literal require, so that a bundle
+ * inlining its dependencies (the tests' build of the CLI) takes ws with it.
+ */
+export const loadWs = (): typeof import('ws') => load<typeof import('ws')>('ws', () => require('ws'));

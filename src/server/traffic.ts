@@ -100,7 +100,10 @@ const pollers = new WeakMap<Figures, Map<string, Poller>>();
 /** Opens a traffic stream on `res` (its headers: `cors`); it ends when the client goes away or the server closes. */
 export function openTrafficStream(store: Figures, res: ServerResponse, query: TrafficWindow | TrafficRange, cors: Record<string, string>, now: () => number = Date.now): void {
   const key = typeof query === 'string' ? query : `${query.since}/${query.until}`;
-  res.writeHead(200, { ...cors, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  // Set on the response, not only written with the status: the shutdown drain finds live streams by their
+  // Content-Type (res.getHeader), and ends them at once instead of after the whole grace period.
+  for (const [name, value] of Object.entries({ ...cors, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' })) res.setHeader(name, value);
+  res.writeHead(200);
   res.write(`retry: 1000\n\n`);
   res.socket?.setTimeout(0);
   let byWindow = pollers.get(store);

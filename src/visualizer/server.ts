@@ -3,9 +3,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { WebSocket, RawData } from 'ws';
 import { clientAddress, HostPolicy, isLoopbackAddress, isWildcard, normalize } from '../server/exposure';
 import { OpenCounter, tooManyRequests } from '../server/limits';
+import { loadWs, MissingPeerError } from '../server/peers';
 import { sameSecret } from '../server/secrets';
 import { INSPECT_PATH, LIMITS, WATCH_PATH, applyMessage, parseInspectorMessage, type InspectorMessage, type LiveSession, type WatchMessage } from './protocol';
 
@@ -74,14 +75,85 @@ interface Watcher {
   stall?: ReturnType<typeof setTimeout>;
 }
 
+/**
+ * The page and its live relay. Without the optional package `ws` the page is served alone (explore and replay work;
+ * the live view's WebSockets are refused, 503), and `log` says what to install.
+ */
 export async function startVisualizerServer(options: VisualizerServerOptions): Promise<VisualizerServer> {
+  let ws: typeof import('ws');
+  try {
+    ws = loadWs();
+  } catch (err) {
+    if (!(err instanceof MissingPeerError)) throw err;
+    return startPageOnly(options, err);
+  }
+  return startWithRelay(options, ws);
+}
+
+/** Whether a request names one of the server's own hosts (a page elsewhere must not reach it through a browser). */
+function hostCheck(options: VisualizerServerOptions): { host: string; hosts: HostPolicy; hostAllowed: (req: IncomingMessage) => boolean } {
   const host = options.host ?? '127.0.0.1';
+  const hosts = new HostPolicy(host, options.publicUrl);
+  return { host, hosts, hostAllowed: (req) => isWildcard(host) || hosts.ownHost(req) };
+}
+
+/** Serves the single-file page: GET or HEAD of /, /index.html or /visualizer.html. */
+function pageHandler(page: string, hostAllowed: (req: IncomingMessage) => boolean): (req: IncomingMessage, res: ServerResponse) => void {
+  const html = Buffer.from(page, 'utf8');
+  return (req, res) => {
+    if (!hostAllowed(req)) return plain(res, 421, 'unexpected Host header\n');
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'only GET and HEAD\n', { Allow: 'GET, HEAD' });
+    if (path !== '/' && path !== '/index.html' && path !== '/visualizer.html') return plain(res, 404, 'not found: the visualizer is at /\n');
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': html.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    res.end(req.method === 'HEAD' ? undefined : html);
+  };
+}
+
+/** Listens on the server this module created (an attached server already listens); its port and URL. */
+async function listening(server: Server, options: VisualizerServerOptions, host: string): Promise<{ port: number; url: string }> {
+  if (!options.server) await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/` };
+}
+
+/** Closes the server this module created; the owner of an attached server closes it. */
+function closeOwn(server: Server, options: VisualizerServerOptions): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (options.server) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function startPageOnly(options: VisualizerServerOptions, missing: MissingPeerError): Promise<VisualizerServer> {
   const log = options.log ?? (() => {});
-  const html = Buffer.from(options.html, 'utf8');
+  const { host, hostAllowed } = hostCheck(options);
+  const handle = pageHandler(options.html, hostAllowed);
+  const server = options.server ?? createServer();
+  if (!options.server) server.on('request', handle);
+  const why = `the live view needs the optional package 'ws': npm install ${missing.peer}`;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    log(`visualizer: refused a WebSocket connection to ${printable((req.url ?? '').split('?')[0], 40)}: ${why}`);
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`);
+  });
+  const { port, url } = await listening(server, options, host);
+  log(`visualizer: serving the page without its live view (${why})`);
+  return { url, port, sessions: () => [], handle, connections: () => 0, close: () => closeOwn(server, options) };
+}
+
+async function startWithRelay(options: VisualizerServerOptions, { WebSocketServer }: typeof import('ws')): Promise<VisualizerServer> {
+  const log = options.log ?? (() => {});
+  const { host, hosts, hostAllowed } = hostCheck(options);
   const sessions = new Map<string, LiveSession>();
   const owners = new Map<WebSocket, Set<string>>();
   const watchers = new Map<WebSocket, Watcher>();
-  const hosts = new HostPolicy(host, options.publicUrl);
   const trusted = new Set((options.trustedProxies ?? []).map(normalize));
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const perAddress = new OpenCounter(options.connectionsPerAddress ?? 16);
@@ -91,8 +163,6 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes, handleProtocols: (offered) => (offered.has(RELAY_PROTOCOL) ? RELAY_PROTOCOL : false) });
   let port = 0;
 
-  // A page on some other web site must not be able to read or feed this server through the user's browser.
-  const hostAllowed = (req: IncomingMessage) => isWildcard(host) || hosts.ownHost(req);
   // Origin "null" (a sandboxed iframe, a page from disk) is any page at all: refused. No Origin: not a browser.
   const originAllowed = (req: IncomingMessage) => {
     const origin = req.headers.origin;
@@ -110,14 +180,7 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
   };
 
   const server = options.server ?? createServer();
-  const handleRequest = (req: IncomingMessage, res: ServerResponse) => {
-    if (!hostAllowed(req)) return plain(res, 421, 'unexpected Host header\n');
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'only GET and HEAD\n', { Allow: 'GET, HEAD' });
-    if (path !== '/' && path !== '/index.html' && path !== '/visualizer.html') return plain(res, 404, 'not found: the visualizer is at /\n');
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': html.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-    res.end(req.method === 'HEAD' ? undefined : html);
-  };
+  const handleRequest = pageHandler(options.html, hostAllowed);
   if (!options.server) server.on('request', handleRequest);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -275,30 +338,20 @@ export async function startVisualizerServer(options: VisualizerServerOptions): P
     ws.on('error', end);
   }
 
-  if (!options.server) await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const at = await listening(server, options, host);
+  port = at.port;
 
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: at.url,
     port,
     sessions: () => structuredClone([...sessions.values()]),
     handle: handleRequest,
     connections: () => wss.clients.size,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        if (options.server) return resolve(); // the owner of an attached server closes it
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      return closeOwn(server, options);
+    },
   };
 }
 

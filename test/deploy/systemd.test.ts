@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withEnvironment } from '../../src/cli/config';
 import { serve } from '../../src/cli/serve';
 import { ROOT } from '../server/process';
 import { findTool, itWith } from '../support/tools';
@@ -36,4 +37,17 @@ it('sets only variables serve reads, and stops no sooner than the grace period a
   expect(stopTimeout).toBeGreaterThan(grace);
   expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
   expect(unit).not.toMatch(/^ExecReload=/m);
+});
+
+it('takes a PostgreSQL store from its environment file, as its comment says (that file wins over Environment=)', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  expect(unit).toMatch(/PostgreSQL LOOP_ROOM_STATE_STORE in \/etc\/loop-room-state\/env/);
+  const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+  // systemd: a variable set by EnvironmentFile= overrides the same one from Environment=.
+  const env = { ...unitEnv, LOOP_ROOM_STATE_STORE: 'postgres://loop@db.internal/rooms' };
+  const { flags } = withEnvironment({ flags: {}, positional: [] }, { db: 'value', store: 'value' }, env);
+  expect(flags.store).toBe('postgres://loop@db.internal/rooms');
+  expect(flags.db).toBeUndefined();
+  // Without the file: the unit's own SQLite file.
+  expect(withEnvironment({ flags: {}, positional: [] }, { db: 'value', store: 'value' }, unitEnv).flags.store).toBe('sqlite:/var/lib/loop-room-state/rooms.db');
 });

@@ -87,3 +87,18 @@ it('refuses to overwrite, and says what is missing', async () => {
   expect(existsSync(join(temp, 'x.db'))).toBe(false);
   expect((await runCli(['backup', '--db', existing])).code).toBe(2);
 });
+
+it('refuses a PostgreSQL URL without echoing it, and names a missing folder', async () => {
+  const existing = join(temp, 'exists2.db');
+  const s = new SqliteStore({ path: existing });
+  await s.open();
+  await s.close();
+  const url = await runCli(['backup', '--db', 'postgres://loop:s3cret-pw@127.0.0.1:5432/rooms', '--to', join(temp, 'pg.db')]);
+  expect(url.code).toBe(2);
+  expect(url.stderr).toMatch(/pg_dump/);
+  expect(url.stderr + url.stdout).not.toContain('s3cret-pw');
+  const folder = join(temp, 'no', 'such');
+  const missing = await runCli(['backup', '--db', existing, '--to', join(folder, 'x.db')]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain(`the folder ${folder} does not exist`);
+});

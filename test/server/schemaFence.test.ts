@@ -201,6 +201,42 @@ describe.each(GENERATIONS)('the schema fence (%s)', (_name, generations) => {
     }
   });
 
+  it("log a refused single-statement write (a room, a Hawk session) as they log a refused transaction", async () => {
+    const g = await postgresGenerations();
+    try {
+      const lines: string[] = [];
+      const older = createPostgresStore(g.url, { migrations: POSTGRES_MIGRATIONS.filter((m) => m.version < LAST), log: (line) => lines.push(line) });
+      await older.open();
+      await g.newer();
+      try {
+        await expect(older.createRoom(roomRecord())).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect(lines).toContain(`postgres: create room refused: ${FENCED_SQLSTATE}: ${schemaMovedOn(LAST, LAST - 1)}`);
+      } finally {
+        await older.close();
+      }
+    } finally {
+      await g.cleanup();
+    }
+  });
+
+  it('end their connections when a start is refused (a database newer than this version), so the process can exit', async () => {
+    const g = await postgresGenerations();
+    const next: Migration = { version: LAST + 1, name: 'a later version', statements: ['SELECT 1'] };
+    await (await g.newer([next])).close();
+    const pg = loadPg();
+    const watcher = new pg.Client({ connectionString: g.url });
+    await watcher.connect();
+    try {
+      const current = createPostgresStore(g.url);
+      await expect(current.open()).rejects.toThrow(/newer than this/);
+      const others = await watcher.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      expect(others.rows[0].n).toBe(0);
+    } finally {
+      await watcher.end();
+      await g.cleanup();
+    }
+  });
+
   it('fence every table the migrations create; a connection that names no version (an operator) writes as before', async () => {
     const g = await postgresGenerations();
     const pool = new (loadPg().Pool)({ connectionString: g.url, max: 1 });

@@ -1,7 +1,7 @@
 // How `serve` is configured and what it writes (server spec section 8): every flag as LOOP_ROOM_STATE_<FLAG>
 // (a flag wins), --log-format json (one JSON object per stderr line, the access log among them, no scrapes),
 // repeated failures logged rate-limited, and a port in use found before any database file is made.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
@@ -187,5 +187,30 @@ describe('a port in use', () => {
     expect(json.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string })).toEqual([
       expect.objectContaining({ level: 'error', msg: expect.stringContaining(`port ${port} on 127.0.0.1 is in use`) }),
     ]);
+  });
+});
+
+describe('a store URL', () => {
+  it('with an option sqlite: does not take is refused, not made part of a new file name', async () => {
+    const db = join(temp, 'typo.db');
+    const r = await runCli(['serve', '--port', '0', '--store', `sqlite:${db}?read_timout_ms=5`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("takes one option, read_timeout_ms; got 'read_timout_ms'");
+    expect(readdirSync(temp).filter((f) => f.startsWith('typo'))).toEqual([]);
+  });
+
+  it('that is not a URL says so for --store, without echoing its password', async () => {
+    const r = await runCli(['serve', '--port', '0', '--store', 'postgres://loop:s3cret-pw@127.0.0.1:99999/rooms']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--store: not a valid PostgreSQL URL');
+    expect(r.stderr + r.stdout).not.toContain('s3cret-pw');
+  });
+
+  it('with an address this machine does not have fails before a database file is made, port 0 too', async () => {
+    const db = join(temp, 'noaddr.db');
+    const r = await runCli(['serve', '--port', '0', '--host', '192.0.2.1', '--admin-token', 'x'.repeat(32), '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/EADDRNOTAVAIL/);
+    expect(existsSync(db)).toBe(false);
   });
 });

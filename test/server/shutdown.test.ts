@@ -88,3 +88,29 @@ it('a request still running when the grace period ends is cut, and the process s
   expect(await stuck.answer).toHaveProperty('error');
   expect(s.stderr()).toMatch(/1 request\(s\) still running after the grace period were cut/);
 });
+
+it("SIGTERM ends the traffic view's live stream at once (its client reconnects elsewhere) rather than after the grace", async () => {
+  // A grace longer than the test may take: were the stream held to its end, the process would not exit in time.
+  const s = await serveCli(['--port', '0', '--db', join(temp, 'stream.db'), '--shutdown-grace', '600']);
+  children.push(s);
+  // Wrapped: a promise resolved with a promise would wait for the stream's end before SIGTERM is sent.
+  const { ended } = await new Promise<{ ended: Promise<string> }>((resolve, reject) => {
+    const req = request(`${s.serverUrl}/traffic/stream?window=hour`, (res) => {
+      expect(res.statusCode).toBe(200);
+      expect(String(res.headers['content-type'])).toMatch(/^text\/event-stream/);
+      let text = '';
+      resolve({
+        ended: new Promise<string>((done) => {
+          res.on('data', (d) => (text += d));
+          res.on('end', () => done(text));
+          res.on('error', () => done(text));
+        }),
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  s.child.kill('SIGTERM');
+  expect(await ended).toContain('retry:');
+  expect((await s.exited).code).toBe(0);
+});

@@ -29,9 +29,15 @@ export function chooseStore(spec: StoreSpec, log?: (line: string) => void, { inT
   if (spec.db !== undefined && spec.store !== undefined) throw new Error('pass --db PATH or --store URL, not both');
   const url = spec.store;
   if (url === undefined || url.startsWith('sqlite:')) {
-    const [, rest, timeout] = /^(.*?)(?:\?read_timeout_ms=(.*))?$/.exec(url === undefined ? '' : url.slice('sqlite:'.length))!;
+    const [, rest, query] = /^(.*?)(?:\?(.*))?$/.exec(url === undefined ? '' : url.slice('sqlite:'.length))!;
     const path = url === undefined ? (spec.db ?? DEFAULT_DB) : rest.replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./rooms.db');
+    // A misspelt option must not become part of a new file's name.
+    const options = new URLSearchParams(query ?? '');
+    for (const name of options.keys()) {
+      if (name !== 'read_timeout_ms') throw new Error(`the sqlite: store URL takes one option, read_timeout_ms; got '${name}' (a file whose name holds '?' is given with --db)`);
+    }
+    const timeout = options.get('read_timeout_ms') ?? undefined;
     const readTimeoutMs = timeout === undefined ? undefined : Number(timeout);
     if (readTimeoutMs !== undefined && !(Number.isInteger(readTimeoutMs) && readTimeoutMs >= 10 && readTimeoutMs <= 600_000)) {
       throw new Error('read_timeout_ms in the store URL must be an integer from 10 to 600000');
@@ -39,6 +45,10 @@ export function chooseStore(spec: StoreSpec, log?: (line: string) => void, { inT
     const store = inThread ? new SqliteStore({ path, log }) : new ThreadedSqliteStore({ path, log, ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}) });
     return { store, describe: `SQLite ${path}` };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { store: createPostgresStore(url, { log }), describe: 'PostgreSQL' };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Not echoed: the URL may hold a password.
+    if (!URL.canParse(url)) throw new Error('--store: not a valid PostgreSQL URL (postgres://user:password@host:port/database, special characters in the password percent-encoded)');
+    return { store: createPostgresStore(url, { log }), describe: 'PostgreSQL' };
+  }
   throw new Error(`--store must be sqlite:PATH or postgres://...; got a URL with scheme '${url.split(':')[0]}'`);
 }

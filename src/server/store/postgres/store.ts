@@ -44,7 +44,7 @@ import {
 import { createPool, describe, loadPg, redactUrl, toStoreError, type Queryable } from './connection';
 import { cursorBatches } from './cursor';
 import { POSTGRES_MIGRATIONS } from './migrations';
-import { fencedTables, holdWriters, installFence } from './fence';
+import { fencedTables, holdWriters, installFence, isFenced } from './fence';
 import { MAX_IN_FLIGHT, ReportBatches } from './reportBatch';
 import { transaction, type TransactionOptions } from './transaction';
 import * as figures from './sql/figures';
@@ -130,7 +130,7 @@ export class PostgresStore implements Store {
       this.figuresPool = createPool(pg, this.url, this.log, { size: FIGURE_CONNECTIONS, reads: true, schemaVersion });
     }
     let applied: readonly Migration[] = [];
-    await this.transaction('migrate', async (c) => {
+    await this.ending(this.transaction('migrate', async (c) => {
       applied = [];
       // A migration takes as long as the rows it rebuilds need, and a process started beside the one migrating
       // waits for it here: the pool's limits are for requests.
@@ -149,7 +149,7 @@ export class PostgresStore implements Store {
       }
       await installFence(c, tables, pending.at(-1)!.version);
       applied = pending;
-    });
+    }));
     // Said once it is committed (a deadlock with an older process's writes retries the whole transaction).
     for (const m of applied) this.log(appliedLine('postgres', m));
   }
@@ -158,19 +158,34 @@ export class PostgresStore implements Store {
     if (!this.pool) {
       this.pool = createPool(loadPg(), this.url, this.log, { readOnly: true });
     }
-    const version = await this.read('open', async (q) => {
-      const table = (await q.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")).rows[0].present as boolean;
-      return table ? Number((await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v) : undefined;
-    });
-    readableVersion(version, this.migrations, `the database ${this.location}`);
+    await this.ending(
+      this.read('open', async (q) => {
+        const table = (await q.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")).rows[0].present as boolean;
+        return table ? Number((await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v) : undefined;
+      }).then((version) => readableVersion(version, this.migrations, `the database ${this.location}`)),
+    );
+  }
+
+  /** `opening`, and if it fails, the pools ended: a refused start must not keep connections (and the process) alive. */
+  private async ending<T>(opening: Promise<T>): Promise<T> {
+    try {
+      return await opening;
+    } catch (err) {
+      await this.endPools();
+      throw err;
+    }
+  }
+
+  private async endPools(): Promise<void> {
+    const pools = [this.pool, this.batchPool, this.figuresPool];
+    this.pool = this.batchPool = this.figuresPool = undefined;
+    for (const pool of pools) await pool?.end();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.batches.idle();
-    const pools = [this.pool, this.batchPool, this.figuresPool];
-    this.pool = this.batchPool = this.figuresPool = undefined;
-    for (const pool of pools) await pool?.end();
+    await this.endPools();
   }
 
   async schemaVersion(): Promise<number> {
@@ -427,12 +442,20 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** One write statement (its own transaction), timed for the metrics like every other commit. */
+  /**
+   * One write statement (its own transaction), timed for the metrics like every other commit; a refusal by the
+   * schema fence is logged as transaction() logs it.
+   */
   private async write<T>(what: string, work: (q: Queryable) => Promise<T>): Promise<T> {
     const started = process.hrtime.bigint();
-    const result = await this.read(what, work);
-    this.commitTimes.record(started);
-    return result;
+    try {
+      const result = await work(this.pgPool());
+      this.commitTimes.record(started);
+      return result;
+    } catch (err) {
+      if (isFenced(err)) this.log(`postgres: ${what} refused: ${describe(err)}`);
+      throw toStoreError(err, what);
+    }
   }
 
   private transaction<T>(what: string, work: (c: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

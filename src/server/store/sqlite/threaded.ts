@@ -104,9 +104,13 @@ export class ThreadedSqliteStore implements Store {
     this.closing = true;
     try {
       while (this.units.size > 0) await Promise.allSettled([...this.units]);
-      // The writer commits what it was sent before closing (its group commit drains).
+      // The readers close first and the writer last: the last connection to close checkpoints the WAL into the
+      // database file and removes it, so a stopped store is one file (a thread ended with its connection open
+      // would leave every report in the -wal). The writer commits what it was sent before closing.
+      if (threads.figures.alive) await threads.figures.call('close', []).catch(() => {});
+      await this.reader?.close();
       if (threads.writer?.alive) await threads.writer.call('close', []).catch(() => {});
-      await Promise.all([threads.writer?.end(), threads.figures.end(), this.reader?.close()]);
+      await Promise.all([threads.writer?.end(), threads.figures.end()]);
     } finally {
       this.threads = undefined;
       this.reader = undefined;
