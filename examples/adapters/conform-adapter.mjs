@@ -125,6 +125,8 @@ let client;
 async function handle(m) {
   switch (m.type) {
     case 'hello':
+      // A driver protocol this adapter does not speak: refuse, and the kit stops saying why (exit 2).
+      if (m.protocol !== 1) throw new Error(`driver protocol ${m.protocol} is not supported (this adapter speaks 1)`);
       return { name: 'example JavaScript client', auth: ['basic', 'hawk'], observes: ['state', 'counters'] };
     case 'start':
       client?.stop();

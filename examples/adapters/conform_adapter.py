@@ -162,6 +162,9 @@ def handle(m):
     global client
     t = m.get("type")
     if t == "hello":
+        # A driver protocol this adapter does not speak: refuse, and the kit stops saying why (exit 2).
+        if m.get("protocol") != 1:
+            raise ValueError("driver protocol %r is not supported (this adapter speaks 1)" % (m.get("protocol"),))
         return {"name": "example Python client", "auth": ["basic", "hawk"], "observes": ["state", "counters"]}
     if t == "start":
         if client:

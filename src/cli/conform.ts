@@ -1,8 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, parseArgs } from './args';
 import type { Command } from './command';
+import type { ReportPaths } from '../conform/reports/files';
 
 const USAGE = [
   'loop-room-state conform (--adapter "<shell command>" | --self) [options]',
@@ -21,8 +22,9 @@ const USAGE = [
   '  --visualizer URL the visualizer page failing cases link to (default: the one built with this package)',
   '  --list           print the case ids and what each checks, and exit',
   '',
-  'Prints a line per failing case and a summary. Exit code: 0 all passed (skipped ones included),',
-  '1 a case failed, 2 the run could not be done (adapter did not start, broke the protocol, bad options).',
+  'Prints a line per failing case as it ends, then the skipped ones and a summary (stdout). Exit code: 0 all',
+  'passed (skipped ones included), 1 a case failed, 2 the run could not be done (adapter did not start, broke',
+  'the protocol, bad options, a report could not be written), 130/143 interrupted by SIGINT/SIGTERM.',
 ].join('\n');
 
 export const conform: Command = {
@@ -48,7 +50,7 @@ export const conform: Command = {
     const cases = typeof flags.cases === 'string' ? flags.cases.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const only = flags.only as 'model' | 'wire' | undefined;
     const { runConformance, selectCases, ConformUsageError } = await import('../conform/runner');
-    const { DriverError } = await import('../conform/driver');
+    const { DriverError, killAdapterGroups } = await import('../conform/driver');
 
     if (flags.list) {
       const all = selectCases({ only, maxCount, ...(walks ? { walks } : {}) }, { name: '', auth: ['basic', 'hawk'], observes: [] });
@@ -56,8 +58,21 @@ export const conform: Command = {
       return 0;
     }
     if ((typeof flags.adapter === 'string') === (flags.self === true)) throw new UsageError('give --adapter "<command>" or --self (one of them)');
+    if (typeof flags.adapter === 'string' && flags.adapter.trim() === '') throw new UsageError('--adapter needs a command, got an empty one');
+    const reports: ReportPaths = {};
+    for (const option of ['junit', 'json', 'html'] as const) if (typeof flags[option] === 'string') reports[option] = flags[option] as string;
+    const { unwritableReports, writeReports } = await import('../conform/reports/files');
+    const unwritable = unwritableReports(reports);
+    if (unwritable.length > 0) throw new UsageError(unwritable.join('; '));
     const { selfAdapterLink } = await import('../conform/selfAdapter');
-    const { formatText, caseLine } = await import('../conform/reports/text');
+    const { formatEnd, caseLine } = await import('../conform/reports/text');
+    // Adapters run in process groups of their own, out of reach of the terminal's Ctrl-C: kill them here.
+    const onSignal = (signal: NodeJS.Signals) => {
+      killAdapterGroups();
+      io.err(`loop-room-state conform: interrupted by ${signal}; the adapters were killed, no report written`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     let result;
     try {
       result = await runConformance({
@@ -70,35 +85,32 @@ export const conform: Command = {
         freshProcess: flags['fresh-process'] === true,
         jobs: int('jobs', 4, 1, 32),
         quietMs: int('quiet-ms', 300, 10, 60_000),
+        // Each failure once, as its case ends (stdout, the report); stderr is for the kit's own errors.
         onCase: (r) => {
-          if (r.status === 'failed') io.err(caseLine(r));
+          if (r.status === 'failed') io.out(caseLine(r));
         },
       });
     } catch (err) {
-      if (err instanceof DriverError || err instanceof ConformUsageError) {
-        io.err(`loop-room-state conform: ${err.message}`);
-        return 2;
+      if (!(err instanceof DriverError || err instanceof ConformUsageError)) throw err;
+      io.err(`loop-room-state conform: ${err.message}`);
+      if (err instanceof DriverError && err.partial) {
+        for (const why of writeReports(reports, err.partial, htmlOptions(flags.visualizer))) io.err(`loop-room-state conform: ${why}`);
       }
-      throw err;
+      return 2;
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
-    io.out(formatText(result));
-    const write = (option: string, make: () => string) => {
-      const path = flags[option];
-      if (typeof path !== 'string') return;
-      try {
-        writeFileSync(path, make());
-      } catch (err) {
-        throw new Error(`cannot write --${option} ${path}: ${(err as Error).message}`);
-      }
-    };
-    const { formatJunit } = await import('../conform/reports/junit');
-    const { formatJson } = await import('../conform/reports/json');
-    const { formatHtml } = await import('../conform/reports/html');
-    write('junit', () => formatJunit(result));
-    write('json', () => formatJson(result));
-    write('html', () => formatHtml(result, { visualizerUrl: typeof flags.visualizer === 'string' ? flags.visualizer : defaultVisualizer() }));
+    io.out(formatEnd(result));
+    const failedWrites = writeReports(reports, result, htmlOptions(flags.visualizer));
+    for (const why of failedWrites) io.err(`loop-room-state conform: ${why}`);
+    if (failedWrites.length > 0) return 2;
     return result.summary.failed > 0 ? 1 : 0;
   },
+};
+
+const htmlOptions = (visualizer: string | true | undefined) => {
+  const visualizerUrl = typeof visualizer === 'string' ? visualizer : defaultVisualizer();
+  return visualizerUrl === undefined ? {} : { visualizerUrl };
 };
 
 /** The visualizer built next to the CLI (dist/visualizer.html), as a file URL. */

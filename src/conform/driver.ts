@@ -1,21 +1,28 @@
 // The driver protocol, version 1 (docs/conformance.md): one JSON object per line, the kit writes to the
 // adapter's stdin and reads its stdout; every kit message has an id, answered by exactly one line with
-// the same id and ok. A line that breaks the protocol ends the run (exit 2) with what the adapter sent.
+// the same id and ok. A line that breaks the protocol ends the run (exit 2) with what the adapter sent; an
+// adapter that exits fails the case it was in (AdapterExited), like one that does not answer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { AdapterInfo, AuthScheme } from './types';
+import type { AdapterInfo, AuthScheme, RunResult } from './types';
 
 export const DRIVER_PROTOCOL = 1;
 
 /** The hello waits at least this long, whatever --timeout-ms says: the adapter's interpreter is starting. */
 export const HELLO_MIN_TIMEOUT_MS = 10_000;
 
-/** The run cannot go on: the adapter did not start, broke the protocol, or exited. */
-export class DriverError extends Error {}
+/** The run cannot go on: the adapter did not start or broke the protocol. */
+export class DriverError extends Error {
+  /** The cases that ended before the run stopped (the reports are still written for them). */
+  partial?: RunResult;
+}
 
 /** No answer within --timeout-ms: the case fails and the adapter is started afresh. */
 export class AdapterTimeout extends Error {}
+
+/** The adapter exited during the run: like a timeout, the case fails and the adapter is started afresh. */
+export class AdapterExited extends Error {}
 
 export type Answer = Record<string, unknown> & { id: number; ok: boolean; error?: string };
 
@@ -33,9 +40,31 @@ export interface AdapterLink {
 /** After its stdin closes, an adapter gets this long to end by itself (a browser adapter closes its browser). */
 export const EXIT_GRACE_MS = 3000;
 
+/** After an adapter exits, its last lines are read for at most this long before the exit is reported. */
+const EXIT_READ_MS = 200;
+
+/** Adapter process groups not yet killed: an interrupted kit kills them (killAdapterGroups). */
+const liveGroups = new Set<number>();
+
+function killGroup(pid: number): void {
+  liveGroups.delete(pid);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Kills every adapter process group this process started and has not killed yet (on SIGINT, SIGTERM). */
+export function killAdapterGroups(): void {
+  for (const pid of [...liveGroups]) killGroup(pid);
+}
+
 export function spawnAdapter(command: string): AdapterLink {
-  // Its own process group: the shell and whatever it starts are killed together if they outstay the grace.
+  // Its own process group: the shell and whatever it starts are killed together at the end.
   const child: ChildProcess = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
   let gone = false;
   child.once('exit', () => (gone = true));
   const exited = new Promise<string>((resolve) => {
@@ -50,16 +79,13 @@ export function spawnAdapter(command: string): AdapterLink {
     stderr: child.stderr!,
     describe: command,
     kill: () => {
-      if (gone || child.pid === undefined) return;
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, EXIT_GRACE_MS);
+      if (pid === undefined || !liveGroups.has(pid)) return;
+      // The group goes once the main process has ended or outstayed the grace: helpers it started
+      // (a browser, a server) would otherwise survive the run.
+      if (gone) return killGroup(pid);
+      const timer = setTimeout(() => killGroup(pid), EXIT_GRACE_MS);
       timer.unref();
-      child.once('exit', () => clearTimeout(timer));
+      child.once('exit', () => (clearTimeout(timer), killGroup(pid)));
     },
     exited,
   };
@@ -70,7 +96,7 @@ const short = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s)
 export class Adapter {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void; sent: string }>();
-  private broken: DriverError | undefined;
+  private broken: Error | undefined;
   private stderrText = '';
   private closing = false;
 
@@ -78,15 +104,19 @@ export class Adapter {
     private readonly link: AdapterLink,
     private readonly timeoutMs: number,
   ) {
-    createInterface({ input: link.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    const lines = createInterface({ input: link.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    const stdoutEnded = new Promise((resolve) => lines.once('close', resolve));
     link.stderr?.on('data', (d: Buffer) => {
       // Kept per case for the report; bounded so a chatty adapter cannot fill memory.
       this.stderrText = (this.stderrText + d.toString('utf8')).slice(-64 * 1024);
     });
-    void link.exited.then((how) => {
-      if (this.closing) return;
-      this.fail(new DriverError(`the adapter ${how}${this.stderrText ? `; its stderr ended with: ${short(this.stderrText.trim().split('\n').slice(-5).join(' | '))}` : ''}`));
-    });
+    void link.exited
+      // The answers it wrote before exiting are read first (a helper holding stdout open must not stall this).
+      .then(async (how) => (await Promise.race([stdoutEnded, new Promise((r) => setTimeout(r, EXIT_READ_MS))]), how))
+      .then((how) => {
+        if (this.closing) return;
+        this.fail(new AdapterExited(`the adapter ${how}${this.stderrText ? `; its stderr ended with: ${short(this.stderrText.trim().split('\n').slice(-5).join(' | '))}` : ''}`));
+      });
   }
 
   /** The stderr written since the last call. */
@@ -97,7 +127,14 @@ export class Adapter {
   }
 
   async hello(): Promise<AdapterInfo> {
-    const a = await this.request({ type: 'hello', protocol: DRIVER_PROTOCOL }, Math.max(this.timeoutMs, HELLO_MIN_TIMEOUT_MS));
+    let a: Answer;
+    try {
+      a = await this.request({ type: 'hello', protocol: DRIVER_PROTOCOL }, Math.max(this.timeoutMs, HELLO_MIN_TIMEOUT_MS));
+    } catch (err) {
+      // No case to fail yet: an adapter that cannot answer hello did not start.
+      if (err instanceof AdapterTimeout || err instanceof AdapterExited) throw new DriverError(`the adapter did not answer hello: ${err.message}`);
+      throw err;
+    }
     const sent = JSON.stringify(a);
     if (!a.ok) throw new DriverError(`the adapter refused hello: ${String(a.error ?? sent)}`);
     if (typeof a.name !== 'string') throw new DriverError(`the hello answer needs "name" (a string); the adapter sent ${short(sent)}`);
@@ -109,11 +146,12 @@ export class Adapter {
     return { name: a.name, auth: a.auth as AuthScheme[], observes: a.observes as AdapterInfo['observes'] };
   }
 
-  /** Send one message and wait for its answer. Rejects with DriverError or AdapterTimeout. */
+  /** Send one message and wait for its answer. Rejects with DriverError, AdapterTimeout or AdapterExited. */
   request(message: Record<string, unknown>, timeoutMs = this.timeoutMs): Promise<Answer> {
-    if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     const line = JSON.stringify({ id, ...message });
+    if (this.broken instanceof AdapterExited) return Promise.reject(new AdapterExited(`${this.broken.message} (before the kit sent ${short(line, 160)})`));
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise<Answer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -160,8 +198,10 @@ export class Adapter {
     p.resolve(o);
   }
 
-  private fail(err: DriverError): void {
+  private fail(err: DriverError | AdapterExited): void {
     if (this.broken) return;
+    // One message at a time: the one waiting says where the adapter was.
+    for (const p of this.pending.values()) err.message += ` (the kit was waiting for the answer to ${short(p.sent, 160)})`;
     this.broken = err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();

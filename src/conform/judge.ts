@@ -42,19 +42,28 @@ export interface JudgeInput {
   adapter: AdapterInfo;
   observed: ObservedStep[];
   requests: ArrivedRequest[];
-  /** Adapter failures (ok:false, no answer) by step. */
+  /** Where the case's requests belong: the path of {serverUrl}/rooms/{roomToken}. */
+  roomPath: string;
+  /** Adapter failures (ok:false, no answer, exited) by step. */
   adapterProblems: Divergence[];
 }
+
+/** The method every request uses (protocol.md); the kit's server answers anything else 405. */
+const METHOD = 'POST';
 
 export function judge(input: JudgeInput): Pick<CaseResult, 'status' | 'divergence' | 'problems' | 'expectedRequests'> {
   const { c, adapter, observed, requests } = input;
   const expected = expectedRequests(c);
   const eventOf = (step: number) => (step === 0 ? 'start' : step > c.steps.length ? 'leave' : c.steps[step - 1].event);
   const at = (step: number, expectedText: string, received: string): Divergence => ({ step, event: eventOf(step), expected: expectedText, received });
-  const problems: Divergence[] = [...input.adapterProblems];
+  // Sorted by step, then by `order`: a request's own problem (order: its index) comes before the
+  // sequence divergence it causes (a request rejected 401 or 404 is never followed by the next one).
+  const problems: Array<{ p: Divergence; step: number; order: number }> = input.adapterProblems.map((p) => ({ p, step: p.step, order: -1 }));
+  const add = (p: Divergence, order: number, step = p.step) => problems.push({ p, step, order });
 
   // The requests, in order (refreshes are allowed at any time and not part of the sequence).
   const received = requests.filter((r) => actionOf(r.body) !== 'refresh');
+  let mismatch: { order: number; step: number } | undefined;
   for (let k = 0; k < Math.max(expected.length, received.length); k++) {
     const e = expected[k];
     const r = received[k];
@@ -62,16 +71,23 @@ export function judge(input: JudgeInput): Pick<CaseResult, 'status' | 'divergenc
     const step = e && r ? Math.min(e.step, r.step) : (e?.step ?? r!.step);
     const expectedText = e ? `request ${k + 1}: ${e.body}${e.note ? ` (${e.note})` : ''}` : `nothing more after request ${k}`;
     const receivedText = r ? `request ${k + 1}: ${r.body}` : `nothing (request ${k + 1} never came)`;
-    problems.push(at(step, expectedText, receivedText));
+    mismatch = { order: r ? requests.indexOf(r) + 0.5 : requests.length, step };
+    add(at(step, expectedText, receivedText), mismatch.order);
     break; // after the first mismatch the rest of the sequence is shifted: one divergence says it all
   }
 
+  const roomPath = (path: string) => path.split(input.roomPath.split('/').pop()!).join('{roomToken}');
   requests.forEach((r, k) => {
-    if (r.authProblem) problems.push(at(r.step, `request ${k + 1} with valid ${c.auth === 'basic' ? 'Basic' : 'Hawk'} authorization`, r.authProblem));
+    // A request at or before the divergence is sorted no later than it: it may be its cause.
+    const step = mismatch && k < mismatch.order ? Math.min(r.step, mismatch.step) : r.step;
+    const own = (expectedText: string, receivedText: string) => add(at(r.step, `request ${k + 1} ${expectedText}`, `request ${k + 1}${receivedText}`), k, step);
+    if (r.path !== input.roomPath) own(`to ${METHOD} ${roomPath(input.roomPath)}`, ` went to ${roomPath(r.path)} (answered ${r.answer})`);
+    else if (r.method !== METHOD) own(`sent with ${METHOD}`, ` sent with ${r.method} (answered ${r.answer})`);
+    if (r.authProblem) own(`with valid ${c.auth === 'basic' ? 'Basic' : 'Hawk'} authorization`, `: ${r.authProblem}`);
     try {
       jsonObject(headerOf(r, 'content-type'), r.body);
     } catch (err) {
-      problems.push(at(r.step, `request ${k + 1} with a JSON body and Content-Type application/json`, (err as Error).message));
+      own('with a JSON body and Content-Type application/json', `: ${(err as Error).message}`);
     }
   });
 
@@ -82,7 +98,7 @@ export function judge(input: JudgeInput): Pick<CaseResult, 'status' | 'divergenc
     const first = received[k];
     const again = received[k + 1];
     if (first && again && sameBody(first.body, again.body) && again.at < first.answeredAt + RETRY_AFTER_S * 1000 - RETRY_TOLERANCE_MS) {
-      problems.push(at(again.step, `report ${f.report} sent again not earlier than ${RETRY_AFTER_S * 1000} ms after the ${f.answer} (Retry-After: ${RETRY_AFTER_S})`, `sent again ${again.at - first.answeredAt} ms after it`));
+      add(at(again.step, `report ${f.report} sent again not earlier than ${RETRY_AFTER_S * 1000} ms after the ${f.answer} (Retry-After: ${RETRY_AFTER_S})`, `sent again ${again.at - first.answeredAt} ms after it`), requests.length);
     }
   }
 
@@ -93,28 +109,34 @@ export function judge(input: JudgeInput): Pick<CaseResult, 'status' | 'divergenc
     if (!o) return;
     const want: string[] = [];
     const got: string[] = [];
-    if (adapter.observes.includes('state') && o.state !== s.state) {
-      want.push(`state ${s.state}`);
-      got.push(`state ${String(o.state)}`);
-    }
-    if (adapter.observes.includes('counters')) {
-      for (const k of ['connections', 'sendStreams', 'recvStreams'] as const) {
-        if (o[k] !== s[k]) {
-          want.push(`${k} ${s[k]}`);
-          got.push(`${k} ${String(o[k])}`);
-        }
-      }
-    }
-    if (want.length > 0) problems.push(at(i + 1, `the adapter to answer ${want.join(', ')}`, `${got.join(', ')}`));
+    const compare = (name: keyof ObservedStep, value: string | number) => {
+      if (o[name] === value) return;
+      want.push(`${name} ${value}`);
+      got.push(shown(name, o[name], typeof value));
+    };
+    if (adapter.observes.includes('state')) compare('state', s.state);
+    if (adapter.observes.includes('counters')) for (const k of ['connections', 'sendStreams', 'recvStreams'] as const) compare(k, s[k]);
+    if (want.length > 0) add(at(i + 1, `the adapter to answer ${want.join(', ')}`, `${got.join(', ')}`), requests.length + 1);
   });
 
-  const ordered = problems.map((p, i) => ({ p, i })).sort((a, b) => a.p.step - b.p.step || a.i - b.i).map((x) => x.p);
+  const ordered = problems
+    .map((x, i) => ({ ...x, i }))
+    .sort((a, b) => a.step - b.step || a.order - b.order || a.i - b.i)
+    .map((x) => x.p);
   return {
     status: ordered.length === 0 ? 'passed' : 'failed',
     ...(ordered.length > 0 ? { divergence: ordered[0] } : {}),
     problems: ordered,
     expectedRequests: expected,
   };
+}
+
+/** A self-reported field as received, saying so when it is missing or of the wrong JSON type. */
+function shown(name: string, v: unknown, type: string): string {
+  if (v === undefined) return `no ${name}`;
+  if (typeof v === type) return `${name} ${String(v)}`;
+  const kind = v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+  return `${name} ${JSON.stringify(v)} (${kind}, not a ${type})`;
 }
 
 function actionOf(body: string): unknown {

@@ -6,7 +6,7 @@ import { exploreGraph } from '../testgen/explore';
 import { randomWalks } from '../testgen/select';
 import { modelCases, toConformCase } from './cases/model';
 import { RETRY_AFTER_S, isRetried, wireCases } from './cases/wire';
-import { Adapter, AdapterTimeout, DriverError, spawnAdapter, type AdapterLink } from './driver';
+import { Adapter, AdapterExited, AdapterTimeout, DriverError, spawnAdapter, type AdapterLink } from './driver';
 import { judge } from './judge';
 import { shrinkWalk } from './shrink';
 import type { AdapterInfo, CaseResult, ConformCase, Divergence, ObservedStep, RunResult } from './types';
@@ -70,7 +70,7 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
     info = await first.hello();
   } catch (err) {
     first.close();
-    throw err instanceof AdapterTimeout ? new DriverError(`the adapter did not answer hello: ${err.message}`) : err;
+    throw err;
   }
   let cases: ConformCase[];
   try {
@@ -107,12 +107,8 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
       if (skip) return skipped(c, skip);
       const adapter = await ready(lane);
       const r = await runCase(adapter, server, c, info, quietMs);
-      if (r.timedOut) {
-        // Its state is unknown now: the lane starts a new adapter for its next case.
-        adapter.close();
-        lanes[lane] = undefined;
-      }
-      if (o.freshProcess) {
+      if (r.lost || o.freshProcess) {
+        // Hung or exited: its state is unknown now, the lane starts a new adapter for its next case.
         adapter.close();
         lanes[lane] = undefined;
       }
@@ -129,23 +125,32 @@ export async function runConformance(o: ConformOptions): Promise<RunResult> {
         }
       }),
     );
+  } catch (err) {
+    // The reports can still show the cases that ended before the run stopped.
+    if (err instanceof DriverError) err.partial = { ...result(cases.filter((c) => results.has(c.id))), aborted: err.message };
+    throw err;
   } finally {
     // When one lane stops the run, the others take no further case.
     queue.length = 0;
     for (const a of lanes) a?.close();
     await server.shutdown();
   }
-  const list = cases.map((c) => results.get(c.id)!);
-  const count = (s: CaseResult['status']) => list.filter((r) => r.status === s).length;
-  return {
-    adapter: info,
-    command: typeof o.adapter === 'string' ? o.adapter : o.adapter.describe,
-    startedAt: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
-    maxCount: o.maxCount ?? 3,
-    cases: list,
-    summary: { total: list.length, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), events: list.reduce((n, r) => n + (r.status === 'skipped' ? 0 : r.steps.length), 0) },
-  };
+  return result(cases);
+
+  function result(done: ConformCase[]): RunResult {
+    const list = done.map((c) => results.get(c.id)!);
+    const count = (s: CaseResult['status']) => list.filter((r) => r.status === s).length;
+    return {
+      adapter: info,
+      command: typeof o.adapter === 'string' ? o.adapter : o.adapter.describe,
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      maxCount: o.maxCount ?? 3,
+      cases: list,
+      strays: server.strays,
+      summary: { total: list.length, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), events: list.reduce((n, r) => n + (r.status === 'skipped' ? 0 : r.steps.length), 0) },
+    };
+  }
 }
 
 function skipReason(c: ConformCase, info: AdapterInfo): string | undefined {
@@ -161,14 +166,15 @@ function base(c: ConformCase) {
   return { id: c.id, kind: c.kind, description: c.description, auth: c.auth, items: c.items, steps: c.steps };
 }
 
-async function runCase(adapter: Adapter, server: WireServer, c: ConformCase, info: AdapterInfo, quietMs: number): Promise<{ result: CaseResult; timedOut: boolean }> {
+async function runCase(adapter: Adapter, server: WireServer, c: ConformCase, info: AdapterInfo, quietMs: number): Promise<{ result: CaseResult; lost: boolean }> {
   const t0 = performance.now();
   const wire = server.open(c.id, c.auth, c.fault);
   const observed: ObservedStep[] = [];
   const adapterProblems: Divergence[] = [];
   const eventOf = (step: number) => (step === 0 ? 'start' : step > c.steps.length ? 'leave' : c.steps[step - 1].event);
-  let timedOut = false;
-  /** Ask the adapter; false when the case cannot go on. DriverError propagates (the run stops). */
+  /** The adapter hung or exited: the case ends there and the lane starts a new adapter. */
+  let lost = false;
+  /** Ask the adapter; undefined when it failed. DriverError propagates (the run stops), naming the case. */
   const ask = async (step: number, message: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
     try {
       const a = await adapter.request(message);
@@ -176,8 +182,9 @@ async function runCase(adapter: Adapter, server: WireServer, c: ConformCase, inf
       if (!a.ok) adapterProblems.push({ step, event: eventOf(step), expected: `ok:true to ${String(message.type)}`, received: `ok:false: ${String(a.error)}` });
       return a.ok ? a : undefined;
     } catch (err) {
-      if (!(err instanceof AdapterTimeout)) throw err;
-      timedOut = true;
+      if (err instanceof DriverError) err.message = `in case ${c.id}: ${err.message}`;
+      if (!(err instanceof AdapterTimeout || err instanceof AdapterExited)) throw err;
+      lost = true;
       adapterProblems.push({ step, event: eventOf(step), expected: `an answer to ${String(message.type)}`, received: err.message });
       return undefined;
     }
@@ -190,7 +197,7 @@ async function runCase(adapter: Adapter, server: WireServer, c: ConformCase, inf
       for (let i = 0; i < c.steps.length && going; i++) {
         wire.step = i + 1;
         const a = await ask(i + 1, { type: 'event', event: c.steps[i].event });
-        if (timedOut) going = false;
+        if (lost) going = false;
         observed.push(a ? pickObserved(a) : {});
         // Model cases judge each step on a quiet wire; wire cases send their events back to back.
         if (c.kind !== 'wire') await quiet();
@@ -201,22 +208,22 @@ async function runCase(adapter: Adapter, server: WireServer, c: ConformCase, inf
         await ask(c.steps.length + 1, { type: 'leave' });
         await quiet();
       }
-      if (!timedOut) await ask(c.steps.length + 1, { type: 'stop' }).catch(() => undefined);
+      if (!lost) await ask(c.steps.length + 1, { type: 'stop' });
     }
   } finally {
     server.close(wire);
   }
-  const verdict = judge({ c, adapter: info, observed, requests: wire.requests, adapterProblems });
+  const verdict = judge({ c, adapter: info, observed, requests: wire.requests, roomPath: new URL(`${wire.serverUrl}/rooms/${wire.roomToken}`).pathname, adapterProblems });
   return {
-    timedOut,
+    lost,
     result: { ...base(c), ...verdict, observed, requests: wire.requests, stderr: adapter.takeStderr(), durationMs: Math.round(performance.now() - t0) },
   };
 }
 
+/** The self-report fields as sent, whatever their type (the judge names a wrong one). */
 function pickObserved(a: Record<string, unknown>): ObservedStep {
   const o: ObservedStep = {};
-  if (typeof a.state === 'string') o.state = a.state;
-  for (const k of ['connections', 'sendStreams', 'recvStreams'] as const) if (typeof a[k] === 'number') o[k] = a[k] as number;
+  for (const k of ['state', 'connections', 'sendStreams', 'recvStreams'] as const) if (k in a) o[k] = a[k];
   return o;
 }
 

@@ -26,7 +26,7 @@ export interface ConformCase {
   fault?: Fault;
 }
 
-/** One request as the kit's server received it. */
+/** One request as the kit's server received it (also one to a wrong path that names the case's room token). */
 export interface ArrivedRequest {
   /** Milliseconds since the case started. */
   at: number;
@@ -44,12 +44,13 @@ export interface ArrivedRequest {
   answeredAt: number;
 }
 
-/** What the adapter answered after one event, where it observes itself. */
+/** What the adapter answered after one event, where it observes itself: the values as sent (any JSON
+ * type; the judge says when one is missing or of the wrong type). */
 export interface ObservedStep {
-  state?: string;
-  connections?: number;
-  sendStreams?: number;
-  recvStreams?: number;
+  state?: unknown;
+  connections?: unknown;
+  sendStreams?: unknown;
+  recvStreams?: unknown;
 }
 
 export interface Divergence {
@@ -87,6 +88,13 @@ export interface CaseResult {
   shrunkFrom?: number;
 }
 
+export interface Stray {
+  method: string;
+  /** The room token, if any, replaced by "…". */
+  path: string;
+  at: string;
+}
+
 export interface AdapterInfo {
   name: string;
   auth: AuthScheme[];
@@ -100,5 +108,9 @@ export interface RunResult {
   durationMs: number;
   maxCount: number;
   cases: CaseResult[];
+  /** Set when the run stopped early (exit 2): why; `cases` then holds the cases that had ended. */
+  aborted?: string;
+  /** Requests no case could be found for (their path names no open room), answered 404. */
+  strays: Stray[];
   summary: { total: number; passed: number; failed: number; skipped: number; events: number };
 }

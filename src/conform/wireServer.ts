@@ -9,7 +9,7 @@ import { ApiError, ERRNO, errors } from '../server/errors';
 import { loadHawk } from '../server/peers';
 import { basicAuthorization } from '../transport/basic';
 import { RETRY_AFTER_S } from './cases/wire';
-import type { ArrivedRequest, AuthScheme, Fault } from './types';
+import type { ArrivedRequest, AuthScheme, Fault, Stray } from './types';
 
 const MAX_BODY = 64 * 1024;
 /** How long a `slow` fault holds each report's answer. */
@@ -45,8 +45,8 @@ export interface WireServer {
   url: string;
   open(caseId: string, scheme: AuthScheme, fault?: Fault): CaseWire;
   close(caseWire: CaseWire): void;
-  /** Requests for no open room (a stale or wrong URL), kept so the report can name them. */
-  strays: Array<{ path: string; at: string }>;
+  /** Requests whose path names no open room (a stale or wrong URL), kept so the report can name them. */
+  strays: Stray[];
   shutdown(): Promise<void>;
 }
 
@@ -81,34 +81,19 @@ export async function startWireServer(): Promise<WireServer> {
     } catch {
       return void req.socket.destroy();
     }
-    const m = /^\/v1\/rooms\/([\w-]+)$/.exec(req.url ?? '');
+    const url = req.url ?? '';
+    const m = /^\/v1\/rooms\/([\w-]+)$/.exec(url);
     const room = m ? rooms.get(m[1]) : undefined;
     if (!room) {
-      strays.push({ path: (req.url ?? '').replace(/\/rooms\/[^/]+/, '/rooms/…'), at: new Date().toISOString() });
+      // A wrong path that still names a case's room token (no /v1, /room/): recorded for that case.
+      const owner = [...rooms.values()].find((r) => url.includes(r.wire.roomToken));
+      if (owner) return record(owner, req, body, arrivedAt, undefined)(404, () => send(res, errors.roomNotFound()));
+      strays.push({ method: req.method ?? '', path: url.replace(/\/rooms?\/[^/?]+/, (p) => p.replace(/[^/]+$/, '…')), at: new Date().toISOString() });
       return send(res, errors.roomNotFound());
     }
     const w = room.wire;
-    const entry: ArrivedRequest = {
-      at: Math.round(arrivedAt - room.startedAt),
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: flatHeaders(req),
-      body,
-      step: w.step,
-      answer: 0,
-      answeredAt: 0,
-    };
     const problem = await authProblem(room, req, body);
-    if (problem) entry.authProblem = problem;
-    w.requests.push(entry);
-    w.lastActivity = performance.now();
-    w.onActivity?.();
-    const finish = (status: number, answer: () => void) => {
-      entry.answer = status;
-      entry.answeredAt = Math.round(performance.now() - room.startedAt);
-      w.lastActivity = performance.now();
-      answer();
-    };
+    const finish = record(room, req, body, arrivedAt, problem);
     let action: unknown;
     try {
       action = (JSON.parse(body) as { action?: unknown }).action;
@@ -134,6 +119,31 @@ export async function startWireServer(): Promise<WireServer> {
     if (action === 'leave') return finish(204, () => noContent(res));
     if (action === 'refresh') return finish(200, () => json(res, 200, '{"expires":3600}'));
     return finish(400, () => send(res, errors.invalid('Invalid action.')));
+  }
+
+  /** Records an arrival for the room's case; the function returned answers it and records the answer. */
+  function record(room: Room, req: IncomingMessage, body: string, arrivedAt: number, problem: string | undefined) {
+    const w = room.wire;
+    const entry: ArrivedRequest = {
+      at: Math.round(arrivedAt - room.startedAt),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: flatHeaders(req),
+      body,
+      step: w.step,
+      answer: 0,
+      answeredAt: 0,
+      ...(problem ? { authProblem: problem } : {}),
+    };
+    w.requests.push(entry);
+    w.lastActivity = performance.now();
+    w.onActivity?.();
+    return (status: number, answer: () => void) => {
+      entry.answer = status;
+      entry.answeredAt = Math.round(performance.now() - room.startedAt);
+      w.lastActivity = performance.now();
+      answer();
+    };
   }
 
   async function authProblem(room: Room, req: IncomingMessage, body: string): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 // The conform command end to end: exit codes, the report files (JUnit parsed, the HTML page opened in
 // Chromium and its link into the visualizer followed), the Python adapter, skipped Hawk, and shrinking.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,18 +42,50 @@ describe('conform: exit 2 when the run cannot be done, saying why', () => {
     expect(w.err).toContain('answered id 99');
   });
 
-  it('an adapter that exits in the middle of a run: exit 2 naming the exit, and no adapter is started after it', async () => {
-    const log = join(dir, 'crash-starts.log');
-    const adapter = brokenAdapter('crash', [
-      ["case 'hello':", `case 'hello': (await import('node:fs')).appendFileSync(${JSON.stringify(log)}, 'x');`],
-      ["case 'leave':", "case 'leave': if (client.session.counters.connections > 1) process.exit(3);"],
-    ]);
-    const r = await cli('--adapter', adapter, '--only', 'model', ...FAST);
+  it('an adapter that breaks the protocol mid-run: exit 2 naming the case and the message it waited for; the reports hold the cases that ended', async () => {
+    const adapter = brokenAdapter('garbage-mid', [["case 'leave':", "case 'leave': if (client.session.counters.connections > 1) console.log('leaving now');"]]);
+    const json = join(dir, 'garbage.json');
+    const junit = join(dir, 'garbage.xml');
+    const r = await cli('--adapter', adapter, '--only', 'model', '--json', json, '--junit', junit, '--quiet-ms', '50', '--jobs', '1');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('the adapter exited with code 3');
-    const started = readFileSync(log, 'utf8').length;
-    await new Promise((res) => setTimeout(res, 1500));
-    expect(readFileSync(log, 'utf8').length).toBe(started);
+    expect(r.err).toMatch(/in case model:\S+: the adapter wrote a line to stdout that is not JSON .*leaving now.*waiting for the answer to \{"id":\d+,"type":"leave"\}/);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { aborted: string; cases: Array<{ status: string }> };
+    expect(result.aborted).toContain('leaving now');
+    expect(result.cases.length).toBeGreaterThan(0);
+    expect(result.cases.every((c) => c.status === 'passed')).toBe(true);
+    expect(readFileSync(junit, 'utf8')).toContain(`<testsuites name="loop-room-state conform" tests="${result.cases.length}"`);
+  });
+
+  it('--adapter "": a usage error (exit 2), not a failure to spawn', async () => {
+    for (const empty of ['', '  ']) {
+      const r = await cli('--adapter', empty);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('--adapter needs a command');
+      expect(r.err).toContain('loop-room-state conform (--adapter');
+    }
+  });
+
+  it('a report path that cannot be written: exit 2 before any adapter starts, and no other report file is left', async () => {
+    const log = join(dir, 'unwritable-starts.log');
+    const adapter = brokenAdapter('unwritable', [["case 'hello':", `case 'hello': (await import('node:fs')).appendFileSync(${JSON.stringify(log)}, 'x');`]]);
+    const fine = join(dir, 'fine.json');
+    const r = await cli('--adapter', adapter, '--junit', join(dir, 'no-such-dir', 'r.xml'), '--json', fine);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot write --junit ${join(dir, 'no-such-dir', 'r.xml')}`);
+    expect(existsSync(log)).toBe(false);
+    expect(existsSync(fine)).toBe(false);
+  });
+
+  it('a report that cannot be written at the end: the others are written, exit 2', async () => {
+    const gone = join(dir, 'goes-away');
+    mkdirSync(gone);
+    // The adapter removes the directory once the paths have been checked.
+    const adapter = brokenAdapter('remover', [["case 'hello':", `case 'hello': (await import('node:fs')).rmSync(${JSON.stringify(gone)}, { recursive: true, force: true });`]]);
+    const json = join(dir, 'kept.json');
+    const r = await cli('--adapter', adapter, '--cases', 'model:init|Session.connectionCreated|0', '--junit', join(gone, 'r.xml'), '--json', json, ...FAST);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`cannot write --junit ${join(gone, 'r.xml')}`);
+    expect(JSON.parse(readFileSync(json, 'utf8')).summary).toMatchObject({ total: 1, passed: 1 });
   });
 
   it('--list prints every case id with what it checks, without an adapter', async () => {
@@ -121,6 +153,8 @@ describe('conform: reports', () => {
     expect(r.code).toBe(1);
     const failLines = r.out.split('\n').filter((l) => l.startsWith('FAIL '));
     expect(failLines).toHaveLength(1);
+    // Printed once, as the case ended: not again on stderr.
+    expect(r.err).not.toContain('FAIL ');
     expect(failLines[0]).toContain('FAIL model:sending|Publisher.streamDestroyed|0: step 4 (Publisher.streamDestroyed)');
     expect(failLines[0]).toContain('"state":"cleanup"');
     expect(failLines[0]).toContain('"state":"starting"');
@@ -177,6 +211,23 @@ describe('conform: adapter processes', () => {
     const pids = readFileSync(log, 'utf8').trim().split('\n');
     // The first answers the run's hello; then one per case.
     expect(new Set(pids).size).toBe(cases.length + 1);
+  });
+
+  it('an adapter that exits in a case: that case fails naming the exit and the message it waited for, a fresh adapter runs the rest, exit 1', async () => {
+    const adapter = brokenAdapter('crash', [["case 'leave':", "case 'leave': if (client.session.counters.connections > 1) process.exit(3);"]]);
+    const json = join(dir, 'crash.json');
+    const r = await cli('--adapter', adapter, '--only', 'model', '--max-count', '2', '--json', json, ...FAST);
+    expect(r.code).toBe(1);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { cases: Array<{ id: string; status: string; steps: Array<{ connections: number }>; divergence?: { event: string; received: string } }> };
+    const crashes = result.cases.filter((c) => c.steps.at(-1)!.connections > 1);
+    expect(crashes.length).toBeGreaterThan(0);
+    for (const c of crashes) {
+      expect(c.status).toBe('failed');
+      expect(c.divergence).toMatchObject({ event: 'leave', received: expect.stringMatching(/^the adapter exited with code 3\b.*\(the kit was waiting for the answer to \{"id":\d+,"type":"leave"\}\)/) });
+      expect(r.out).toContain(`FAIL ${c.id}: step`);
+    }
+    // Every other case ran on a fresh adapter, and passed.
+    expect(result.cases.filter((c) => c.status === 'passed')).toHaveLength(result.cases.length - crashes.length);
   });
 
   it('an adapter that never answers leave: those cases fail at the leave (--timeout-ms), the run goes on, exit 1', async () => {

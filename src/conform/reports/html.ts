@@ -75,6 +75,9 @@ function matrix(run: RunResult): string {
   return `<div class="scroll"><table class="matrix" data-testid="matrix"><caption>Per transition (coverage item: state, event, candidate number): ✓ fired without a divergence, ✗ fired at a case's first divergence, · not exercised</caption>${head}${rows.join('')}</table></div>`;
 }
 
+/** A self-reported value as sent: JSON unless it has the expected type (a string "1" is not the number 1). */
+const shown = (v: unknown, type = 'number') => (v === undefined ? '?' : typeof v === type ? String(v) : JSON.stringify(v));
+
 function caseSection(r: CaseResult, o: HtmlOptions): string {
   const parts: string[] = [];
   if (r.status === 'skipped') parts.push(`<p>Skipped: ${esc(r.reason ?? '')}</p>`);
@@ -93,7 +96,7 @@ function caseSection(r: CaseResult, o: HtmlOptions): string {
   if (r.status !== 'skipped') {
     const stepRows = r.steps.map((s, i) => {
       const o2 = r.observed[i] ?? {};
-      const seen = o2.state === undefined && o2.connections === undefined ? '' : `${o2.state ?? '?'} ${o2.connections ?? '?'}/${o2.sendStreams ?? '?'}/${o2.recvStreams ?? '?'}`;
+      const seen = o2.state === undefined && o2.connections === undefined ? '' : `${shown(o2.state, 'string')} ${shown(o2.connections)}/${shown(o2.sendStreams)}/${shown(o2.recvStreams)}`;
       const bad = r.problems.some((p) => p.step === i + 1);
       return `<tr${bad ? ' class="bad"' : ''}><td>${i + 1}</td><td>${esc(s.event)}</td><td>${s.accepted ? 'report' : 'rejected'}</td><td>${s.state} ${s.connections}/${s.sendStreams}/${s.recvStreams}</td><td>${esc(seen)}</td></tr>`;
     });

@@ -1,4 +1,5 @@
-// The console report: one line per failing case with its first divergence, skipped ones, and a summary.
+// The console report: one line per failing case with its first divergence (printed as the case ends),
+// then the skipped ones, the requests no case could be found for, and a summary.
 import type { CaseResult, Divergence, RunResult } from '../types';
 
 export function divergenceText(d: Divergence): string {
@@ -19,7 +20,9 @@ export function summaryLine(run: RunResult): string {
   return `${s.total} cases against '${run.adapter.name}': ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.events} events, ${(run.durationMs / 1000).toFixed(1)} s)`;
 }
 
-export function formatText(run: RunResult): string {
-  const lines = run.cases.filter((r) => r.status !== 'passed').map(caseLine);
-  return [...lines, summaryLine(run)].join('\n');
+/** What follows the live FAIL lines at the end of a run. */
+export function formatEnd(run: RunResult): string {
+  const skipped = run.cases.filter((r) => r.status === 'skipped').map(caseLine);
+  const strays = run.strays.map((s) => `STRAY ${s.method} ${s.path}: no case's room token in the path (answered 404)`);
+  return [...skipped, ...strays, summaryLine(run)].join('\n');
 }
