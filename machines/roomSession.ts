@@ -148,4 +148,5 @@ export const roomSessionMachine = setup({
   },
 });
 
+/** The machine's type: for typing code around it, e.g. `ActorRefFrom<RoomSessionMachine>` or `SnapshotFrom<RoomSessionMachine>`. */
 export type RoomSessionMachine = typeof roomSessionMachine;

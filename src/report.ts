@@ -10,6 +10,10 @@ export interface StatusReport {
   recvStreams: number;
 }
 
+/**
+ * The status report for an accepted event: `event` and the state and counters after it. A session builds it
+ * for you; use it to report from your own actor or to build what a server should receive.
+ */
 export function statusReport(event: RoomEventType, state: RoomState, counters: RoomCounters): StatusReport {
   return {
     action: 'status',

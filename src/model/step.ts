@@ -3,6 +3,7 @@ import { isRoomEventType, type RoomAnomaly, type RoomCounters, type RoomEvent, t
 import { roomSessionMachine } from '../../machines/roomSession';
 import { statusReport, type StatusReport } from '../report';
 
+/** A snapshot of the room-session machine: `value` is the state, `context` the counters. stepRoom() takes and returns them. */
 export type RoomSnapshot = SnapshotFrom<typeof roomSessionMachine>;
 
 /** What one event did: accepted (one report) or rejected (one anomaly), and the settled state after it. */
@@ -17,6 +18,7 @@ export interface RoomStep {
   anomaly?: RoomAnomaly;
 }
 
+/** The machine's snapshot before any event (`init`, counters at 0): call it to start stepping with stepRoom(). */
 export function initialRoomSnapshot(): RoomSnapshot {
   return initialTransition(roomSessionMachine)[0];
 }
@@ -67,8 +69,13 @@ export type RoomEventInput<E = unknown> = unknown extends E
 /** `event` itself when it passes RoomEventInput, else what it should have been (so the compiler's message names the six). */
 export type CheckedEvent<E> = [E] extends [RoomEventInput<E>] ? E : RoomEventInput<E>;
 
-/** The pure step: the machine's `transition()` on one event. Never throws, whatever `event` is. */
+/**
+ * The pure step: the machine's `transition()` on one event. Whatever `event` is, it does not throw (a bad one
+ * is rejected as an anomaly); it throws a TypeError only when `snapshot` is not a machine snapshot, such as
+ * `initialRoomSnapshot` itself instead of `initialRoomSnapshot()`, or a snapshot persisted as JSON.
+ */
 export function stepRoom<const E>(snapshot: RoomSnapshot, event: CheckedEvent<E>): { snapshot: RoomSnapshot; step: RoomStep } {
+  if (!(snapshot as Partial<RoomSnapshot> | undefined)?.machine) throw new TypeError('stepRoom: snapshot must be a room snapshot (call initialRoomSnapshot())');
   const type = eventTypeOf(event);
   if (type === undefined) return { snapshot, step: rejectUnknown(snapshot, event) };
   const [next, actions] = transition(roomSessionMachine, snapshot, { type } as { type: RoomEventType });

@@ -2,7 +2,7 @@
 // client and server derive the Hawk credentials from it with HKDF-SHA256. WebCrypto only (browser-safe).
 import type { HawkCredentials } from '../transport/hawk';
 import type { RoomsClientOptions } from './errors';
-import { roomsRequest } from './request';
+import { checkOptions, roomsRequest } from './request';
 import type { RoomsShared } from '.';
 
 /** The HKDF `info` string Loop derives Hawk credentials with. */
@@ -40,6 +40,7 @@ export interface HawkSession {
  * RoomsApiError, a RoomsNetworkError, or the signal's reason when `options.signal` aborts it.
  */
 export async function registerHawkSession(serverUrl: string, options: RoomsClientOptions = {}, shared: RoomsShared): Promise<HawkSession> {
+  checkOptions('registerHawkSession', options, {}, shared);
   const res = await roomsRequest({ ...options, serverUrl, method: 'POST', path: '/registration', expect: [200] }, shared);
   const sessionToken = res.headers.get('Hawk-Session-Token');
   if (!sessionToken || !/^[0-9a-f]{64}$/i.test(sessionToken)) throw new TypeError('registerHawkSession: the server answered without a valid Hawk-Session-Token header');

@@ -26,7 +26,7 @@ export type { CreateRoomOptions, CreatedRoom, JoinRoomOptions, JoinedRoom } from
 /**
  * POST /registration without credentials: a new Hawk session (a desktop user) and its credentials. Rejects
  * with a RoomsApiError, a RoomsNetworkError, the signal's reason when `options.signal` aborts it, or a
- * TypeError for a bad serverUrl.
+ * TypeError for a bad serverUrl or an unknown option.
  */
 export const registerHawkSession = (serverUrl: string, options?: RoomsClientOptions): Promise<HawkSession> =>
   import('./hawkSession').then((m) => m.registerHawkSession(serverUrl, options, shared));
@@ -36,7 +36,8 @@ export const deriveHawkCredentials = (sessionTokenHex: string): Promise<HawkCred
 
 /**
  * POST /rooms, signed with the owner's Hawk credentials: a new room. Rejects with a RoomsApiError (the
- * server refused), a RoomsNetworkError (no answer), the signal's reason (aborted) or a TypeError (bad option).
+ * server refused), a RoomsNetworkError (no answer), the signal's reason (aborted) or a TypeError (a bad or
+ * unknown option, named in the message).
  */
 export const createRoom = (options: CreateRoomOptions): Promise<CreatedRoom> => import('./rooms').then((m) => m.createRoom(options, shared));
 

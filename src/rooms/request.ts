@@ -2,7 +2,21 @@
 // Basic header. Errors carry the server's status and errno and name the request (path with the room token
 // replaced by `:roomToken`), never a credential or token.
 import type { RoomsShared } from '.';
+import type { FieldCheck } from '../check';
 import type { RoomsAuth, RoomsClientOptions } from './errors';
+
+/** An option known to a helper, checked elsewhere (or by the server). */
+export const KNOWN: FieldCheck = [() => true, ''];
+
+/**
+ * Plain JavaScript passes what no compiler checked: a TypeError naming the helper and the first unknown option
+ * (a typo such as `maxsize`) or the first failing one. `fields`: the helper's own options; those of every
+ * helper (RoomsClientOptions) are added.
+ */
+export function checkOptions(helper: string, o: unknown, fields: Readonly<Record<string, FieldCheck>>, shared: RoomsShared): void {
+  const problem = shared.fieldsProblem_(o, { ...fields, fetch: KNOWN, localtimeOffsetMsec: KNOWN, signal: KNOWN } satisfies Record<keyof RoomsClientOptions, FieldCheck>, '');
+  if (problem) throw new TypeError(`${helper}: ${problem}`);
+}
 
 export interface RoomsRequest extends RoomsClientOptions {
   serverUrl: string;

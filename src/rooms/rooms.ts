@@ -1,6 +1,6 @@
 // Creating and joining rooms (server spec section 1): what a client needs before it can report.
 import type { RoomsAuth, RoomsClientOptions } from './errors';
-import { roomsRequest } from './request';
+import { checkOptions, KNOWN, roomsRequest } from './request';
 import type { RoomsShared } from '.';
 import type { HawkCredentials } from '../transport/hawk';
 
@@ -30,6 +30,7 @@ export interface CreatedRoom {
  * server refused), a RoomsNetworkError (no answer), the signal's reason (aborted) or a TypeError (bad option).
  */
 export async function createRoom(o: CreateRoomOptions, shared: RoomsShared): Promise<CreatedRoom> {
+  checkOptions('createRoom', o, { serverUrl: KNOWN, credentials: KNOWN, roomName: KNOWN, roomOwner: KNOWN, maxSize: KNOWN, expiresIn: KNOWN }, shared);
   const res = await roomsRequest({
     ...o,
     method: 'POST',
@@ -67,8 +68,7 @@ export interface JoinedRoom {
  * createRoom does; errors name the path used, with `:roomToken` in place of the token.
  */
 export async function joinRoom(o: JoinRoomOptions, shared: RoomsShared): Promise<JoinedRoom> {
-  const problem = shared.fieldsProblem_(o, { roomToken: shared.ROOM_TOKEN_ }, '', true);
-  if (problem) throw new TypeError(problem);
+  checkOptions('joinRoom', o, { serverUrl: KNOWN, roomToken: shared.ROOM_TOKEN_, displayName: KNOWN, clientMaxSize: KNOWN, auth: KNOWN }, shared);
   const res = await roomsRequest({
     ...o,
     method: 'POST',

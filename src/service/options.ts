@@ -38,8 +38,9 @@ export interface RoomSessionOptions {
   /** Join the room first (with `auth` if given); reports queue meanwhile. The session also leaves on leave(). */
   join?: RoomJoinOptions;
   /**
-   * Ends the session when aborted: a join in flight is cancelled (reporting stops, reason `join-failed`),
-   * otherwise the session leaves, as leave(), and stops.
+   * Ends the session when aborted: a join in flight is cancelled (reporting stops with one `error`, kind
+   * `stopped`, reason `join-failed`, message 'could not join the room: cancelled', no `status`), otherwise the
+   * session leaves, as leave(), and stops.
    */
   signal?: AbortSignal;
   /**
@@ -115,8 +116,9 @@ const JOIN: Readonly<Record<keyof RoomJoinOptions, FieldCheck>> = {
   displayName: [isNonEmptyString, 'must be a non-empty string', true],
   clientMaxSize: [(v) => Number.isInteger(v) && (v as number) >= 2, 'must be an integer >= 2'],
 };
-const BASIC: Readonly<Record<string, FieldCheck>> = { sessionToken: [isNonEmptyString, 'must be a non-empty string', true] };
-const HAWK: Readonly<Record<string, FieldCheck>> = { localtimeOffsetMsec: [isNumber, 'must be a finite number'] };
+// `auth` of each type: its known fields (so a misspelt one is refused), `type` and `credentials` checked below.
+const BASIC: Readonly<Record<string, FieldCheck>> = { type: [anyValue, ''], sessionToken: [isNonEmptyString, 'must be a non-empty string', true] };
+const HAWK: Readonly<Record<string, FieldCheck>> = { type: [anyValue, ''], credentials: [anyValue, ''], localtimeOffsetMsec: [isNumber, 'must be a finite number'] };
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   const fail = (message: string | undefined) => {
@@ -137,10 +139,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (auth !== undefined || o.join === undefined) {
     if (typeof auth !== 'object' || auth === null) fail("auth must be { type: 'basic', sessionToken } or { type: 'hawk', credentials } (or give join: { displayName } to join first)");
     else if (auth.type === 'basic') {
-      fail(fieldsProblem(auth, BASIC, 'auth', true));
+      fail(fieldsProblem(auth, BASIC, 'auth'));
       secrets.push(auth.sessionToken as string);
     } else if (auth.type === 'hawk') {
-      fail(checkHawkCredentials(auth.credentials) ?? fieldsProblem(auth, HAWK, 'auth', true));
+      fail(fieldsProblem(auth, HAWK, 'auth') ?? checkHawkCredentials(auth.credentials));
       const c = auth.credentials as HawkCredentials;
       secrets.push(c.id, c.key);
     } else fail("auth.type must be 'basic' or 'hawk'");

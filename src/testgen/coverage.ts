@@ -8,12 +8,15 @@ import { coverageItems, firedCandidates, type CoverageItem } from './items';
 import type { TestCase } from './types';
 import { toTestStep } from './vectors';
 
+/** A step that exercises a coverage item or reaches a state: which case, which step. */
 export interface CoveredBy {
+  /** The case's id. */
   case: string;
   /** 1-based step number within the case. */
   step: number;
 }
 
+/** Where a coverage item stands in a report: covered, reachable but uncovered, beyond the counter bound, or never reachable. */
 export type ItemStatus =
   /** Exercised by at least one step. */
   | 'covered'
@@ -24,16 +27,25 @@ export type ItemStatus =
   /** Never fires: shadowed by an earlier unguarded candidate, or ruled out by the invariants of spec 4.2. */
   | 'unreachable';
 
+/** One coverage item in a report: the item, its status and the steps that exercise it. */
 export interface ItemCoverage extends CoverageItem {
   status: ItemStatus;
+  /** Every step that exercises it, in case order (empty when not covered). */
   coveredBy: CoveredBy[];
   /** Why it is not reachable within the bound (for 'beyond-bound' and 'unreachable'). */
   reason?: string;
 }
 
+/**
+ * What coverageOf() found: every coverage item and state with the steps covering it, and the totals. Print
+ * it with formatCoverageReport(), or check `totals.percent` in a test.
+ */
 export interface CoverageReport {
+  /** The counter bound "reachable" was judged under. */
   maxCount: number;
+  /** How many cases were replayed. */
   cases: number;
+  /** How many events (steps) they had in all. */
   events: number;
   items: ItemCoverage[];
   states: Array<{ state: RoomState; coveredBy: CoveredBy[] }>;
@@ -52,6 +64,7 @@ export interface CoverageReport {
   };
 }
 
+/** What coverageOf() takes besides the cases. */
 export interface CoverageOptions {
   /** The counter bound that defines "reachable"; default: the larger of 2 and the highest counter in the cases. */
   maxCount?: number;

@@ -11,24 +11,36 @@ import { asRoomState, firedCandidates } from './items';
 /** An event type no implementation knows, explored so the wildcard rejection is reached too. */
 export const UNKNOWN_EVENT = 'Session.unknownEvent';
 
+/** A node of the explored graph: a state with its counters. */
 export interface GraphNode {
+  /** `state/connections,sendStreams,recvStreams`, e.g. `sending/2,1,0`. */
   key: string;
   state: RoomState;
   counters: RoomCounters;
 }
 
+/** An edge of the explored graph: one event from one node (a rejected event loops back to its node). */
 export interface GraphEdge {
+  /** The keys of the nodes it joins. */
   from: string;
   to: string;
   event: string;
+  /** False when the machine rejected the event (an anomaly; nothing changes). */
   accepted: boolean;
   /** Ids of the candidates this edge fires: the event's, then any eventless settling. */
   items: string[];
 }
 
+/**
+ * The machine's (state, counters) space under a counter bound, as exploreGraph() finds it: what test
+ * generation walks and coverage judges "reachable" by.
+ */
 export interface TestGraph {
+  /** The counter bound: no counter goes above it. */
   maxCount: number;
+  /** The event types explored from each node. */
   events: readonly string[];
+  /** The key of the initial node (`init/0,0,0`). */
   start: string;
   nodes: Map<string, GraphNode>;
   edges: GraphEdge[];
@@ -36,6 +48,7 @@ export interface TestGraph {
   out: Map<string, GraphEdge[]>;
 }
 
+/** The counter bound generation and exploreGraph() use when none is given (coverageOf() may take a higher one from its cases). */
 export const DEFAULT_MAX_COUNT = 2;
 /** The explored events: the six of the protocol and one unknown type, so the wildcard rejection is reached. */
 export const EXPLORED_EVENTS: readonly string[] = [...ROOM_EVENTS, UNKNOWN_EVENT];
@@ -60,6 +73,11 @@ export function checkMaxCount(maxCount: number, limit: number = MAX_MAX_COUNT): 
   return maxCount;
 }
 
+/**
+ * Explore the machine's (state, counters) space from `init`: every node reachable with counters up to
+ * `maxCount` (0 to 11), each event of `events` followed from each node unless it would push a counter above
+ * the bound. Throws a RangeError for a bad bound.
+ */
 export function exploreGraph(maxCount: number = DEFAULT_MAX_COUNT, events: readonly string[] = EXPLORED_EVENTS): TestGraph {
   // One above the options' limit: coverageOf explores one bound higher to tell 'beyond the bound' from 'never'.
   checkMaxCount(maxCount, MAX_MAX_COUNT + 1);

@@ -3,6 +3,10 @@
 import { isRoomState, type RoomCounters, type RoomState } from '../../machines/domain';
 import { allCandidates, firingCandidate, firingSettling, type Candidate } from '../model/candidates';
 
+/**
+ * One thing a test suite should exercise: a transition candidate of the machine (per guard outcome), a
+ * rejection, or an eventless settling. coverageOf() reports on each.
+ */
 export interface CoverageItem {
   /** The candidate id: `<state>|<event>|<n>`, `*` for unknown event types, `always` for settling. */
   id: string;
@@ -15,6 +19,7 @@ export interface CoverageItem {
   summary: string;
 }
 
+/** Every coverage item of the machine, listed from its definition (the same list coverageOf() reports on). */
 export function coverageItems(): CoverageItem[] {
   return allCandidates().map(toItem);
 }

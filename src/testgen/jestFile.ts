@@ -1,5 +1,6 @@
 import type { TestCase } from './types';
 
+/** What renderJestFile() takes besides the cases. */
 export interface JestFileOptions {
   /** The module the test imports `walkRoom` from (default: the package name). */
   importFrom?: string;

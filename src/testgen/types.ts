@@ -20,8 +20,10 @@ export interface TestCase {
   steps: TestStep[];
 }
 
+/** What a generated tour covers: every state, or every transition candidate and rejection. */
 export type CoverageCriterion = 'states' | 'transitions';
 
+/** What generateTestCases() takes: a coverage tour (the default) or seeded random walks. */
 export interface GenerateOptions {
   /** What the tour covers: every transition candidate and rejection (default), or every state. */
   coverage?: CoverageCriterion;

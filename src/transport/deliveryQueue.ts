@@ -93,6 +93,8 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     cancel.abort();
     wake?.();
     const discarded = [...(inFlight ? [inFlight] : []), ...waiting.splice(0)];
+    // Settled here, so no longer in flight for the listeners and flush() told below (its attempt only ends).
+    inFlight = undefined;
     dropped += discarded.length;
     const e: ReportingStoppedError | RequestsDiscardedError = { type: 'error', message, ...cause, dropped: discarded.length };
     for (const d of discarded) d.settle_({ ok: false, error: { ...e, request: d.request, body: d.body } });

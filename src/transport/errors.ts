@@ -30,9 +30,15 @@ export type StopReason =
   | 'refused'
   /** The room path is not the Loop API (405, or an answer that is not the API's JSON): serverUrl lacks its /v1 prefix or names another server. */
   | 'not-the-api'
-  /** Joining the room failed (a session given `join`); nothing was reported. */
+  /**
+   * Joining the room failed (a session given `join`); nothing was reported. Also a join cancelled by the
+   * caller's `signal`: the message is then 'could not join the room: cancelled', with no `status`.
+   */
   | 'join-failed'
-  /** The client cannot sign, the machine failed, or the session was stopped. */
+  /**
+   * The client cannot sign, the machine failed, the session was stopped, or a request (leave()) was made after
+   * reporting stopped: 'reporting has stopped; request not sent' (the stop's own reason was told by `error`).
+   */
   | 'failed';
 
 /** Reporting has stopped for good; `dropped` requests were discarded with it. */

@@ -16,8 +16,10 @@ export interface SocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
+/** A WebSocket constructor (the browser's, or the `ws` package's default export in Node). */
 export type SocketConstructor = new (url: string, protocols?: string[]) => SocketLike;
 
+/** What createVisualizerInspector() takes: where the visualizer is, and how to connect to it. */
 export interface VisualizerInspectorOptions {
   /** The visualizer server: `ws://127.0.0.1:PORT` (an `http://` URL is accepted and converted; `/inspect` is added when no path is given). */
   url: string;
@@ -38,7 +40,9 @@ export interface VisualizerInspectorOptions {
   retry?: { initialDelay?: number; maxDelay?: number };
 }
 
+/** An XState inspector that relays a session to the visualizer's live mode: pass it as `inspect`. */
 export interface VisualizerInspector extends Observer<InspectionEvent> {
+  /** Takes one inspection event (XState calls it). */
   next(event: InspectionEvent): void;
   /** Sends what is queued, then closes the connection. */
   close(): Promise<void>;
@@ -49,6 +53,12 @@ const CLOSED = 3;
 /** The server closes with 1008 when it refuses a message: retrying would only be refused again. */
 const POLICY_VIOLATION = 1008;
 
+/**
+ * An inspector that streams an actor's events to a running visualizer (`loop-room-state visualize`), whose
+ * live mode then shows the session: pass it as `inspect` to `createActor` or `createRoomSession`. Queues while
+ * connecting and reconnects after a drop, telling `onError`. Throws a TypeError when no WebSocket is available
+ * or the URL is bad. Call `close()` when done.
+ */
 export function createVisualizerInspector(options: VisualizerInspectorOptions): VisualizerInspector {
   const url = inspectUrl(options.url);
   const shown = new URL(url).origin; // never echo credentials or query strings in messages
