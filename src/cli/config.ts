@@ -39,8 +39,10 @@ export function withEnvironment(parsed: ParsedArgs, known: Record<string, 'value
     flags[name] = name === 'store' && !/^[a-z][a-z0-9+.-]*:/i.test(raw) ? `sqlite:${raw}` : raw;
   }
   for (const group of GROUPS) {
+    const onLine = group.filter((name) => name in parsed.flags);
+    if (onLine.length > 1) throw new UsageError(`${onLine.map((n) => `--${n}`).join(' and ')} are both given: pass one of them`);
     const given = group.filter((name) => name in flags);
-    if (given.length > 1 && !given.some((name) => name in parsed.flags)) {
+    if (given.length > 1 && onLine.length === 0) {
       throw new UsageError(`${given.map(envName).join(' and ')} are both set: set one of them`);
     }
   }

@@ -47,6 +47,8 @@ describe('configuration from the environment', () => {
     expect(parse([], { LOOP_ROOM_STATE_STORE: 'postgres://u@h/db' })).toEqual({ store: 'postgres://u@h/db' });
     expect(parse(['--db', 'x.db'], { LOOP_ROOM_STATE_STORE: 'postgres://u@h/db' })).toEqual({ db: 'x.db' });
     expect(() => parse([], { LOOP_ROOM_STATE_STORE: 'a.db', LOOP_ROOM_STATE_DB: 'b.db' })).toThrow(/LOOP_ROOM_STATE_DB and LOOP_ROOM_STATE_STORE/);
+    // Both on the command line: a usage error (exit 2), as every other wrong combination of flags.
+    expect(() => parse(['--db', 'x.db', '--store', 'sqlite:y.db'], {})).toThrow(UsageError);
   });
 
   it('serve listens on LOOP_ROOM_STATE_PORT with the store of LOOP_ROOM_STATE_STORE', async () => {
@@ -122,8 +124,9 @@ describe('logs', () => {
       expect(refused).toBe(60);
       const failures = lines.slice(before).filter((l) => /fail/.test(l));
       expect(failures.length).toBeGreaterThanOrEqual(1);
-      // Each names the file.
+      // Each names the file, and what to check for a read-only one.
       for (const f of failures) expect(f).toContain(join(dir, 'full.db'));
+      expect(failures[0]).toMatch(/SQLITE_READONLY: check that this process may write the file/);
       expect(failures.length).toBeLessThanOrEqual(3);
     } finally {
       await sqlite.pragma('query_only = OFF');
@@ -197,6 +200,12 @@ describe('a store URL', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("takes one option, read_timeout_ms; got 'read_timout_ms'");
     expect(readdirSync(temp).filter((f) => f.startsWith('typo'))).toEqual([]);
+  });
+
+  it('sqlite://NAME is refused with the two spellings it may have meant', async () => {
+    const r = await runCli(['serve', '--port', '0', '--store', 'sqlite://rooms.db']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('write sqlite:rooms.db for a path relative to the working folder, or sqlite:///rooms.db for /rooms.db');
   });
 
   it('that is not a URL says so for --store, without echoing its password', async () => {

@@ -32,6 +32,8 @@ export function chooseStore(spec: StoreSpec, log?: (line: string) => void, { inT
     const [, rest, query] = /^(.*?)(?:\?(.*))?$/.exec(url === undefined ? '' : url.slice('sqlite:'.length))!;
     const path = url === undefined ? (spec.db ?? DEFAULT_DB) : rest.replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new Error('sqlite: needs a file path, e.g. sqlite:./rooms.db');
+    // `sqlite://rooms.db` would be the file /rooms.db (a host part SQLite has not): say which was meant.
+    if (url !== undefined && /^\/\/[^/]/.test(rest)) throw new Error(`write sqlite:${rest.slice(2)} for a path relative to the working folder, or sqlite:///${rest.slice(2)} for /${rest.slice(2)}`);
     // A misspelt option must not become part of a new file's name.
     const options = new URLSearchParams(query ?? '');
     for (const name of options.keys()) {

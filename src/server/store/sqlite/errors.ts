@@ -19,8 +19,15 @@ export function unavailable(log: Log, what: string, err: unknown): StoreUnavaila
   const code = String((err as { code?: unknown }).code ?? (err as Error)?.name ?? 'error');
   // Name the file, and for a lock the wait it gave up after: the operator's first two questions.
   const w = log.where;
-  const busy = w && /^SQLITE_(BUSY|LOCKED)/.test(code) ? `, after the busy timeout of ${w.busyTimeoutMs} ms` : '';
+  const busy = w && /^SQLITE_(BUSY|LOCKED)/.test(code) ? `, after the busy timeout of ${w.busyTimeoutMs} ms` : hint(code);
   const store = w ? `SQLite ${w.path}: ` : '';
   log(`store: ${store}${what} failed (${code}${busy})`);
   return new StoreUnavailableError(`the ${w ? `SQLite store ${w.path}` : 'store'} is unavailable (${code}${busy})`, err);
+}
+
+/** What an operator checks first for codes that are nearly always the file system, not the database. */
+function hint(code: string): string {
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM)/.test(code)) return ': check that this process may write the file, its folder and any -wal and -shm beside it';
+  if (/^SQLITE_FULL/.test(code)) return ': the disk or the file system quota is full';
+  return '';
 }
