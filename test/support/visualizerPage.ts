@@ -256,6 +256,79 @@ export const linesThroughLabels = async (page: Page) => {
 };
 
 /**
+ * Edge labels that sit nearer another line than their own, as drawn (installReach, in CSS px between the line's
+ * stroke and the label's box; lines that pass under the label aside): a label reads as the nearest line's. Each with both distances; `least` is the smallest
+ * margin found (own line's distance subtracted from the nearest other's), for reporting.
+ */
+export const labelsNearerOtherLines = async (page: Page) => {
+  await page.waitForSelector('#diagram[data-labels="ready"]');
+  await installReach(page);
+  return page.evaluate(() => {
+    const reachOf = (window as StrokeWindow).lrsReach!;
+    const lines = Array.from(document.querySelectorAll<SVGPathElement>('#diagram .edge path:not(.hit)')).map((p) => ({ id: (p.closest('g') as Element).id, reach: reachOf(p) }));
+    const out: string[] = [];
+    let least = Infinity;
+    for (const g of Array.from(document.querySelectorAll<SVGGElement>('#diagram g.edge[data-edge]'))) {
+      const rs = Array.from(g.querySelectorAll(':scope > text'), (t) => t.getBoundingClientRect()).filter((r) => r.width > 0);
+      if (rs.length === 0) continue;
+      const box = new DOMRect(Math.min(...rs.map((r) => r.left)), Math.min(...rs.map((r) => r.top)), 0, 0);
+      box.width = Math.max(...rs.map((r) => r.right)) - box.left;
+      box.height = Math.max(...rs.map((r) => r.bottom)) - box.top;
+      const away = (l: (typeof lines)[number]) => -l.reach(box);
+      const own = Math.min(...lines.filter((l) => l.id === g.id).map(away));
+      // A line that goes under the label (its backing hides it there, knockOutLabels) is seen passing beneath, not
+      // ending at it: the nearest of the others that stay outside is what the label could be taken for.
+      const other = lines.filter((l) => l.id !== g.id).map((l) => ({ id: l.id, d: away(l) })).filter((l) => l.d > 0).sort((a, b) => a.d - b.d)[0];
+      if (!other) continue;
+      least = Math.min(least, other.d - own);
+      if (other.d <= own) out.push(`"${rs.length && Array.from(g.querySelectorAll(':scope > text'), (t) => t.textContent).join(' ')}" (${g.id}) ${own.toFixed(1)} px from its line, ${other.d.toFixed(1)} px from ${other.id}`);
+    }
+    return { nearer: out, least: Math.round(least * 10) / 10 };
+  });
+};
+
+/**
+ * Traffic counts that sit as near another edge's label as their own (box to box, CSS px): a count reads as the nearest
+ * label's. Each with both distances.
+ */
+export const countsNearerOtherLabels = (page: Page) =>
+  page.evaluate(() => {
+    const boxOf = (ts: Element[]) => {
+      const rs = ts.map((t) => t.getBoundingClientRect()).filter((r) => r.width > 0);
+      return rs.length === 0 ? undefined : { l: Math.min(...rs.map((r) => r.left)), t: Math.min(...rs.map((r) => r.top)), r: Math.max(...rs.map((r) => r.right)), b: Math.max(...rs.map((r) => r.bottom)) };
+    };
+    const gap = (a: { l: number; t: number; r: number; b: number }, c: { l: number; t: number; r: number; b: number }) => Math.hypot(Math.max(0, c.l - a.r, a.l - c.r), Math.max(0, c.t - a.b, a.t - c.b));
+    const labels = Array.from(document.querySelectorAll('#diagram g.edge[data-edge]'), (g) => ({ id: g.id, box: boxOf(Array.from(g.querySelectorAll(':scope > text'))) })).filter((x) => x.box);
+    const out: string[] = [];
+    for (const c of Array.from(document.querySelectorAll('#diagram text.traffic-count'))) {
+      const box = boxOf([c]);
+      const mine = labels.find((l) => l.id === c.getAttribute('data-for'));
+      if (!box || !mine?.box) continue;
+      const own = gap(box, mine.box);
+      const other = labels.filter((l) => l !== mine).map((l) => ({ id: l.id, d: gap(box, l.box!) })).sort((a, b) => a.d - b.d)[0];
+      if (other && other.d <= own) out.push(`${c.textContent} of ${mine.id}: ${own.toFixed(1)} px from its label, ${other.d.toFixed(1)} px from ${other.id}'s`);
+    }
+    return out;
+  });
+
+/** How near (CSS px, stroke to box) the line of edge `id` passes any label but its own: its room between them. */
+export const lineRoom = async (page: Page, id: string) => {
+  await installReach(page);
+  return page.evaluate((edge) => {
+    const p = document.querySelector<SVGPathElement>(`#diagram g#${CSS.escape(edge)} > path:not(.hit)`) as SVGPathElement;
+    const reach = (window as StrokeWindow).lrsReach!(p);
+    const blocks = Array.from(document.querySelectorAll<SVGGElement>('#diagram g.edge[data-edge], #diagram g.node[data-state]'))
+      .filter((g) => g.id !== edge)
+      .map((g) => {
+        const rs = Array.from(g.querySelectorAll(':scope > text'), (t) => t.getBoundingClientRect()).filter((r) => r.width > 0);
+        return rs.length === 0 ? undefined : { id: g.id, box: new DOMRect(Math.min(...rs.map((r) => r.left)), Math.min(...rs.map((r) => r.top)), Math.max(...rs.map((r) => r.right)) - Math.min(...rs.map((r) => r.left)), Math.max(...rs.map((r) => r.bottom)) - Math.min(...rs.map((r) => r.top))) };
+      })
+      .filter((b): b is { id: string; box: DOMRect } => b !== undefined);
+    return blocks.map((b) => ({ id: b.id, d: Math.round(-reach(b.box) * 10) / 10 })).sort((a, b) => a.d - b.d).slice(0, 2);
+  }, id);
+};
+
+/**
  * Traffic mode's `×N` counts, measured on screen: every count whose box meets another text's, and every count whose
  * box a line touches (as drawn: installReach) without an opaque backing (the page's background colour, over the
  * lines, under the count) that covers the count and hides nothing but lines. `knockedOut`: the counts whose backing

@@ -1,6 +1,6 @@
 // Traffic mode in a real browser (Debian's Chromium) against a real `serve` (room server + page on one port, a temp
 // SQLite file) fed through the package's own client: what the page draws equals what the test sent, stays live,
-// drills down into replay; and the page opened from disk connects with the server's address and admin token.
+// drills down into replay; and the page opened from disk, which no server lets read it, links to the page the server serves.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -288,9 +288,9 @@ describe('traffic mode on narrow screens', () => {
 });
 
 describe('traffic mode, page opened from disk', () => {
-  it('cannot read a server\'s traffic, even with the right admin token: Origin null gets no CORS grant (server spec section 7)', async () => {
+  it('cannot read a server\'s traffic (Origin null gets no CORS grant, server spec section 7): says so, and links to the page the server serves', async () => {
     const token = 'test-admin-token-0123456789';
-    const guarded = await startServe({ adminToken: token });
+    const guarded = await startServe({ dir, adminToken: token });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       await feed(guarded.serverUrl, [plan('d-0', ['Session.connectionCreated'], { leave: false })]);
@@ -300,11 +300,20 @@ describe('traffic mode, page opened from disk', () => {
       await page.click('[data-testid="mode-traffic"]');
       await page.waitForSelector('[data-testid="traffic-connect"]:not([hidden])');
       await page.fill('[data-testid="traffic-url"]', guarded.origin);
+      await page.click('[data-testid="traffic-go"]');
+      // The browser would withhold every answer from a page whose origin the server did not grant: the page does not
+      // try (it would say "reconnecting" for ever); it links to the server's own page, where Traffic works.
+      await page.waitForSelector('[data-testid="traffic-served-page"]');
+      expect(await page.getAttribute('[data-testid="traffic-served-page"]', 'href')).toBe(`${guarded.origin}/`);
+      expect(await page.getAttribute('[data-testid="traffic-live"]', 'data-state')).toBe('closed');
+      // Served by that server, the page reads it with the token.
+      await page.goto(`${guarded.origin}/`);
+      await diagramReady(page);
+      await page.click('[data-testid="mode-traffic"]');
+      await page.waitForSelector('[data-testid="traffic-live"][data-state="refused"]');
       await page.fill('[data-testid="traffic-token"]', token);
       await page.click('[data-testid="traffic-go"]');
-      // The browser withholds the answer from a page whose origin the server did not grant: it never goes live.
-      await page.waitForSelector('[data-testid="traffic-live"][data-state="reconnecting"]');
-      expect(await page.getAttribute('[data-testid="traffic-live"]', 'data-live')).not.toBe('true');
+      await page.waitForSelector('[data-testid="traffic-live"][data-live="true"]');
     } finally {
       await context.close();
       await guarded.stop();

@@ -167,7 +167,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await expect(page.textContent('[data-testid="mode"]')).resolves.toBe('explore');
 
     await page.setInputFiles('[data-testid="replay-file"]', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('[{"action":"status"}]') });
-    await textIs(page, '[data-testid="replay-error"]', 'bad.json: report 0: "event" must be an event type string');
+    await textIs(page, '[data-testid="replay-error"]', 'bad.json was not loaded: it is not a list of status reports or test vectors; the page still shows Explore. (bad.json: report 0: "event" must be an event type string)');
     expect((await shown(page)).state).toBe('sending'); // a bad file changes nothing else
   });
 
@@ -199,10 +199,10 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
   it('follows a live session driven from Node', async () => {
     if (!page.url().startsWith('http')) {
       // From disk the page's Origin is "null", which the relay refuses (any page could send it: server spec
-      // section 7, issue 17): told where the server is, it cannot connect. The served page is the live view.
+      // section 7, issue 17): told where the server is, it cannot connect, and says so. The served page is the live view.
       await page.fill('[data-testid="live-url"]', fx.server.url);
       await page.click('[data-testid="live-connect"]');
-      await page.waitForFunction(() => /cannot reach/.test(document.querySelector('[data-testid="live-status"]')?.textContent ?? ''));
+      await page.waitForFunction(() => /a page opened from disk cannot follow live sessions/.test(document.querySelector('[data-testid="live-status"]')?.textContent ?? ''));
       expect(fx.server.connections()).toBe(0);
       return;
     }

@@ -29,11 +29,11 @@ it('without the token the page is refused; with it, it follows the relay', async
   const page = await fx.browser.newPage();
   try {
     await page.goto(relay.url);
-    // The served page connects by itself, without a token: refused at the handshake.
-    await statusIs(page, /cannot reach/);
+    // The served page connects by itself, without a token: refused at the handshake, and it names the token.
+    await statusIs(page, /refused the live view \(if it has an admin token, enter it/);
     await page.fill('[data-testid="live-token"]', 'not-the-token');
     await page.click('[data-testid="live-connect"]');
-    await statusIs(page, /cannot reach/);
+    await statusIs(page, /^the server answers but refused the live view: reconnecting/);
     expect(await page.locator('[data-testid="live-sessions"] li').count()).toBe(0);
     await page.fill('[data-testid="live-token"]', TOKEN);
     await page.click('[data-testid="live-connect"]');

@@ -136,7 +136,10 @@ function toggle(g: Element, attr: string, on: boolean): void {
  */
 export function knockOutLabels(svg: SVGSVGElement): void {
   const edges = Array.from(svg.querySelectorAll<SVGGElement>('g.edge[data-edge]'));
-  const pad = 1.5; // chart units around the text
+  // Labels are measured bold, as they are drawn when highlighted or hovered: their backings fit them then too.
+  svg.classList.add('measure-bold');
+  placeEdgeLabels(svg, edges);
+  const pad = 2.5; // chart units around the text: room inside the available label's green-edged box
   const boxes = new Map<SVGGElement, DOMRect>();
   for (const g of edges) {
     const texts = Array.from(g.querySelectorAll<SVGTextElement>(':scope > text'));
@@ -157,6 +160,7 @@ export function knockOutLabels(svg: SVGSVGElement): void {
     }
     for (const [k, v] of Object.entries({ x: box.x, y: box.y, width: box.width, height: box.height })) rect.setAttribute(k, v.toFixed(1));
   }
+  svg.classList.remove('measure-bold');
   // How far each edge's line runs through each other edge's label (samples inside its box, with a margin for the width).
   const depth = new Map<SVGGElement, Map<SVGGElement, number>>();
   for (const a of edges) {
@@ -192,4 +196,101 @@ export function knockOutLabels(svg: SVGSVGElement): void {
   const labels = parent?.querySelector(':scope > g.traffic-labels') ?? null;
   for (const g of order) parent?.insertBefore(g, labels);
   svg.closest('#diagram')?.setAttribute('data-labels', 'ready');
+}
+
+/** Chart units a label keeps from every other line, label, state and arrowhead it is moved beside (4 CSS px or more at the fit views). */
+const ROOM = 6;
+
+type Box = { x: number; y: number; width: number; height: number };
+const grow = (b: Box, d: number): Box => ({ x: b.x - d, y: b.y - d, width: b.width + 2 * d, height: b.height + 2 * d });
+const meets = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const unionOf = (bs: Box[]): Box => {
+  const x = Math.min(...bs.map((b) => b.x));
+  const y = Math.min(...bs.map((b) => b.y));
+  return { x, y, width: Math.max(...bs.map((b) => b.x + b.width)) - x, height: Math.max(...bs.map((b) => b.y + b.height)) - y };
+};
+/** How far the nearest of `pts` is from the box: outside, the distance; inside, minus its depth. */
+const away = (pts: ReadonlyArray<readonly [number, number]>, b: Box) => {
+  let d = Infinity;
+  for (const [x, y] of pts) {
+    const dx = Math.max(b.x - x, x - b.x - b.width);
+    const dy = Math.max(b.y - y, y - b.y - b.height);
+    d = Math.min(d, dx <= 0 && dy <= 0 ? Math.max(dx, dy) : Math.hypot(Math.max(0, dx), Math.max(0, dy)));
+  }
+  return d;
+};
+
+/**
+ * Each edge label where it reads as its own line's. Graphviz puts a label at its edge's middle, which can leave it
+ * nearer another line (a dotted fan out of `starting`), grazing another line, or far from a line it clips (the call
+ * frame's, whose label sits at the middle of the whole unclipped curve). Such a label moves to the nearest spot beside
+ * its own line that keeps ROOM from every other line, label, state and arrowhead, inside the chart, with its own line
+ * nearer than any other by ROOM; one with no such spot stays. Reads the layout: from knockOutLabels.
+ */
+function placeEdgeLabels(svg: SVGSVGElement, edges: readonly SVGGElement[]): void {
+  const chart = svg.querySelector<SVGGraphicsElement>('.viewport > g > polygon')?.getBBox();
+  const sample = (p: SVGGeometryElement | null): Array<[number, number]> => {
+    if (!p) return [];
+    const len = p.getTotalLength();
+    return Array.from({ length: Math.floor(len / 2) + 2 }, (_, i) => {
+      const q = p.getPointAtLength(Math.min(len, i * 2));
+      return [q.x, q.y] as [number, number];
+    });
+  };
+  // Every line a label could be read with: the edges', and the call frame's outline.
+  const lines = new Map<Element, Array<[number, number]>>(Array.from(svg.querySelectorAll<SVGGElement>('g.edge'), (g) => [g, sample(g.querySelector<SVGPathElement>(':scope > path:not(.hit)'))]));
+  for (const frame of Array.from(svg.querySelectorAll<SVGGeometryElement>('g.cluster > path, g.cluster > polygon'))) lines.set(frame, sample(frame));
+  const blocks = new Map<Element, Box>();
+  for (const g of Array.from(svg.querySelectorAll<SVGGElement>('g.edge, g.node, g.cluster'))) {
+    const texts = Array.from(g.querySelectorAll<SVGTextElement>(':scope > text'), (t) => t.getBBox()).filter((b) => b.width > 0);
+    if (texts.length > 0) blocks.set(g, unionOf(texts));
+  }
+  const shapes = Array.from(svg.querySelectorAll<SVGGraphicsElement>('.node path, .node polygon, .node ellipse, .edge polygon'), (e) => e.getBBox());
+  for (const g of edges) {
+    const block = blocks.get(g);
+    const own = lines.get(g) ?? [];
+    if (!block || own.length < 3) continue;
+    const others = [...lines].filter(([e]) => e !== g).map(([, pts]) => pts);
+    const fits = (b: Box, margin: number) => {
+      const mine = away(own, b);
+      if (mine < 1) return false;
+      for (const pts of others) {
+        const d = away(pts, b);
+        if (d < ROOM || d < mine + margin) return false;
+      }
+      return true;
+    };
+    const mine = away(own, block);
+    // Where it is, is it clearly its own line's? Lines that go under it (its backing hides them) aside.
+    const seen = others.map((pts) => away(pts, block)).filter((d) => d > -3);
+    if (mine <= 3 * ROOM && seen.every((d) => d >= Math.max(3, mine + 4))) continue;
+    const clear = (b: Box) =>
+      (!chart || (b.x >= chart.x && b.y >= chart.y && b.x + b.width <= chart.x + chart.width && b.y + b.height <= chart.y + chart.height)) &&
+      ![...blocks].some(([e, o]) => e !== g && meets(grow(b, ROOM), o)) &&
+      !shapes.some((o) => meets(grow(b, ROOM / 2), o)) &&
+      fits(b, ROOM);
+    const cx = block.x + block.width / 2;
+    const cy = block.y + block.height / 2;
+    let best: { b: Box; cost: number } | undefined;
+    for (let i = Math.floor(own.length * 0.1); i <= Math.ceil(own.length * 0.9); i++) {
+      const [x, y] = own[Math.min(i, own.length - 1)];
+      const [ax, ay] = own[Math.max(0, i - 2)];
+      const [bx, by] = own[Math.min(own.length - 1, i + 2)];
+      const n = Math.hypot(bx - ax, by - ay) || 1;
+      const [nx, ny] = [-(by - ay) / n, (bx - ax) / n];
+      const reach = (Math.abs(nx) * block.width) / 2 + (Math.abs(ny) * block.height) / 2 + ROOM;
+      for (const side of [1, -1]) {
+        const b = { x: x + side * nx * reach - block.width / 2, y: y + side * ny * reach - block.height / 2, width: block.width, height: block.height };
+        const cost = Math.hypot(b.x + b.width / 2 - cx, b.y + b.height / 2 - cy);
+        if ((!best || cost < best.cost) && clear(b)) best = { b, cost };
+      }
+    }
+    if (!best) continue;
+    const [dx, dy] = [best.b.x - block.x, best.b.y - block.y];
+    for (const t of Array.from(g.querySelectorAll<SVGTextElement>(':scope > text'))) {
+      t.setAttribute('x', (Number(t.getAttribute('x')) + dx).toFixed(2));
+      t.setAttribute('y', (Number(t.getAttribute('y')) + dy).toFixed(2));
+    }
+    blocks.set(g, best.b);
+  }
 }

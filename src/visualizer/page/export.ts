@@ -10,8 +10,11 @@ export interface ExportInfo {
   legend: readonly string[];
 }
 
-/** Properties copied from the page's computed style, so the file looks as the page does (light or dark). */
-const STYLED = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-weight', 'font-size', 'font-family', 'paint-order', 'stroke-linejoin'];
+/**
+ * Properties copied from the page's computed style, so the file looks as the page does (light or dark), its text
+ * measured as on the page (unhinted: a PNG's hinted glyphs came out wider than the boxes the page made for them).
+ */
+const STYLED = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-weight', 'font-size', 'font-family', 'paint-order', 'stroke-linejoin', 'text-rendering'];
 const HEADER_LINE = 22;
 
 /** The chart as a standalone SVG file at its drawn size (not as zoomed on screen), styled as shown, with its header. */
@@ -63,10 +66,22 @@ export function svgText(svg: SVGSVGElement, info: ExportInfo): string {
   return new XMLSerializer().serializeToString(copy);
 }
 
-/** The chart as drawn (the fit view's box: the layout, and any label added after it such as traffic counts). */
+/**
+ * The chart as drawn (the fit view's box: the layout, and any label added after it such as traffic counts), grown to
+ * take in anything drawn past it (a bold label wider in the browser's font than the layout's estimate): nothing cropped.
+ */
 const size = (svg: SVGSVGElement) => {
   const b = svg.viewBox.baseVal;
-  return { x: b.x, y: b.y, width: b.width || Number(svg.dataset.width), height: b.height || Number(svg.dataset.height) };
+  const box = { x: b.x, y: b.y, width: b.width || Number(svg.dataset.width), height: b.height || Number(svg.dataset.height) };
+  const drawn = svg.querySelector<SVGGraphicsElement>(':scope > .viewport')?.getBBox();
+  if (!drawn || !(drawn.width > 0)) return box;
+  // Where something is drawn past a side, that side moves out to it, and a little more.
+  const out = (past: boolean, at: number, edge: number, margin: number) => (past ? at + margin : edge);
+  const x = out(drawn.x < box.x, drawn.x, box.x, -4);
+  const y = out(drawn.y < box.y, drawn.y, box.y, -4);
+  const right = out(drawn.x + drawn.width > box.x + box.width, drawn.x + drawn.width, box.x + box.width, 4);
+  const bottom = out(drawn.y + drawn.height > box.y + box.height, drawn.y + drawn.height, box.y + box.height, 4);
+  return { x, y, width: right - x, height: bottom - y };
 };
 
 export function downloadSvg(svg: SVGSVGElement, info: ExportInfo, name: string): void {

@@ -36,8 +36,9 @@ export function pageDot(): string {
   const edges = diagramEdges();
   const groups = edgeGroups(edges);
   const grouped = new Set(groups.flatMap((g) => g.members.map((e) => e.id)));
-  // A state's name and, smaller under it, its counters' condition (spec 4.2).
-  const node = (s: RoomState) => `  ${quote(s)} [id=${quote(`state-${s}`)}, class="state", label=<${s}<BR/><FONT POINT-SIZE="16">${STATE_CONDITION[s]}</FONT>>];`;
+  // A state's name and, smaller under it, its counters' condition (spec 4.2). Laid out bold, as the current state is
+  // drawn (the page draws the others plain: style.css), so that its box has room for it.
+  const node = (s: RoomState) => `  ${quote(s)} [id=${quote(`state-${s}`)}, class="state", label=<<B>${s}</B><BR/><FONT POINT-SIZE="16"><B>${STATE_CONDITION[s]}</B></FONT>>];`;
   const edge = (e: DiagramEdge) => {
     const main = onMainPath(e) ? ', weight=8' : '';
     // Edges within the row: Graphviz stacks their labels in one spot; as xlabels they are placed clear of each other.

@@ -64,10 +64,15 @@ export function connectLive(url: string, h: LiveHandlers, token?: string): LiveC
       applyMessage(sessions, msg);
       h.onSessions(sessions, msg.session);
     };
-    s.onclose = () => {
+    s.onclose = async () => {
       if (stopped) return;
+      // A handshake the server refused looks like an unreachable server to the page: ask it over HTTP why.
+      const refused = everOpen ? undefined : await whyRefused(url, token);
+      if (stopped) return;
+      if (refused?.final) return h.onStatus(refused.text, false);
       // Say so plainly: the sessions shown are what arrived before the drop until the relay answers again.
-      h.onStatus(`${everOpen ? 'connection lost' : 'cannot reach the server'}: reconnecting to ${url} in ${Math.max(1, Math.round(delay / 1000))} s`, false);
+      const why = refused?.text ?? (everOpen ? 'connection lost' : 'cannot reach the server');
+      h.onStatus(`${why}: reconnecting to ${url} in ${Math.max(1, Math.round(delay / 1000))} s`, false);
       retry = setTimeout(open, delay);
       delay = Math.min(delay * 2, 10_000);
     };
@@ -82,4 +87,30 @@ export function connectLive(url: string, h: LiveHandlers, token?: string): LiveC
       h.onStatus('not connected', false);
     },
   };
+}
+
+/**
+ * Why the server at `url` refused a WebSocket that never opened. A browser's WebSocket is never told the handshake's
+ * status, so the page asks the server over HTTP: an admin route (`/v1/stats`) answering 401 says the server has an
+ * admin token (`final`: trying again without another token is pointless); any other answer says the server is up
+ * and refused the live view; no answer (or one the page may not read): undefined, the server cannot be reached.
+ */
+export async function whyRefused(url: string, token?: string): Promise<{ text: string; final: boolean } | undefined> {
+  const u = new URL(url);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  // Opened from disk the page's Origin is null, which the relay never lets in (any page could send it).
+  if (location.origin === 'null' || location.protocol === 'file:')
+    return { text: `a page opened from disk cannot follow live sessions (the server refuses its null Origin): open the page the server serves, ${u.origin}/`, final: true };
+  let status: number;
+  try {
+    const res = await fetch(`${u.origin}/v1/stats`, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store', credentials: 'omit' });
+    status = res.status;
+  } catch {
+    return undefined;
+  }
+  if (status === 401)
+    return token
+      ? { text: 'the server refused this admin token (401): enter the right one in Admin token and press Connect', final: true }
+      : { text: 'the server wants its admin token (401): enter it in Admin token and press Connect', final: true };
+  return { text: `the server answers but refused the live view${token ? '' : ' (if it has an admin token, enter it in Admin token and press Connect)'}`, final: false };
 }

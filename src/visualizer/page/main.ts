@@ -8,7 +8,7 @@ import { availableCandidates, decodeFragment, encodeFragment, walkScenario, type
 import { edgeDetails, groupDetails, stateDetails } from './details';
 import { EDGES, GROUPS, highlight, knockOutLabels, prepareDiagram } from './diagram';
 import { downloadPng, downloadSvg, type ExportInfo } from './export';
-import { $, announce, el } from './dom';
+import { $, announce, el, reveal } from './dom';
 import { connectLive, watchUrl, type LiveClient } from './live';
 import { renderEvents, renderLog, renderSessionList, renderSideTable, stepAnnouncement } from './view';
 import { setupZoom } from './zoom';
@@ -78,13 +78,17 @@ function renderDetails(): string {
   return '';
 }
 
-/** An edge or state of the diagram was clicked or activated from the keyboard. */
-function activate(target: Element): void {
+/**
+ * An edge or state of the diagram was clicked (`pointer`: by a click or tap, which then brings the details it opened
+ * into view where they are off the screen, as on a phone) or activated from the keyboard.
+ */
+function activate(target: Element, pointer = false): void {
   const picked = target.closest<SVGGElement>('[data-edge], [data-state]');
   if (!picked) return;
   // Traffic mode tells the element's figures (its state's breakdown, in the traffic panel); it never sends an event.
   if (page.state.mode === 'traffic') {
     dispatch({ type: 'select', details: picked.hasAttribute('data-edge') ? { kind: 'edge', id: picked.id } : { kind: 'state', id: picked.dataset.state as string } });
+    if (pointer) reveal($('#traffic-picked'));
     return;
   }
   if (picked.hasAttribute('data-edge')) {
@@ -96,10 +100,12 @@ function activate(target: Element): void {
     page.state = reduce(page.state, { type: 'select', details: { kind: 'edge', id: picked.id } });
     const words = renderDetails();
     if (!send) announce(words);
+    if (!send && pointer) reveal($('.details-box'));
     return;
   }
   page.state = reduce(page.state, { type: 'select', details: { kind: 'state', id: picked.dataset.state as string } });
   announce(renderDetails());
+  if (pointer) reveal($('.details-box'));
 }
 
 /** Send one event (from a button or an edge): the model decides what it does. */
@@ -151,8 +157,12 @@ function timelineLabel(): string {
     const live = s.following ? s.sessions.get(s.following) : undefined;
     return live ? `Live: ${live.label}${s.liveAt === undefined ? '' : ' (stepped back: Last follows it again)'}` : 'Live: no session followed';
   }
+  if (s.mode === 'traffic' && s.explore.length === 0) return 'Traffic: replay a session from the panel here';
   return s.explore.length === 0 ? 'Explore: send an event to start' : 'Explore';
 }
+
+/** The exported file's name: what it shows (traffic's counts, or the current state). */
+const exportName = (ext: string) => `room-session-${page.state.mode === 'traffic' ? 'traffic' : page.view?.state ?? 'init'}.${ext}`;
 
 function renderSessions(): void {
   const s = page.state;
@@ -191,7 +201,7 @@ function wire(): void {
   const skip = $<HTMLAnchorElement>('#skip-diagram');
   skip.addEventListener('click', (ev) => {
     ev.preventDefault();
-    document.getElementById(skip.hash.slice(1))?.focus();
+    focusFrom(skip.hash.slice(1));
   });
   $('#events').addEventListener('click', (ev) => {
     const b = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-event]');
@@ -235,7 +245,7 @@ function wire(): void {
       return line.at < line.events.length;
     },
   });
-  $('#diagram').addEventListener('click', (ev) => activate(ev.target as Element));
+  $('#diagram').addEventListener('click', (ev) => activate(ev.target as Element, true));
   $('#diagram').addEventListener('keydown', (ev) => {
     if (ev.key !== 'Enter' && ev.key !== ' ') return;
     const t = ev.target as Element;
@@ -245,11 +255,11 @@ function wire(): void {
   });
 
   $('#export-svg').addEventListener('click', () => {
-    if (page.svg) downloadSvg(page.svg, exportInfo(), `room-session-${page.view?.state ?? 'init'}.svg`);
+    if (page.svg) downloadSvg(page.svg, exportInfo(), exportName('svg'));
   });
   $('#export-png').addEventListener('click', () => {
     if (page.svg)
-      downloadPng(page.svg, exportInfo(), `room-session-${page.view?.state ?? 'init'}.png`).catch((err: unknown) => announce(`PNG export failed: ${err instanceof Error ? err.message : String(err)}`));
+      downloadPng(page.svg, exportInfo(), exportName('png')).catch((err: unknown) => announce(`PNG export failed: ${err instanceof Error ? err.message : String(err)}`));
   });
 
   // replay
@@ -295,7 +305,23 @@ function wire(): void {
     if (!b) return;
     const s = dispatch({ type: 'follow', session: b.dataset.follow as string });
     announce(`Following ${s.sessions.get(s.following as string)?.label}; now ${page.view?.state}`);
+    // The session is drawn on the chart and the timeline, above the list: shown.
+    reveal($('section.diagram'));
   });
+}
+
+/**
+ * Focus the element `id` names or, when it cannot take the focus (the timeline's First is disabled at its first step,
+ * and on an empty scenario all its step buttons are), the first control after it that can: where Tab would go next.
+ */
+function focusFrom(id: string): void {
+  const target = document.getElementById(id);
+  if (!target) return;
+  const controls = Array.from(document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'));
+  const usable = (e: HTMLElement) => !(e as HTMLButtonElement).disabled && !e.closest('[hidden]') && e.getClientRects().length > 0;
+  const from = controls.indexOf(target);
+  if (from < 0) return target.focus();
+  controls.slice(from).find(usable)?.focus();
 }
 
 /** Mark the counter `event` moves (by +1 or -1) in the Now panel; none when undefined. */
@@ -320,10 +346,15 @@ async function loadReplay(name: string, text: string, at = 0, flag?: Flag): Prom
   try {
     tracks = parseReplay(text);
   } catch (err) {
-    error.textContent = `${name}: ${err instanceof ReplayError ? err.message : String(err)}`;
+    // Said first in plain words (what happened, what is still shown); the parser's own words after, as the detail.
+    const raw = err instanceof Error ? err.message : String(err);
+    const what = !(err instanceof ReplayError) ? 'it could not be read' : raw.startsWith('not JSON') ? 'it is not JSON' : raw.includes('empty array') ? 'it holds nothing to replay' : 'it is not a list of status reports or test vectors';
+    const still = page.state.scenario === 'explore' && page.state.explore.length === 0 ? 'nothing was replayed' : `the page still shows ${timelineLabel()}`;
+    error.replaceChildren(el('strong', {}, `${name} was not loaded`), `: ${what}; ${still}. `, el('span', { class: 'detail' }, `(${name}: ${raw})`));
+    if (error.getBoundingClientRect().top < 0) error.scrollIntoView({ block: 'nearest' });
     return false;
   }
-  error.textContent = '';
+  error.replaceChildren();
   $('#replay-track').replaceChildren(
     ...tracks.map((t, i) => el('option', { value: String(i) }, `${t.id} (${t.events.length} steps)${t.description ? `: ${t.description}` : ''}`)),
   );

@@ -16,8 +16,14 @@ const CHIPS = 200;
 
 export const PLAY_SPEEDS = [0.5, 1, 2, 4] as const;
 
-/** Chip text: the event without its object ("Session.connectionCreated" -> "connectionCreated"). */
-export const chipText = (event: string) => event.slice(event.lastIndexOf('.') + 1) || event;
+/**
+ * A chip's words: the event whole, its object ("Session.", "Publisher.") muted before its name: both objects have a
+ * streamCreated and a streamDestroyed, so the name alone would not say which.
+ */
+export function chipText(event: string): Array<Node | string> {
+  const dot = event.lastIndexOf('.');
+  return dot < 0 ? [event] : [el('span', { class: 'obj' }, event.slice(0, dot + 1)), event.slice(dot + 1)];
+}
 
 let playing: ReturnType<typeof setTimeout> | undefined;
 
@@ -65,7 +71,7 @@ export function renderTimeline(full: ScenarioView, at: number, flagged: number |
   const from = Math.max(0, Math.min(at - CHIPS / 2, full.steps.length - CHIPS));
   if (from > 0) chips.push(el('li', { class: 'why', 'data-testid': 'timeline-truncated' }, `… ${from} earlier`));
   for (const s of full.steps.slice(from, from + CHIPS)) {
-    const b = el('button', { type: 'button', 'data-step': String(s.n), class: 'chip', title: `Step ${s.n}: ${s.event}` }, el('span', { class: 'n' }, String(s.n)), ' ', chipText(s.event));
+    const b = el('button', { type: 'button', 'data-step': String(s.n), class: 'chip', title: `Step ${s.n}: ${s.event}` }, el('span', { class: 'n' }, String(s.n)), ' ', ...chipText(s.event));
     if (!s.accepted) {
       b.setAttribute('data-rejected', 'true');
       b.title += ' (rejected)';

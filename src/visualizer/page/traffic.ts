@@ -6,7 +6,7 @@ import { edgeWidth, enteredStep, flaggedStep, NC_SHOWN, replayText, seconds, tra
 import { changeLabel, changeText, compareCounts, type LineChange } from '../trafficCompare';
 import { DRAWN_AS, stateName } from './diagram';
 import { TRAFFIC_WINDOWS, WINDOW_LABEL, type SessionReport, type TrafficSnapshot, type TrafficWindow } from '../trafficWire';
-import { $, announce, el } from './dom';
+import { $, announce, breakable, el, reveal } from './dom';
 import type { PageState } from './state';
 import { renderBreakdown } from './trafficBreakdown';
 import { mountCompare, type CompareControl } from './trafficCompareView';
@@ -117,11 +117,19 @@ function build(hooks: TrafficHooks): void {
     ev.preventDefault();
     const url = $<HTMLInputElement>('#traffic-url').value.trim();
     const token = $<HTMLInputElement>('#traffic-token').value;
+    let base: string;
     try {
-      connect(hooks, { base: apiBase(url), ...(token ? { token } : {}) });
+      base = apiBase(url);
     } catch (err) {
+      // Not an address: no stream runs on (one to the address before would go on saying its own state).
+      t.stream?.close();
+      t.stream = undefined;
+      t.source = undefined;
       linkState('refused', err instanceof Error ? err.message : String(err));
+      return;
     }
+    if (fromDisk()) return pointToServedPage(base);
+    connect(hooks, { base, ...(token ? { token } : {}) });
   });
   $('#nonconformance-body').addEventListener('click', (ev) => {
     const more = (ev.target as Element).closest<HTMLButtonElement>('[data-testid="nonconformance-more"]');
@@ -164,11 +172,16 @@ function buildPanel(): HTMLElement {
     el('p', { class: 'why', id: 'traffic-detail', 'data-testid': 'traffic-detail' }),
     el(
       'form',
-      { id: 'traffic-form', 'data-testid': 'traffic-connect', class: 'traffic-form', hidden: '' },
+      // The page says what is wrong with an address itself (the browser's own check would stop it unsaid).
+      { id: 'traffic-form', 'data-testid': 'traffic-connect', class: 'traffic-form', hidden: '', novalidate: '' },
       el('label', { for: 'traffic-url' }, 'Room server'),
       el('input', { id: 'traffic-url', 'data-testid': 'traffic-url', type: 'url', placeholder: 'http://127.0.0.1:5000/v1', autocomplete: 'url' }),
-      el('label', { for: 'traffic-token' }, 'Admin token (if the server has one)'),
-      el('input', { id: 'traffic-token', 'data-testid': 'traffic-token', type: 'password', autocomplete: 'off' }),
+      el(
+        'span',
+        { id: 'traffic-token-field', class: 'field' },
+        el('label', { for: 'traffic-token' }, 'Admin token (if the server has one)'),
+        el('input', { id: 'traffic-token', 'data-testid': 'traffic-token', type: 'password', autocomplete: 'off' }),
+      ),
       el('button', { type: 'submit', 'data-testid': 'traffic-go' }, 'Connect'),
     ),
     el('p', { class: 'row', id: 'traffic-window-row' }, el('label', { for: 'traffic-window' }, 'Time window'), windows),
@@ -185,7 +198,8 @@ function buildPanel(): HTMLElement {
     el('ol', { class: 'histogram', id: 'ttm-histogram', 'data-testid': 'ttm-histogram', 'aria-labelledby': 'ttm-title' }),
     el('h3', { id: 'nc-title' }, 'Non-conformance'),
     el('p', { class: 'why' }, 'Choose a row to replay its example session; the wrong step is flagged.'),
-    table('nonconformance', 'nc-title', ['server verdict (replay it)', 'state before, event', 'the model expects', 'the client reported', 'reports']),
+    // Four columns (the count under the verdict): the table fits the 21rem panel breaking no word inside itself.
+    table('nonconformance', 'nc-title', ['server verdict (replay it), reports', 'state before, event', 'the model expects', 'the client reported']),
     el('p', { class: 'why', id: 'traffic-offdiagram', 'data-testid': 'traffic-offdiagram' }),
     el('p', { id: 'traffic-drilldown', 'data-testid': 'traffic-drilldown', role: 'status' }),
   );
@@ -207,7 +221,13 @@ function table(testid: string, labelledby: string, heads: string[]): HTMLElement
 
 /** The API's base from what the user typed: the server's origin or its /v1 address. */
 export function apiBase(input: string): string {
-  const u = new URL(input);
+  if (input === '') throw new Error(`give the room server's address, such as ${EXAMPLE_ADDRESS}`);
+  let u: URL;
+  try {
+    u = new URL(input);
+  } catch {
+    throw new Error(`"${input}" is not an address: give one such as ${EXAMPLE_ADDRESS}`);
+  }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('the room server address must start with http:// or https://');
   const path = u.pathname.replace(/\/+$/, '');
   return `${u.origin}${path === '' ? '/v1' : path}`;
@@ -224,13 +244,30 @@ function enter(hooks: TrafficHooks): void {
   t.compare?.changed(); // figures that moved on while the mode was off
   if (!t.source) {
     // Served by `serve`: its own origin, no configuration. From disk: ask.
-    if (location.protocol === 'http:' || location.protocol === 'https:') connect(hooks, { base: `${location.origin}/v1` });
+    if (!fromDisk()) connect(hooks, { base: `${location.origin}/v1` });
     else {
+      // A room server never lets a page from disk read it (its Origin is null): the form leads to the server's own page.
       $('#traffic-form').hidden = false;
-      linkState('closed', 'opened from disk: give the room server\'s address (and its admin token, if it has one)');
+      $('#traffic-token-field').hidden = true;
+      $('[data-testid="traffic-go"]').textContent = 'Find its page';
+      linkState('closed', `${FROM_DISK} Give the room server's address to get a link to the page it serves.`);
       $('#traffic-url').focus();
     }
   }
+}
+
+const EXAMPLE_ADDRESS = 'http://127.0.0.1:5000/v1';
+const FROM_DISK = 'A page opened from disk cannot read a room server: the server never lets a page from disk (Origin null) read it.';
+
+/** Opened from a file: no room server lets the page read it. */
+const fromDisk = () => location.protocol !== 'http:' && location.protocol !== 'https:';
+
+/** From disk: the link to the page the server at `base` serves (at its root), where Traffic reads it. */
+function pointToServedPage(base: string): void {
+  const page = `${new URL(base).origin}/`;
+  linkState('closed', '');
+  $('#traffic-detail').replaceChildren(`${FROM_DISK} Open the page it serves, where Traffic works: `, el('a', { href: page, 'data-testid': 'traffic-served-page' }, page));
+  announce(`Opened from disk, this page cannot read the server; its own page is ${page}`);
 }
 
 function leave(): void {
@@ -340,7 +377,7 @@ function render(v: TrafficView): void {
             { class: 'more' },
             el(
               'td',
-              { colspan: '5' },
+              { colspan: '4' },
               el(
                 'button',
                 { type: 'button', 'data-testid': 'nonconformance-more', 'aria-expanded': String(t.allGroups) },
@@ -352,16 +389,20 @@ function render(v: TrafficView): void {
       : [];
   $('#nonconformance-body').replaceChildren(
     ...(groups.length === 0
-      ? [el('tr', {}, el('td', { colspan: '5', class: 'why' }, 'Every report in this window was conformant.'))]
+      ? [el('tr', {}, el('td', { colspan: '4', class: 'why' }, 'Every report in this window was conformant.'))]
       : listed.map((n) =>
           el(
             'tr',
             { 'data-verdict': n.verdict, 'data-count': String(n.count), 'data-session': n.exampleSession, 'data-key': n.key },
-            el('td', {}, el('button', { type: 'button', 'data-testid': 'nonconformance-replay', title: `Replay example session ${n.exampleSession}` }, n.verdict)),
-            el('td', {}, `${n.from}, ${n.event}`),
-            el('td', { 'data-testid': 'nc-expected' }, n.expectedText),
-            el('td', { 'data-testid': 'nc-reported' }, n.reportedText),
-            el('td', { class: 'num' }, String(n.count)),
+            el(
+              'td',
+              {},
+              el('button', { type: 'button', 'data-testid': 'nonconformance-replay', title: `Replay example session ${n.exampleSession}` }, ...breakable(n.verdict)),
+              el('span', { class: 'count', 'data-testid': 'nc-count' }, `${n.count} ${n.count === 1 ? 'report' : 'reports'}`),
+            ),
+            el('td', {}, ...breakable(`${n.from}, ${n.event}`)),
+            el('td', { 'data-testid': 'nc-expected' }, ...breakable(n.expectedText)),
+            el('td', { 'data-testid': 'nc-reported' }, ...breakable(n.reportedText)),
           ),
         )),
     ...more,
@@ -607,4 +648,7 @@ async function replaySession(
   if (!(await hooks.replay(`session ${reports.session}`, replayText(reports.reports), step, flag))) return;
   out.textContent = `Replaying session ${reports.session} (${reports.reports.length} reports)${step ? ` at step ${step}${flag ? ', flagged' : ''}` : ''}.`;
   announce(out.textContent);
+  // The replay is on the chart and its timeline, far above the row chosen: shown, the focus on its current step.
+  reveal($('section.diagram'));
+  $('[data-testid="timeline"] [aria-current="step"]').focus({ preventScroll: true });
 }

@@ -2,7 +2,7 @@
 // spent, ways in and out with counts and shares, sessions that ended in it, and example sessions to replay.
 import type { RoomState } from '../../../machines/domain';
 import { seconds, total, waysOf, waysOutText, type TrafficView, type Way } from '../traffic';
-import { el } from './dom';
+import { breakable, el } from './dom';
 
 const pct = (share: number) => `${Math.round(share * 100)} %`;
 /** A session id, short enough for a button (the whole id is in its title). */
@@ -26,7 +26,7 @@ function waysTable(side: 'in' | 'out', state: RoomState, ways: readonly Way[]): 
             el(
               'tr',
               { 'data-way': w.id, 'data-other': w.other, 'data-count': String(w.count) },
-              el('th', { scope: 'row' }, w.other, el('span', { class: 'on' }, w.event ? w.event.slice(w.event.indexOf('.') + 1) : 'eventless')),
+              el('th', { scope: 'row' }, w.other, el('span', { class: 'on' }, ...breakable(w.event ?? 'eventless'))),
               el('td', { class: 'num' }, String(w.count)),
               el('td', { class: 'num' }, pct(w.share)),
             ),

@@ -4,7 +4,7 @@
 import { COMPARE_LABEL, CHANGE_SIGN, CHANGE_WORDS, compareRanges, countedRange, percentText, validRange, type Change, type Comparison, type LineChange, type TimeRange } from '../trafficCompare';
 import type { TrafficSnapshot } from '../trafficWire';
 import { EDGES, GROUPS } from './diagram';
-import { $, announce, el } from './dom';
+import { $, announce, breakable, el } from './dom';
 import { fetchSnapshot, type TrafficSource } from './trafficStream';
 
 export interface CompareHooks {
@@ -219,7 +219,7 @@ export function mountCompare(windowRow: HTMLElement, trafficLegend: HTMLElement,
               el(
                 'tr',
                 { 'data-line': id, 'data-change': x.change, 'data-before': String(x.before), 'data-after': String(x.after) },
-                el('th', { scope: 'row' }, lineName(id)),
+                el('th', { scope: 'row' }, ...breakable(lineName(id))),
                 el('td', { class: 'num' }, `${x.before} → ${x.after}`),
                 el('td', {}, `${CHANGE_SIGN[x.change]} ${x.change === 'new' || x.change === 'gone' || x.change === 'same' ? x.change : percentText(x)}`),
               ),

@@ -9,6 +9,7 @@ export const TRAFFIC_CSS = `
 .traffic .bar { display: inline-block; height: .7rem; min-width: 1px; margin-right: .4rem; vertical-align: middle; background: var(--accent); border-radius: 2px; }
 .traffic-form:not([hidden]) { display: grid; grid-template-columns: minmax(0, 1fr); gap: .25rem; margin: .4rem 0; }
 .traffic-form input { width: 100%; }
+.traffic-form .field:not([hidden]) { display: contents; }
 [data-testid="traffic-live"] { font-weight: 600; }
 /* The dot is drawn, not typed: green and pulsing while live, hollow otherwise; the word says the same. */
 [data-testid="traffic-live"]::before { content: ""; display: inline-block; width: .7rem; height: .7rem; margin-right: .4rem; border-radius: 50%; border: 2px solid var(--muted); vertical-align: -.05rem; }
@@ -21,7 +22,7 @@ export const TRAFFIC_CSS = `
 @media (min-width: 1800px) { body[data-traffic] main { grid-template-columns: minmax(0, 1fr) 35rem; } }
 .histogram { list-style: none; padding: 0; margin: .2rem 0; display: grid; gap: .15rem; }
 .histogram li { display: grid; grid-template-columns: 6.5rem 4.4rem auto; align-items: center; gap: .3rem; }
-[data-testid="nonconformance"] button { font-size: .8rem; min-height: 1.6rem; padding: .1rem .4rem; }
+[data-testid="nonconformance"] button { font-size: .8rem; min-height: 1.6rem; padding: .1rem .25rem; }
 [data-testid="nonconformance"] tr[data-session] { cursor: pointer; }
 body[data-traffic] #diagram [data-edge] path { stroke-width: var(--traffic-w, 1.5px); }
 body[data-traffic] #diagram [data-edge]:hover path, body[data-traffic] #diagram [data-edge]:focus path { stroke-width: calc(var(--traffic-w, 1.5px) + 2px); }
@@ -37,10 +38,11 @@ body[data-traffic] #diagram [data-active="true"] text { font-weight: normal; }
 #log li[data-flagged="true"] { outline: 3px solid var(--bad); }
 /* Traffic's legend replaces Explore's while on; the scale's lines are drawn at the widths the chart uses. */
 .swatch.traffic-scale { border-top-style: solid; border-top-color: var(--e-diagram); }
-/* The non-conformance table fits the panel: fixed columns, words wrap. */
-[data-testid="nonconformance"] { table-layout: fixed; }
-[data-testid="nonconformance"] th, [data-testid="nonconformance"] td { overflow-wrap: anywhere; vertical-align: top; }
-[data-testid="nonconformance"] th:last-child, [data-testid="nonconformance"] td:last-child { width: 3.6rem; }
+/* The non-conformance table fits the panel: words wrap between words and at the <wbr> the page puts after "." and
+   "-" and between a camelCase name's parts, never inside a word; the columns share the width by what they hold. */
+[data-testid="nonconformance"] { width: 100%; }
+[data-testid="nonconformance"] th, [data-testid="nonconformance"] td { overflow-wrap: normal; vertical-align: top; padding: .15rem .25rem; }
+[data-testid="nonconformance"] .count { display: block; margin-top: .15rem; font-variant-numeric: tabular-nums; }
 [data-testid="funnel"] tr[data-main="false"] th { font-weight: normal; color: var(--muted); }
 /* Compare: each line coloured by its change AND patterned (and its label signed), each colour 3:1 or more against the
    background; a line unused in both windows thin and grey, with no label. Edge names in ink, so that only lines carry colour. */
@@ -66,7 +68,7 @@ body[data-traffic] .key:not(#traffic-legend):not(#compare-legend) { display: non
 .compare-ranges .field { display: contents; }
 .compare-ranges input { width: 100%; }
 [data-testid="compare-table"], table.breakdown { table-layout: fixed; }
-[data-testid="compare-table"] th, [data-testid="compare-table"] td, table.breakdown th, table.breakdown td { overflow-wrap: anywhere; vertical-align: top; }
+[data-testid="compare-table"] th, [data-testid="compare-table"] td, table.breakdown th, table.breakdown td { overflow-wrap: normal; vertical-align: top; }
 [data-testid="compare-table"] th:not(:first-child), [data-testid="compare-table"] td { width: 4.6rem; }
 table.breakdown caption { text-align: left; font-weight: 600; margin: .5rem 0 .2rem; }
 table.breakdown th:not(:first-child), table.breakdown td { width: 3.6rem; }
