@@ -29,7 +29,7 @@ export function parseReplay(text: string): ReplayTrack[] {
   const first = data[0];
   if (isObject(first) && 'steps' in first) return data.map((v, i) => parseVector(v, i));
   if (isObject(first) && 'action' in first) return [parseReports(data)];
-  throw new ReplayError('item 0 is neither a status report (with "action") nor a test vector (with "steps")');
+  throw new ReplayError('item 1 is neither a status report (with "action") nor a test vector (with "steps")');
 }
 
 function parseReports(items: unknown[]): ReplayTrack {
@@ -37,7 +37,8 @@ function parseReports(items: unknown[]): ReplayTrack {
   const events: string[] = [];
   const observed: Observed[] = [];
   items.forEach((item, i) => {
-    const where = `report ${i}`;
+    // Counted from 1, as the timeline's chips are.
+    const where = `report ${i + 1}`;
     if (!isObject(item)) throw new ReplayError(`${where} is not an object`);
     if (item.action !== 'status') throw new ReplayError(`${where}: "action" must be "status"`);
     events.push(eventField(item.event, where));
@@ -48,15 +49,15 @@ function parseReports(items: unknown[]): ReplayTrack {
 }
 
 function parseVector(v: unknown, i: number): ReplayTrack {
-  const where = `vector ${i}`;
+  const where = `vector ${i + 1}`;
   if (!isObject(v)) throw new ReplayError(`${where} is not an object`);
   if (!Array.isArray(v.steps)) throw new ReplayError(`${where}: "steps" must be an array`);
   if (v.steps.length > MAX_STEPS) throw new ReplayError(`${where}: too many steps (${v.steps.length}; at most ${MAX_STEPS})`);
-  const id = v.id === undefined ? `vector-${i}` : String(v.id);
+  const id = v.id === undefined ? `vector-${i + 1}` : String(v.id);
   const events: string[] = [];
   const observed: Observed[] = [];
   v.steps.forEach((s: unknown, j: number) => {
-    const at = `${where} (${id}) step ${j}`;
+    const at = `${where} (${id}) step ${j + 1}`;
     if (!isObject(s)) throw new ReplayError(`${at} is not an object`);
     events.push(eventField(s.event, at));
     const seen: Observed = { ...countersOf(s, at, true) };

@@ -167,7 +167,7 @@ describe.each(TARGETS)('the page %s', (_name, base) => {
     await expect(page.textContent('[data-testid="mode"]')).resolves.toBe('explore');
 
     await page.setInputFiles('[data-testid="replay-file"]', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('[{"action":"status"}]') });
-    await textIs(page, '[data-testid="replay-error"]', 'bad.json was not loaded: it is not a list of status reports or test vectors; the page still shows Explore. (bad.json: report 0: "event" must be an event type string)');
+    await textIs(page, '[data-testid="replay-error"]', 'bad.json was not loaded: it is not a list of status reports or test vectors; the page still shows Explore. (bad.json: report 1: "event" must be an event type string)');
     expect((await shown(page)).state).toBe('sending'); // a bad file changes nothing else
   });
 

@@ -111,9 +111,9 @@ describe('replay files', () => {
     ['{}', /expected a JSON array/],
     ['[]', /empty array/],
     ['[1]', /neither a status report/],
-    ['[{"action":"status","event":"Session.connectionCreated","state":"waiting","connections":-1,"sendStreams":0,"recvStreams":0}]', /report 0: "connections" must be a non-negative integer/],
-    ['[{"action":"leave"}]', /report 0: "action" must be "status"/],
-    ['[{"id":"x","steps":[{"accepted":true}]}]', /vector 0 \(x\) step 0: "event" must be an event type string/],
+    ['[{"action":"status","event":"Session.connectionCreated","state":"waiting","connections":-1,"sendStreams":0,"recvStreams":0}]', /report 1: "connections" must be a non-negative integer/],
+    ['[{"action":"leave"}]', /report 1: "action" must be "status"/],
+    ['[{"id":"x","steps":[{"accepted":true}]}]', /vector 1 \(x\) step 1: "event" must be an event type string/],
     ['[{"id":"x","steps":[{"event":"Session.connectionCreated","accepted":"yes"}]}]', /"accepted" must be true or false/],
   ])('refuses %s with a clear message', (text, message) => {
     expect(() => parseReplay(text)).toThrow(ReplayError);

@@ -88,7 +88,7 @@ describe.each(fx.targets)('the page %s', (_name, base) => {
       expect(await error.textContent()).toBe('');
       await drop('bad.json', '[{"action":"status"}]');
       await error.filter({ hasText: 'bad.json was not loaded' }).waitFor();
-      expect(await error.textContent()).toMatch(/^bad\.json was not loaded: it is not a list of status reports or test vectors; the page still shows Replay of .+\. \(bad\.json: report 0: "event" must be an event type string\)$/);
+      expect(await error.textContent()).toMatch(/^bad\.json was not loaded: it is not a list of status reports or test vectors; the page still shows Replay of .+\. \(bad\.json: report 1: "event" must be an event type string\)$/);
       expect(await inView(page, '[data-testid="replay-error"]')).toBe(true);
       expect(await axeViolations(page)).toEqual([]);
     } finally {
