@@ -2,7 +2,7 @@
 // LOOP_ROOM_STATE_<FLAG> (upper case, '-' as '_'), e.g. LOOP_ROOM_STATE_PORT=8080 for --port 8080. A flag on
 // the command line wins over its variable. Containers and systemd units set variables more easily than flags,
 // and a variable keeps a secret (the admin token) out of `ps`.
-import { UsageError, type ParsedArgs } from './args';
+import { UsageError, closest, type ParsedArgs } from './args';
 
 export const ENV_PREFIX = 'LOOP_ROOM_STATE_';
 
@@ -10,6 +10,9 @@ export const ENV_PREFIX = 'LOOP_ROOM_STATE_';
 export function envName(flag: string): string {
   return ENV_PREFIX + flag.toUpperCase().replace(/-/g, '_');
 }
+
+/** Variables with the prefix that are not flags: the HMAC key (serve) and npm start's switch. */
+const OTHER_VARIABLES = [`${ENV_PREFIX}SECRET`, `${ENV_PREFIX}NO_BUILD`];
 
 /**
  * Flags of the same choice: one given on the command line sets aside the variables of the others (--db on the
@@ -37,6 +40,13 @@ export function withEnvironment(parsed: ParsedArgs, known: Record<string, 'value
     }
     if (raw === '') continue;
     flags[name] = name === 'store' && !/^[a-z][a-z0-9+.-]*:/i.test(raw) ? `sqlite:${raw}` : raw;
+  }
+  // A misspelt variable would leave its setting at the default unnoticed (a server on the wrong port): refused.
+  const names = [...Object.keys(known).map(envName), ...OTHER_VARIABLES];
+  for (const variable of Object.keys(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || names.includes(variable)) continue;
+    const hint = closest(variable, names);
+    throw new UsageError(`${variable} is not a setting of this command${hint ? `; did you mean ${hint}?` : ''} (unset it, or see --help)`);
   }
   for (const group of GROUPS) {
     const onLine = group.filter((name) => name in parsed.flags);

@@ -11,6 +11,15 @@ import { ENV_HELP, withEnvironment } from './config';
 
 export const DEFAULT_SERVE_PORT = 5000;
 
+/** serve's flags (each also LOOP_ROOM_STATE_<FLAG>, config.ts). */
+export const SERVE_FLAGS = {
+  port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value', 'minute-rollups-days': 'value',
+  'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
+  'access-log': 'switch', 'log-format': 'value', 'shutdown-grace': 'value',
+  'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
+  'max-reports-per-session': 'value', 'max-relay-connections': 'value',
+} as const;
+
 export const serve: Command = {
   name: 'serve',
   summary: 'run the room server: the API under /v1, /metrics and the visualizer at / on one port (SQLite by default)',
@@ -59,14 +68,7 @@ export const serve: Command = {
     ENV_HELP,
   ].join('\n'),
   async run(argv, io) {
-    const known = {
-      port: 'value', host: 'value', db: 'value', store: 'value', strict: 'switch', 'admin-token': 'value', 'retain-days': 'value', 'minute-rollups-days': 'value',
-      'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
-      'access-log': 'switch', 'log-format': 'value', 'shutdown-grace': 'value',
-      'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
-      'max-reports-per-session': 'value', 'max-relay-connections': 'value',
-    } as const;
-    const { flags } = withEnvironment(parseArgs(argv, known), known, process.env);
+    const { flags } = withEnvironment(parseArgs(argv, SERVE_FLAGS), SERVE_FLAGS, process.env);
     const logFormat = flags['log-format'] ?? 'text';
     if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format is text or json, got '${String(logFormat)}'`);
     const graceMs = Math.round(num(flags, 'shutdown-grace', 25, 0, 3600) * 1000);

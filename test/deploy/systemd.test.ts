@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withEnvironment } from '../../src/cli/config';
-import { serve } from '../../src/cli/serve';
+import { SERVE_FLAGS, serve } from '../../src/cli/serve';
 import { ROOT } from '../server/process';
 import { findTool, itWith } from '../support/tools';
 
@@ -45,9 +45,9 @@ it('takes a PostgreSQL store from its environment file, as its comment says (tha
   const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
   // systemd: a variable set by EnvironmentFile= overrides the same one from Environment=.
   const env = { ...unitEnv, LOOP_ROOM_STATE_STORE: 'postgres://loop@db.internal/rooms' };
-  const { flags } = withEnvironment({ flags: {}, positional: [] }, { db: 'value', store: 'value' }, env);
+  const { flags } = withEnvironment({ flags: {}, positional: [] }, SERVE_FLAGS, env);
   expect(flags.store).toBe('postgres://loop@db.internal/rooms');
   expect(flags.db).toBeUndefined();
   // Without the file: the unit's own SQLite file.
-  expect(withEnvironment({ flags: {}, positional: [] }, { db: 'value', store: 'value' }, unitEnv).flags.store).toBe('sqlite:/var/lib/loop-room-state/rooms.db');
+  expect(withEnvironment({ flags: {}, positional: [] }, SERVE_FLAGS, unitEnv).flags.store).toBe('sqlite:/var/lib/loop-room-state/rooms.db');
 });

@@ -51,6 +51,13 @@ describe('configuration from the environment', () => {
     expect(() => parse(['--db', 'x.db', '--store', 'sqlite:y.db'], {})).toThrow(UsageError);
   });
 
+  it('a LOOP_ROOM_STATE_ variable that is no setting is refused with the one it may mean (not left at the default)', () => {
+    expect(() => parse([], { LOOP_ROOM_STATE_PROT: '8080' })).toThrow(/LOOP_ROOM_STATE_PROT is not a setting of this command; did you mean LOOP_ROOM_STATE_PORT\?/);
+    expect(() => parse([], { LOOP_ROOM_STATE_WHATEVER: '1' })).toThrow(UsageError);
+    // The HMAC key and npm start's switch are read elsewhere; other prefixes are not ours.
+    expect(parse([], { LOOP_ROOM_STATE_SECRET: 's', LOOP_ROOM_STATE_NO_BUILD: '1', LOOP_ROOM_PORT: '1' })).toEqual({});
+  });
+
   it('serve listens on LOOP_ROOM_STATE_PORT with the store of LOOP_ROOM_STATE_STORE', async () => {
     const port = await freePort();
     const db = join(temp, 'env.db');
