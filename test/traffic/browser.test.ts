@@ -311,6 +311,11 @@ describe('traffic mode, page opened from disk', () => {
       await diagramReady(page);
       await page.click('[data-testid="mode-traffic"]');
       await page.waitForSelector('[data-testid="traffic-live"][data-state="refused"]');
+      expect(await page.textContent('#traffic-detail')).toContain('wants its admin token (401)');
+      // A wrong token is told apart from none.
+      await page.fill('[data-testid="traffic-token"]', 'not-the-token');
+      await page.click('[data-testid="traffic-go"]');
+      await page.waitForFunction(() => document.querySelector('#traffic-detail')?.textContent?.includes('refused this admin token (401)'));
       await page.fill('[data-testid="traffic-token"]', token);
       await page.click('[data-testid="traffic-go"]');
       await page.waitForSelector('[data-testid="traffic-live"][data-live="true"]');

@@ -43,8 +43,12 @@ export function parseEvents(buffer: string): { events: Array<{ event: string; da
 }
 
 /** Why a request failed, in words a person can act on. */
-function refusal(status: number): string {
-  if (status === 401) return 'the server wants its admin token (401): enter it and connect again';
+function refusal(status: number, src: TrafficSource): string {
+  if (status === 401) {
+    return src.token === undefined
+      ? 'the server wants its admin token (401): enter it and connect again'
+      : 'the server refused this admin token (401): enter the right one and connect again';
+  }
   if (status === 404) return 'this server has no traffic endpoint (404): give the room server\'s address (…/v1)';
   return `the server answered ${status}`;
 }
@@ -75,10 +79,10 @@ export function openTrafficStream(src: TrafficSource, window: TrafficWindow, h: 
     }
     if (!res.ok || !res.body) {
       if (res.status === 401 || res.status === 404) {
-        h.onState('refused', refusal(res.status));
+        h.onState('refused', refusal(res.status, src));
         return;
       }
-      return again(refusal(res.status));
+      return again(refusal(res.status, src));
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -142,7 +146,7 @@ function safeError(data: string): string {
 export async function fetchSnapshot(src: TrafficSource, range: TimeRange, signal?: AbortSignal): Promise<TrafficSnapshot> {
   const q = new URLSearchParams({ since: range.since, until: range.until });
   const res = await fetch(`${src.base}/traffic?${q}`, { headers: headers(src), cache: 'no-store', credentials: 'omit', ...(signal ? { signal } : {}) });
-  if (!res.ok) throw new Error(refusal(res.status));
+  if (!res.ok) throw new Error(refusal(res.status, src));
   const snap = checkTrafficSnapshot(await res.json());
   if ('error' in snap) throw new Error(`the server sent figures of an unexpected shape (${snap.error})`);
   return snap;
@@ -151,7 +155,7 @@ export async function fetchSnapshot(src: TrafficSource, range: TimeRange, signal
 /** One session's stored reports (for the replay drill-down). */
 export async function fetchSessionReports(src: TrafficSource, session: string): Promise<SessionReports> {
   const res = await fetch(`${src.base}/traffic/sessions/${encodeURIComponent(session)}`, { headers: headers(src), cache: 'no-store', credentials: 'omit' });
-  if (!res.ok) throw new Error(refusal(res.status));
+  if (!res.ok) throw new Error(refusal(res.status, src));
   const body = (await res.json()) as SessionReports;
   if (!body || !Array.isArray(body.reports)) throw new Error('the server sent no report list');
   return body;
