@@ -101,12 +101,26 @@ export const conform: Command = {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
     io.out(formatEnd(result));
+    const failed = result.cases.filter((r) => r.status === 'failed').map((r) => r.id);
+    if (failed.length > 0) io.out(`Rerun the failing cases: ${rerunCommand(flags, failed)}`);
     const failedWrites = writeReports(reports, result, htmlOptions(flags.visualizer));
     for (const why of failedWrites) io.err(`loop-room-state conform: ${why}`);
     if (failedWrites.length > 0) return 2;
     return result.summary.failed > 0 ? 1 : 0;
   },
 };
+
+/** Flags that choose cases or write reports: a rerun names its cases and writes nothing. */
+const NOT_RERUN = new Set(['cases', 'only', 'junit', 'json', 'html', 'list']);
+
+/** This run's command line for `cases` alone (a walk's id needs the same --seed, --walks and --length). */
+export function rerunCommand(flags: Record<string, string | true>, cases: readonly string[]): string {
+  const quote = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const args = Object.entries(flags)
+    .filter(([name]) => !NOT_RERUN.has(name))
+    .map(([name, value]) => (value === true ? `--${name}` : `--${name} ${quote(value)}`));
+  return ['loop-room-state conform', ...args, `--cases ${quote(cases.join(','))}`].join(' ');
+}
 
 const htmlOptions = (visualizer: string | true | undefined) => {
   const visualizerUrl = typeof visualizer === 'string' ? visualizer : defaultVisualizer();

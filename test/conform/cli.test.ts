@@ -1,5 +1,6 @@
 // The conform command end to end: exit codes, the report files (JUnit parsed, the HTML page opened in
 // Chromium and its link into the visualizer followed), the Python adapter, skipped Hawk, and shrinking.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +239,27 @@ describe('conform: adapter processes', () => {
     const result = JSON.parse(readFileSync(json, 'utf8')) as { cases: Array<{ status: string; divergence: { event: string; received: string } }> };
     expect(result.cases.map((c) => c.status)).toEqual(['failed', 'failed']);
     for (const c of result.cases) expect(c.divergence).toMatchObject({ event: 'leave', received: expect.stringContaining('within 400 ms') });
+  });
+});
+
+describe('conform: rerunning what failed', () => {
+  it('the run ends with a command that reruns exactly the failing cases, walks included (their seed, count and length kept)', async () => {
+    const adapter = brokenAdapter('rerun-wrong-settle', [["return state === 'waiting' || state === 'starting' ? 'starting' : 'cleanup';", "return 'starting';"]]);
+    const cases = ['model:sending|Publisher.streamDestroyed|0', 'model:init|Session.connectionCreated|0', 'walk:7:1', 'walk:7:2', 'walk:7:3'];
+    const first = await cli('--adapter', adapter, '--seed', '7', '--walks', '3', '--length', '30', '--cases', cases.join(','), '--junit', join(dir, 'rerun.xml'), ...FAST);
+    expect(first.code).toBe(1);
+    const failedIds = (out: string) => out.split('\n').filter((l) => l.startsWith('FAIL ')).map((l) => /^FAIL (\S+?)(?: \[shrunk|: )/.exec(l)![1]).sort();
+    const failed = failedIds(first.out);
+    expect(failed).toContain('model:sending|Publisher.streamDestroyed|0');
+    expect(failed.some((id) => id.startsWith('walk:'))).toBe(true);
+    const line = first.out.split('\n').find((l) => l.startsWith('Rerun the failing cases: loop-room-state conform '))!;
+    // The words a shell makes of the command (its quoting is the shell's).
+    const words = execFileSync('bash', ['-c', `eval "set -- $1"; printf '%s\\0' "$@"`, '_', line.slice('Rerun the failing cases: loop-room-state conform '.length)], { encoding: 'utf8' }).split('\0').slice(0, -1);
+    expect(words).not.toContain('--junit');
+    const again = await cli(...words);
+    expect(again.code).toBe(1);
+    expect(failedIds(again.out)).toEqual(failed);
+    expect(again.out).toContain(`${failed.length} cases`);
   });
 });
 
