@@ -10,8 +10,8 @@ export interface AccessLogEntry {
   route: string;
   action: RequestAction;
   status: number;
-  /** From the request's arrival to its answer (a traffic stream: to its first byte). */
-  ms: number;
+  /** From the request's arrival to its answer (a traffic stream: to its first byte); none for an answer given before the request was whole. */
+  ms?: number;
   /** The error body's errno, on errors. */
   errno?: number;
 }

@@ -67,7 +67,9 @@ export const errors = {
   invalid: (message: string) => new ApiError(400, ERRNO.invalidParameters, message),
   clientMaxSize: () => new ApiError(400, ERRNO.clientMaxSize, 'Too many participants in the room for you to handle.'),
   roomFull: () => new ApiError(400, ERRNO.roomFull, 'The room is full.'),
-  notInRoom: () => new ApiError(400, ERRNO.notInRoom, "Can't update status for a room you aren't in."),
+  notInRoom: (message = "Can't update status for a room you aren't in.") => new ApiError(400, ERRNO.notInRoom, message),
+  /** A status report whose Idempotency-Key this session already used for a report with other fields (IETF httpapi draft: 422). */
+  idempotencyKeyReused: () => new ApiError(422, ERRNO.invalidParameters, 'Idempotency-Key already used for a different report of this session.'),
   expired: () => new ApiError(410, ERRNO.expired, 'Participation has expired.'),
   unavailable: (retryAfterSeconds: number) =>
     new ApiError(503, ERRNO.backend, 'Service unavailable: the store cannot take this now.', { 'Retry-After': String(retryAfterSeconds) }),

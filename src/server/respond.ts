@@ -60,6 +60,15 @@ export class Responder {
     this.o.accessLog(entry);
   }
 
+  /**
+   * An answer given on the connection before a request was whole (malformed, timed out, CONNECT): counted as
+   * `other` and logged with no route (nothing of the request is known to be safe to log) and no duration.
+   */
+  answeredUnparsed(method: string, status: number, errno: number): void {
+    this.o.metrics.request('other', status);
+    this.o.accessLog?.({ time: new Date(this.o.now()).toISOString(), method, route: '-', action: 'other', status, errno });
+  }
+
   send(res: ServerResponse, caller: Caller, answer: Answer, action: RequestAction, errno?: number): void {
     this.answered(res, action, answer.status, errno);
     const body = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);

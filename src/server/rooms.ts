@@ -105,7 +105,7 @@ export class Rooms {
     const open = (await this.o.store.openSessions(room.token)).filter((s) => s.expiresAt > now);
     const isOwner = caller.scheme === 'hawk' && caller.idHmac === room.ownerHmac;
     const isParticipant = open.some((s) => (caller.scheme === 'hawk' ? s.participantHmac === caller.idHmac : s.id === caller.session.id));
-    if (!isOwner && !isParticipant) throw errors.notInRoom();
+    if (!isOwner && !isParticipant) throw errors.notInRoom("Can't read a room you aren't in.");
     return {
       status: 200,
       body: {
@@ -245,7 +245,12 @@ export class Rooms {
   private async status(caller: Caller, room: RoomRecord, fields: StatusFields, idempotencyKey: string | undefined): Promise<Answer> {
     await this.onSession<NewReport['labels'] | 'repeat'>(caller, room, errors.notInRoom, (cur, now, seen) => {
       // Stored before under this key (the client retried a report whose answer it did not get): its first answer.
-      if (seen.repeated) return { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } };
+      // The key reused for another report is no retry: refused (422), nothing stored or counted, never dropped silently.
+      if (seen.repeated) {
+        const first = seen.fields;
+        const same = first.event === fields.event && first.state === fields.state && first.connections === fields.connections && first.sendStreams === fields.sendStreams && first.recvStreams === fields.recvStreams;
+        return same ? { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } } : errors.idempotencyKeyReused();
+      }
       if (cur.reportCount >= this.o.limits.reportsPerSession) return tooManyRequests(QUOTA_RETRY_AFTER_SECONDS);
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);

@@ -1,5 +1,6 @@
 // The room server's HTTP side: the route table's handlers (routes.ts), the order of checks (server spec section 1),
 // admin-only routes, and the periodic expiry and retention sweep. node:http; no framework.
+import type { Duplex } from 'node:stream';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator, NonceCache, publicHostOf, type Caller } from './auth';
@@ -91,6 +92,8 @@ export interface RoomServer {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** One sweep now: end expired sessions, apply retention. */
   sweep(): Promise<void>;
+  /** Counts and logs an answer the connection got before its request was whole (see Responder). */
+  answeredUnparsed(method: string, status: number, errno: number): void;
   close(): Promise<void>;
 }
 
@@ -300,6 +303,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   return {
     handle,
     sweep,
+    answeredUnparsed: (method: string, status: number, errno: number) => responder.answeredUnparsed(method, status, errno),
     close: async () => {
       clearInterval(timer);
     },
@@ -377,8 +381,16 @@ export async function listenRoomServer(
   http.keepAliveTimeout = 65_000;
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT';
-    if (socket.writable) socket.end((timedOut ? errors.requestTimeout() : errors.malformedRequest()).rawResponse());
-    else socket.destroy();
+    if (!socket.writable) return socket.destroy();
+    const answer = timedOut ? errors.requestTimeout() : errors.malformedRequest();
+    room.answeredUnparsed('-', answer.status, answer.errno);
+    socket.end(answer.rawResponse());
+  });
+  // CONNECT (a proxy's tunnel) is no method of this API: answered, not dropped.
+  http.on('connect', (_req, socket: Duplex) => {
+    const answer = errors.methodNotAllowed('GET, POST, DELETE');
+    room.answeredUnparsed('CONNECT', answer.status, answer.errno);
+    socket.end(answer.rawResponse());
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -1,6 +1,7 @@
 // Request bodies: JSON objects, their actions and parameters (server spec section 1, room-session.md section 1);
 // and the admin views' query parameters.
 import { errors } from './errors';
+import { textProblem } from '../text';
 import type { StatusFields } from './store';
 
 export const ACTIONS = ['join', 'refresh', 'status', 'leave'] as const;
@@ -27,18 +28,18 @@ export function actionOf(o: Record<string, unknown>): Action {
   return o.action as Action;
 }
 
-/**
- * Control characters (U+0000 to U+001F, U+007F) in a text field: refused (spec section 7). They forge log lines and
- * terminal escapes, and PostgreSQL cannot store NUL in text at all.
- */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Refuses text a log, a terminal or the database would not keep as it was sent (errno 107). */
+function checkText(name: string, v: string): void {
+  const problem = textProblem(v);
+  if (problem) throw errors.invalid(`Invalid ${name}: ${problem}.`);
+}
 
 /** A string of 1..max characters without control characters; missing is errno 108, wrong errno 107. */
 export function requiredString(o: Record<string, unknown>, name: string, max: number): string {
   if (!(name in o) || o[name] === undefined || o[name] === null) throw errors.missing(name);
   const v = o[name];
   if (typeof v !== 'string' || v.length < 1 || v.length > max) throw errors.invalid(`Invalid ${name}: a string of 1 to ${max} characters.`);
-  if (CONTROL.test(v)) throw errors.invalid(`Invalid ${name}: control characters are not allowed.`);
+  checkText(name, v);
   return v;
 }
 
@@ -71,7 +72,7 @@ export function statusFields(o: Record<string, unknown>): StatusFields {
   for (const f of ['event', 'state'] as const) {
     const v = o[f];
     if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NAME_LENGTH) throw errors.invalid(`Invalid ${f}: a string of 1 to ${MAX_NAME_LENGTH} characters.`);
-    if (CONTROL.test(v)) throw errors.invalid(`Invalid ${f}: control characters are not allowed.`);
+    checkText(f, v);
   }
   for (const f of COUNTERS) {
     const v = o[f];

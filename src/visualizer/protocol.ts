@@ -2,6 +2,7 @@
 // Inspector -> server on `/inspect`: start, step, stop. Server -> page on `/watch`: a `sessions` dump, then the same
 // messages as they arrive. Only event types, state names and counters travel: never context or event payloads.
 import { ROOM_COUNTERS, type RoomCounters } from '../../machines/domain';
+import { textProblem } from '../text';
 import type { Observed } from './scenario';
 
 export const INSPECT_PATH = '/inspect';
@@ -62,14 +63,15 @@ export function checkInspectorMessage(m: unknown): InspectorMessage | { error: s
   for (const c of ROOM_COUNTERS) if (!isCount(o[c])) return { error: `"${c}" must be a non-negative integer` };
   const snap: Snap = { state: o.state, connections: o.connections as number, sendStreams: o.sendStreams as number, recvStreams: o.recvStreams as number };
   if (o.type === 'start') {
-    if (!isName(o.label)) return { error: '"label" must be a non-empty string' };
+    if (!isName(o.label)) return { error: '"label" must be a non-empty string without control characters' };
     return { type: 'start', session: o.session, label: o.label, ...snap };
   }
   if (!isName(o.event)) return { error: '"event" must be a non-empty string' };
   return { type: 'step', session: o.session, event: o.event, ...snap };
 }
 
-const isName = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= LIMITS.maxName;
+/** As the API's names (server spec section 7): no control characters, no unpaired surrogates. */
+const isName = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= LIMITS.maxName && textProblem(x) === undefined;
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
 /** A live session as a scenario: its events, and what it reported for each (accepted = its counters changed). */

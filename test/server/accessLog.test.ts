@@ -1,6 +1,7 @@
 // The access log (`serve --access-log`): one entry per answered API request, naming the route and never
 // the path as sent (room tokens and session ids are in paths), with the action, status and errno.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
@@ -53,6 +54,37 @@ it('logs each answered request once, by route, with action, status and errno, an
     for (const secret of [roomToken, guest.sessionToken, owner.credentials.id, owner.credentials.key, 'secret-looking', 'some-session-id', 'access-log-admin']) {
       expect(text).not.toContain(secret);
     }
+  } finally {
+    await server.stop();
+  }
+});
+
+/** Writes `request` on a new connection and reads the whole answer (the server closes it). */
+function rawExchange(origin: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    socket.on('data', (d) => (answer += d));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+it('answers what is no whole request (malformed, CONNECT) with a JSON error, counted and logged without a route', async () => {
+  const entries: AccessLogEntry[] = [];
+  const server = await startServer(sqlite, { accessLog: (e) => entries.push(e) });
+  try {
+    const malformed = await rawExchange(server.origin, 'GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n');
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    const tunnel = await rawExchange(server.origin, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(tunnel).toMatch(/^HTTP\/1\.1 405 /);
+    expect(tunnel).toContain('"errno":');
+    expect(entries.map(({ method, route, action, status }) => ({ method, route, action, status }))).toEqual([
+      { method: '-', route: '-', action: 'other', status: 400 },
+      { method: 'CONNECT', route: '-', action: 'other', status: 405 },
+    ]);
+    expect(JSON.stringify(entries)).not.toContain('example.com');
   } finally {
     await server.stop();
   }

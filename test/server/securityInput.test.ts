@@ -44,6 +44,23 @@ describe.each(STORES)('input and credentials (%s)', (_name, factory) => {
     }
   });
 
+  it('text that is not Unicode is refused, not stored altered: bytes that are not UTF-8 (106), an unpaired surrogate (107)', async () => {
+    const url = `${server.serverUrl}/rooms/${roomToken}`;
+    // {"action":"join","displayName":"BAD\xC3(","clientMaxSize":5}: 0xC3 starts a two-byte sequence that never ends.
+    const bytes = Buffer.concat([Buffer.from('{"action":"join","displayName":"BAD'), Buffer.from([0xc3]), Buffer.from('(","clientMaxSize":5}')]);
+    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: bytes });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ errno: 106, error: expect.stringContaining('not UTF-8') });
+    for (const lone of ['\ud800', '\udc00', 'a\udc00\ud800b']) {
+      expectError(await post(url, { action: 'join', displayName: `g${lone}`, clientMaxSize: 5 }), 400, 107, /unpaired surrogate/);
+      expectError(await post(`${server.serverUrl}/rooms`, { roomName: `n${lone}`, roomOwner: 'o', maxSize: 2 }, { hawk: owner.credentials }), 400, 107);
+    }
+    // A character outside the BMP is a pair, and fine.
+    const g = await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'g \u{1F600}' });
+    expectError(await post(url, { ...STATUS, event: 'Session.connectionCreated\udc00' }, { basic: g.sessionToken }), 400, 107);
+    expect((await post(url, STATUS, { basic: g.sessionToken })).status).toBe(204);
+  });
+
   it('a Hawk ts that is not a decimal integer is stale (401 with ts/tsm), also replayed after the nonce window', async () => {
     const brief = await startServer(factory, { hawkSkewSec: 2 });
     try {

@@ -146,13 +146,19 @@ describe('what a watcher gets', () => {
 });
 
 describe('the relay log', () => {
-  it('escapes an inspector-chosen session id (no forged lines, no terminal escapes)', async () => {
+  it('refuses control characters in an inspector-chosen session id, and quotes the id it logs (no forged lines, no terminal escapes)', async () => {
     const r = await relay();
+    const forger = (await open(r.ws('/inspect'))).ws!;
+    const forged = 'x\n2026-01-01 server: admin token is hunter2\u001b[2J\r';
+    forger.send(JSON.stringify({ type: 'start', session: forged, label: 'l', state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }));
+    await until(() => r.logs.some((l) => l.includes('refused an inspector message: "session"')), 'the refusal');
+    // Without control characters an id may still try to read as a line of its own: it is logged quoted.
     const inspector = (await open(r.ws('/inspect'))).ws!;
-    const session = 'x\n2026-01-01 server: admin token is hunter2\u001b[2J\r';
+    const session = 'x" 2026-01-01 server: admin token is hunter2';
     await sent(inspector, { type: 'start', session, label: 'l', state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 });
     for (let i = 0; i <= LIMITS.maxStepsPerSession; i++) inspector.send(JSON.stringify({ type: 'step', session, event: 'e', state: 'init', connections: 0, sendStreams: 0, recvStreams: 0 }));
     await until(() => r.logs.some((l) => l.includes('passed')), 'the overflow line');
+    expect(r.logs.find((l) => l.includes('passed'))).toContain(JSON.stringify(session));
     for (const line of r.logs) expect(line).not.toMatch(/[\u0000-\u001f\u007f]/);
   }, 30_000);
 });

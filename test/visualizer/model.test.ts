@@ -129,6 +129,10 @@ describe('live protocol', () => {
     expect(parseInspectorMessage(JSON.stringify({ ...start, connections: 1.5 }))).toEqual({ error: '"connections" must be a non-negative integer' });
     expect(parseInspectorMessage(JSON.stringify({ ...start, type: 'hack' }))).toEqual({ error: '"type" must be start, step or stop' });
     expect(parseInspectorMessage('x'.repeat(LIMITS.maxMessageBytes + 1))).toEqual({ error: 'message too large' });
+    // Text as the API takes it (server spec section 7): no control characters, no unpaired surrogates.
+    expect(parseInspectorMessage(JSON.stringify({ ...start, label: 'lbl\u0007\n' }))).toEqual({ error: '"label" must be a non-empty string without control characters' });
+    expect(parseInspectorMessage(JSON.stringify({ ...start, session: 's\udc00' }))).toMatchObject({ error: expect.stringContaining('"session"') });
+    expect(parseInspectorMessage(JSON.stringify({ ...start, label: 'caf\u00e9 \u{1F600}' }))).toMatchObject({ label: 'caf\u00e9 \u{1F600}' });
   });
   it('folds messages into sessions; a live session becomes a track with acceptance read from its counters', () => {
     const sessions = new Map<string, LiveSession>();

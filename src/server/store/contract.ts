@@ -173,11 +173,11 @@ export interface UnitNonce {
   claimed?: boolean;
 }
 
-/** What updateSession's `decide` learns of the idempotency key. */
-export interface SeenKey {
-  /** A report with this key is stored for this session already: a repeat. */
-  repeated: boolean;
-}
+/**
+ * What updateSession's `decide` learns of the idempotency key: whether a report with this key is stored for this
+ * session already, and if so that report's fields (a repeat of the same report, or the key reused for another).
+ */
+export type SeenKey = { repeated: false } | { repeated: true; fields: StatusFields };
 
 /** What `decide` asks of `updateSession`. */
 export type SessionDecision<T> =
@@ -328,8 +328,9 @@ export interface RoomStore {
   joinRoom<T>(room: string, decide: (ctx: JoinContext) => JoinDecision<T>): Promise<T | undefined>;
   /**
    * Unit of work on one session (serialized per session). Resolves undefined for an unknown session. With an
-   * `idempotencyKey`, `decide` is told whether a report with that key is already stored for this session (schema
-   * version 4: the store keeps (session, key) unique, across processes); a report it appends carries the key.
+   * `idempotencyKey`, `decide` is told whether a report with that key is already stored for this session, and its
+   * fields (schema version 4: the store keeps (session, key) unique, across processes); a report it appends carries
+   * the key.
    */
   updateSession<T>(id: string, decide: (session: SessionRecord, seen: SeenKey) => SessionDecision<T>, options?: UpdateOptions): Promise<T | undefined>;
   /**

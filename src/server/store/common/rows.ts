@@ -2,7 +2,7 @@
 // types differ, the readers here take both: a boolean is 1 (SQLite INTEGER) or true (PostgreSQL BOOLEAN), a JSON
 // column is text (SQLite) or already parsed (PostgreSQL jsonb).
 import type { RoomState } from '../../../../machines/domain';
-import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, ParticipantKind, RoomRecord, SessionRecord, StoredReport, Verdict } from '../contract';
+import type { EndReason, HawkSessionRecord, ModelSnapshot, NewReport, ParticipantKind, RoomRecord, SessionRecord, StatusFields, StoredReport, Verdict } from '../contract';
 
 export type Row = Record<string, unknown>;
 
@@ -56,6 +56,11 @@ export function sessionFromRow(r: Row): SessionRecord {
   return s;
 }
 
+/** A report row's status fields (its columns event, state, connections, send_streams, recv_streams). */
+export function statusFieldsFromRow(r: Row): StatusFields {
+  return { event: String(r.event), state: String(r.state), connections: num(r.connections), sendStreams: num(r.send_streams), recvStreams: num(r.recv_streams) };
+}
+
 export function reportFromRow(r: Row): StoredReport {
   const report: StoredReport = {
     room: String(r.room),
@@ -63,7 +68,7 @@ export function reportFromRow(r: Row): StoredReport {
     seq: num(r.seq),
     receivedAt: num(r.received_at),
     fromState: r.from_state as RoomState,
-    fields: { event: String(r.event), state: String(r.state), connections: num(r.connections), sendStreams: num(r.send_streams), recvStreams: num(r.recv_streams) },
+    fields: statusFieldsFromRow(r),
     verdict: r.verdict as Verdict,
   };
   if (r.expected !== null && r.expected !== undefined) report.expected = json(r.expected) as ModelSnapshot;

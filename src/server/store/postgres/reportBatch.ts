@@ -5,10 +5,10 @@
 // that fails for a reason other than an outage is redone call by call, each in its own transaction, so one bad
 // call does not undo the others. A call's Hawk nonce claim (D-141) is inserted in the first round trip.
 import type { Pool, PoolClient } from 'pg';
-import { NonceReplayedError, StoreUnavailableError, type HawkNonceClaim, type SeenKey, type SessionDecision, type SessionRecord, type UnitNonce } from '../contract';
+import { NonceReplayedError, StoreUnavailableError, type HawkNonceClaim, type SeenKey, type SessionDecision, type SessionRecord, type StatusFields, type UnitNonce } from '../contract';
 import { RollupDelta } from '../common/rollups';
 import { appliedSession } from '../common/session';
-import { SESSION_COLUMNS, sessionFromRow, sessionValues, type Row } from '../common/rows';
+import { SESSION_COLUMNS, sessionFromRow, sessionValues, statusFieldsFromRow, type Row } from '../common/rows';
 import { addRollupsParams, addRollupsSql, overflowParam } from './sql/rollups';
 import { transaction } from './transaction';
 
@@ -172,20 +172,23 @@ export class ReportBatches {
     const claimSql = claims.length
       ? ` INSERT INTO hawk_nonces (id_hmac, nonce, ts, claimed_at) VALUES ${claims.map(({ n }) => `(${[n.claim.idHmac, n.claim.nonce, n.claim.ts].map((v) => c.escapeLiteral(v)).join(', ')}, ${Math.trunc(n.at)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING id_hmac, nonce, ts;`
       : ' SELECT 1 WHERE false;';
-    // BEGIN, the transaction's id, the locks and the idempotency keys already stored, in one round trip: the simple
-    // query protocol takes several statements but no parameters, so values are quoted by node-postgres's escapeLiteral.
+    // BEGIN, the transaction's id, the locks and the idempotency keys already stored (with their reports' fields: a
+    // repeat is told from a key reused for another report), in one round trip: the simple query protocol takes
+    // several statements but no parameters, so values are quoted by node-postgres's escapeLiteral.
     const keyed = batch.filter((b) => b.key !== undefined).map((b) => `(${c.escapeLiteral(b.id)}, ${c.escapeLiteral(b.key!)})`);
     const begun = (await c.query(
       `BEGIN; SELECT txid_current() AS txid; SELECT ${SESSION_LIST} FROM sessions WHERE id = ANY(ARRAY[${ids.map((id) => c.escapeLiteral(id)).join(', ')}]::text[]) ORDER BY id FOR NO KEY UPDATE;` +
         claimSql +
-        (keyed.length ? ` SELECT session, idempotency_key FROM reports WHERE (session, idempotency_key) IN (${keyed.join(', ')})` : ' SELECT 1 WHERE false'),
+        (keyed.length
+          ? ` SELECT session, idempotency_key, event, state, connections, send_streams, recv_streams FROM reports WHERE (session, idempotency_key) IN (${keyed.join(', ')})`
+          : ' SELECT 1 WHERE false'),
     )) as unknown as Array<{ rows: Row[] }>;
     const txid = Number(begun[1].rows[0].txid);
     const current = new Map<string, SessionRecord>(begun[2].rows.map((r: Row) => [String(r.id), sessionFromRow(r)]));
     const fresh = new Set(begun[3].rows.map((r) => claimKey({ idHmac: String(r.id_hmac), nonce: String(r.nonce), ts: String(r.ts) })));
     const claimed: UnitNonce[] = [];
     // Keys are checked after the session's lock: a repeat from another process waits for the first to commit.
-    const seen = new Set(begun[4].rows.map((r) => `${r.session}\u0000${r.idempotency_key}`));
+    const seen = new Map<string, StatusFields>(begun[4].rows.map((r) => [`${r.session}\u0000${r.idempotency_key}`, statusFieldsFromRow(r)]));
     const changed = new Set<string>();
     const reports: unknown[][] = [];
     const keys: Array<string | null> = [];
@@ -202,7 +205,8 @@ export class ReportBatches {
       const seenId = `${call.id}\u0000${call.key}`;
       let decision: SessionDecision<unknown>;
       try {
-        decision = call.decide(structuredClone(session), { repeated: call.key !== undefined && seen.has(seenId) });
+        const stored = call.key === undefined ? undefined : seen.get(seenId);
+        decision = call.decide(structuredClone(session), stored ? { repeated: true, fields: { ...stored } } : { repeated: false });
       } catch (error) {
         return { ok: false, error };
       }
@@ -220,7 +224,7 @@ export class ReportBatches {
           r.fields.connections, r.fields.sendStreams, r.fields.recvStreams, r.verdict, r.expected ? JSON.stringify(r.expected) : null,
         ]);
         keys.push(call.key ?? null);
-        if (call.key !== undefined) seen.add(seenId);
+        if (call.key !== undefined) seen.set(seenId, { ...r.fields });
         const key = JSON.stringify([r.labels.from, r.labels.event, r.labels.state, r.labels.verdict]);
         totals.set(key, (totals.get(key) ?? 0) + 1);
         delta.report(session, r);

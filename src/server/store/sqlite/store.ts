@@ -360,7 +360,10 @@ export class SqliteStore implements Store {
 
   private sessionCtx(id: string, key: string | undefined): SessionContext | undefined {
     const [session] = sessions.selectSessionsForUpdate(this.sql, [id]);
-    return session && { session, seen: { repeated: key !== undefined && reports.reportKeySeen(this.sql, id, key) } };
+    if (!session) return undefined;
+    // The same object whichever thread reads it: the threaded store's writer compares it with what was decided on.
+    const stored = key === undefined ? undefined : reports.reportKeySeen(this.sql, id, key);
+    return { session, seen: stored ? { repeated: true, fields: stored } : { repeated: false } };
   }
 
   private joinCtx(room: string): JoinContext | undefined {

@@ -208,7 +208,7 @@ export class ThreadedSqliteStore implements Store {
       this.order.session(id, async () => {
         const epoch = this.order.epoch;
         // The caller's own read of the session, if it has one, saves reading it again (the writer checks the decision).
-        const known = options.known?.id === id ? { session: options.known, seen: { repeated: false } } : undefined;
+        const known: SessionContext | undefined = options.known?.id === id ? { session: options.known, seen: { repeated: false } } : undefined;
         let ctx = known ?? (await this.reading((r) => r.sessionContext(id, key)));
         if (!ctx) return undefined;
         const room = ctx.session.room;

@@ -1,6 +1,6 @@
 // Stored reports and their running totals (SQLite dialect; postgres/sql/reports.ts is the same in PostgreSQL's).
-import type { ExportFilter, NewReport, SessionRecord, StoredReport } from '../../contract';
-import { placeholders, REPORT_COLUMNS, reportFromRow, reportValues, type Row } from '../../common/rows';
+import type { ExportFilter, NewReport, SessionRecord, StatusFields, StoredReport } from '../../contract';
+import { placeholders, REPORT_COLUMNS, reportFromRow, reportValues, statusFieldsFromRow, type Row } from '../../common/rows';
 import type { Sql } from '../statements';
 
 const LIST = REPORT_COLUMNS.join(', ');
@@ -11,9 +11,13 @@ export function insertReport(sql: Sql, session: SessionRecord, seq: number, r: N
   sql(`INSERT INTO reports (${LIST}, idempotency_key) VALUES (${placeholders(REPORT_COLUMNS.length + 1, 'sqlite')})`).run(...reportValues(session, seq, r), idempotencyKey ?? null);
 }
 
-/** Whether a report with this idempotency key is stored for the session. */
-export function reportKeySeen(sql: Sql, session: string, key: string): boolean {
-  return sql('SELECT 1 FROM reports WHERE session = ? AND idempotency_key = ?').get(session, key) !== undefined;
+/**
+ * The fields of the report stored with this idempotency key for the session, if any (the unique index finds it;
+ * the row itself is read only when there is one).
+ */
+export function reportKeySeen(sql: Sql, session: string, key: string): StatusFields | undefined {
+  const row = sql('SELECT event, state, connections, send_streams, recv_streams FROM reports WHERE session = ? AND idempotency_key = ?').get(session, key) as Row | undefined;
+  return row && statusFieldsFromRow(row);
 }
 
 /** Adds one to the running total of the report's labels (never lowered: retention deletes rows, not counts). */
