@@ -11,7 +11,7 @@ import { randomHex, type Hmacs } from './secrets';
 import type { NewReport, NewSession, RoomRecord, RoomStore, SeenKey, SessionDecision, SessionRecord, StatusFields, UpdateOptions, Verdict } from './store';
 
 type SessionChanges = Extract<SessionDecision<unknown>, { kind: 'apply' }>['changes'];
-import { actionOf, optionalNumber, requiredInteger, requiredString, statusFields, type Action } from './validate';
+import { actionOf, optionalNumber, requiredInteger, requiredString, sameStatusFields, statusFields, type Action } from './validate';
 
 export interface RoomsOptions {
   store: RoomStore;
@@ -246,11 +246,7 @@ export class Rooms {
     await this.onSession<NewReport['labels'] | 'repeat'>(caller, room, errors.notInRoom, (cur, now, seen) => {
       // Stored before under this key (the client retried a report whose answer it did not get): its first answer.
       // The key reused for another report is no retry: refused (422), nothing stored or counted, never dropped silently.
-      if (seen.repeated) {
-        const first = seen.fields;
-        const same = first.event === fields.event && first.state === fields.state && first.connections === fields.connections && first.sendStreams === fields.sendStreams && first.recvStreams === fields.recvStreams;
-        return same ? { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } } : errors.idempotencyKeyReused();
-      }
+      if (seen.repeated) return sameStatusFields(seen.fields, fields) ? { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } } : errors.idempotencyKeyReused();
       if (cur.reportCount >= this.o.limits.reportsPerSession) return tooManyRequests(QUOTA_RETRY_AFTER_SECONDS);
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);

@@ -62,6 +62,9 @@ function integer(o: Record<string, unknown>, name: string, min: number, max: num
 }
 
 const STATUS_FIELDS = ['event', 'state', 'connections', 'sendStreams', 'recvStreams'] as const;
+
+/** Whether two reports say the same (a retry of one report, not another under the same idempotency key). */
+export const sameStatusFields = (a: StatusFields, b: StatusFields): boolean => STATUS_FIELDS.every((f) => a[f] === b[f]);
 const COUNTERS = ['connections', 'sendStreams', 'recvStreams'] as const;
 export const MAX_NAME_LENGTH = 64;
 export const MAX_COUNTER = 10_000;

@@ -179,6 +179,9 @@ export interface UnitNonce {
  */
 export type SeenKey = { repeated: false } | { repeated: true; fields: StatusFields };
 
+/** SeenKey from the stored report found under the key (a copy of its fields), or none. */
+export const seenKey = (stored: StatusFields | undefined): SeenKey => (stored ? { repeated: true, fields: { ...stored } } : { repeated: false });
+
 /** What `decide` asks of `updateSession`. */
 export type SessionDecision<T> =
   | { kind: 'refuse'; value: T }

@@ -5,7 +5,7 @@
 // that fails for a reason other than an outage is redone call by call, each in its own transaction, so one bad
 // call does not undo the others. A call's Hawk nonce claim (D-141) is inserted in the first round trip.
 import type { Pool, PoolClient } from 'pg';
-import { NonceReplayedError, StoreUnavailableError, type HawkNonceClaim, type SeenKey, type SessionDecision, type SessionRecord, type StatusFields, type UnitNonce } from '../contract';
+import { NonceReplayedError, StoreUnavailableError, type HawkNonceClaim, seenKey, type SeenKey, type SessionDecision, type SessionRecord, type StatusFields, type UnitNonce } from '../contract';
 import { RollupDelta } from '../common/rollups';
 import { appliedSession } from '../common/session';
 import { SESSION_COLUMNS, sessionFromRow, sessionValues, statusFieldsFromRow, type Row } from '../common/rows';
@@ -205,8 +205,7 @@ export class ReportBatches {
       const seenId = `${call.id}\u0000${call.key}`;
       let decision: SessionDecision<unknown>;
       try {
-        const stored = call.key === undefined ? undefined : seen.get(seenId);
-        decision = call.decide(structuredClone(session), stored ? { repeated: true, fields: { ...stored } } : { repeated: false });
+        decision = call.decide(structuredClone(session), seenKey(call.key === undefined ? undefined : seen.get(seenId)));
       } catch (error) {
         return { ok: false, error };
       }

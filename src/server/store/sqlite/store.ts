@@ -12,6 +12,7 @@ import { appliedSession, startedSession } from '../common/session';
 import {
   NonceReplayedError,
   StoreUnavailableError,
+  seenKey,
   type ExportFilter,
   type HawkNonceClaim,
   type HawkSessionRecord,
@@ -363,7 +364,7 @@ export class SqliteStore implements Store {
     if (!session) return undefined;
     // The same object whichever thread reads it: the threaded store's writer compares it with what was decided on.
     const stored = key === undefined ? undefined : reports.reportKeySeen(this.sql, id, key);
-    return { session, seen: stored ? { repeated: true, fields: stored } : { repeated: false } };
+    return { session, seen: seenKey(stored) };
   }
 
   private joinCtx(room: string): JoinContext | undefined {
