@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { performance } from 'node:perf_hooks';
@@ -52,10 +52,12 @@ s.listen(0, '127.0.0.1', () => console.log('Room server: http://127.0.0.1:' + s.
 async function load(target, rate, pid) {
   let start;
   let end;
-  const sample = () => ({ all: cpuMs([pid]), main: cpuMs([pid], { mainThread: true }) });
+  // The load generator is this process: its CPU per report is what the server cannot have of the machine.
+  const own = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const sample = () => ({ all: cpuMs([pid]), main: cpuMs([pid], { mainThread: true }), load: own() });
   const result = await runLoad(target.participants, { warmupMs: WARMUP_MS, measureMs: MEASURE_MS, rate, onWindow: { start: () => (start = sample()), end: () => (end = sample()) } });
   const perReport = (ms) => (ms * 1000) / result.count;
-  return { ...result, cpuUs: perReport(end.all - start.all), mainCpuUs: perReport(end.main - start.main) };
+  return { ...result, cpuUs: perReport(end.all - start.all), mainCpuUs: perReport(end.main - start.main), loadCpuUs: perReport(end.load - start.load) };
 }
 
 export default async function run() {
@@ -144,6 +146,7 @@ export default async function run() {
     }
     const rows = [];
     const ratios = {};
+    const mids = {};
     const halfP99 = {};
     for (const [name, label] of Object.entries(LABELS)) {
       const byRound = rounds.map((round) => ({ max: round[name], ratio: round[name].rps / round.bare.rps }));
@@ -152,6 +155,7 @@ export default async function run() {
       sign(name);
       const half = await load(targets[name], max.rps / 2, targets[name].pid);
       ratios[name] = mid.ratio;
+      mids[name] = mid;
       halfP99[name] = half.p99;
       rows.push({
         target: label,
@@ -164,6 +168,7 @@ export default async function run() {
         'p99 ms (half rate)': fmt(half.p99),
         'server CPU µs/report (all threads)': fmt(max.cpuUs, 0),
         '(request thread)': fmt(max.mainCpuUs, 0),
+        'load generator CPU µs/report': fmt(max.loadCpuUs, 0),
         'non-204': String(byRound.reduce((n, x) => n + x.max.failed, 0) + half.failed),
       });
     }
@@ -176,6 +181,15 @@ export default async function run() {
       console.log(m.split('\n').filter((l) => l.startsWith('loop_room_store_commit_seconds')).join('\n'));
     }
     console.log('Server CPU is measured at the maximum rate (from /proc: all the server\'s threads, and its request thread).');
+    // What the goal leaves the server: at the goal's rate the machine's cores give so many µs per report, of which
+    // the load generator (this process, same machine) takes its own share. An upper bound: the OS and any other
+    // process take some too, so it means most on a quiet machine.
+    const cores = availableParallelism();
+    for (const [name, goal] of [['basic', 0.75], ['hawk', 0.6]]) {
+      const rate = goal * rounds[rounds.findIndex((round) => round[name] === mids[name].max)].bare.rps;
+      const budget = (cores * 1e6) / rate - mids[name].max.loadCpuUs;
+      console.log(`At ${goal} of the bare server (${fmt(rate, 0)} reports/s) ${cores} cores give ${fmt((cores * 1e6) / rate, 0)} µs of CPU per report; the load generator takes ${fmt(mids[name].max.loadCpuUs, 0)}, which leaves the ${name === 'basic' ? 'Basic' : 'Hawk'} server at most ${fmt(budget, 0)} µs in all its threads, less what the OS and other processes take (it uses ${fmt(mids[name].max.cpuUs, 0)}; the bare server ${fmt(mids.bare.max.cpuUs, 0)}).`);
+    }
   } finally {
     bare.child.kill('SIGTERM');
     server.child.kill('SIGTERM');

@@ -27,9 +27,10 @@ export const migrateStore: Command = {
     const { existsSync } = await import('node:fs');
     const from = storeRef(flags.from);
     if (from.kind === 'sqlite' && !existsSync(from.path)) throw new Error(`no such SQLite file: ${from.path}`);
+    // Both named correctly before either is opened (opening migrates a store's schema).
+    const stores = [from, storeRef(flags.to)].map((t) => chooseStore(t.kind === 'sqlite' ? { db: t.path } : { store: t.url }, undefined, { inThread: true }).store);
     // Both at this version's schema (the target is created when it does not exist).
-    for (const t of [from, storeRef(flags.to)]) {
-      const { store } = chooseStore(t.kind === 'sqlite' ? { db: t.path } : { store: t.url }, undefined, { inThread: true });
+    for (const store of stores) {
       await store.open();
       await store.close();
     }

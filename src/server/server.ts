@@ -286,7 +286,13 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
     try {
       const t = now();
       await store.expireSessions(t);
-      if (retainDays > 0) await store.retain(t - retainDays * 86_400_000);
+      if (retainDays > 0) {
+        const gone = await store.retain(t - retainDays * 86_400_000);
+        // Operators see what retention deleted (counts and totals are kept: docs/server.md).
+        if (gone.reports + gone.sessions + gone.rooms + gone.hawkSessions > 0) {
+          log(`server: retention (${retainDays} days) deleted ${gone.reports} report(s), ${gone.sessions} session(s), ${gone.rooms} room(s), ${gone.hawkSessions} Hawk session(s)`);
+        }
+      }
       // A step at a time (each its own short write), at most a day of minutes per sweep.
       if (minuteDays > 0) for (let i = 0; i < FOLD_STEPS_PER_SWEEP && (await store.foldRollups(t - minuteDays * 86_400_000, t)); i++);
     } catch (err) {

@@ -1,7 +1,7 @@
 // migrate-store, as an operator runs it: a SQLite store filled by real traffic moves to PostgreSQL and back, and
 // every stored figure, every report (in order) and every token survives; a target that already holds data is
 // refused and left as it was.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenRoomServer, type ListeningRoomServer } from '../../src/server/server';
@@ -123,5 +123,13 @@ describePg('migrate-store', () => {
     const missing = await runCli(['migrate-store', '--from', join(dir, 'nope.db'), '--to', join(dir, 'x.db')]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/no such SQLite file/);
+    // A target that cannot be named is refused before the source is opened (opening migrates it): here the source
+    // is not even a database, and the answer is still about the target (without echoing its URL).
+    const notDb = join(dir, 'notes.txt');
+    writeFileSync(notDb, 'not a database');
+    const badTarget = await runCli(['migrate-store', '--from', notDb, '--to', 'postgres://u:secret@host:99999/db']);
+    expect(badTarget.code).not.toBe(0);
+    expect(badTarget.stderr).toMatch(/not a valid PostgreSQL URL/);
+    expect(badTarget.stderr).not.toMatch(/secret/);
   });
 });

@@ -38,6 +38,8 @@ describe.each(STORES)('retention (%s)', (_name, factory) => {
       // The old session is gone with its reports; the recent one's report stays.
       expect(await countReports(server)).toBe(1);
       expect(await server.fresh.store.getSession(old.roomConnectionId)).toBeUndefined();
+      // The operator's log says what went (3 reports, the ended session; no token in the line).
+      expect(server.logs.filter((l) => l.includes('retention'))).toEqual([expect.stringMatching(/^server: retention \(90 days\) deleted 3 report\(s\), 1 session\(s\), \d+ room\(s\), \d+ Hawk session\(s\)$/)]);
       // (The room itself expired after 30 days: a fresh room shows the token is now unknown, not ended.)
       // (The owner's Hawk session was last used longer ago than the retention, but it owns that room, still kept.)
       expect((await post(`${server.serverUrl}/rooms`, { roomName: 'x', roomOwner: 'o', maxSize: 2 }, { hawk: owner.credentials })).status).toBe(201);

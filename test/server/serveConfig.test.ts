@@ -1,13 +1,14 @@
 // How `serve` is configured and what it writes (server spec section 8): every flag as LOOP_ROOM_STATE_<FLAG>
 // (a flag wins), --log-format json (one JSON object per stderr line, the access log among them, no scrapes),
 // repeated failures logged rate-limited, and a port in use found before any database file is made.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createRoom, joinRoom, registerHawkSession } from '../../src/index';
 import { UsageError, parseArgs } from '../../src/cli/args';
 import { withEnvironment } from '../../src/cli/config';
 import { createOperatorLog, rateLimited } from '../../src/server/log';
+import { PG_URL_PARAMETERS } from '../../src/server/store/postgres/connection';
 import { ThreadedSqliteStore } from '../../src/server/store/sqlite/threaded';
 import { loadBetterSqlite3 } from '../../src/server/peers';
 import { post, startServer } from './helpers';
@@ -220,6 +221,31 @@ describe('a store URL', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--store: not a valid PostgreSQL URL');
     expect(r.stderr + r.stdout).not.toContain('s3cret-pw');
+  });
+
+  it('with a parameter node-postgres does not know is refused before connecting (a misspelt sslmode would connect without TLS)', async () => {
+    // Port 1 on 127.0.0.1: any attempt to connect would fail with ECONNREFUSED instead of these messages.
+    const typo = await runCli(['serve', '--port', '0', '--store', 'postgres://loop:s3cret-pw@127.0.0.1:1/rooms?sslmod=verify-full']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain("the store URL has a parameter node-postgres does not know: 'sslmod'");
+    expect(typo.stderr + typo.stdout).not.toContain('s3cret-pw');
+    // node-postgres's own timeouts would override the server's (a URL's parameters win): ours are named instead.
+    const theirs = await runCli(['serve', '--port', '0', '--store', 'postgres://127.0.0.1:1/rooms?statement_timeout=0']);
+    expect(theirs.code).toBe(1);
+    expect(theirs.stderr).toContain('the store URL sets statement_timeout with statement_timeout_ms (milliseconds)');
+    expect(`${typo.stderr}${theirs.stderr}`).not.toMatch(/ECONNREFUSED/);
+  });
+
+  it('the parameters it lets through are the ones the installed node-postgres reads', () => {
+    // Every name pg-connection-string copies into the config or pg's ConnectionParameters reads with val(): a new
+    // one in an upgrade must be listed (or taken over, as the timeouts are), an old one gone must be dropped.
+    const source = (file: string) => readFileSync(require.resolve(file), 'utf8');
+    const read = new Set([
+      ...[...source('pg-connection-string').matchAll(/config\.(\w+)/g)].map((m) => m[1]),
+      ...[...source('pg/lib/connection-parameters.js').matchAll(/val\('(\w+)'/g)].map((m) => m[1]),
+    ]);
+    const taken = new Set(['statement_timeout', 'lock_timeout', 'query_timeout']);
+    expect([...read].filter((n) => !taken.has(n)).sort()).toEqual([...PG_URL_PARAMETERS].filter((n) => !['db', 'encoding'].includes(n)).sort());
   });
 
   it('with an address this machine does not have fails before a database file is made, port 0 too', async () => {

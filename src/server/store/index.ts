@@ -1,6 +1,7 @@
 // The store as the rest of the server sees it: the contract, and which store a command line names:
 // `--db PATH` (SQLite, the default ./loop-room-state.db) or `--store URL` (sqlite:PATH[?read_timeout_ms=N], or
 // postgres://... for several server processes on one database).
+import { parseStoreUrl } from './postgres/connection';
 import { createPostgresStore } from './postgres/store';
 import { SqliteStore } from './sqlite/store';
 import { ThreadedSqliteStore } from './sqlite/threaded';
@@ -50,6 +51,7 @@ export function chooseStore(spec: StoreSpec, log?: (line: string) => void, { inT
   if (/^postgres(ql)?:\/\//.test(url)) {
     // Not echoed: the URL may hold a password.
     if (!URL.canParse(url)) throw new Error('--store: not a valid PostgreSQL URL (postgres://user:password@host:port/database, special characters in the password percent-encoded)');
+    parseStoreUrl(url); // its parameters checked before anything connects
     return { store: createPostgresStore(url, { log }), describe: 'PostgreSQL' };
   }
   throw new Error(`--store must be sqlite:PATH or postgres://...; got a URL with scheme '${url.split(':')[0]}'`);

@@ -30,6 +30,24 @@ export interface PoolSettings {
 }
 
 /**
+ * The query parameters node-postgres 8 takes from a connection URL (pg-connection-string's and pg's connection
+ * parameters; test/server/serveConfig.test.ts checks the list against the installed versions).
+ */
+export const PG_URL_PARAMETERS: ReadonlySet<string> = new Set([
+  'host', 'port', 'user', 'password', 'database', 'db', 'encoding', 'client_encoding', 'options', 'application_name',
+  'fallback_application_name', 'replication', 'binary', 'idle_in_transaction_session_timeout',
+  'ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslnegotiation', 'uselibpqcompat',
+]);
+
+/** node-postgres's own timeouts would override ours (a URL's parameters win over the pool's settings). */
+const OWN_INSTEAD: Record<string, string | undefined> = {
+  statement_timeout: 'statement_timeout_ms',
+  lock_timeout: 'lock_timeout_ms',
+  query_timeout: 'read_timeout_ms or statement_timeout_ms',
+  connect_timeout: 'connect_timeout_ms',
+};
+
+/**
  * Our own settings ride in the URL's query (`?pool_size=N&connect_timeout_ms=N&statement_timeout_ms=N&lock_timeout_ms=N&read_timeout_ms=N`)
  * and are taken out
  * before node-postgres sees the rest; everything else (sslmode, application_name...) is node-postgres's.
@@ -50,6 +68,11 @@ export function parseStoreUrl(url: string): { connectionString: string; settings
   const statementTimeoutMs = int('statement_timeout_ms', 30_000, 0, 86_400_000);
   const lockTimeoutMs = int('lock_timeout_ms', 5000, 0, 86_400_000);
   const readTimeoutMs = int('read_timeout_ms', 5000, 10, 600_000);
+  // node-postgres ignores a parameter it does not know: a misspelt `sslmode` would connect without TLS, unnoticed.
+  for (const name of new Set(u.searchParams.keys())) {
+    if (OWN_INSTEAD[name]) throw new Error(`the store URL sets ${name} with ${OWN_INSTEAD[name]} (milliseconds); '${name}' is not taken`);
+    if (!PG_URL_PARAMETERS.has(name)) throw new Error(`the store URL has a parameter node-postgres does not know: '${name}' (ours: pool_size, connect_timeout_ms, statement_timeout_ms, lock_timeout_ms, read_timeout_ms; node-postgres's: ${[...PG_URL_PARAMETERS].join(', ')})`);
+  }
   return { connectionString: u.toString(), settings: { poolSize, connectTimeoutMs, statementTimeoutMs, lockTimeoutMs, readTimeoutMs } };
 }
 
