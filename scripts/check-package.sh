@@ -113,14 +113,15 @@ inspector.close().then(() => setTimeout(() => console.log(messages.join('|')), 5
   [[ $message == *"'ws' is not installed"*"npm install ws"* && $message != *"|"* ]] || { echo "Node inspector without ws ($input): unclear message: $message"; exit 1; }
 done
 echo "Node inspector without ws: one clear message (CommonJS and ESM): ok"
-# visualize without ws serves the page alone and says what the live view needs (bounded: it runs until stopped).
+# visualize without ws serves the page alone and says what the live view needs, offering no ws:// address (bounded:
+# it runs until stopped).
 timeout 20 ./node_modules/.bin/loop-room-state visualize --port 0 > visualize.out 2>&1 &
 visualize=$!
 for _ in $(seq 100); do grep -q 'Visualizer: http' visualize.out && break; sleep 0.2; done
 url=$(sed -n 's/^Visualizer: \(http[^ ]*\).*/\1/p' visualize.out)
 page=$(node -e "fetch(process.argv[1]).then((r) => r.text()).then((t) => console.log(t.includes('<html') ? 'page' : 'no page'), () => console.log('no answer'))" "${url:-http://127.0.0.1:9/}")
 kill "$visualize" 2>/dev/null; wait "$visualize" 2>/dev/null || true
-[[ $page == page && $(cat visualize.out) == *"npm install ws"* ]] || { echo "visualize without ws: $page; $(cat visualize.out)"; exit 1; }
+[[ $page == page && $(cat visualize.out) == *"npm install ws"* && $(cat visualize.out) != *"ws://"* ]] || { echo "visualize without ws: $page; $(cat visualize.out)"; exit 1; }
 echo "visualize without ws: the page served, the live view's package named: ok"
 
 # The React entry (issue 20): react is an optional peer, so the entry is checked once the app installs it;
@@ -141,3 +142,14 @@ export function useCall(roomToken: string): RoomSessionStatus {
 TS
 npx tsc --noEmit --strict --module node16 --moduleResolution node16 --skipLibCheck react.mts
 echo 'react entry types: ok'
+
+# Every entry's types under TypeScript's older default resolution too (node10 reads no `exports`: typesVersions).
+cat > node10.ts <<'TS'
+import { createRoomSession } from 'loop-room-state';
+import { useRoomSession } from 'loop-room-state/react';
+import { createVisualizerInspector } from 'loop-room-state/inspect';
+import { generateTestCases } from 'loop-room-state/testing';
+export const entries = [createRoomSession, useRoomSession, createVisualizerInspector, generateTestCases];
+TS
+npx tsc --noEmit --strict --module commonjs --moduleResolution node10 --ignoreDeprecations 5.0 --skipLibCheck node10.ts
+echo 'entry types under moduleResolution node10: ok'

@@ -17,7 +17,7 @@ export const SERVE_FLAGS = {
   'participant-ttl': 'value', 'max-room-size': 'value', 'web-app-url': 'value', 'cors-origin': 'value', 'public-url': 'value',
   'access-log': 'switch', 'log-format': 'value', 'shutdown-grace': 'value',
   'trusted-proxy': 'value', limits: 'value', 'max-registrations': 'value', 'max-rooms-per-session': 'value',
-  'max-reports-per-session': 'value', 'max-relay-connections': 'value',
+  'max-reports-per-session': 'value', 'max-relay-connections': 'value', 'media-api-key': 'value', 'media-session-id': 'value',
 } as const;
 
 export const serve: Command = {
@@ -28,7 +28,7 @@ export const serve: Command = {
     '                      [--minute-rollups-days N] [--participant-ttl SECONDS] [--max-room-size N] [--web-app-url URL]',
     '                      [--cors-origin ORIGINS] [--public-url URL] [--access-log] [--log-format text|json] [--shutdown-grace SECONDS]',
     '                      [--trusted-proxy ADDRS] [--limits off] [--max-registrations N] [--max-rooms-per-session N]',
-    '                      [--max-reports-per-session N] [--max-relay-connections N]',
+    '                      [--max-reports-per-session N] [--max-relay-connections N] [--media-api-key K [--media-session-id S]]',
     '',
     `  --port             port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)`,
     '  --host             address to bind (default 127.0.0.1; another address needs an admin token)',
@@ -61,6 +61,9 @@ export const serve: Command = {
     '  --log-format       text (default) or json: every stderr line one JSON object (time, level, msg), the access',
     '                     log on stderr in the same shape',
     '  --shutdown-grace   seconds a stop (SIGTERM, Ctrl-C) waits for requests already received (default 25)',
+    '  --media-api-key    a media provider\'s API key, returned by every join as `apiKey` (Loop clients read it; the',
+    '                     server has no media provider of its own, so by default a join answers without it)',
+    '  --media-session-id the media session id returned with it as `sessionId` (needs --media-api-key)',
     '',
     'Runs until SIGTERM or Ctrl-C: then stops accepting, answers every request already received (bodies still',
     'arriving included), and exits 0; what still runs after the grace period is cut (a second signal cuts at once).',
@@ -103,6 +106,10 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
   for (const o of corsOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--cors-origin takes origins such as https://hello.example.com (no path), got '${o}'`);
   // Behind a proxy every request comes from loopback: admin data would answer the internet (spec section 7).
   if (publicUrl !== undefined && !adminToken) throw new UsageError('--public-url (a server reached through a proxy) needs an admin token: --admin-token T or LOOP_ROOM_STATE_ADMIN_TOKEN');
+  const apiKey = str(flags['media-api-key']);
+  const sessionId = str(flags['media-session-id']);
+  if (sessionId !== undefined && apiKey === undefined) throw new UsageError('--media-session-id needs --media-api-key (a join answers both, as loop-server did)');
+  const media = apiKey === undefined ? undefined : { apiKey, ...(sessionId !== undefined ? { sessionId } : {}) };
   const trustedProxies = (str(flags['trusted-proxy']) ?? '').split(',').map((a) => a.trim()).filter(Boolean);
   for (const a of trustedProxies) if (isIP(a) === 0) throw new UsageError(`--trusted-proxy takes IP addresses, got '${a}'`);
   const limitsFlag = str(flags.limits);
@@ -142,6 +149,7 @@ async function serveWith(flags: Record<string, string | true>, io: CommandIO, op
       participantTtlMs: Math.round(ttl * 1000),
       maxRoomSize,
       ...(webAppUrl ? { webAppUrl } : {}),
+      ...(media ? { media } : {}),
       corsOrigins,
       ...(publicUrl ? { publicUrl } : {}),
       trustedProxies,

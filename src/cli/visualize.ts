@@ -35,7 +35,8 @@ export const visualize: Command = {
       throw listenError(err, port, host);
     }
     io.out(`Visualizer: ${server.url}`);
-    io.out(`Live inspectors connect to ${server.url.replace(/^http/, 'ws')}inspect  (Ctrl-C stops)`);
+    // Without ws the log has said the live view is off: no address for inspectors that could not connect.
+    io.out(server.live ? `Live inspectors connect to ${server.url.replace(/^http/, 'ws')}inspect  (Ctrl-C stops)` : 'Ctrl-C stops');
     if (!isLoopback(host)) io.err(`warning: listening on ${host}, not only on this machine`);
     await untilInterrupted();
     await server.close();

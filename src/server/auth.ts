@@ -174,16 +174,16 @@ export class Authenticator {
     } catch (err) {
       if (storeFailure !== undefined) throw storeFailure;
       if (stale) {
-        // As hawk answers a stale timestamp: the server's time, MACed, so the client can correct its clock.
+        // As hawk (and loop-server) answer a stale timestamp: Hawk's challenge alone, the server's time MACed, so a
+        // client library can parse it and correct its clock (a `Basic,` before it makes hawk's parser refuse it).
         const hawk = this.o.hawk();
-        const www = hawk.utils.unauthorized('Stale timestamp', hawk.crypto.timestampMessage({ key: stale.key, algorithm: 'sha256' }, 0)).output.headers['WWW-Authenticate'];
-        throw errors.unauthorized(`Basic,${www}`);
+        throw errors.unauthorized(hawk.utils.unauthorized('Stale timestamp', hawk.crypto.timestampMessage({ key: stale.key, algorithm: 'sha256' }, 0)).output.headers['WWW-Authenticate']);
       }
       if (err instanceof StoreUnavailableError) throw err;
       if (err instanceof ApiError) throw err;
       const www = (err as { output?: { headers?: Record<string, string> } }).output?.headers?.['WWW-Authenticate'];
       // A stale timestamp: the client may correct its clock from ts/tsm (and from the Date header).
-      if (typeof www === 'string' && www.includes('tsm=')) throw errors.unauthorized(`Basic,${www}`);
+      if (typeof www === 'string' && www.includes('tsm=')) throw errors.unauthorized(www);
       throw errors.unauthorized(AUTH_SCHEMES);
     }
     await this.touch(idHmac, lastUsedAt);

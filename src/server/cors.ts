@@ -2,7 +2,8 @@
 // on every answer to them (errors included). Preflights answer with the route's own methods.
 import type { IncomingMessage } from 'node:http';
 
-const EXPOSED = 'Hawk-Session-Token, Server-Authorization, WWW-Authenticate, Retry-After';
+// Date too: a browser Hawk client corrects its clock from it after a stale-timestamp 401 (not a safelisted header).
+const EXPOSED = 'Hawk-Session-Token, Server-Authorization, WWW-Authenticate, Retry-After, Date';
 
 export class CorsPolicy {
   private readonly origins: ReadonlySet<string>;

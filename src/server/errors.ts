@@ -54,6 +54,8 @@ export const AUTH_SCHEMES = 'Basic,Hawk';
 
 export const errors = {
   notFound: () => new ApiError(404, ERRNO.notFound, 'Not found.'),
+  /** A request the page cannot take (not GET or HEAD) outside the API: a client whose serverUrl lacks the base path. */
+  outsideTheApi: (base: string) => new ApiError(404, ERRNO.notFound, `Not found: the API is under ${base} (a client's serverUrl ends with it).`),
   malformedRequest: () => new ApiError(400, ERRNO.badJson, 'Malformed request.'),
   requestTimeout: () => new ApiError(408, ERRNO.notFound, 'Request timeout: the whole request must arrive within the time limit.'),
   methodNotAllowed: (allow: string) => new ApiError(405, ERRNO.notFound, 'Method not allowed.', { Allow: allow }),

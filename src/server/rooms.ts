@@ -180,8 +180,12 @@ export class Rooms {
       for (const s of live) if (s.participantHmac === participantHmac) end.push({ id: s.id, reason: 'rejoined', at: now });
       const others = live.filter((s) => s.participantHmac !== participantHmac);
       const owner = current.ownerHmac === participantHmac;
+      // loop-server's getClientMaxSize/canJoinRoom (routes/rooms.js): the room holds no more than any participant
+      // already in it can show. The joiner's own clientMaxSize is not in it (that is errno 121, below). A session
+      // stored before schema version 9 has no value: it lowers nothing.
+      const size = others.reduce((m, s) => (s.clientMaxSize === undefined ? m : Math.min(m, s.clientMaxSize)), current.maxSize);
       // A spot is always kept for the owner.
-      const capacity = owner || others.some((s) => s.owner) ? current.maxSize : current.maxSize - 1;
+      const capacity = owner || others.some((s) => s.owner) ? size : size - 1;
       if (others.length >= capacity) return { kind: 'refuse', value: errors.roomFull() };
       if (clientMaxSize <= others.length) return { kind: 'refuse', value: errors.clientMaxSize() };
       const session: NewSession = {
@@ -191,6 +195,7 @@ export class Rooms {
         participantHmac,
         tokenHmac,
         displayName,
+        clientMaxSize,
         owner,
         joinedAt: now,
         expiresAt: now + ttl,

@@ -238,12 +238,12 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
     base,
   );
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, match: Match, query: URLSearchParams): Promise<void> {
+  async function dispatch(req: IncomingMessage, res: ServerResponse, match: Match, query: URLSearchParams, outside: boolean): Promise<void> {
     const method = req.method ?? 'GET';
     const r: RouteRequest = { req, res, method: method as Method, params: match?.params ?? {}, query, action: 'other', caller: none };
     try {
       for (const [name, value] of Object.entries(cors.headers(req))) res.setHeader(name, value);
-      if (!match) throw errors.notFound();
+      if (!match) throw outside ? errors.outsideTheApi(base) : errors.notFound();
       const { route } = match;
       if (method === 'OPTIONS' && cors.allows(req)) {
         // A preflight from an allowed origin: the route's methods, and the headers a client sends.
@@ -266,10 +266,13 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
     // Paths are matched as sent, in canonical form only (spec section 7): a proxy rule on /v1/stats cannot be
     // walked around with /v1/./stats, /v1\stats, //v1/stats or %2e%2e. Non-canonical paths are the API's 404.
     const canonical = isCanonicalPath(path);
-    if (canonical && path !== '/metrics' && path !== base && !path.startsWith(`${base}/`)) return false;
-    const match = canonical ? matchRoute(routes, path) : undefined;
+    const outside = canonical && path !== '/metrics' && path !== base && !path.startsWith(`${base}/`);
+    // The page takes GET and HEAD; anything else outside the API is a client without the base path (a Loop client
+    // set to /v0 or to the root): a JSON error that says where the API is, as every other error answer.
+    if (outside && (req.method === 'GET' || req.method === 'HEAD')) return false;
+    const match = canonical && !outside ? matchRoute(routes, path) : undefined;
     responder.arrived(req, res, routeName(match, base));
-    dispatch(req, res, match, query).catch((err) => {
+    dispatch(req, res, match, query, outside).catch((err) => {
       log(`server: unexpected failure: ${err instanceof Error ? err.name : typeof err}`);
       if (!res.headersSent) responder.fail(res, none, err, 'other');
     });

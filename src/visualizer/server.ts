@@ -46,6 +46,8 @@ export interface VisualizerServer {
   /** http://host:port/ */
   url: string;
   port: number;
+  /** Whether the live relay runs (false without the optional package `ws`: the page is served alone). */
+  live: boolean;
   /** The live sessions as the server holds them (a copy). */
   sessions(): LiveSession[];
   /** Serves the page (for a server that routes other paths elsewhere; see attachVisualizer). */
@@ -145,7 +147,7 @@ async function startPageOnly(options: VisualizerServerOptions, missing: MissingP
   });
   const { port, url } = await listening(server, options, host);
   log(`visualizer: serving the page without its live view (${why})`);
-  return { url, port, sessions: () => [], handle, connections: () => 0, close: () => closeOwn(server, options) };
+  return { url, port, live: false, sessions: () => [], handle, connections: () => 0, close: () => closeOwn(server, options) };
 }
 
 async function startWithRelay(options: VisualizerServerOptions, { WebSocketServer }: typeof import('ws')): Promise<VisualizerServer> {
@@ -344,6 +346,7 @@ async function startWithRelay(options: VisualizerServerOptions, { WebSocketServe
   return {
     url: at.url,
     port,
+    live: true,
     sessions: () => structuredClone([...sessions.values()]),
     handle: handleRequest,
     connections: () => wss.clients.size,

@@ -67,3 +67,17 @@ it('an unknown option or command gets a did-you-mean', async () => {
   expect(c.code).toBe(2);
   expect(c.err).toContain("unknown command 'simulte'; did you mean 'simulate'?");
 });
+
+describe('a reader that goes away', () => {
+  // `loop-room-state conform --list | head -1`: the built CLI, its stdout closed after the first chunk.
+  it.each([['conform', '--list'], ['generate-tests', '--format', 'json']])('%s %s: exit 0, no EPIPE trace', async (...argv) => {
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const child = spawn(process.execPath, [join(__dirname, '../../dist/cli.cjs'), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect([code, stderr]).toEqual([0, '']);
+  });
+});

@@ -116,12 +116,12 @@ describe('room helpers', () => {
     expect(await participants()).toEqual([]);
   });
 
-  it('name the path used and say what to fix when serverUrl lacks /v1 (405 from the server)', async () => {
+  it('name the path used and say what to fix when serverUrl lacks /v1 (404 errno 999 from the server)', async () => {
     const origin = server.serverUrl.replace(/\/v1$/, '');
     const err = await joinRoom({ serverUrl: origin, roomToken, displayName: 'x' }).catch((e) => e);
     expect(err).toBeInstanceOf(RoomsApiError);
-    expect(err).toMatchObject({ status: 405, notTheApi: true });
-    expect(err.message).toMatch(/^POST \/rooms\/:roomToken: HTTP 405/);
+    expect(err).toMatchObject({ status: 404, errno: 999, notTheApi: true });
+    expect(err.message).toMatch(/^POST \/rooms\/:roomToken: HTTP 404 errno 999/);
     expect(err.message).toContain(`serverUrl (${origin})`);
     expect(err.message).toContain('/v1 prefix');
     expect(err.message).not.toContain(roomToken);
@@ -148,7 +148,7 @@ it('a session whose serverUrl lacks /v1 stops once, naming serverUrl and the /v1
   expect(await session.flush()).toEqual({ delivered: 0, dropped: WORKED_EXAMPLE.length });
   expect(errors).toHaveLength(1);
   const e = errors[0];
-  expect(e).toMatchObject({ kind: 'stopped', reason: 'not-the-api', status: 405, dropped: WORKED_EXAMPLE.length });
+  expect(e).toMatchObject({ kind: 'stopped', reason: 'not-the-api', status: 404, dropped: WORKED_EXAMPLE.length });
   expect(e.message).toContain(`serverUrl (${origin})`);
   expect(e.message).toContain('/v1 prefix');
   expect(e.message).not.toContain(sessionToken);

@@ -68,3 +68,27 @@ it('a web page on another origin goes from nothing to reporting with the package
     expect((await server.fresh.store.getSession(id))?.endReason).toBe('left');
   }
 });
+
+it('a Hawk client on another origin whose clock is 10 minutes off corrects it from the Date header and reports', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('body[data-ready]', { state: 'attached' });
+  const result = await page.evaluate(async ({ serverUrl }) => {
+    const { registerHawkSession, createRoom, joinRoom, createRoomSession } = (window as unknown as { lib: typeof import('../../src/index') }).lib;
+    const { credentials } = await registerHawkSession(serverUrl);
+    const { roomToken } = await createRoom({ serverUrl, credentials, roomName: 'skew', roomOwner: 'Alice', maxSize: 2 });
+    const joined = await joinRoom({ serverUrl, roomToken, displayName: 'Alice', auth: { type: 'hawk', credentials } });
+    const errors: unknown[] = [];
+    const session = createRoomSession({ roomToken, serverUrl, auth: { type: 'hawk', credentials, localtimeOffsetMsec: -10 * 60_000 } });
+    session.on('error', (e) => errors.push(e));
+    session.send({ type: 'Session.connectionCreated' });
+    const flushed = await session.flush();
+    session.stop();
+    return { id: joined.roomConnectionId, flushed, errors };
+  }, { serverUrl: server.serverUrl });
+  await page.close();
+  // The stale-timestamp 401 is read cross-origin (Date exposed by CORS), the clock corrected, the report signed again.
+  expect(result.errors).toEqual([]);
+  expect(result.flushed).toEqual({ delivered: 1, dropped: 0 });
+  expect((await server.fresh.store.sessionReports(result.id)).map((r) => r.fields.event)).toEqual(['Session.connectionCreated']);
+});

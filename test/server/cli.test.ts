@@ -36,6 +36,11 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('npm start, stopped with %s to npm
       const page = await fetch(`${s.origin}/`);
       expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
       expect((await fetch(`${s.origin}/metrics`)).status).toBe(200);
+      // A client without the base path (Loop's /v0, or the root) gets the API's JSON error naming it, not the page's.
+      for (const path of ['/registration', '/v0/rooms/QzBbvGmIZWU', '/']) {
+        const outside = await fetch(`${s.origin}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        expect([path, outside.status, await outside.json()]).toEqual([path, 404, { code: 404, errno: 999, error: 'Not found: the API is under /v1 (a client\'s serverUrl ends with it).' }]);
+      }
       const ws = new WebSocket(`${s.origin.replace('http', 'ws')}/watch`);
       const first = await new Promise<string>((resolve, reject) => {
         ws.on('message', (d) => resolve(String(d)));

@@ -17,6 +17,7 @@ export function sessionRecord(room: string, extra: Partial<SessionRecord> = {}):
     participantHmac: `p-${id}`,
     tokenHmac: `t-${id}`,
     displayName: 'Alice',
+    clientMaxSize: 2,
     owner: false,
     joinedAt: 1000 + ++n,
     expiresAt: 5_000_000,

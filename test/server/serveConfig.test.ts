@@ -75,6 +75,26 @@ describe('configuration from the environment', () => {
     expect(t.stdout()).toContain('flag.db');
     await stop(t);
   });
+
+  it("a join answers loop-server's apiKey and sessionId when serve is given them (LOOP_ROOM_STATE_MEDIA_API_KEY too), not otherwise", async () => {
+    const joinAnswer = async (s: ServeChild) => {
+      const owner = await registerHawkSession(s.serverUrl);
+      const room = await createRoom({ serverUrl: s.serverUrl, credentials: owner.credentials, roomName: 'm', roomOwner: 'o' });
+      const res = await post(`${s.serverUrl}/rooms/${room.roomToken}`, { action: 'join', displayName: 'g', clientMaxSize: 2 });
+      expect(res.status).toBe(200);
+      return res.json() as Record<string, unknown>;
+    };
+    const s = await spawnServe(process.execPath, [CLI, 'serve', '--port', '0', '--db', join(temp, 'media.db'), '--media-session-id', '1_MX4'], { LOOP_ROOM_STATE_MEDIA_API_KEY: '44669102' });
+    children.push(s);
+    expect(await joinAnswer(s)).toMatchObject({ apiKey: '44669102', sessionId: '1_MX4' });
+    await stop(s);
+    const plain = await spawnServe(process.execPath, [CLI, 'serve', '--port', '0', '--db', join(temp, 'media.db')]);
+    children.push(plain);
+    expect(Object.keys(await joinAnswer(plain)).sort()).toEqual(['expires', 'roomConnectionId', 'sessionToken']);
+    await stop(plain);
+    const lone = await runCli(['serve', '--port', '0', '--db', join(temp, 'media.db'), '--media-session-id', 'x']);
+    expect([lone.code, lone.stderr]).toEqual([2, expect.stringContaining('--media-session-id needs --media-api-key')]);
+  });
 });
 
 describe('logs', () => {

@@ -90,6 +90,11 @@ export interface SessionRecord {
   tokenHmac: string;
   /** Present while the session is open; removed when it ends. */
   displayName?: string;
+  /**
+   * The clientMaxSize the join announced: the most participants this client can show; it bounds the room while the
+   * session is open (loop-server's rule). Absent for sessions stored before schema version 9: no bound.
+   */
+  clientMaxSize?: number;
   owner: boolean;
   joinedAt: number;
   /** Participation expiry (extended by every authenticated request of the participant). */

@@ -49,6 +49,8 @@ export function sessionFromRow(r: Row): SessionRecord {
     path: json(r.path) as RoomState[],
   };
   if (r.display_name !== null && r.display_name !== undefined) s.displayName = String(r.display_name);
+  const clientMaxSize = optNumber(r.client_max_size);
+  if (clientMaxSize !== undefined) s.clientMaxSize = clientMaxSize;
   const endedAt = optNumber(r.ended_at);
   if (endedAt !== undefined) s.endedAt = endedAt;
   if (r.end_reason !== null && r.end_reason !== undefined) s.endReason = r.end_reason as EndReason;
@@ -96,6 +98,8 @@ export function endedFromRow(r: Row): Ended {
 export const SESSION_COLUMNS = [
   'id', 'room', 'kind', 'participant_hmac', 'token_hmac', 'display_name', 'owner', 'joined_at', 'expires_at', 'ended_at', 'end_reason', 'end_state',
   'state', 'connections', 'send_streams', 'recv_streams', 'first_reached', 'report_count', 'non_conformant', 'state_since', 'path',
+  // Last: postgres/reportBatch.ts picks the columns it updates by their position here.
+  'client_max_size',
 ] as const;
 
 /** A session's values in SESSION_COLUMNS order (booleans as booleans: a dialect that has none converts them). */
@@ -105,7 +109,7 @@ export function sessionValues(s: SessionRecord): unknown[] {
     s.id, s.room, s.kind, s.participantHmac, s.tokenHmac, ended ? null : (s.displayName ?? null), s.owner, s.joinedAt, s.expiresAt,
     s.endedAt ?? null, s.endReason ?? null, ended ? (s.endState ?? s.snapshot.state) : null,
     s.snapshot.state, s.snapshot.connections, s.snapshot.sendStreams, s.snapshot.recvStreams, JSON.stringify(s.firstReached), s.reportCount, s.nonConformantCount,
-    s.stateSince, JSON.stringify(s.path),
+    s.stateSince, JSON.stringify(s.path), s.clientMaxSize ?? null,
   ];
 }
 

@@ -157,4 +157,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'indexes for the sweep (retention and expiry look rows up instead of scanning)',
     statements: [...SWEEP_INDEX_STATEMENTS],
   },
+  {
+    version: 9,
+    name: "sessions: the join's clientMaxSize (a room's capacity counts it, as loop-server's)",
+    // NULL for the sessions stored before: their value is unknown, so they bound nothing. BIGINT: a join may
+    // announce any safe integer. Nullable without a default: no table rewrite.
+    statements: ['ALTER TABLE sessions ADD COLUMN client_max_size BIGINT'],
+  },
 ];

@@ -150,4 +150,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX sessions_open_expiry ON sessions (expires_at) WHERE ended_at IS NULL',
     ],
   },
+  {
+    version: 9,
+    name: "sessions: the join's clientMaxSize (a room's capacity counts it, as loop-server's)",
+    // NULL for the sessions stored before: their value is unknown, so they bound nothing.
+    statements: ['ALTER TABLE sessions ADD COLUMN client_max_size INTEGER'],
+  },
 ];
