@@ -152,12 +152,14 @@ export class Authenticator {
               throw new Error('stale timestamp');
             }
             const windowMs = 2 * this.o.skewSec * 1000;
-            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, tsMs)) throw new Error('replayed nonce');
-            if (!this.o.store.claimHawkNonce) return;
+            // A nonce a unit of work claims is judged there alone (every process alike): a status report sent again
+            // byte for byte, whose Idempotency-Key holds it already, gets its first answer there (rooms.ts).
             if (deferNonce) {
               deferred = { claim: { idHmac, nonce, ts }, at: tsMs, windowMs };
               return;
             }
+            if (!this.o.nonces.claim(`${idHmac}|${nonce}|${ts}`, tsMs)) throw new Error('replayed nonce');
+            if (!this.o.store.claimHawkNonce) return;
             let fresh: boolean;
             try {
               // Stored at the request's timestamp: purged once that is a window old (it is stale by then).

@@ -10,6 +10,8 @@ export interface HealthOptions {
   schemaVersion: number;
   /** True while the process drains for a stop: not ready for new work. */
   draining: () => boolean;
+  /** True while the store refuses writes though it answers reads (ServerMetrics.writesFailing). */
+  writesFailing?: () => boolean;
   /** How long /ready waits for the store (default 2000 ms). */
   timeoutMs?: number;
   retryAfterSeconds?: number;
@@ -29,6 +31,8 @@ export async function readiness(options: HealthOptions): Promise<ReadyState> {
     if (version === 'timeout') return { ready: false, reason: 'store unavailable' };
     // A newer server migrated the database under us (or it was restored from an older copy).
     if (version !== options.schemaVersion) return { ready: false, reason: 'schema changed' };
+    // Reads answer, writes do not (disk full, file read-only): every report would be 503.
+    if (options.writesFailing?.()) return { ready: false, reason: 'store unavailable' };
     return { ready: true };
   } catch {
     return { ready: false, reason: 'store unavailable' };

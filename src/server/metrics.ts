@@ -18,6 +18,11 @@ import type { RequestAction } from './routes';
 
 const known = (value: string, names: readonly string[]) => (names.includes(value) ? value : 'other');
 
+/** The actions that write: a 503 on one is the store refusing a write. */
+const WRITES: ReadonlySet<RequestAction> = new Set<RequestAction>(['registration', 'create', 'delete', 'join', 'refresh', 'status', 'leave']);
+/** How long one refused write keeps the store counted as down without a write that succeeded since. */
+const WRITES_FAILING_MS = 60_000;
+
 export class ServerMetrics {
   private readonly registry: Registry;
   private readonly requests;
@@ -63,6 +68,21 @@ export class ServerMetrics {
   request(action: RequestAction, code: number, seconds?: number): void {
     this.requests.inc({ action, code: String(code) });
     if (seconds !== undefined) this.ops.requestDuration(action, seconds);
+    if (WRITES.has(action)) {
+      if (code === 503) this.writeFailedAt = Date.now();
+      else if (code < 300) this.writeOkAt = Date.now();
+    }
+  }
+
+  private writeFailedAt = Number.NEGATIVE_INFINITY;
+  private writeOkAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Whether the store refuses writes while it still answers reads (a full disk, a read-only file): the last write
+   * was answered 503, within the last minute. /ready and loop_room_store_up say so, not the reads alone.
+   */
+  writesFailing(now = Date.now()): boolean {
+    return this.writeFailedAt > this.writeOkAt && now - this.writeFailedAt < WRITES_FAILING_MS;
   }
 
   contentType(): string {
@@ -78,7 +98,7 @@ export class ServerMetrics {
     let data;
     try {
       data = await this.store.metricsData(METRICS_MEDIA_BUCKETS);
-      this.ops.storeUp(true);
+      this.ops.storeUp(!this.writesFailing());
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       this.ops.storeUp(false);

@@ -4,6 +4,8 @@
 // and Node metrics (CPU, memory, file descriptors, GC, event-loop lag).
 import type { Registry } from 'prom-client';
 import type { RequestAction } from './metrics';
+import { knownVersion } from './store/common/migrate';
+import { SQLITE_MIGRATIONS } from './store/sqlite/migrations';
 
 declare const __PACKAGE_VERSION__: string | undefined;
 
@@ -17,7 +19,7 @@ export interface OperationalMetrics {
 
 export function registerOperationalMetrics(prom: typeof import('prom-client'), registry: Registry): OperationalMetrics {
   const registers = [registry];
-  const up = new prom.Gauge({ name: 'loop_room_store_up', help: 'Whether the store answered the last scrape (1) or not (0).', registers });
+  const up = new prom.Gauge({ name: 'loop_room_store_up', help: 'Whether the store answered the last scrape and takes writes (1) or not (0: unavailable, or the last write within a minute refused).', registers });
   const duration = new prom.Histogram({
     name: 'loop_room_request_duration_seconds',
     help: 'API request durations, from arrival to answer, by action (this process).',
@@ -25,8 +27,9 @@ export function registerOperationalMetrics(prom: typeof import('prom-client'), r
     buckets: REQUEST_DURATION_BUCKETS,
     registers,
   });
-  const build = new prom.Gauge({ name: 'loop_room_build_info', help: 'The running build: always 1, labelled with the package version.', labelNames: ['version'], registers });
-  build.set({ version: typeof __PACKAGE_VERSION__ === 'string' ? __PACKAGE_VERSION__ : 'dev' }, 1);
+  // The schema version this build knows tells processes of one package version apart during a rolling upgrade.
+  const build = new prom.Gauge({ name: 'loop_room_build_info', help: 'The running build: always 1, labelled with the package version and the newest schema version it knows.', labelNames: ['version', 'schema'], registers });
+  build.set({ version: typeof __PACKAGE_VERSION__ === 'string' ? __PACKAGE_VERSION__ : 'dev', schema: String(knownVersion(SQLITE_MIGRATIONS)) }, 1);
   // nodejs_eventloop_lag_seconds and the other defaults; sampled at each scrape.
   prom.collectDefaultMetrics({ register: registry });
   // Gauges named like counters (promtool check metrics flags them); nodejs_active_handles{type} and

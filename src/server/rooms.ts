@@ -9,6 +9,7 @@ import { QUOTA_RETRY_AFTER_SECONDS, tooManyRequests, type Limits } from './limit
 import type { Answer } from './respond';
 import { randomHex, type Hmacs } from './secrets';
 import type { NewReport, NewSession, RoomRecord, RoomStore, SeenKey, SessionDecision, SessionRecord, StatusFields, UpdateOptions, Verdict } from './store';
+import { NonceReplayedError } from './store/errors';
 
 type SessionChanges = Extract<SessionDecision<unknown>, { kind: 'apply' }>['changes'];
 import { actionOf, optionalNumber, requiredInteger, requiredString, sameStatusFields, statusFields, type Action } from './validate';
@@ -248,6 +249,24 @@ export class Rooms {
   }
 
   private async status(caller: Caller, room: RoomRecord, fields: StatusFields, idempotencyKey: string | undefined): Promise<Answer> {
+    try {
+      return await this.storeStatus(caller, room, fields, idempotencyKey);
+    } catch (err) {
+      if (!(err instanceof NonceReplayedError) || idempotencyKey === undefined || caller.scheme !== 'hawk' || !caller.nonce) throw err;
+      // The same signed request again: a proxy passed it on to another process after the first stored it and failed
+      // before answering. If its key holds this very report, the first answer (the nonce did its work: nothing is
+      // stored twice); anything else is the replay it looks like.
+      const nonce = caller.nonce;
+      const { nonce: _claimed, ...withoutNonce } = caller;
+      const ttl = this.o.participantTtlMs;
+      await this.onSession<'repeat'>(withoutNonce, room, errors.notInRoom, (_cur, now, seen) =>
+        seen.repeated && sameStatusFields(seen.fields, fields) ? { value: 'repeat', changes: { expiresAt: now + ttl } } : errors.unauthorized(), { idempotencyKey });
+      nonce.claimed = true;
+      return { status: 204 };
+    }
+  }
+
+  private async storeStatus(caller: Caller, room: RoomRecord, fields: StatusFields, idempotencyKey: string | undefined): Promise<Answer> {
     await this.onSession<NewReport['labels'] | 'repeat'>(caller, room, errors.notInRoom, (cur, now, seen) => {
       // Stored before under this key (the client retried a report whose answer it did not get): its first answer.
       // The key reused for another report is no retry: refused (422), nothing stored or counted, never dropped silently.

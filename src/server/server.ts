@@ -94,6 +94,8 @@ export interface RoomServer {
   sweep(): Promise<void>;
   /** Counts and logs an answer the connection got before its request was whole (see Responder). */
   answeredUnparsed(method: string, status: number, errno: number): void;
+  /** The store refuses writes though it answers reads (the last write was 503, within a minute). */
+  writesFailing(): boolean;
   close(): Promise<void>;
 }
 
@@ -312,6 +314,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   return {
     handle,
     sweep,
+    writesFailing: () => metrics.writesFailing(),
     answeredUnparsed: (method: string, status: number, errno: number) => responder.answeredUnparsed(method, status, errno),
     close: async () => {
       clearInterval(timer);
@@ -385,7 +388,7 @@ export async function listenRoomServer(
     answerError(res, errors.notFound());
   });
   const drain = trackRequests(http);
-  const health = healthHandler({ store: options.store, schemaVersion, draining: () => drain.draining, retryAfterSeconds: options.retryAfterSeconds });
+  const health = healthHandler({ store: options.store, schemaVersion, draining: () => drain.draining, writesFailing: () => room.writesFailing(), retryAfterSeconds: options.retryAfterSeconds });
   // Slow or stuck clients cannot hold sockets for ever.
   http.keepAliveTimeout = 65_000;
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {

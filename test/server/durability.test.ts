@@ -177,6 +177,9 @@ describe('the store unavailable', () => {
     expect(refused.headers.get('Retry-After')).toBe('2');
     expect(await countReports(server)).toBe(before);
     expect((await server.fresh.store.getSession(g.roomConnectionId))!.snapshot.state).toBe('init');
+    // Reads still answer, writes do not: the process is not ready, and the store counts as down, until a write passes.
+    const storeUp = async () => /^loop_room_store_up (\d)$/m.exec((await raw(`${server.origin}/metrics`)).text)?.[1];
+    expect([(await raw(`${server.origin}/ready`)).json(), await storeUp()]).toEqual([{ status: 'unavailable', reason: 'store unavailable' }, '0']);
     const session = createRoomSession({ roomToken: room, serverUrl: server.serverUrl, auth: { type: 'basic', sessionToken: g.sessionToken }, ...RETRY });
     const errors: unknown[] = [];
     session.on('error', (e) => errors.push(e));
@@ -191,6 +194,7 @@ describe('the store unavailable', () => {
     const stored = await server.fresh.store.sessionReports(g.roomConnectionId);
     expect(stored.map((r) => r.fields.event)).toEqual(events);
     expect(stored.every((r) => r.verdict === 'conformant')).toBe(true);
+    expect([(await raw(`${server.origin}/ready`)).status, await storeUp()]).toEqual([200, '1']);
   }
 
   it('a write lock held by another process', async () => {

@@ -1,6 +1,7 @@
 // Operating the server (server spec section 8): /health and /ready for load balancers, and /metrics an SRE can
 // alert on: 200 during a store outage with loop_room_store_up, request latency, build info, process metrics,
 // and promtool-clean on a real scrape.
+import { SQLITE_MIGRATIONS } from '../../src/server/store/sqlite/migrations';
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -143,7 +144,7 @@ describe('/metrics', () => {
     const { text } = await scrape();
     expect(value(text, 'loop_room_request_duration_seconds_count{action="registration"}')).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^loop_room_request_duration_seconds_bucket\{le="0\.005",action="registration"\} \d+$/m);
-    expect(text).toMatch(/^loop_room_build_info\{version="[^"]+"\} 1$/m);
+    expect(text).toMatch(new RegExp(`^loop_room_build_info\\{version="[^"]+",schema="${Math.max(...SQLITE_MIGRATIONS.map((m) => m.version))}"\\} 1$`, 'm'));
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
       expect(text).toMatch(new RegExp(`^${name} `, 'm'));
     }

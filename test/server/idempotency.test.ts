@@ -11,6 +11,7 @@ import { ThreadedSqliteStore } from '../../src/server/store/sqlite/threaded';
 import type { SeenKey, SessionDecision, SessionRecord, StatusFields, Store } from '../../src/server/store';
 import { roomRecord, sessionRecord } from './records';
 import { expectError, JSON_TYPE, raw, startServer, type TestServer } from './helpers';
+import { HawkSigner } from '../../src/transport/hawk';
 
 const STATUS = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 1, sendStreams: 0, recvStreams: 0 };
 const NEXT = { action: 'status', event: 'Session.connectionCreated', state: 'waiting', connections: 2, sendStreams: 0, recvStreams: 0 };
@@ -256,4 +257,41 @@ describe.each(SHARED)('Idempotency-Key across two server processes on one databa
       const winner = stored[1].fields.connections === 2 ? NEXT : STATUS;
       expect(together.map((r) => r.status)).toEqual([NEXT, STATUS, NEXT, STATUS].map((body) => (body === winner ? 204 : 422)));
     }));
+
+  it('a Hawk report passed on byte for byte to the other process (a proxy after a crash) gets its first answer, stored once; without its key it is the replay it looks like', async () => {
+    const { first, second, cleanup } = await open();
+    // Both processes take signatures for the origin clients use (--public-url), as behind one proxy.
+    const pub = 'http://rooms.test/v1';
+    const a = await listenRoomServer({ store: first, port: 0, secret: 'shared-secret-for-idempotency', publicUrl: 'http://rooms.test' });
+    const b = await listenRoomServer({ store: second, port: 0, secret: 'shared-secret-for-idempotency', publicUrl: 'http://rooms.test' });
+    try {
+      const desktop = await registerHawkSession(a.serverUrl);
+      const sign = (path: string, text: string) => new HawkSigner(desktop.credentials).header({ method: 'POST', url: `${pub}${path}`, contentType: JSON_TYPE, body: text });
+      const send = (target: string, path: string, text: string, authorization: string, key?: string) =>
+        raw(`${target}${path}`, { method: 'POST', headers: { 'Content-Type': JSON_TYPE, Authorization: authorization, ...(key === undefined ? {} : { 'Idempotency-Key': key }) }, body: text });
+      const call = async (path: string, body: object) => {
+        const text = JSON.stringify(body);
+        return (await send(a.serverUrl, path, text, await sign(path, text))).json();
+      };
+      const { roomToken } = await call('/rooms', { roomName: 'h', roomOwner: 'o', maxSize: 5 });
+      const { roomConnectionId } = await call(`/rooms/${roomToken}`, { action: 'join', displayName: 'd', clientMaxSize: 5 });
+      const path = `/rooms/${roomToken}`;
+      const body = JSON.stringify(STATUS);
+      const authorization = await sign(path, body);
+      expect((await send(a.serverUrl, path, body, authorization, 'h1')).status).toBe(204);
+      // The same bytes on the other process, and again on the first: the report is there under its key.
+      expect((await send(b.serverUrl, path, body, authorization, 'h1')).status).toBe(204);
+      expect((await send(a.serverUrl, path, body, authorization, 'h1')).status).toBe(204);
+      expect((await second.sessionReports(roomConnectionId)).map((r) => r.fields.connections)).toEqual([1]);
+      // Its key does not hold it (another key, or none): a replayed nonce, 401 as before, nothing stored.
+      expectError(await send(b.serverUrl, path, body, authorization, 'other'), 401, 110);
+      expectError(await send(b.serverUrl, path, body, authorization), 401, 110);
+      expectError(await send(a.serverUrl, path, body, authorization), 401, 110);
+      expect(await second.sessionReports(roomConnectionId)).toHaveLength(1);
+    } finally {
+      await a.close();
+      await b.close();
+      await cleanup();
+    }
+  });
 });

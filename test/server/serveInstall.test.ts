@@ -74,6 +74,7 @@ it('a clean stop leaves the SQLite store as one file holding every report (the W
   child.child.kill('SIGTERM');
   expect((await child.exited).code).toBe(0);
   expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0);
+  expect(child.stderr()).not.toContain('-wal file kept');
   // The file alone, copied where no -wal can follow it, holds them all.
   const copy = join(run.temp, 'copied.db');
   copyFileSync(db, copy);
@@ -83,5 +84,24 @@ it('a clean stop leaves the SQLite store as one file holding every report (the W
     expect((c.prepare('SELECT count(*) AS n FROM reports').get() as { n: number }).n).toBe(20);
   } finally {
     c.close();
+  }
+});
+
+it('a stop that cannot fold the WAL in (another process has the database open) says so; the reports are all there', async () => {
+  const db = join(run.temp, 'kept.db');
+  const child = await serveCli(['--port', '0', '--db', db]);
+  run.children.push(child);
+  await report(child.serverUrl, 5);
+  const Database = loadBetterSqlite3();
+  const other = new Database(db);
+  try {
+    other.prepare('SELECT count(*) AS n FROM reports').get();
+    child.child.kill('SIGTERM');
+    expect((await child.exited).code).toBe(0);
+    expect(existsSync(`${db}-wal`)).toBe(true);
+    expect(child.stderr()).toContain(`store: SQLite ${db}: stopped with its -wal file kept`);
+    expect((other.prepare('SELECT count(*) AS n FROM reports').get() as { n: number }).n).toBe(5);
+  } finally {
+    other.close();
   }
 });

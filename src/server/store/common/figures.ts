@@ -157,7 +157,8 @@ export function statsFromRollups(q: StatsQuery, sums: readonly RollupSum[], open
     states: byState((s) => {
       const d = dwell[s];
       const visits = d.counts.reduce((a, b) => a + b, 0);
-      const timeSpent = { count: visits, meanSeconds: visits === 0 ? null : d.sum / visits, p50: histogramQuantile(0.5, DWELL_BOUNDS, d.counts), p90: histogramQuantile(0.9, DWELL_BOUNDS, d.counts) };
+      // To the microsecond: the stores sum the seconds in different orders (SQLite's and PostgreSQL's answers agree).
+      const timeSpent = { count: visits, meanSeconds: visits === 0 ? null : Math.round((d.sum / visits) * 1e6) / 1e6, p50: histogramQuantile(0.5, DWELL_BOUNDS, d.counts), p90: histogramQuantile(0.9, DWELL_BOUNDS, d.counts) };
       return { entered: entered[s], timeSpent, exampleSessions: exampleSessions[s] };
     }),
   };

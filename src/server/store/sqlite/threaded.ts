@@ -20,6 +20,7 @@
  * rows meanwhile, so a second round means another process (or the sweep) wrote; that round is decided while the
  * writer holds the write lock (it asks for the decision from inside its transaction), so there is no third.
  */
+import { existsSync } from 'node:fs';
 import { CommitTimes } from '../common/commitTimes';
 import { claiming } from '../common/nonce';
 import { exportPages, sessionReplay } from '../common/figures';
@@ -111,6 +112,10 @@ export class ThreadedSqliteStore implements Store {
       await this.reader?.close();
       if (threads.writer?.alive) await threads.writer.call('close', []).catch(() => {});
       await Promise.all([threads.writer?.end(), threads.figures.end()]);
+      // The last close could not fold the WAL in (a full disk, most often): nothing is lost, but say so.
+      if (existsSync(`${this.options.path}-wal`)) {
+        this.log(`store: SQLite ${this.options.path}: stopped with its -wal file kept (another process has the database open, or the last close could not fold it into the database file: a full disk?); every report is in it, and the next start reads it`);
+      }
     } finally {
       this.threads = undefined;
       this.reader = undefined;
