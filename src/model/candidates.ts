@@ -102,3 +102,19 @@ export function firingCandidate(state: RoomState, counters: RoomCounters, event:
 export function firingSettling(state: RoomState, counters: RoomCounters): Candidate | undefined {
   return settlingOf(state).find((c) => guardHolds(c.guard, counters, 'always'));
 }
+
+/**
+ * The candidates one accepted event fires, in order: the event's own, then settling steps until none fires (so
+ * waiting --Session.connectionCreated--> starting, then starting -> sending). `after`: the counters once counted.
+ */
+export function firedCandidates(from: RoomState, before: RoomCounters, event: string, after: RoomCounters): Candidate[] {
+  const fired = [firingCandidate(from, before, event)];
+  let at = fired[0].target;
+  for (let i = 0; at && i < 10; i++) {
+    const settle = firingSettling(at, after);
+    if (!settle) break;
+    fired.push(settle);
+    at = settle.target;
+  }
+  return fired;
+}

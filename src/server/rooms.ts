@@ -1,9 +1,10 @@
 // Rooms and participants (server spec sections 1 and 2): registration, rooms, join, refresh, status, leave.
 // Every durable change goes through the store's units of work; the verdict comes from conformance.ts.
 import { hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { isRoomEventType, isRoomState, ZERO_COUNTERS } from '../../machines/domain';
+import { isRoomEventType, isRoomState, ZERO_COUNTERS, type RoomState } from '../../machines/domain';
 import type { Caller } from './auth';
 import { checkReport } from './conformance';
+import { firedCandidates } from '../model/candidates';
 import { ApiError, errors } from './errors';
 import { QUOTA_RETRY_AFTER_SECONDS, tooManyRequests, type Limits } from './limits';
 import type { Answer } from './respond';
@@ -275,7 +276,7 @@ export class Rooms {
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);
       const firstReached = { ...cur.firstReached };
-      if (firstReached[check.next.state] === undefined) firstReached[check.next.state] = now;
+      for (const state of reachedStates(cur.snapshot, fields.event, check)) if (firstReached[state] === undefined) firstReached[state] = now;
       const verdict: Verdict = check.verdict;
       const labels = { from: cur.snapshot.state, event: eventLabel(fields.event), state: stateLabel(fields.state), verdict };
       return {
@@ -306,5 +307,17 @@ export class Rooms {
       changes: { endedAt: now, endReason: 'left', endState: cur.snapshot.state },
     }));
   }
+}
+
+/**
+ * The states a report took its session to: for a conformant one every state the machine went through (waiting
+ * --Session.connectionCreated--> starting -> sending reaches starting too, as the diagram draws it); otherwise the
+ * state it settled in. The funnel counts each the first time (D-155).
+ */
+function reachedStates(before: SessionRecord['snapshot'], event: string, check: ReturnType<typeof checkReport>): RoomState[] {
+  const settled = check.next.state as RoomState;
+  if (check.verdict !== 'conformant' || settled === before.state) return [settled];
+  const passed = firedCandidates(before.state as RoomState, before, event, check.next).flatMap((c) => (c.target ? [c.target] : []));
+  return passed.includes(settled) ? passed : [...passed, settled];
 }
 

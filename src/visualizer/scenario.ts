@@ -1,7 +1,7 @@
 // A scenario is a list of event types walked through the model from `init`, optionally with what an outside
 // source (a replay file or a live session) said each step did; the page shows it and flags any disagreement.
 import { COUNTING, ROOM_COUNTERS, ROOM_EVENTS, isRoomEventType, type RoomCounters, type RoomEventType, type RoomState } from '../../machines/domain';
-import { firingCandidate, firingSettling } from '../model/candidates';
+import { firedCandidates } from '../model/candidates';
 import { initialRoomSnapshot, stepRoom, countersOf, type RoomSnapshot, type RoomStep } from '../model/step';
 
 /** What a replay file or a live session claims one step did. Any field may be absent (a status report has no `accepted`). */
@@ -66,9 +66,7 @@ function sameObserved(a: Observed | undefined, b: Observed | undefined): boolean
 }
 
 function takenBy(from: RoomState, before: RoomCounters, event: string, after: RoomCounters): string[] {
-  const fired = firingCandidate(from, before, event);
-  const settled = fired.target ? firingSettling(fired.target, after) : undefined;
-  return settled ? [fired.id, settled.id] : [fired.id];
+  return firedCandidates(from, before, event, after).map((c) => c.id);
 }
 
 function disagreements(step: RoomStep, seen: Observed): string[] {

@@ -109,9 +109,11 @@ export const NC_SHOWN = 20;
 export const snapshotText = (x: { state: string; connections: number; sendStreams: number; recvStreams: number }) =>
   `${x.state}: ${x.connections} in room, ${x.sendStreams} sent, ${x.recvStreams} received`;
 
-export function nonConformanceKey(n: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'reported'>): string {
+export function nonConformanceKey(n: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'expected' | 'reported'>): string {
+  // Every part the server groups by: two rows that differ only in what the model expected are two rows.
   const r = n.reported;
-  return [n.verdict, n.from, n.event, r.state, r.connections, r.sendStreams, r.recvStreams].join('|');
+  const e = n.expected;
+  return [n.verdict, n.from, n.event, e ? `${e.state}/${e.connections}/${e.sendStreams}/${e.recvStreams}` : '-', r.state, r.connections, r.sendStreams, r.recvStreams].join('|');
 }
 
 /** Seconds, for people: "0.84 s", "12 s", "3 min 5 s"; "–" when there is no figure. */
@@ -124,11 +126,11 @@ export function seconds(x: number | null): string {
 
 /**
  * The step (1-based, = the report's seq) of `reports` that a non-conformance row stands for: the first report with
- * the row's verdict, the row's state before it (`from`), event, and reported state and counters.
+ * the row's verdict, the row's state before it (`from`), event, expected and reported state and counters.
  */
-export function flaggedStep(reports: readonly SessionReport[], row: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'reported'>): number | undefined {
+export function flaggedStep(reports: readonly SessionReport[], row: Pick<NonConformanceRow, 'verdict' | 'from' | 'event' | 'expected' | 'reported'>): number | undefined {
   const want = nonConformanceKey(row);
-  return reports.find((r) => nonConformanceKey({ verdict: r.verdict, from: r.from, event: r.report.event, reported: r.report }) === want)?.seq;
+  return reports.find((r) => nonConformanceKey({ verdict: r.verdict, from: r.from, event: r.report.event, expected: r.expected ?? null, reported: r.report }) === want)?.seq;
 }
 
 /**

@@ -4,7 +4,7 @@
 // the machine: every (state, counters) configuration reachable within a bound is stepped with every event, and the
 // candidates that fired (the event's, then any settling step) are recorded under the (from, event, to) they produce.
 import { ROOM_EVENTS, type RoomCounters, type RoomState } from '../../machines/domain';
-import { firingCandidate, firingSettling } from '../model/candidates';
+import { firedCandidates } from '../model/candidates';
 import { countersOf, initialRoomSnapshot, stepRoom, type RoomSnapshot } from '../model/step';
 import { diagramEdges } from '../model/diagramEdges';
 
@@ -32,7 +32,7 @@ export function transitionPaths(bound = 4): Map<string, EdgePath> {
     for (const event of ROOM_EVENTS) {
       const { snapshot: next, step } = stepRoom(snapshot, event);
       if (!step.accepted) continue;
-      const path = candidatePath(from, before, event, step.counters).flatMap((id) => {
+      const path = firedCandidates(from, before, event, step.counters).flatMap(({ id }) => {
         const edge = edgeOfCandidate.get(id);
         return edge ? [edge] : [];
       });
@@ -49,20 +49,6 @@ export function transitionPaths(bound = 4): Map<string, EdgePath> {
     }
   }
   return paths;
-}
-
-/** The machine candidates one accepted event fires: the event's own, then settling steps until none fires. */
-function candidatePath(from: RoomState, before: RoomCounters, event: string, after: RoomCounters): string[] {
-  const fired = firingCandidate(from, before, event);
-  const ids = [fired.id];
-  let at = fired.target;
-  for (let i = 0; at && i < 10; i++) {
-    const settle = firingSettling(at, after);
-    if (!settle) break;
-    ids.push(settle.id);
-    at = settle.target;
-  }
-  return ids;
 }
 
 const within = (c: RoomCounters, bound: number) => c.connections <= bound && c.sendStreams <= bound && c.recvStreams <= bound;

@@ -144,6 +144,24 @@ describe.each(STORES)('conformance over HTTP (%s)', (_name, factory) => {
       expect(reports).toBe(cases.flatMap((c) => c.steps.filter((s) => s.accepted)).length);
     });
 
+    it('a report that passes through starting (waiting -> starting -> sending in one step) counts starting as reached in the funnel', async () => {
+      const before = (await raw(`${server.serverUrl}/stats`)).json().funnel.starting as number;
+      const joined = await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'through' });
+      const steps = [
+        ['Session.connectionCreated', 'waiting', 1, 0, 0],
+        ['Publisher.streamCreated', 'waiting', 1, 1, 0],
+        ['Session.connectionCreated', 'sending', 2, 1, 0],
+      ] as const;
+      for (const [event, state, connections, sendStreams, recvStreams] of steps) {
+        expect((await post(`${server.serverUrl}/rooms/${roomToken}`, { action: 'status', event, state, connections, sendStreams, recvStreams }, { basic: joined.sessionToken })).status).toBe(204);
+      }
+      const stored = await server.fresh.store.getSession(joined.roomConnectionId);
+      expect(stored?.snapshot.state).toBe('sending');
+      expect(Object.keys(stored!.firstReached).sort()).toEqual(['init', 'sending', 'starting', 'waiting']);
+      expect((await raw(`${server.serverUrl}/stats`)).json().funnel.starting).toBe(before + 1);
+      expect((await post(`${server.serverUrl}/rooms/${roomToken}`, { action: 'leave' }, { basic: joined.sessionToken })).status).toBe(204);
+    });
+
     it.each(WRONG)('$name: verdicts exactly as the spec says', async ({ reports, verdicts }) => {
       const joined = await joinRoom({ serverUrl: server.serverUrl, roomToken, displayName: 'wrong' });
       for (const r of reports) expect((await post(`${server.serverUrl}/rooms/${roomToken}`, body(r), { basic: joined.sessionToken })).status).toBe(204);

@@ -142,22 +142,31 @@ describe('the view model', () => {
     expect(waysOutText(waysOf(v, 'cleanup'))).toBe('cleanup: no session left it in this window');
   });
 
-  it('the flagged step of a non-conformance row is the first report matching it', () => {
-    const r = (seq: number, from: string, event: string, state: string, c: number, s: number, v: string): SessionReport => ({
+  it('the flagged step of a non-conformance row is the first report matching it, what the model expected included', () => {
+    const expected = (connections: number) => ({ state: 'starting', connections, sendStreams: 0, recvStreams: 0 });
+    const r = (seq: number, from: string, event: string, state: string, c: number, s: number, v: string, e?: ReturnType<typeof expected>): SessionReport => ({
       seq,
       from,
       receivedAt: new Date(seq).toISOString(),
       report: { action: 'status', event, state, connections: c, sendStreams: s, recvStreams: 0 },
       verdict: v,
+      ...(e ? { expected: e } : {}),
     });
     const reports = [
       r(1, 'init', 'Session.connectionCreated', 'waiting', 1, 0, 'conformant'),
-      r(2, 'waiting', 'Session.connectionCreated', 'sending', 2, 1, 'wrong-counters'),
+      r(2, 'waiting', 'Session.connectionCreated', 'sending', 2, 1, 'wrong-counters', expected(2)),
       r(3, 'sending', 'Session.connectionCreated', 'sending', 3, 1, 'conformant'),
+      // The same wrong report from other counts: another group on the server (another expectation), another step.
+      r(4, 'waiting', 'Session.connectionCreated', 'sending', 2, 1, 'wrong-counters', expected(3)),
     ];
-    const row = { verdict: 'wrong-counters', from: 'waiting', event: 'Session.connectionCreated', reported: { state: 'sending', connections: 2, sendStreams: 1, recvStreams: 0 } };
+    const row = { verdict: 'wrong-counters', from: 'waiting', event: 'Session.connectionCreated', expected: expected(2), reported: { state: 'sending', connections: 2, sendStreams: 1, recvStreams: 0 } };
     expect(flaggedStep(reports, row)).toBe(2);
+    expect(flaggedStep(reports, { ...row, expected: expected(3) })).toBe(4);
     expect(flaggedStep(reports, { ...row, from: 'init' })).toBeUndefined();
+    // Two rows that differ only in the expectation are two rows of the table (each its own key).
+    const group = { ...row, count: 1, exampleSession: 's1' };
+    const view = trafficView({ ...snapshot([]), nonConformance: [group, { ...group, expected: expected(3), exampleSession: 's2' }] });
+    expect(new Set(view.nonConformance.map((n) => n.key)).size).toBe(2);
   });
 
   it("a server's overflow rows read as added-up groups, not as a reported snapshot, and are drawn on no edge", () => {

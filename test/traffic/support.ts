@@ -57,6 +57,7 @@ export async function feed(serverUrl: string, plans: SessionPlan[]): Promise<Tra
 }
 
 const EDGE_OF_CANDIDATE = new Map(diagramEdges().map((e) => [e.candidate.id, e.id]));
+const TARGET_OF_CANDIDATE = new Map(diagramEdges().map((e) => [e.candidate.id, e.candidate.target]));
 const GROUPS = edgeGroups(diagramEdges());
 
 /** Edge counts as the diagram draws them: a line drawn for several edges (the call frame's) carries their sum. */
@@ -102,8 +103,9 @@ export function expected(plans: readonly SessionPlan[]): Expected {
     const broken = p.fault?.kind === 'misspelt-state';
     const counted = broken ? steps.slice(0, -1) : steps;
     for (const s of counted) for (const c of s.taken) edges[EDGE_OF_CANDIDATE.get(c) ?? 'none']++;
-    // Every session is at init from its join; the rest by its reports.
-    for (const state of new Set(['init', ...counted.map((s) => s.state)])) funnel[state]++;
+    // Every session is at init from its join; the rest by its reports, every state a step's drawn edges enter included
+    // (waiting --Session.connectionCreated--> sending reaches starting on the way).
+    for (const state of new Set(['init', ...counted.flatMap((s) => [...s.taken.map((c) => TARGET_OF_CANDIDATE.get(c)).filter((t) => t !== undefined), s.state])])) funnel[state]++;
     // A session is in its last known state: a misspelt last report leaves the one before.
     const last = counted[counted.length - 1].state;
     if (p.leave) ended[last] = (ended[last] ?? 0) + 1;
