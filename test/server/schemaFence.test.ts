@@ -186,6 +186,37 @@ describe.each(GENERATIONS)('the schema fence (%s)', (_name, generations) => {
     }
   });
 
+  it('migrate while an older process stores reports from many sessions at once: no deadlock with its report batches', async () => {
+    const g = await postgresGenerations();
+    try {
+      const older = await g.older();
+      const sessions = await Promise.all(Array.from({ length: 24 }, () => joined(older)));
+      let migrating = true;
+      let stored = 0;
+      // Every session reports on, all at once, until the newer process has migrated (and then is refused).
+      const writers = sessions.map(async (s, i) => {
+        while (migrating) {
+          try {
+            await older.updateSession(s.id, report(i % 2 ? 'init' : 'waiting'));
+            stored++;
+          } catch (err) {
+            expect(err).toBeInstanceOf(StoreUnavailableError);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      // The upgrade alters the sessions table the report batches update (as schema version 9 did).
+      const alter: Migration = { version: LAST + 1, name: 'alter sessions', statements: ['ALTER TABLE sessions ADD COLUMN upgrade_extra INTEGER'] };
+      const newer = await g.newer([alter]).finally(() => (migrating = false));
+      await Promise.all(writers);
+      expect(await newer.schemaVersion()).toBe(LAST + 1);
+      expect(stored).toBeGreaterThan(0);
+    } finally {
+      await g.cleanup();
+    }
+  });
+
   it("refuse an older process's write over a sound connection: it goes back to the pool, and the log says why", async () => {
     const g = await postgresGenerations();
     await g.newer();

@@ -36,13 +36,26 @@ export function fencedTables(migrations: readonly Migration[]): string[] {
 }
 
 /**
- * Before a migration's own statements, in its transaction: the writers of every table wait for its commit (and are
- * then refused by the fence it installs). Reads go on. A deadlock with a writer's transaction is retried by the caller.
+ * Before a migration's own statements, in its transaction: every table is locked as its statements will need it
+ * (ACCESS EXCLUSIVE: an ALTER TABLE's), all at once, so the migration never waits for a stronger lock while a
+ * running process's report batch holds a weaker one and waits for it (that was a deadlock, again on every retry,
+ * under load). Everyone else waits for its commit (writers are then refused by the fence it installs). The lock is
+ * waited for at most MIGRATION_LOCK_WAIT: a long transaction of another process (an export) holds the migration
+ * back, not every request queued behind it; the caller tries again (MIGRATION_ATTEMPTS, MIGRATION_BACKOFF_MS).
  */
 export async function holdWriters(c: Queryable, tables: readonly string[]): Promise<void> {
   const present = (await c.query('SELECT t FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) WHERE to_regclass(quote_ident(t)) IS NOT NULL ORDER BY i', [tables])).rows.map((r) => r.t as string);
-  if (present.length > 0) await c.query(`LOCK TABLE ${present.map((t) => `"${t}"`).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+  if (present.length === 0) return;
+  await c.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_WAIT}'`);
+  await c.query(`LOCK TABLE ${present.map((t) => `"${t}"`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  await c.query('SET LOCAL lock_timeout = 0');
 }
+
+export const MIGRATION_LOCK_WAIT = '2s';
+/** A migration that could not have its locks (lock_timeout, 55P03) or lost a deadlock tries again, up to about 5 minutes. */
+export const MIGRATION_ATTEMPTS = 100;
+export const MIGRATION_BACKOFF_MS = 1000;
+export const isLockWait = (err: unknown) => (err as { code?: unknown })?.code === '55P03';
 
 /**
  * After the migrations, in their transaction: from its commit, a statement that writes any table is refused

@@ -44,7 +44,7 @@ import {
 import { createPool, describe, loadPg, redactUrl, toStoreError, type Queryable } from './connection';
 import { cursorBatches } from './cursor';
 import { POSTGRES_MIGRATIONS } from './migrations';
-import { fencedTables, holdWriters, installFence, isFenced } from './fence';
+import { fencedTables, holdWriters, installFence, isFenced, isLockWait, MIGRATION_ATTEMPTS, MIGRATION_BACKOFF_MS } from './fence';
 import { MAX_IN_FLIGHT, ReportBatches } from './reportBatch';
 import { transaction, type TransactionOptions } from './transaction';
 import * as figures from './sql/figures';
@@ -149,7 +149,7 @@ export class PostgresStore implements Store {
       }
       await installFence(c, tables, pending.at(-1)!.version);
       applied = pending;
-    }));
+    }, { retry: { attempts: MIGRATION_ATTEMPTS, backoffMs: MIGRATION_BACKOFF_MS, also: isLockWait } }));
     // Said once it is committed (a deadlock with an older process's writes retries the whole transaction).
     for (const m of applied) this.log(appliedLine('postgres', m));
   }

@@ -13,6 +13,8 @@ export interface TransactionOptions {
   inDoubt?: () => Promise<boolean>;
   /** Told when a transaction committed, with when it began (process.hrtime.bigint()). */
   committed?: (started: bigint) => void;
+  /** Tries in all (default MAX_ATTEMPTS), a wait before each retry, and errors retried besides deadlocks and serialization failures. */
+  retry?: { attempts: number; backoffMs: number; also: (err: unknown) => boolean };
 }
 
 export async function transaction<T>(pool: () => Pool, log: (line: string) => void, what: string, work: (c: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -21,6 +23,9 @@ export async function transaction<T>(pool: () => Pool, log: (line: string) => vo
     try {
       client = await pool().connect();
     } catch (err) {
+      // Said, or a database that takes fewer connections than the pools ask for ("too many clients") would show
+      // only as 503s (the operator log is rate-limited).
+      log(`postgres: ${what}: no connection (${describe(err)})`);
       throw toStoreError(err, what);
     }
     let broken: Error | undefined;
@@ -55,8 +60,9 @@ export async function transaction<T>(pool: () => Pool, log: (line: string) => vo
       if (isUnavailable(err) && !fenced) broken = err as Error;
       else await client.query('ROLLBACK').catch((e) => (broken = e as Error));
       if (fenced) log(`postgres: ${what} refused: ${describe(err)}`);
-      if (isRetryable(err) && attempt < MAX_ATTEMPTS) {
+      if ((isRetryable(err) || options.retry?.also(err)) && attempt < (options.retry?.attempts ?? MAX_ATTEMPTS)) {
         log(`postgres: ${what} retried (${describe(err)})`);
+        if (options.retry) await new Promise((r) => setTimeout(r, options.retry!.backoffMs));
         continue;
       }
       if (broken && isUnavailable(err)) log(`postgres: ${what} failed (${describe(err)})`);
