@@ -259,19 +259,22 @@ export class Rooms {
       // stored twice); anything else is the replay it looks like.
       const nonce = caller.nonce;
       const { nonce: _claimed, ...withoutNonce } = caller;
-      const ttl = this.o.participantTtlMs;
-      await this.onSession<'repeat'>(withoutNonce, room, errors.notInRoom, (_cur, now, seen) =>
-        seen.repeated && sameStatusFields(seen.fields, fields) ? { value: 'repeat', changes: { expiresAt: now + ttl } } : errors.unauthorized(), { idempotencyKey });
+      await this.onSession<'repeat'>(withoutNonce, room, errors.notInRoom, (_cur, now, seen) => this.repeatOf(seen, fields, now) ?? errors.unauthorized(), { idempotencyKey });
       nonce.claimed = true;
       return { status: 204 };
     }
+  }
+
+  /** The first answer to a report its key already holds (the participation extended), or undefined. */
+  private repeatOf(seen: SeenKey, fields: StatusFields, now: number): { value: 'repeat'; changes: Partial<SessionRecord> } | undefined {
+    return seen.repeated && sameStatusFields(seen.fields, fields) ? { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } } : undefined;
   }
 
   private async storeStatus(caller: Caller, room: RoomRecord, fields: StatusFields, idempotencyKey: string | undefined): Promise<Answer> {
     await this.onSession<NewReport['labels'] | 'repeat'>(caller, room, errors.notInRoom, (cur, now, seen) => {
       // Stored before under this key (the client retried a report whose answer it did not get): its first answer.
       // The key reused for another report is no retry: refused (422), nothing stored or counted, never dropped silently.
-      if (seen.repeated) return sameStatusFields(seen.fields, fields) ? { value: 'repeat', changes: { expiresAt: now + this.o.participantTtlMs } } : errors.idempotencyKeyReused();
+      if (seen.repeated) return this.repeatOf(seen, fields, now) ?? errors.idempotencyKeyReused();
       if (cur.reportCount >= this.o.limits.reportsPerSession) return tooManyRequests(QUOTA_RETRY_AFTER_SECONDS);
       const check = checkReport(cur.snapshot, fields);
       if (this.o.strict && check.verdict !== 'conformant') return errors.invalid(`Invalid event '${fields.event}' for state '${cur.snapshot.state}'.`);
