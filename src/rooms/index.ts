@@ -5,9 +5,10 @@ import { fieldsProblem } from '../check';
 import { basicAuthorization } from '../transport/basic';
 import { checkHawkCredentials, type HawkCredentials } from '../transport/hawkCredentials';
 import { baseUrl, CONTENT_TYPE, errorName, notTheApiHint, outsideTheApi, readRefusal, ROOM_TOKEN } from '../transport/http';
+import { nextWait, sleep } from '../transport/retry';
 import { RoomsApiError, RoomsNetworkError, type RoomsClientOptions } from './errors';
 import type { HawkSession } from './hawkSession';
-import type { CreatedRoom, CreateRoomOptions, JoinedRoom, JoinRoomOptions } from './rooms';
+import type { CreatedRoom, CreateRoomOptions, JoinedRoom, JoinRetry, JoinRoomOptions } from './rooms';
 
 export { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptions } from './errors';
 
@@ -17,7 +18,7 @@ export { RoomsApiError, RoomsNetworkError, type RoomsAuth, type RoomsClientOptio
  * chunk of its own in an app's code-split bundle (esbuild), one more file a page loads at start. Its names
  * end in `_`: the package's build shortens them (scripts/mangle.mjs).
  */
-const shared = { baseUrl_: baseUrl, CONTENT_TYPE_: CONTENT_TYPE, errorName_: errorName, notTheApiHint_: notTheApiHint, outsideTheApi_: outsideTheApi, readRefusal_: readRefusal, ROOM_TOKEN_: ROOM_TOKEN, basicAuthorization_: basicAuthorization, checkHawkCredentials_: checkHawkCredentials, fieldsProblem_: fieldsProblem, RoomsApiError_: RoomsApiError, RoomsNetworkError_: RoomsNetworkError };
+const shared = { baseUrl_: baseUrl, CONTENT_TYPE_: CONTENT_TYPE, errorName_: errorName, notTheApiHint_: notTheApiHint, outsideTheApi_: outsideTheApi, readRefusal_: readRefusal, ROOM_TOKEN_: ROOM_TOKEN, basicAuthorization_: basicAuthorization, checkHawkCredentials_: checkHawkCredentials, fieldsProblem_: fieldsProblem, RoomsApiError_: RoomsApiError, RoomsNetworkError_: RoomsNetworkError, nextWait_: nextWait, sleep_: sleep };
 export type RoomsShared = typeof shared;
 
 export type { HawkSession } from './hawkSession';
@@ -46,4 +47,6 @@ export const createRoom = (options: CreateRoomOptions): Promise<CreatedRoom> => 
  * (the answer's sessionToken is then the Basic user of that participant's requests). Rejects as createRoom
  * does; errors name the path used, with `:roomToken` in place of the token.
  */
-export const joinRoom = (options: JoinRoomOptions): Promise<JoinedRoom> => import('./rooms').then((m) => m.joinRoom(options, shared));
+export const joinRoom: (options: JoinRoomOptions) => Promise<JoinedRoom> = (options, retry?: JoinRetry) => import('./rooms').then((m) => m.joinRoom(options, shared, retry));
+/** joinRoom as a room session joins: retried under its policy (internal; the helper alone is tried once). */
+export const joinRetrying = joinRoom as (options: JoinRoomOptions, retry: JoinRetry) => Promise<JoinedRoom>;

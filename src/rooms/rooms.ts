@@ -3,6 +3,7 @@ import type { RoomsAuth, RoomsClientOptions } from './errors';
 import { checkOptions, KNOWN, roomsRequest } from './request';
 import type { RoomsShared } from '.';
 import type { HawkCredentials } from '../transport/hawk';
+import type { RetryPolicy } from '../transport/retry';
 
 /** What createRoom takes: the owner's Hawk credentials and the room's name, owner and size. */
 export interface CreateRoomOptions extends RoomsClientOptions {
@@ -67,16 +68,34 @@ export interface JoinedRoom {
  * join (the answer's sessionToken is then the Basic user of that participant's requests). Rejects as
  * createRoom does; errors name the path used, with `:roomToken` in place of the token.
  */
-export async function joinRoom(o: JoinRoomOptions, shared: RoomsShared): Promise<JoinedRoom> {
+export async function joinRoom(o: JoinRoomOptions, shared: RoomsShared, retry?: JoinRetry): Promise<JoinedRoom> {
   checkOptions('joinRoom', o, { serverUrl: KNOWN, roomToken: shared.ROOM_TOKEN_, displayName: KNOWN, clientMaxSize: KNOWN, auth: KNOWN }, shared);
-  const res = await roomsRequest({
-    ...o,
-    method: 'POST',
-    path: `/rooms/${o.roomToken}`,
-    shownPath: '/rooms/:roomToken',
-    body: { action: 'join', displayName: o.displayName, clientMaxSize: o.clientMaxSize ?? 2 },
-    expect: [200],
-  }, shared);
-  const j = (await res.json()) as JoinedRoom;
-  return { sessionToken: j.sessionToken, expires: j.expires, roomConnectionId: j.roomConnectionId };
+  const started = Date.now();
+  for (let n = 1; ; n++) {
+    try {
+      const res = await roomsRequest({
+        ...o,
+        method: 'POST',
+        path: `/rooms/${o.roomToken}`,
+        shownPath: '/rooms/:roomToken',
+        body: { action: 'join', displayName: o.displayName, clientMaxSize: o.clientMaxSize ?? 2 },
+        expect: [200],
+      }, shared);
+      const j = (await res.json()) as JoinedRoom;
+      return { sessionToken: j.sessionToken, expires: j.expires, roomConnectionId: j.roomConnectionId };
+    } catch (err) {
+      // Tried again only where the server cannot have taken the join: no answer, 408, 429, a 5xx.
+      const status = err instanceof shared.RoomsApiError_ ? err.status : err instanceof shared.RoomsNetworkError_ ? 0 : 400;
+      const wait = retry && (status === 0 || status === 408 || status === 429 || status >= 500) && !retry.stop_.aborted ? shared.nextWait_(n, started, retry.policy_) : undefined;
+      if (wait === undefined) throw err;
+      await shared.sleep_(wait, (wake) => retry!.stop_.addEventListener('abort', wake));
+      if (retry!.stop_.aborted) throw err;
+    }
+  }
+}
+
+/** A room session's join is retried under its retry policy until `stop_` aborts (the helper alone is tried once). */
+export interface JoinRetry {
+  policy_: RetryPolicy;
+  stop_: AbortSignal;
 }

@@ -39,8 +39,8 @@ export interface RoomSessionOptions {
   join?: RoomJoinOptions;
   /**
    * Ends the session when aborted: a join in flight is cancelled (reporting stops with one `error`, kind
-   * `stopped`, reason `join-failed`, message 'could not join the room: cancelled', no `status`), otherwise the
-   * session leaves, as leave(), and stops.
+   * `stopped`, reason `join-failed`, message 'could not join the room: cancelled', no `status`; a participation
+   * its request is still given is left at once), otherwise the session leaves, as leave(), and stops.
    */
   signal?: AbortSignal;
   /**

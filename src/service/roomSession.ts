@@ -7,7 +7,7 @@ import { roomSessionMachine } from '../../machines/roomSession';
 import { describeStep, eventTypeOf, rejectUnknown, type CheckedEvent, type RoomSnapshot } from '../model/step';
 import type { StatusReport } from '../report';
 import { basicAuthorization } from '../transport/basic';
-import { joinRoom } from '../rooms';
+import { joinRetrying } from '../rooms';
 import { bytesToBase64 } from '../transport/base64';
 import { attempt } from '../transport/attempt';
 import { CONTENT_TYPE, errorName, notTheApiHint } from '../transport/http';
@@ -138,15 +138,23 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const sign = (s: HawkSigner, body: string) => s.headerNow({ method: 'POST', url: o.url_, contentType: CONTENT_TYPE, body });
   const authorize = async (body: string) => (signerReady ? sign(await signerReady, body) : basic!);
 
-  // The join, when the session owns it: requests wait for it (their Authorization needs it).
+  // The join, when the session owns it: requests wait for it (their Authorization needs it). A join the server
+  // did not take (no answer, 408, 429, 5xx) is tried again under the reports' retry policy. Cancelled (stop(), the
+  // signal), the join in flight still ends: a participation it was given is left at once, not held until it expires.
   const joinAbort = new AbortController();
+  const joinStop = new AbortController();
+  const joinCancelled = () => joinStop.signal.aborted;
   const joinResult: Promise<JoinResult> = o.join
-    ? joinRoom({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join, ...(auth && { auth, localtimeOffsetMsec: hawk?.localtimeOffsetMsec }), fetch: o.fetch_, signal: joinAbort.signal }).then(
+    ? joinRetrying({ serverUrl: o.serverUrl, roomToken: o.roomToken, ...o.join!, ...(auth && { auth, localtimeOffsetMsec: hawk?.localtimeOffsetMsec }), fetch: o.fetch_, signal: joinAbort.signal }, { policy_: o.retry_, stop_: joinStop.signal }).then(
         (joined): JoinResult => {
           if (!auth) {
             o.secrets_.push(joined.sessionToken);
             auth = { type: 'basic', sessionToken: joined.sessionToken };
             basic = basicAuthorization(joined.sessionToken);
+          }
+          if (joinCancelled()) {
+            void attempt({ ...o, body_: LEAVE_BODY, authorization_: authorize, cancel_: new AbortController().signal });
+            throw 0; // told below as cancelled
           }
           if (!o.expires && joined.expires > 0) expires = joined.expires;
           room = { roomToken: o.roomToken, roomConnectionId: joined.roomConnectionId, expires };
@@ -155,16 +163,19 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
           scheduleRefresh();
           return { ok: true, room };
         },
-        (err: { status?: number; errno?: number }): JoinResult => {
+      ).catch((err: { status?: number; errno?: number }): JoinResult => {
           if (reporting !== 'left') reporting = 'stopped';
           quiet();
-          const message = redact(`could not join the room: ${joinAbort.signal.aborted ? 'cancelled' : errorName(err)}`);
+          // Cancelled: whatever the join in flight was answered is not the reason.
+          if (joinCancelled()) err = {};
+          const message = redact(`could not join the room: ${joinCancelled() ? 'cancelled' : errorName(err)}`);
           // The queue tells it once, as the stop of reporting (unless the session was stopped already).
           const cause = { kind: 'stopped', reason: 'join-failed', status: err?.status, errno: err?.errno } as const;
           return { ok: false, error: (queue.stop(message, cause) as ReportingStoppedError) ?? { type: 'error', message, ...cause, dropped: 0 } };
-        },
-      )
+        })
     : Promise.resolve({ ok: true, room: room! });
+  /** Stop joining: no more tries; a participation the join in flight is given is left. */
+  const cancelJoin = () => joinStop.abort();
 
   const queue = createDeliveryQueue({
     ...o,
@@ -262,7 +273,10 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
     const joined = reporting !== 'joining' && auth;
     reporting = 'left';
     quiet();
-    if (!joined) joinAbort.abort();
+    if (!joined) {
+      cancelJoin();
+      joinAbort.abort();
+    }
     // A Hawk signer still loading (page closed within moments of joining) signs when it arrives, if the page
     // lives that long; otherwise the server forgets the participation when it expires.
     else void attempt({ ...o, body_: LEAVE_BODY, authorization_: authorize, cancel_: new AbortController().signal, keepalive_: true });
@@ -313,7 +327,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
       actorStopped = true;
       detachSignal();
       quiet();
-      joinAbort.abort();
+      cancelJoin();
       actor.stop();
       queue.stop('session stopped: waiting requests discarded', { kind: 'discarded' });
       if (reporting !== 'left') reporting = 'stopped';
@@ -333,7 +347,7 @@ export function createRoomSession(options: RoomSessionOptions): RoomSession {
   const signal = o.signal;
   if (signal) {
     const end = () => {
-      if (reporting === 'joining') joinAbort.abort();
+      if (reporting === 'joining') cancelJoin();
       void session.leave().then(() => session.stop());
     };
     if (signal.aborted) end();

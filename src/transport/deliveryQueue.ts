@@ -2,7 +2,7 @@
 // Closures rather than a class: the browser bundle minifies local names, not property names.
 import { attempt, type AttemptOutcome, type AttemptRequest } from './attempt';
 import type { ReportingStoppedError, RequestDroppedError, RequestsDiscardedError, RoomRequest, RoomSessionError, StopReason } from './errors';
-import { backoffDelay, parseRetryAfter, type RetryPolicy } from './retry';
+import { nextWait, parseRetryAfter, sleep, type RetryPolicy } from './retry';
 
 /** What the session hands the queue (names ending in `_` are internal: see ./attempt.ts). */
 export interface DeliveryQueueOptions extends Pick<AttemptRequest, 'fetch_' | 'url_' | 'authorization_' | 'timeoutMs_'> {
@@ -70,7 +70,7 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
   let inFlight: Item | undefined;
   let pumping = false;
   let stopped = false;
-  /** Set after a request exhausted its retries: later ones get one attempt until one gets through. */
+  /** Set after a request exhausted its retries: later ones (but a leave) get one attempt until one gets through. */
   let unreachable = false;
   let overflowed = 0;
   let delivered = 0;
@@ -103,19 +103,17 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
     return e;
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout((wake = () => (clearTimeout(timer), resolve())), ms);
-    });
-
   /** Deliver one item with retries; undefined when stop() already settled it. */
   const deliver = async (item: Item): Promise<DeliveryResult | undefined> => {
     const body = JSON.stringify(item.body);
-    const attempts = unreachable ? 1 : o.retry_.attempts;
+    // Unreachable, one attempt; but a leave always gets the whole policy: it ends the participation.
+    const once = unreachable && item.request !== 'leave';
+    const started = Date.now();
     let last: AttemptOutcome | undefined;
     let reauthorized = false;
     const headers = item.key_ ? { 'Idempotency-Key': item.key_ } : undefined;
-    for (let n = 1; n <= attempts; n++) {
+    let n = 1;
+    for (; ; n++) {
       last = await attempt({ ...o, body_: body, headers_: headers, cancel_: cancel.signal });
       if (stopped) return undefined;
       if (last.kind === 'delivered') {
@@ -135,13 +133,13 @@ export function createDeliveryQueue(o: DeliveryQueueOptions): DeliveryQueue {
         stop(`reporting stopped: ${last.message}`, { kind: 'stopped', reason: last.reason, status: last.status, errno: last.errno });
         return undefined;
       }
-      if (n < attempts) {
-        await sleep(parseRetryAfter(last.retryAfter_, o.retry_.maxRetryAfterMs) ?? backoffDelay(n, o.retry_, o.random_));
-        if (stopped) return undefined;
-      }
+      const wait = once ? undefined : nextWait(n, started, o.retry_, parseRetryAfter(last.retryAfter_, o.retry_.maxRetryAfterMs), o.random_);
+      if (wait === undefined) break;
+      await sleep(wait, (w) => (wake = w));
+      if (stopped) return undefined;
     }
     unreachable = true;
-    return giveUp(item, `given up after ${attempts} attempt(s)`, last as Extract<AttemptOutcome, { kind: 'retry' }>, attempts);
+    return giveUp(item, `given up after ${n} attempt(s)`, last, n);
   };
 
   const pump = async () => {

@@ -1,10 +1,12 @@
 // Retry bounds and the wait before each retry: exponential backoff with full jitter, or the server's Retry-After.
 import { fieldsProblem, type FieldCheck } from '../check';
 
-/** How requests are retried: attempts, backoff bounds, the longest Retry-After honoured. */
+/** How requests are retried: attempts, how long, backoff bounds, the longest Retry-After honoured. */
 export interface RetryPolicy {
   /** Attempts per request, the first included (>= 1). */
   attempts: number;
+  /** No retry starts later than this after the request's first attempt: a restart or a few seconds offline cost nothing. */
+  giveUpAfterMs: number;
   /** The backoff ceiling before retry n (1-based) is min(maxDelayMs, baseDelayMs * 2^(n-1)); the wait is uniform in [0, ceiling]. */
   baseDelayMs: number;
   maxDelayMs: number;
@@ -13,7 +15,8 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = /* @__PURE__ */ Object.freeze({
-  attempts: 5,
+  attempts: 30,
+  giveUpAfterMs: 30000,
   baseDelayMs: 250,
   maxDelayMs: 4000,
   maxRetryAfterMs: 30000,
@@ -24,6 +27,22 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.floor(random() * ceiling);
 }
+
+/**
+ * The wait before retry `n` (1-based) of a request first tried at `started`: the server's Retry-After, else the
+ * backoff; undefined when the request is to be given up (its attempts made, or the retry would start too late).
+ */
+export function nextWait(n: number, started: number, policy: RetryPolicy, retryAfterMs?: number, random?: () => number): number | undefined {
+  const wait = retryAfterMs ?? backoffDelay(n, policy, random);
+  return n < policy.attempts && Date.now() + wait - started <= policy.giveUpAfterMs ? wait : undefined;
+}
+
+/** Resolves after `ms`, or at once when the function handed to `onWake` is called. */
+export const sleep = (ms: number, onWake: (wake: () => void) => void) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    onWake(() => (clearTimeout(timer), resolve()));
+  });
 
 /**
  * Retry-After (RFC 9110 10.2.3): delay-seconds or an HTTP-date. Returns milliseconds, capped at
@@ -43,6 +62,7 @@ export function parseRetryAfter(value: string | null, maxMs: number, now: number
 const isDelay = (v: unknown) => Number.isFinite(v) && (v as number) >= 0;
 const RETRY_FIELDS: Readonly<Record<keyof RetryPolicy, FieldCheck>> = {
   attempts: [(v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 100, 'must be an integer from 1 to 100', true],
+  giveUpAfterMs: [isDelay, 'must be a finite number >= 0', true],
   baseDelayMs: [isDelay, 'must be a finite number >= 0', true],
   maxDelayMs: [isDelay, 'must be a finite number >= 0', true],
   maxRetryAfterMs: [isDelay, 'must be a finite number >= 0', true],
