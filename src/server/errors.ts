@@ -42,7 +42,7 @@ export class ApiError extends Error {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
 /** Writes an error answer outside the API's routes (the server's own 404, serve's fallback). */
 export function answerError(res: ServerResponse, e: ApiError): void {
@@ -57,6 +57,7 @@ export const errors = {
   /** A request the page cannot take (not GET or HEAD) outside the API: a client whose serverUrl lacks the base path. */
   outsideTheApi: (base: string) => new ApiError(404, ERRNO.notFound, `Not found: the API is under ${base} (a client's serverUrl ends with it).`),
   malformedRequest: () => new ApiError(400, ERRNO.badJson, 'Malformed request.'),
+  headersTooLarge: () => new ApiError(431, ERRNO.notFound, 'Request headers too large: the request line and headers must fit in 16 KiB.'),
   requestTimeout: () => new ApiError(408, ERRNO.notFound, 'Request timeout: the whole request must arrive within the time limit.'),
   methodNotAllowed: (allow: string) => new ApiError(405, ERRNO.notFound, 'Method not allowed.', { Allow: allow }),
   tooLarge: (limit: number) => new ApiError(413, ERRNO.tooLarge, `Request body larger than ${limit} bytes.`),

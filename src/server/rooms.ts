@@ -154,6 +154,8 @@ export class Rooms {
     const tokenHmac = this.o.hmacs.token(sessionToken);
     let participantHmac: string;
     let kind: SessionRecord['kind'];
+    /** The session a Basic rejoin replaces. */
+    let rejoining: string | undefined;
     if (caller.scheme === 'hawk') {
       participantHmac = caller.idHmac;
       kind = 'hawk';
@@ -164,6 +166,7 @@ export class Rooms {
       if (caller.session.endedAt !== undefined || caller.session.expiresAt <= this.o.now()) throw errors.notInRoom();
       participantHmac = caller.session.participantHmac;
       kind = caller.session.kind;
+      rejoining = caller.session.id;
     } else if (caller.scheme === 'basic' && (caller.session.endedAt !== undefined || caller.session.expiresAt <= this.o.now())) {
       throw errors.notInRoom();
     } else {
@@ -179,6 +182,8 @@ export class Rooms {
         end.push({ id: s.id, reason: 'expired', at: s.expiresAt });
         return false;
       });
+      // Decided on the rows as they are now: a rejoin that another (concurrent) rejoin already ended joins nothing.
+      if (rejoining !== undefined && !live.some((s) => s.id === rejoining)) return { kind: 'refuse', value: errors.notInRoom() };
       for (const s of live) if (s.participantHmac === participantHmac) end.push({ id: s.id, reason: 'rejoined', at: now });
       const others = live.filter((s) => s.participantHmac !== participantHmac);
       const owner = current.ownerHmac === participantHmac;

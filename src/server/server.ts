@@ -18,7 +18,7 @@ import { apiRoutes, compileRoutes, matchRoute, routeName, type Match, type Metho
 import { Hmacs, randomHex, sameSecret } from './secrets';
 import type { Store } from './store';
 import { openTrafficStream, trafficQuery, trafficSnapshot } from './traffic';
-import { jsonObject, timeParam } from './validate';
+import { jsonObject, timeRange } from './validate';
 import type { AccessLogEntry } from './accessLog';
 import { healthHandler } from './health';
 import { trackRequests } from './shutdown';
@@ -173,9 +173,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         responder.send(r.res, none, { status: 200, body: text, headers: { 'Content-Type': metrics.contentType() } }, r.action);
       },
       stats: async (r) => {
-        const since = timeParam(r.query, 'since');
-        const until = timeParam(r.query, 'until');
-        responder.send(r.res, none, { status: 200, body: await store.stats({ since, until }) }, r.action);
+        responder.send(r.res, none, { status: 200, body: await store.stats(timeRange(r.query)) }, r.action);
       },
       traffic: async (r) => {
         const query = trafficQuery(r.query);
@@ -241,7 +239,8 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
   );
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, match: Match, query: URLSearchParams, outside: boolean): Promise<void> {
-    const method = req.method ?? 'GET';
+    // HEAD is GET without the body (RFC 9110 9.3.2; Node leaves the body out of a HEAD's answer).
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     const r: RouteRequest = { req, res, method: method as Method, params: match?.params ?? {}, query, action: 'other', caller: none };
     try {
       for (const [name, value] of Object.entries(cors.headers(req))) res.setHeader(name, value);
@@ -251,7 +250,7 @@ export async function createRoomServer(options: RoomServerOptions): Promise<Room
         // A preflight from an allowed origin: the route's methods, and the headers a client sends.
         return responder.send(res, none, { status: 204, headers: cors.preflight(req, route.methods) }, 'other');
       }
-      if (!(route.methods as readonly string[]).includes(method)) throw errors.methodNotAllowed(route.methods.join(', '));
+      if (!(route.methods as readonly string[]).includes(method)) throw errors.methodNotAllowed([...route.methods, ...(route.methods.includes('GET') ? ['HEAD'] : [])].join(', '));
       r.action = route.action;
       if (route.admin) admin(req);
       await route.handler(r);
@@ -394,7 +393,7 @@ export async function listenRoomServer(
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT';
     if (!socket.writable) return socket.destroy();
-    const answer = timedOut ? errors.requestTimeout() : errors.malformedRequest();
+    const answer = timedOut ? errors.requestTimeout() : err.code === 'HPE_HEADER_OVERFLOW' ? errors.headersTooLarge() : errors.malformedRequest();
     room.answeredUnparsed('-', answer.status, answer.errno);
     socket.end(answer.rawResponse());
   });

@@ -92,9 +92,24 @@ export function statusFields(o: Record<string, unknown>): StatusFields {
 
 /** A query parameter holding an ISO time (epoch ms), undefined when absent, or 400 errno 107. */
 export function timeParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
+  const all = q.getAll(name);
+  if (all.length === 0) return undefined;
+  if (all.length > 1) throw errors.invalid(`Invalid ${name}: given ${all.length} times; give it once.`);
+  const v = all[0];
   const t = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw errors.invalid(`Invalid ${name}: an ISO time such as 2026-01-31T12:00:00Z.`);
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  // Date.parse takes 2026-02-30 as March 2nd: a date must name a day of its month.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t) || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) {
+    throw errors.invalid(`Invalid ${name}: an ISO time such as 2026-01-31T12:00:00Z.`);
+  }
   return t;
+}
+
+/** `since` and `until` (either may be absent); when both are given, `until` must be after `since`. */
+export function timeRange(q: URLSearchParams): { since: number | undefined; until: number | undefined } {
+  const since = timeParam(q, 'since');
+  const until = timeParam(q, 'until');
+  if (since !== undefined && until !== undefined && until <= since) throw errors.invalid('Invalid range: until must be after since.');
+  return { since, until };
 }

@@ -8,6 +8,7 @@ import { clientAddress, HostPolicy, isLoopbackAddress, isWildcard, normalize } f
 import { OpenCounter, tooManyRequests } from '../server/limits';
 import { loadWs, MissingPeerError } from '../server/peers';
 import { sameSecret } from '../server/secrets';
+import { answerAsPlainRequest, isRelayUpgrade } from './plainRequest';
 import { INSPECT_PATH, LIMITS, WATCH_PATH, applyMessage, parseInspectorMessage, type InspectorMessage, type LiveSession, type WatchMessage } from './protocol';
 
 export interface VisualizerServerOptions {
@@ -141,7 +142,8 @@ async function startPageOnly(options: VisualizerServerOptions, missing: MissingP
   const server = options.server ?? createServer();
   if (!options.server) server.on('request', handle);
   const why = `the live view needs the optional package 'ws': npm install ${missing.peer}`;
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isRelayUpgrade(req, [INSPECT_PATH, WATCH_PATH])) return answerAsPlainRequest(server, req, socket, head);
     log(`visualizer: refused a WebSocket connection to ${printable((req.url ?? '').split('?')[0], 40)}: ${why}`);
     socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`);
   });
@@ -191,7 +193,7 @@ async function startWithRelay(options: VisualizerServerOptions, { WebSocketServe
       log(`visualizer: refused a WebSocket connection to ${printable(path, 40)}: ${why}`);
       socket.end(raw ?? `HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (path !== INSPECT_PATH && path !== WATCH_PATH) return refuse(404, 'Not Found');
+    if (!isRelayUpgrade(req, [INSPECT_PATH, WATCH_PATH])) return answerAsPlainRequest(server, req, socket, head);
     if (!hostAllowed(req)) return refuse(421, 'Misdirected Request');
     if (!originAllowed(req)) return refuse(403, 'Forbidden');
     const address = clientAddress(req, trusted);

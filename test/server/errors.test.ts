@@ -29,6 +29,20 @@ describe.each(STORES)('errors (%s)', (_name, factory) => {
   const leave = (token: string) => post(url, { action: 'leave' }, { basic: token });
 
   describe('the table', () => {
+    it('400 107 for a time that names no day, a parameter given twice, until not after since; HEAD where GET; 431 for headers over 16 KiB', async () => {
+      const stats = (q: string) => raw(`${server.serverUrl}/stats?${q}`);
+      expectError(await stats('since=2026-02-30T00:00:00Z'), 400, 107, /Invalid since/);
+      expectError(await stats('since=2026-01-01T00:00:00Z&since=2026-01-02T00:00:00Z'), 400, 107, /given 2 times/);
+      expectError(await stats('since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z'), 400, 107, /until must be after since/);
+      expect((await stats('since=2024-02-29T00:00:00Z&until=2024-03-01T00:00:00Z')).status).toBe(200);
+      expectError(await raw(`${server.serverUrl}/traffic?since=2026-04-31T00:00:00Z&until=2026-05-02T00:00:00Z`), 400, 107, /Invalid since/);
+      const head = await raw(`${server.serverUrl}/stats`, { method: 'HEAD' });
+      expect([head.status, head.text]).toEqual([200, '']);
+      const put = await raw(`${server.serverUrl}/stats`, { method: 'PUT' });
+      expect([put.status, put.headers.get('Allow')]).toEqual([405, 'GET, HEAD']);
+      expectError(await raw(`${server.serverUrl}/stats`, { headers: { 'X-Large': 'a'.repeat(20_000) } }), 431, 999, /16 KiB/);
+    });
+
     it('400 106: not JSON, not an object, not a JSON Content-Type', async () => {
       const g = await guest();
       expectError(await post(url, '{"action":', { basic: g.sessionToken }), 400, 106);
@@ -274,6 +288,20 @@ describe.each(STORES)('errors (%s)', (_name, factory) => {
       expectError(await post(url, STATUS, { basic: g.sessionToken }), 400, 203);
       expect((await post(url, STATUS, { basic: again.sessionToken })).status).toBe(204);
       await leave(again.sessionToken);
+    });
+
+    it('concurrent rejoins with one Basic token: one joins, the others are refused as an ended session (no phantom sessions)', async () => {
+      const g = await guest();
+      const before = (await raw(`${server.serverUrl}/stats`)).json().sessions;
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => post(url, { action: 'join', displayName: `g${i}`, clientMaxSize: 5 }, { basic: g.sessionToken })));
+      const ok = answers.filter((a) => a.status === 200);
+      expect(ok).toHaveLength(1);
+      for (const a of answers.filter((x) => x.status !== 200)) expectError(a, 400, 203);
+      const after = (await raw(`${server.serverUrl}/stats`)).json().sessions;
+      // One session started (the rejoin), one ended (the one it replaced).
+      expect([after.started - before.started, after.ended - before.ended]).toEqual([1, 1]);
+      expect((await post(url, STATUS, { basic: ok[0].json().sessionToken })).status).toBe(204);
+      await leave(ok[0].json().sessionToken);
     });
   });
 });
