@@ -36,13 +36,36 @@ type AnyActorSystem = ActorSystem<any>;
 
 const sessions = new WeakMap<object, RoomSession>();
 const inputs = new WeakMap<object, Partial<RoomSessionOptions> | undefined>();
+// An actor whose session waits for an earlier leave (below): its start (a restart makes a new one) and the
+// events sent meanwhile, delivered once the session exists.
+const waiting = new WeakMap<object, { events: RoomSessionActorEvent[] }>();
+// The last leave still in flight per room (serverUrl + roomToken), from actors of this page that joined:
+// a new joining actor in that room waits for it, or the server, which keeps a spot for the absent owner,
+// may find the room full (StrictMode's stop and restart, a remount).
+const leaving = new Map<string, Promise<unknown>>();
+const roomKey = (o: Partial<RoomSessionOptions>) => (o.join ? `${String(o.serverUrl)} ${String(o.roomToken)}` : undefined);
+function trackLeave(key: string | undefined, left: Promise<unknown>): void {
+  if (key === undefined) return;
+  const settled = left.then(
+    () => undefined,
+    () => undefined,
+  );
+  leaving.set(key, settled);
+  void settled.then(() => leaving.get(key) === settled && leaving.delete(key));
+}
+
+// The logic's `config`: one object for every fromRoomSession() call. @xstate/react's useActorRef makes a new
+// actor whenever `config` changes (meant for hot reload), so options (a new object each render) there
+// would loop forever; nor should an inspector that shows `config` see tokens or credentials.
+const CONFIG = Object.freeze({ logic: 'fromRoomSession' });
 
 /**
  * Room-session actor logic: `createActor(fromRoomSession(options))`, or `invoke: { src: fromRoomSession(options) }`,
  * or `spawn(...)`. Starting the actor creates the session (joins, with `join`); sending it a room event feeds
  * the session; `{ type: 'room.leave' }` leaves, and the actor is done with the leave's result. Stopping the
  * actor (or its parent leaving the invoking state) leaves the room and stops the session. The options are
- * checked when the actor starts: a bad one is a TypeError there.
+ * checked when the actor starts: a bad one is a TypeError there. A joining actor in a room that an earlier
+ * actor of this page is still leaving joins once that leave is done.
  */
 export function fromRoomSession(options: Partial<RoomSessionOptions> = {}): RoomSessionLogic {
   const view = (session: RoomSession | undefined, base: RoomSessionActorSnapshot): RoomSessionActorSnapshot => {
@@ -50,50 +73,89 @@ export function fromRoomSession(options: Partial<RoomSessionOptions> = {}): Room
     const s = session.getSnapshot();
     return { ...base, value: s.value, context: s.context, reporting: session.stats().reporting, room: session.room() };
   };
+  const open = (scope: ActorScope<RoomSessionActorSnapshot, RoomSessionActorEvent, AnyActorSystem, RoomSessionEmitted>, merged: RoomSessionOptions): RoomSession => {
+    const { self, emit } = scope;
+    const session = createRoomSession(merged);
+    sessions.set(self, session);
+    const sync = () => {
+      if (self.getSnapshot().status === 'active') self.send({ type: 'room.sync' });
+    };
+    session.on('report', (r) => emit({ type: 'report', ...r }));
+    session.on('anomaly', (a) => emit(a));
+    session.on('idle', (i) => emit(i));
+    session.on('joined', (room) => {
+      emit({ type: 'joined', ...room });
+      sync();
+    });
+    session.on('error', (e) => {
+      emit(e);
+      if (e.kind === 'stopped') sync();
+    });
+    return session;
+  };
   return {
-    config: options,
+    config: CONFIG,
     getInitialSnapshot: (scope, input) => {
       inputs.set(scope.self, input);
       const s = initialRoomSnapshot();
       return { status: 'active', output: undefined, error: undefined, value: s.value, context: s.context, reporting: (input?.join ?? options.join) ? 'joining' : 'active', room: undefined };
     },
-    start: (_snapshot, scope: ActorScope<RoomSessionActorSnapshot, RoomSessionActorEvent, AnyActorSystem, RoomSessionEmitted>) => {
-      const { self, emit } = scope;
-      const input = inputs.get(self);
-      const session = createRoomSession({ ...options, ...input } as RoomSessionOptions);
-      sessions.set(self, session);
-      const sync = () => {
-        if (self.getSnapshot().status === 'active') self.send({ type: 'room.sync' });
-      };
-      session.on('report', (r) => emit({ type: 'report', ...r }));
-      session.on('anomaly', (a) => emit(a));
-      session.on('idle', (i) => emit(i));
-      session.on('joined', (room) => {
-        emit({ type: 'joined', ...room });
-        sync();
-      });
-      session.on('error', (e) => {
-        emit(e);
-        if (e.kind === 'stopped') sync();
+    start: (_snapshot, scope) => {
+      const { self } = scope;
+      const merged = { ...options, ...inputs.get(self) } as RoomSessionOptions;
+      const before = leaving.get(roomKey(merged) as string);
+      if (!before) {
+        open(scope, merged);
+        return;
+      }
+      const wait = { events: [] as RoomSessionActorEvent[] };
+      waiting.set(self, wait);
+      void before.then(() => {
+        // Stopped, or restarted (a newer wait), meanwhile.
+        if (waiting.get(self) !== wait) return;
+        waiting.delete(self);
+        let session: RoomSession;
+        try {
+          session = open(scope, merged);
+        } catch (error) {
+          self.send({ type: 'room.failed', error } as never);
+          return;
+        }
+        for (const e of wait.events) self.send(e);
+        if (session.stats().reporting !== 'joining') self.send({ type: 'room.sync' });
       });
     },
     transition: (snapshot, event, scope) => {
       const session = sessions.get(scope.self);
-      if ((event as { type: string }).type === 'xstate.stop') {
+      const type = (event as { type: string }).type;
+      if (type === 'xstate.stop') {
         sessions.delete(scope.self);
-        if (session) void session.leave().then(() => session.stop());
+        waiting.delete(scope.self);
+        if (session) {
+          const left = session.leave();
+          trackLeave(roomKey({ ...options, ...inputs.get(scope.self) }), left);
+          void left.then(() => session.stop());
+        }
         return { ...view(session, snapshot), status: 'stopped', output: undefined, error: undefined };
       }
-      if (!session || snapshot.status !== 'active') return snapshot;
+      if (snapshot.status !== 'active') return snapshot;
+      // A bad option found when a waiting session was created: as a start's TypeError.
+      if (type === 'room.failed') return { ...snapshot, status: 'error', error: (event as unknown as { error: unknown }).error };
+      if (!session) {
+        waiting.get(scope.self)?.events.push(event);
+        return snapshot;
+      }
       if (event.type === 'room.sync') return view(session, snapshot);
       if (event.type === 'room.leave') {
-        void session.leave().then((result) => {
+        const left = session.leave();
+        trackLeave(roomKey({ ...options, ...inputs.get(scope.self) }), left);
+        void left.then((result) => {
           session.stop();
           if (scope.self.getSnapshot().status === 'active') scope.self.send({ type: 'room.left', result } as never);
         });
         return view(session, snapshot);
       }
-      if ((event as { type: string }).type === 'room.left') {
+      if (type === 'room.left') {
         sessions.delete(scope.self);
         return { ...view(session, snapshot), status: 'done', output: (event as unknown as { result: LeaveResult }).result, error: undefined };
       }

@@ -59,7 +59,7 @@ export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promis
   } catch (err) {
     // An abort is the caller's own doing: rethrown as is (the signal's reason).
     if (r.signal?.aborted) throw r.signal.reason;
-    throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${errorName(err)}`, { cause: err });
+    throw new RoomsNetworkError(`${shown}: no answer from ${new URL(base).host}: ${errorName(err)}${corsHint(err, base)}`, { cause: err });
   }
   if (!r.expect.includes(res.status)) {
     const { errno, message } = await readRefusal(res);
@@ -67,4 +67,17 @@ export async function roomsRequest(r: RoomsRequest, shared: RoomsShared): Promis
     throw new RoomsApiError(res.status, errno, `${shown}: ${message}${notTheApi ? `; not the Loop API's answer: ${notTheApiHint(base)}` : ''}`, notTheApi);
   }
   return res;
+}
+
+/**
+ * A browser tells a CORS refusal as a bare TypeError ("Failed to fetch"), like a server down: when the page's
+ * origin is not the server's, say what else it may be. Node and same-origin pages get no hint.
+ */
+function corsHint(err: unknown, base: string): string {
+  const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  if (!(err instanceof TypeError) || typeof page !== 'string' || page === new URL(base).origin) return '';
+  // A file:// page's origin is "null", which servers do not allow (this package's never does).
+  return page === 'null'
+    ? '; the browser may have refused it (CORS): a page opened from a file cannot call the server, serve it over http(s)'
+    : `; the browser may have refused it (CORS): start the server with --cors-origin ${page} (this page's origin)`;
 }
