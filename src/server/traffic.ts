@@ -96,6 +96,36 @@ interface Poller {
 const pollers = new WeakMap<Figures, Map<string, Poller>>();
 
 /** Opens a traffic stream on `res` (its headers: `cors`); it ends when the client goes away or the server closes. */
+const HEARTBEAT = ': keep-alive\n\n';
+/** Unsent bytes a stream may hold for a slow reader; past them, events wait and only the newest is kept. */
+export const STREAM_HIGH_WATER = 64 * 1024;
+/** A reader that takes nothing for this long while events wait is cut off (a live one reconnects: `retry`). */
+export const STREAM_STALL_MS = 30_000;
+
+/**
+ * How a stream's events are written: at once while the reader keeps up; otherwise only the newest waits for the
+ * socket to drain (each event is the whole figures, so the ones in between are not needed), heartbeats skipped.
+ * A reader that stops reading cannot make the server hold more than about one event for it.
+ */
+export function streamSender(res: ServerResponse, stallMs = STREAM_STALL_MS): (text: string) => void {
+  let pending: string | undefined;
+  let stall: ReturnType<typeof setTimeout> | undefined;
+  res.on('drain', () => {
+    clearTimeout(stall);
+    stall = undefined;
+    const text = pending;
+    pending = undefined;
+    if (text !== undefined) res.write(text);
+  });
+  res.on('close', () => clearTimeout(stall));
+  return (text) => {
+    if (res.writableLength < STREAM_HIGH_WATER) return void res.write(text);
+    if (text !== HEARTBEAT) pending = text;
+    stall ??= setTimeout(() => res.destroy(), stallMs);
+    stall.unref?.();
+  };
+}
+
 export function openTrafficStream(store: Figures, res: ServerResponse, query: TrafficWindow | TrafficRange, cors: Record<string, string>, now: () => number = Date.now): void {
   const key = typeof query === 'string' ? query : `${query.since}/${query.until}`;
   // Set on the response, not only written with the status: the shutdown drain finds live streams by their
@@ -109,11 +139,11 @@ export function openTrafficStream(store: Figures, res: ServerResponse, query: Tr
   let poller = byWindow.get(key);
   if (!poller) byWindow.set(key, (poller = { listeners: new Set(), running: false }));
   const p = poller;
-  const listener: Listener = { send: (text) => res.write(text) };
+  const listener: Listener = { send: streamSender(res) };
   p.listeners.add(listener);
   // The newcomer gets the current figures at once (the last ones, or a fresh read).
   if (p.last) listener.send(p.last);
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => listener.send(HEARTBEAT), HEARTBEAT_MS);
   heartbeat.unref();
   const leave = () => {
     clearInterval(heartbeat);
